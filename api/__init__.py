@@ -1,0 +1,1 @@
+"""maasmix.api: the interfaces (CLI, FastAPI app, settings, storage); no logic of its own."""

@@ -1,0 +1,19 @@
+"""maasmix.feeds: everything that reads the outside world (GTFS, GBFS, OSM, scenario files)."""
+
+from feeds._errors import (
+    FeedError,
+    FeedFormatError,
+    FeedIntegrityError,
+    FeedMissingError,
+    FeedVersionError,
+    FeedWarning,
+)
+
+__all__ = [
+    "FeedError",
+    "FeedFormatError",
+    "FeedIntegrityError",
+    "FeedMissingError",
+    "FeedVersionError",
+    "FeedWarning",
+]

@@ -1,0 +1,1 @@
+"""maasmix.pricing: bundle design — scenarios, demand, the OR-Tools model, frontiers, reports."""
