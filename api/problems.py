@@ -29,8 +29,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return problem(422, "Invalid request", "the request body or parameters are invalid",
-                       errors=errors)
+        return problem(
+            422, "Invalid request", "the request body or parameters are invalid", errors=errors
+        )
 
     @app.exception_handler(FeedError)
     async def _feed(_: Request, exc: FeedError) -> JSONResponse:
