@@ -1,0 +1,180 @@
+"""Vectorised street-graph construction from flattened OSM ways (pure numpy, no I/O).
+
+`build_tables` turns the ways one mode may use into a compact directed graph: graph nodes
+are way ends, junctions and the ends of runs cut by missing nodes; the interior nodes of a
+way between two graph nodes collapse into one edge whose length is the haversine length of
+the polyline between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from feeds._osm_read import RawWays
+
+#: Mean Earth radius (IUGG), metres.
+EARTH_RADIUS_M = 6_371_008.8
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def haversine_m(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> FloatArray:
+    """Great-circle distance in metres between WGS84 points (degrees), elementwise."""
+    p1 = np.radians(np.asarray(lat1, dtype=np.float64))
+    p2 = np.radians(np.asarray(lat2, dtype=np.float64))
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    h = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
+    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))))
+
+
+@dataclass(frozen=True)
+class GraphTables:
+    """The tables of one mode's graph (columns as in `feeds.osm.StreetGraph`).
+
+    ``street_length_m`` counts every collapsed street piece once, whatever its directions.
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    street_length_m: float
+
+
+def empty_tables() -> GraphTables:
+    """A graph without nodes or edges, with the documented columns and dtypes."""
+    nodes = pd.DataFrame(
+        {
+            "osm_id": np.empty(0, dtype=np.int64),
+            "lat": np.empty(0, dtype=np.float64),
+            "lon": np.empty(0, dtype=np.float64),
+        },
+        index=pd.RangeIndex(0, name="node"),
+    )
+    edges = pd.DataFrame(
+        {
+            "u": np.empty(0, dtype=np.int32),
+            "v": np.empty(0, dtype=np.int32),
+            "length_m": np.empty(0, dtype=np.float64),
+            "osm_way_id": np.empty(0, dtype=np.int64),
+            "highway": np.empty(0, dtype=object),
+        }
+    )
+    return GraphTables(nodes, edges, 0.0)
+
+
+def _flat_positions(
+    offsets: npt.NDArray[np.int64], ways: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Flat positions of the selected ways, in order, and each one's index into ``ways``."""
+    starts = offsets[ways]
+    sizes = offsets[ways + 1] - starts
+    local = np.repeat(np.arange(len(ways), dtype=np.int64), sizes)
+    begin = np.cumsum(sizes) - sizes
+    positions = np.arange(int(sizes.sum()), dtype=np.int64) + np.repeat(starts - begin, sizes)
+    return positions, local
+
+
+def missing_segments(raw: RawWays) -> int:
+    """Number of way segments with an end node missing from the extract (all routable ways)."""
+    valid = ~np.isnan(raw.lat)
+    way_of = raw.way_of_position
+    same_way = way_of[:-1] == way_of[1:]
+    return int(np.count_nonzero(same_way & ~(valid[:-1] & valid[1:])))
+
+
+def build_tables(
+    raw: RawWays,
+    use: npt.NDArray[np.bool_],
+    forward: npt.NDArray[np.bool_],
+    backward: npt.NDArray[np.bool_],
+) -> GraphTables:
+    """The simplified directed graph over the ways where ``use`` is True.
+
+    Parameters
+    ----------
+    raw : RawWays
+        All routable ways of the file.
+    use, forward, backward : bool (k,)
+        Per way of ``raw``: part of this graph; edges in node order; edges against it.
+
+    Returns
+    -------
+    GraphTables
+        ``nodes`` indexed 0..n-1 (``node``) sorted by ``osm_id``; ``edges`` sorted by
+        ``u``, ``v``, ``osm_way_id``. Pieces that start and end at the same graph node
+        (a closed way touching the rest of the graph once) are dropped.
+    """
+    ways = np.flatnonzero(use).astype(np.int64)
+    if len(ways) == 0:
+        return empty_tables()
+    positions, local = _flat_positions(raw.offsets, ways)
+    refs = raw.refs[positions]
+    lat = raw.lat[positions]
+    lon = raw.lon[positions]
+    located = ~np.isnan(lat)
+
+    # Segment k joins positions k and k + 1 of the same way, both with a location.
+    seg_ok = (local[:-1] == local[1:]) & located[:-1] & located[1:]
+    seg = np.flatnonzero(seg_ok)
+    if len(seg) == 0:
+        return empty_tables()
+    ok_next = np.append(seg_ok, False)
+    ok_prev = np.insert(seg_ok, 0, False)
+    in_graph = np.flatnonzero(ok_next | ok_prev)
+    uniq, first_at, inverse, counts = np.unique(
+        refs[in_graph], return_index=True, return_inverse=True, return_counts=True
+    )
+    shared = np.zeros(len(refs), dtype=bool)
+    shared[in_graph] = counts[inverse] >= 2
+    is_break = shared | ~ok_next | ~ok_prev
+
+    seg_len = haversine_m(lat[seg], lon[seg], lat[seg + 1], lon[seg + 1])
+    new_edge = is_break[seg]
+    edge_of_seg = np.cumsum(new_edge) - 1
+    starts = np.flatnonzero(new_edge)
+    first_seg = seg[starts]
+    last_seg = seg[np.append(starts[1:] - 1, len(seg) - 1)]
+    u_ref = refs[first_seg]
+    v_ref = refs[last_seg + 1]
+    length = np.bincount(edge_of_seg, weights=seg_len)
+    way_idx = ways[local[first_seg]]
+
+    keep = u_ref != v_ref
+    u_ref, v_ref, length, way_idx = u_ref[keep], v_ref[keep], length[keep], way_idx[keep]
+    if len(u_ref) == 0:
+        return empty_tables()
+
+    node_ids = np.unique(np.concatenate([u_ref, v_ref]))
+    at = in_graph[first_at[np.searchsorted(uniq, node_ids)]]
+    nodes = pd.DataFrame(
+        {"osm_id": node_ids, "lat": lat[at], "lon": lon[at]},
+        index=pd.RangeIndex(len(node_ids), name="node"),
+    )
+
+    u = np.searchsorted(node_ids, u_ref).astype(np.int32)
+    v = np.searchsorted(node_ids, v_ref).astype(np.int32)
+    fwd = forward[way_idx]
+    bwd = backward[way_idx]
+    eu = np.concatenate([u[fwd], v[bwd]])
+    ev = np.concatenate([v[fwd], u[bwd]])
+    e_way = np.concatenate([way_idx[fwd], way_idx[bwd]])
+    e_len = np.concatenate([length[fwd], length[bwd]])
+    way_id = raw.way_id[e_way]
+    order = np.lexsort((way_id, ev, eu))
+    edges = pd.DataFrame(
+        {
+            "u": eu[order],
+            "v": ev[order],
+            "length_m": e_len[order],
+            "osm_way_id": way_id[order],
+            "highway": raw.highway[e_way[order]],
+        }
+    )
+    street_length = float(length[fwd | bwd].sum())
+    return GraphTables(nodes, edges, street_length)
