@@ -1,0 +1,276 @@
+"""Reading GBFS values of every version: numbers, booleans, timestamps, localized strings, money.
+
+Each helper works on one column (one field over the items of one JSON array) so that the
+checks run once per column, and names the first bad item by its index in the array
+(``row``) and its JSON path (``field``, e.g. ``data.stations[12].lat``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
+
+#: ISO 4217 currencies whose minor unit is not 1/100 (all others have 2 decimals).
+_MINOR_UNIT_DIGITS: dict[str, int] = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where one field of one JSON array lives: for error messages.
+
+    ``file`` is the file or URL; ``array`` the JSON path of the array (``data.stations``);
+    ``field`` the key inside each item (``lat``; may be dotted for nested keys).
+    """
+
+    file: str
+    array: str
+    field: str
+
+    def path(self, index: int) -> str:
+        """JSON path of this field in item ``index``: ``data.stations[12].lat``."""
+        return f"{self.array}[{index}].{self.field}"
+
+
+def minor_unit_digits(currency: str) -> int:
+    """Number of decimals of the ISO 4217 ``currency`` (2 unless listed otherwise)."""
+    return _MINOR_UNIT_DIGITS.get(currency, 2)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def float_column(
+    values: Sequence[Any], where: Column, *, lo: float = -math.inf, hi: float = math.inf
+) -> np.ndarray:
+    """The values as float64 (NaN where missing/null).
+
+    Numbers pass; numeric strings are read as numbers with one FeedWarning per column;
+    anything else (a non-numeric string, a boolean, an object) or a number outside
+    ``[lo, hi]`` raises FeedFormatError naming the first bad item.
+    """
+    series = pd.Series(list(values), dtype=object)
+    is_str = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    scalar = is_str | series.map(_is_number).to_numpy(dtype=bool)
+    present = series.notna().to_numpy()
+    out = pd.to_numeric(series.where(scalar, None), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    bad = present & (np.isnan(out) | ~scalar)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise FeedFormatError(
+            f"expected a number, got {values[i]!r}", file=where.file, row=i, field=where.path(i)
+        )
+    if is_str.any():
+        warnings.warn(
+            f"{where.file}: {int(is_str.sum())} value(s) of {where.array}[].{where.field} "
+            "are numbers written as strings; read as numbers",
+            FeedWarning,
+            stacklevel=3,
+        )
+    with np.errstate(invalid="ignore"):
+        outside = ~np.isnan(out) & ((out < lo) | (out > hi) | ~np.isfinite(out))
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise FeedFormatError(
+            f"{values[i]!r} is outside [{lo}, {hi}]", file=where.file, row=i, field=where.path(i)
+        )
+    return out
+
+
+def int_column(values: Sequence[Any], where: Column, *, lo: float = 0) -> pd.Series:
+    """The values as nullable Int64 (<NA> where missing); non-integers raise FeedFormatError."""
+    floats = float_column(values, where, lo=lo)
+    fractional = ~np.isnan(floats) & (floats != np.round(floats))
+    if fractional.any():
+        i = int(np.flatnonzero(fractional)[0])
+        raise FeedFormatError(
+            f"expected an integer, got {values[i]!r}", file=where.file, row=i, field=where.path(i)
+        )
+    return pd.Series(pd.array(floats, dtype="Float64")).round().astype("Int64")
+
+
+def bool_column(values: Sequence[Any], where: Column) -> pd.Series:
+    """The values as nullable boolean: JSON true/false, or 0/1 as GBFS 1.x wrote them."""
+    out: list[bool | None] = []
+    for i, value in enumerate(values):
+        if value is None or isinstance(value, bool):
+            out.append(value)
+        elif _is_number(value) and value in (0, 1):
+            out.append(bool(value))
+        else:
+            raise FeedFormatError(
+                f"expected a boolean, got {value!r}", file=where.file, row=i, field=where.path(i)
+            )
+    return pd.Series(pd.array(out, dtype="boolean"))
+
+
+def id_column(values: Sequence[Any], where: Column, *, required: bool = True) -> list[str | None]:
+    """IDs as strings; numbers are accepted and written in decimal; missing raise when required."""
+    out: list[str | None] = []
+    for i, value in enumerate(values):
+        if isinstance(value, str) and value != "":
+            out.append(value)
+        elif _is_number(value) and float(value).is_integer():
+            out.append(str(int(value)))
+        elif value is None or value == "":
+            if required:
+                raise FeedMissingError(
+                    "required ID is missing", file=where.file, row=i, field=where.path(i)
+                )
+            out.append(None)
+        else:
+            raise FeedFormatError(
+                f"expected an ID string, got {value!r}", file=where.file, row=i, field=where.path(i)
+            )
+    return out
+
+
+def id_list(value: Any, where: Column, index: int) -> tuple[str, ...]:
+    """A JSON array of IDs (or null) as a tuple of strings."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FeedFormatError(
+            f"expected an array of ID strings, got {value!r}",
+            file=where.file,
+            row=index,
+            field=where.path(index),
+        )
+    return tuple(value)
+
+
+def parse_timestamp(value: Any, *, file: str, field: str, row: int | None = None) -> pd.Timestamp:
+    """A GBFS timestamp as a UTC Timestamp: POSIX seconds (<= 2.x) or RFC 3339 (3.0)."""
+    stamps = timestamp_column([value], Column(file, "", ""), paths=[field], rows=[row])
+    stamp = stamps.iloc[0]
+    if pd.isna(stamp):
+        raise FeedMissingError("required timestamp is missing", file=file, row=row, field=field)
+    return pd.Timestamp(stamp)
+
+
+def timestamp_column(
+    values: Sequence[Any],
+    where: Column,
+    *,
+    paths: Sequence[str] | None = None,
+    rows: Sequence[int | None] | None = None,
+) -> pd.Series:
+    """Timestamps as datetime64[ns, UTC] (NaT where missing).
+
+    Integers/floats are POSIX seconds (GBFS <= 2.x); strings are RFC 3339 with an offset
+    (GBFS 3.0). Anything else, or a string without a UTC offset, raises FeedFormatError.
+    """
+    n = len(values)
+    seconds = np.full(n, np.nan)
+    texts: dict[int, str] = {}
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if _is_number(value):
+            seconds[i] = float(value)
+        elif isinstance(value, str):
+            texts[i] = value
+        else:
+            _bad_timestamp(value, where, i, paths, rows)
+    out = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))
+    if texts:
+        idx = list(texts)
+        try:
+            parsed = pd.to_datetime(pd.Series(list(texts.values())), format="ISO8601", utc=False)
+        except (ValueError, TypeError):
+            parsed = None
+        if parsed is None or not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            for i in idx:  # find the culprit one by one (rare path)
+                try:
+                    one = pd.Timestamp(texts[i])
+                except ValueError:
+                    _bad_timestamp(texts[i], where, i, paths, rows)
+                if one.tzinfo is None:
+                    _bad_timestamp(texts[i], where, i, paths, rows, "has no UTC offset")
+                out.iloc[i] = one.tz_convert("UTC")
+        else:
+            out.iloc[idx] = parsed.dt.tz_convert("UTC").to_numpy()
+    return out.astype("datetime64[ns, UTC]")
+
+
+def _bad_timestamp(
+    value: Any,
+    where: Column,
+    i: int,
+    paths: Sequence[str] | None,
+    rows: Sequence[int | None] | None,
+    why: str = "is not a POSIX time or an RFC 3339 timestamp",
+) -> None:
+    field = paths[i] if paths is not None else where.path(i)
+    row = rows[i] if rows is not None else i
+    raise FeedFormatError(f"{value!r} {why}", file=where.file, row=row, field=field)
+
+
+def localized(
+    value: Any, languages: Sequence[str], *, file: str, field: str, row: int | None = None
+) -> str | None:
+    """The text of a GBFS string field in the wanted language.
+
+    ``value`` is a plain string (GBFS <= 2.x: the feed is in one language), or a v3.0
+    Array<Localized String> ``[{"text": ..., "language": ...}]``: the first entry whose
+    language is in ``languages`` (in that order of preference) wins, else the first entry.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(
+        isinstance(v, dict) and isinstance(v.get("text"), str) for v in value
+    ):
+        if not value:
+            return None
+        by_language = {v.get("language"): v["text"] for v in value}
+        for language in languages:
+            if language in by_language:
+                return str(by_language[language])
+        return str(value[0]["text"])
+    raise FeedFormatError(
+        f"expected a string or a list of {{text, language}}, got {value!r}",
+        file=file,
+        row=row,
+        field=field,
+    )
+
+
+def to_minor_units(
+    value: Any, currency: str, *, file: str, field: str, row: int | None, rounded: list[str]
+) -> int:
+    """A decimal amount (number or numeric string) in integer minor units of ``currency``.
+
+    Amounts finer than the minor unit are rounded half-even; their paths are appended
+    to ``rounded`` so that the caller can warn once.
+    """
+    if isinstance(value, bool) or not (_is_number(value) or isinstance(value, str)):
+        raise FeedFormatError(f"expected an amount, got {value!r}", file=file, row=row, field=field)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FeedFormatError(
+            f"expected an amount, got {value!r}", file=file, row=row, field=field
+        ) from None
+    if not amount.is_finite():
+        raise FeedFormatError(f"expected an amount, got {value!r}", file=file, row=row, field=field)
+    scaled = amount.scaleb(minor_unit_digits(currency))
+    whole = scaled.to_integral_value(rounding=ROUND_HALF_EVEN)
+    if whole != scaled:
+        rounded.append(field)
+    return int(whole)
