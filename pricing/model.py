@@ -1,0 +1,381 @@
+"""The mixed-integer model: which bundles to offer at which price, with exact logit choice.
+
+Data -> model -> solve -> extract, as separate small functions (`build_model`,
+`set_objective`, `solve_model`, `extract_menu`).
+
+Formulation (all quantities per average traveller: class weights n_k = size_k / total):
+
+- binary ``x[b][l]``: bundle b at price level l; level 0 means *not offered*; exactly
+  one level per bundle, and at most K bundles offered (``menu_size``).
+- continuous ``y0[k]``: probability that class k pays as it goes (no bundle, no offer).
+- continuous ``z[k][b][l] >= 0`` with ``sum_l z[k][b][l] = y0[k]``,
+  ``z[k][b][l] <= x[b][l] / (1 + e_k + w_kbl)`` for a price level (<= x[b][0] / (1 + e_k)
+  when not offered) and ``z[k][b][l] >= L_k x[b][l]`` with L_k a lower bound on y0[k]
+  (valid inequalities), and the normalisation
+  ``y0[k] (1 + e_k) + sum_b sum_l w_kbl z[k][b][l] = 1``.
+  Then class k buys b at level l with probability ``w_kbl z[k][b][l]``, exactly.
+- revenue, subsidy, uptake and operator earnings are linear in y0 and z.
+- consumer surplus uses ``S_k = 1 + e_k + sum w_kbl x[b][l]`` (linear in x; S_k = 1/y0_k)
+  and ``t_k <= ln S_k`` by tangent cuts added lazily until exact (outer approximation:
+  ln is concave, so each tangent over-estimates it and the loop ends at the optimum).
+  A surplus floor on a one-class segment is the linear bound ``S_k >= S0_k exp(beta f)``.
+- price ladder: for every pair (hi, lo) where hi includes more, and every level l of lo,
+  ``x[lo][l] + sum(x[hi][l'] for prices of hi below the price of lo at l) <= 1``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from pricing.instance import Instance
+
+SOLVERS = ("SCIP", "CBC", "HIGHS", "SAT")
+_CUT_TOL = 1e-9
+_MAX_CUT_ROUNDS = 60
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """Constraints added by an objective or a frontier point (whole population).
+
+    Money in minor units; uptake in subscribers. ``disabled`` lists constraint groups to
+    leave out (used by the infeasibility analysis).
+    """
+
+    min_uptake: float | None = None
+    max_subsidy: float | None = None
+    min_profit: float | None = None
+    min_surplus: float | None = None
+    disabled: frozenset[str] = frozenset()
+
+
+@dataclass
+class MenuModel:
+    """A built model and handles to its variables and constraint groups."""
+
+    inst: Instance
+    solver: pywraplp.Solver
+    x: list[list[pywraplp.Variable]]
+    y0: list[pywraplp.Variable]
+    z: list[list[list[pywraplp.Variable]]]
+    t: list[pywraplp.Variable] | None
+    groups: dict[str, list[pywraplp.Constraint]]
+    weights: np.ndarray
+    log_s0: np.ndarray
+    objective_kind: str = "max_profit"
+    cuts: int = 0
+    cut_points: list[list[float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RawSolve:
+    """What the solver said (objective and bound in minor units, whole population)."""
+
+    solver: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    menu: dict[int, int] | None
+    cut_rounds: int
+
+
+def _need_surplus(inst: Instance, req: Requirements, kind: str) -> bool:
+    multi_class_floor = any(
+        not np.isnan(f) and int((inst.class_segment == s).sum()) > 1
+        for s, f in enumerate(inst.surplus_floor)
+    )
+    return kind == "max_surplus" or req.min_surplus is not None or multi_class_floor
+
+
+def _s_max(inst: Instance) -> np.ndarray:
+    """Upper bound on S_k: 1 + e_k + the K largest best-level exp-utilities."""
+    best = np.stack([wb.max(axis=1) for wb in inst.w], axis=1)  # (K, B)
+    top = -np.sort(-best, axis=1)[:, : max(0, inst.menu_size)]
+    return 1.0 + inst.e + top.sum(axis=1)
+
+
+def build_model(
+    inst: Instance, req: Requirements = Requirements(), *, solver: str = "SCIP",
+    objective: str = "max_profit",
+) -> MenuModel:
+    """Build the MIP of the module docstring for ``inst`` with the extra ``req``."""
+    s = pywraplp.Solver.CreateSolver(solver)
+    if s is None:
+        raise ValueError(f"solver {solver!r} is not available (try one of {SOLVERS})")
+    n_k, n_b = inst.n_classes, len(inst.bundles)
+    weights = inst.size / inst.total_size
+    s_max = _s_max(inst)
+    y0_low = 1.0 / s_max
+    y0_high = 1.0 / (1.0 + inst.e)
+    x = [[s.BoolVar(f"x_{b}_{l}") for l in range(len(inst.prices[b]) + 1)] for b in range(n_b)]
+    y0 = [s.NumVar(float(y0_low[k]), float(y0_high[k]), f"y0_{k}") for k in range(n_k)]
+    z: list[list[list[pywraplp.Variable]]] = []
+    groups: dict[str, list[pywraplp.Constraint]] = {}
+    for b in range(n_b):
+        one = s.Constraint(1.0, 1.0, f"one_level_{b}")
+        for var in x[b]:
+            one.SetCoefficient(var, 1.0)
+    for k in range(n_k):
+        zk: list[list[pywraplp.Variable]] = []
+        norm = s.Constraint(1.0, 1.0, f"norm_{k}")
+        norm.SetCoefficient(y0[k], float(1.0 + inst.e[k]))
+        for b in range(n_b):
+            wk = inst.w[b][k]
+            zb = [s.NumVar(0.0, float(y0_high[k]), f"z_{k}_{b}_{l}") for l in range(len(wk) + 1)]
+            link = s.Constraint(0.0, 0.0, f"link_{k}_{b}")
+            link.SetCoefficient(y0[k], -1.0)
+            for l, var in enumerate(zb):
+                link.SetCoefficient(var, 1.0)
+                cap = y0_high[k] if l == 0 else 1.0 / (1.0 + inst.e[k] + wk[l - 1])
+                up = s.Constraint(-s.infinity(), 0.0)
+                up.SetCoefficient(var, 1.0)
+                up.SetCoefficient(x[b][l], -float(cap))
+                low = s.Constraint(0.0, s.infinity())
+                low.SetCoefficient(var, 1.0)
+                low.SetCoefficient(x[b][l], -float(y0_low[k]))
+                if l > 0:
+                    norm.SetCoefficient(var, float(wk[l - 1]))
+            zk.append(zb)
+        z.append(zk)
+
+    def add(group: str, lb: float, ub: float) -> pywraplp.Constraint | None:
+        if group in req.disabled:
+            return None
+        c = s.Constraint(lb, ub, group)
+        groups.setdefault(group, []).append(c)
+        return c
+
+    def set_metric(c: pywraplp.Constraint, per_sub: np.ndarray | None, per_price: float,
+                   outside: np.ndarray | None) -> None:
+        """Coefficients of n_k [y0 outside_k + sum w z (per_sub_kb + per_price * price)]."""
+        for k in range(n_k):
+            if outside is not None:
+                c.SetCoefficient(y0[k], float(weights[k] * outside[k]))
+            for b in range(n_b):
+                base = 0.0 if per_sub is None else float(per_sub[k, b])
+                coef = weights[k] * inst.w[b][k] * (base + per_price * inst.prices[b])
+                for l, var in enumerate(z[k][b][1:]):
+                    if coef[l] != 0.0:
+                        c.SetCoefficient(var, float(coef[l]))
+
+    scale = inst.total_size
+    c = add("menu_size", -s.infinity(), float(inst.menu_size))
+    if c is not None:
+        for b in range(n_b):
+            for var in x[b][1:]:
+                c.SetCoefficient(var, 1.0)
+    if inst.price_ladder:
+        for hi, lo in inst.ladder:
+            for l, p in enumerate(inst.prices[lo]):
+                cheaper = [lh for lh, ph in enumerate(inst.prices[hi]) if ph < p]
+                if not cheaper:
+                    continue
+                c = add("price_ladder", -s.infinity(), 1.0)
+                if c is None:
+                    break
+                c.SetCoefficient(x[lo][l + 1], 1.0)
+                for lh in cheaper:
+                    c.SetCoefficient(x[hi][lh + 1], 1.0)
+    profit_sub = inst.subsidy - inst.maas_cost
+    if inst.budget is not None and (c := add("subsidy_budget", -s.infinity(), inst.budget / scale)):
+        set_metric(c, inst.subsidy, 0.0, None)
+    outside_earn = inst.payg_earn + np.einsum("ko,koj->kj", inst.offer_w, inst.offer_earn)
+    for j, floor in enumerate(inst.operator_floor):
+        if np.isnan(floor):
+            continue
+        c = add(f"operator_floor:{inst.operators[j]}", float(floor) / scale, s.infinity())
+        if c is not None:
+            set_metric(c, inst.bundle_earn[:, :, j], 0.0, outside_earn[:, j])
+    if req.min_uptake is not None and (c := add("min_uptake", req.min_uptake / scale, s.infinity())):
+        set_metric(c, np.ones((n_k, n_b)), 0.0, None)
+    if req.max_subsidy is not None and (
+        c := add("max_subsidy", -s.infinity(), req.max_subsidy / scale)
+    ):
+        set_metric(c, inst.subsidy, 0.0, None)
+    if req.min_profit is not None and (c := add("min_profit", req.min_profit / scale, s.infinity())):
+        set_metric(c, profit_sub, 1.0, None)
+
+    log_s0 = np.log1p(inst.e)
+    t: list[pywraplp.Variable] | None = None
+    mm = MenuModel(inst, s, x, y0, z, None, groups, weights, log_s0, objective)
+    if _need_surplus(inst, req, objective):
+        t = [s.NumVar(float(log_s0[k]), float(np.log(s_max[k])), f"t_{k}") for k in range(n_k)]
+        mm.t = t
+        mm.cut_points = [[] for _ in range(n_k)]
+        for k in range(n_k):
+            for a in np.geomspace(1.0 + inst.e[k], s_max[k], 8):
+                add_tangent(mm, k, float(a))
+        if req.min_surplus is not None and (
+            c := add("min_surplus", req.min_surplus / scale + float(weights @ (log_s0 / inst.beta)),
+                     s.infinity())
+        ):
+            for k in range(n_k):
+                c.SetCoefficient(t[k], float(weights[k] / inst.beta[k]))
+    for si, floor in enumerate(inst.surplus_floor):
+        if np.isnan(floor):
+            continue
+        members = np.flatnonzero(inst.class_segment == si)
+        group = f"surplus_floor:{inst.segments[si]}"
+        if len(members) == 1:
+            k = int(members[0])
+            need = (1.0 + inst.e[k]) * math.expm1(min(700.0, inst.beta[k] * floor))
+            c = add(group, float(need), s.infinity())
+            if c is not None:
+                for b in range(n_b):
+                    for l, var in enumerate(x[b][1:]):
+                        c.SetCoefficient(var, float(inst.w[b][k, l]))
+        else:
+            assert t is not None
+            share = inst.size[members] / inst.size[members].sum()
+            rhs = floor + float(share @ (log_s0[members] / inst.beta[members]))
+            c = add(group, float(rhs), s.infinity())
+            if c is not None:
+                for i, k in enumerate(members):
+                    c.SetCoefficient(t[int(k)], float(share[i] / inst.beta[k]))
+    set_objective(mm, objective)
+    return mm
+
+
+def add_tangent(mm: MenuModel, k: int, a: float) -> None:
+    """Cut ``t_k <= ln a + (S_k - a) / a`` with S_k = 1 + e_k + sum w x (tangent of ln at a)."""
+    assert mm.t is not None
+    inst, s = mm.inst, mm.solver
+    # t_k - sum (w/a) x <= ln a - 1 + (1 + e_k)/a
+    c = s.Constraint(-s.infinity(), math.log(a) - 1.0 + (1.0 + inst.e[k]) / a)
+    c.SetCoefficient(mm.t[k], 1.0)
+    for b in range(len(inst.bundles)):
+        for l, var in enumerate(mm.x[b][1:]):
+            c.SetCoefficient(var, -float(inst.w[b][k, l]) / a)
+    mm.cut_points[k].append(a)
+    mm.cuts += 1
+
+
+def set_objective(mm: MenuModel, kind: str) -> None:
+    """``max_profit``, ``min_subsidy`` or ``max_surplus`` (per average traveller)."""
+    inst = mm.inst
+    obj = mm.solver.Objective()
+    obj.Clear()
+    if kind == "max_surplus":
+        assert mm.t is not None
+        for k, var in enumerate(mm.t):
+            obj.SetCoefficient(var, float(mm.weights[k] / inst.beta[k]))
+        obj.SetOffset(-float(mm.weights @ (mm.log_s0 / inst.beta)))
+        obj.SetMaximization()
+    elif kind in ("max_profit", "min_subsidy"):
+        per_sub = inst.subsidy - inst.maas_cost if kind == "max_profit" else inst.subsidy
+        price = 1.0 if kind == "max_profit" else 0.0
+        for k in range(inst.n_classes):
+            for b in range(len(inst.bundles)):
+                coef = mm.weights[k] * inst.w[b][k] * (per_sub[k, b] + price * inst.prices[b])
+                for l, var in enumerate(mm.z[k][b][1:]):
+                    obj.SetCoefficient(var, float(coef[l]))
+        if kind == "max_profit":
+            obj.SetMaximization()
+        else:
+            obj.SetMinimization()
+    else:
+        raise ValueError(f"unknown objective {kind!r}")
+    mm.objective_kind = kind
+
+
+def extract_menu(mm: MenuModel) -> dict[int, int]:
+    """Offered bundle -> price level index, from the current solution."""
+    menu: dict[int, int] = {}
+    for b, xs in enumerate(mm.x):
+        for l, var in enumerate(xs[1:]):
+            if var.solution_value() > 0.5:
+                menu[b] = l
+    return menu
+
+
+def _s_values(mm: MenuModel, menu: dict[int, int]) -> np.ndarray:
+    inst = mm.inst
+    s = 1.0 + inst.e.copy()
+    for b, l in menu.items():
+        s += inst.w[b][:, l]
+    return s
+
+
+def set_hint(mm: MenuModel, menu: dict[int, int]) -> None:
+    """Warm start: suggest offering ``menu`` (bundle -> level)."""
+    variables, values = [], []
+    for b, xs in enumerate(mm.x):
+        chosen = menu[b] + 1 if b in menu else 0
+        for l, var in enumerate(xs):
+            variables.append(var)
+            values.append(1.0 if l == chosen else 0.0)
+    mm.solver.SetHint(variables, values)
+
+
+_STATUS = {
+    pywraplp.Solver.OPTIMAL: "optimal",
+    pywraplp.Solver.FEASIBLE: "feasible",
+    pywraplp.Solver.INFEASIBLE: "infeasible",
+    pywraplp.Solver.UNBOUNDED: "unbounded",
+    pywraplp.Solver.ABNORMAL: "abnormal",
+    pywraplp.Solver.NOT_SOLVED: "not_solved",
+}
+
+
+def solve_model(
+    mm: MenuModel,
+    *,
+    time_limit_s: float = 60.0,
+    relative_gap: float = 1e-6,
+    threads: int = 1,
+    hint: dict[int, int] | None = None,
+) -> RawSolve:
+    """Solve, adding tangent cuts for consumer surplus until exact; times are wall-clock.
+
+    Status ``optimal`` (proven within ``relative_gap``), ``feasible`` (time limit hit
+    with a solution; the gap says how far), ``infeasible``, or ``not_solved`` (time
+    limit hit without a solution).
+    """
+    s = mm.solver
+    start = time.perf_counter()
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, relative_gap)
+    s.SetNumThreads(threads)
+    if hint is not None:
+        set_hint(mm, hint)
+    rounds = 0
+    status = "not_solved"
+    menu: dict[int, int] | None = None
+    while True:
+        remaining = time_limit_s - (time.perf_counter() - start)
+        s.SetTimeLimit(max(1, int(remaining * 1000)))
+        code = s.Solve(params)
+        status = _STATUS.get(code, "abnormal")
+        rounds += 1
+        if status not in ("optimal", "feasible"):
+            menu = None
+            break
+        menu = extract_menu(mm)
+        if mm.t is None or rounds >= _MAX_CUT_ROUNDS or remaining <= 0:
+            break
+        s_true = _s_values(mm, menu)
+        added = False
+        for k, var in enumerate(mm.t):
+            if var.solution_value() > math.log(s_true[k]) + _CUT_TOL * max(1.0, s_true[k]):
+                add_tangent(mm, k, float(s_true[k]))
+                added = True
+        if not added:
+            break
+        set_hint(mm, menu)
+    seconds = time.perf_counter() - start
+    if menu is None:
+        return RawSolve(s.SolverVersion(), status, None, None, None, seconds, None, rounds)
+    scale = mm.inst.total_size
+    obj = s.Objective().Value() * scale
+    bound = s.Objective().BestBound() * scale
+    gap = abs(bound - obj) / max(abs(obj), 1e-9) if math.isfinite(bound) else None
+    if gap is not None and abs(bound - obj) < 1e-6 * max(1.0, abs(obj)):
+        gap = 0.0
+    return RawSolve(s.SolverVersion(), status, obj, bound, gap, seconds, menu, rounds)
