@@ -1,0 +1,197 @@
+"""On-disk cache for compiled inputs (service days, compiled timetables, ...), keyed by content.
+
+API
+---
+``content_hash(source) -> str``
+    sha256 hex digest of an input: the bytes themselves, a file's bytes, or for a folder
+    the sorted (relative path, file sha256) pairs of every file below it.
+``make_key(content, kind, params, version) -> str``
+    The cache key: sha256 of the JSON of the content hash, a ``kind`` label (e.g.
+    ``"gtfs-service-day"``, ``"raptor-network"``), a JSON-able mapping of build
+    parameters and the builder's format ``version``, plus `CACHE_FORMAT`. Any change to
+    one of them gives a new key.
+``default_cache_dir() -> Path``
+    ``$MAASMIX_CACHE_DIR`` or ``~/.cache/maasmix``.
+``DiskCache(directory=None)``
+    ``.get(key, default=None)``, ``.put(key, value)``, ``.get_or_build(key, builder)``,
+    ``.path_for(key)``, ``.clear()``. Entries are pickles in ``directory`` named
+    ``<key>.pkl``; writes go to a temporary file in the same folder then ``os.replace``
+    (atomic, so concurrent readers never see half a file). An entry that cannot be read
+    (truncated, corrupt, written by another format, wrong key inside) is logged,
+    deleted and rebuilt, never fatal; a cache folder that cannot be written only costs
+    the rebuild.
+
+Example (a compiled network)::
+
+    key = make_key(content_hash(gtfs_zip), "raptor-network", {"date": "2022-02-22"}, 3)
+    network = DiskCache().get_or_build(key, lambda: compile_network(...))
+
+Pickles execute code when loaded: only point the cache at a folder you trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = [
+    "CACHE_FORMAT",
+    "DiskCache",
+    "content_hash",
+    "default_cache_dir",
+    "make_key",
+]
+
+CACHE_FORMAT = 1
+"""Version of the entry layout written by `DiskCache` (part of every key)."""
+
+_MAGIC = "maasmix-cache"
+_CHUNK = 1 << 20
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_hash(source: bytes | str | os.PathLike[str]) -> str:
+    """sha256 hex digest of bytes, of a file's bytes, or of a folder's files.
+
+    A folder's hash covers every regular file below it: sorted relative POSIX paths
+    and the sha256 of each file, so renaming, adding or editing any file changes it.
+    """
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    path = Path(source)
+    if path.is_dir():
+        digest = hashlib.sha256(b"folder\0")
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = child.relative_to(path).as_posix()
+            digest.update(rel.encode("utf-8") + b"\0" + _hash_file(child).encode() + b"\n")
+        return digest.hexdigest()
+    return _hash_file(path)
+
+
+def make_key(content: str, kind: str, params: Mapping[str, Any], version: int | str) -> str:
+    """Cache key (64 hex chars) for ``content`` built as ``kind`` with ``params``."""
+    payload = json.dumps(
+        {
+            "content": content,
+            "kind": kind,
+            "params": dict(params),
+            "version": version,
+            "format": CACHE_FORMAT,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """``$MAASMIX_CACHE_DIR`` or ``~/.cache/maasmix``."""
+    configured = os.environ.get("MAASMIX_CACHE_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "maasmix"
+
+
+class DiskCache:
+    """A folder of pickled entries keyed by `make_key` keys (see the module docstring)."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+
+    def __repr__(self) -> str:
+        return f"DiskCache({str(self.directory)!r})"
+
+    def path_for(self, key: str) -> Path:
+        """The file holding ``key``'s entry."""
+        if not key or any(c in key for c in "/\\\0") or key.startswith("."):
+            raise ValueError(f"not a usable cache key: {key!r}")
+        return self.directory / f"{key}.pkl"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The cached value, or ``default`` when absent or unreadable (then deleted)."""
+        path = self.path_for(key)
+        try:
+            with path.open("rb") as handle:
+                entry = pickle.load(handle)
+        except FileNotFoundError:
+            return default
+        except Exception as exc:  # a damaged entry must never be fatal
+            logger.warning("cache entry %s unreadable (%s); rebuilding", path, exc)
+            self._discard(path)
+            return default
+        if (
+            not isinstance(entry, tuple)
+            or len(entry) != 4
+            or entry[0] != _MAGIC
+            or entry[1] != CACHE_FORMAT
+            or entry[2] != key
+        ):
+            logger.warning("cache entry %s has an unexpected layout; rebuilding", path)
+            self._discard(path)
+            return default
+        return entry[3]
+
+    def put(self, key: str, value: Any) -> Path | None:
+        """Store ``value`` atomically; returns the path, or None if it could not be written."""
+        path = self.path_for(key)
+        tmp_name: str | None = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{key[:16]}.", suffix=".tmp", dir=self.directory
+            )
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(
+                    (_MAGIC, CACHE_FORMAT, key, value), handle, protocol=pickle.HIGHEST_PROTOCOL
+                )
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, path)
+            tmp_name = None
+            return path
+        except OSError as exc:
+            logger.warning("cannot write cache entry %s (%s)", path, exc)
+            return None
+        finally:
+            if tmp_name is not None:
+                self._discard(Path(tmp_name))
+
+    def get_or_build(self, key: str, builder: Callable[[], T]) -> T:
+        """The cached value of ``key``, or ``builder()`` stored then returned."""
+        missing = object()
+        value = self.get(key, missing)
+        if value is not missing:
+            return value
+        built = builder()
+        self.put(key, built)
+        return built
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many were deleted."""
+        if not self.directory.is_dir():
+            return 0
+        removed = 0
+        for path in self.directory.glob("*.pkl"):
+            self._discard(path)
+            removed += 1
+        return removed
+
+    @staticmethod
+    def _discard(path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()

@@ -1,0 +1,240 @@
+"""Reading one GTFS CSV file into a DataFrame of strings, with line numbers and quirk repair.
+
+`read_csv_table(name, data)` decodes the bytes of one file and returns a `CsvTable`:
+every column as ``str`` (blank cells are ``""``, never NaN) plus, for every data row,
+its line number in the file (header = line 1, first data row = line 2; a quoted value
+spanning several lines and blank lines are counted, so the number is the one an editor
+shows).
+
+Repaired quirks, each reported once per file with a `FeedWarning` naming the repair:
+
+- a UTF-8 byte order mark (removed);
+- text that is not UTF-8 (decoded as cp1252, or latin-1 when that fails too);
+- old-Mac ``\\r`` line ends or a mix of ``\\r\\n`` and ``\\n`` in one file (normalised;
+  uniform ``\\r\\n`` is valid CSV and GTFS and is read silently);
+- spaces around header names and around values (stripped);
+- trailing columns with an empty header name and no values, or empty extra fields at
+  the end of data rows (dropped);
+- blank lines (skipped).
+
+Anything else that is not valid CSV raises `FeedFormatError` with the line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from feeds._errors import FeedFormatError, FeedWarning
+
+_EDGE_SPACE = re.compile(r"(?:^|,)[ \t]|[ \t](?:,|\r?$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """One CSV file read as strings.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One column per header name (stripped), all values ``str``; blank is ``""``.
+    lines : ndarray of int64
+        Line number in the file of each row of ``frame`` (header = 1).
+    has_header : bool
+        False when the file was empty (zero bytes or only whitespace).
+    """
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    has_header: bool
+
+
+def _warn(file: str, message: str) -> None:
+    warnings.warn(f"{file}: {message}", FeedWarning, stacklevel=4)
+
+
+def _decode(file: str, data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        _warn(file, "removed a UTF-8 byte order mark (BOM) at the start of the file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            text = data.decode("cp1252")
+            codec = "cp1252"
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+            codec = "latin-1"
+        _warn(file, f"not valid UTF-8 (first bad byte on line {line}); decoded as {codec}")
+        return text
+
+
+def _normalise_line_ends(file: str, text: str) -> str:
+    crlf = text.count("\r\n")
+    cr = text.count("\r") - crlf
+    lf = text.count("\n") - crlf
+    if cr == 0 and (crlf == 0 or lf == 0):
+        return text
+    if cr and not crlf and not lf:
+        _warn(file, "converted old-Mac CR line ends to LF")
+    else:
+        _warn(file, "normalised mixed line ends (CRLF / LF / CR) to LF")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _header(file: str, text: str) -> tuple[list[str], int]:
+    """Header names (stripped) and the offset where data starts."""
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    first = first.rstrip("\r")
+    names = next(csv.reader([first]))
+    stripped = [n.strip() for n in names]
+    if stripped != names:
+        spaced = [n for n, s in zip(names, stripped, strict=True) if n != s]
+        _warn(file, f"stripped spaces around header names {spaced!r}")
+    return stripped, (len(text) if end < 0 else end + 1)
+
+
+def _physical_lines_of_bad_records(text: str, width: int) -> list[tuple[int, list[str]]]:
+    """(line, fields) of each record whose field count is not ``width`` (slow path)."""
+    bad: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    for fields in reader:
+        if fields and len(fields) != width:
+            bad.append((start, fields))
+        start = reader.line_num + 1
+    return bad
+
+
+def _parse(file: str, body: str, names: list[str], n_header_lines: int) -> pd.DataFrame:
+    def read(columns: list[str]) -> pd.DataFrame:
+        return pd.read_csv(
+            io.StringIO(body),
+            header=None,
+            names=columns,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            index_col=False,
+            quoting=csv.QUOTE_MINIMAL,
+            engine="c",
+        )
+
+    try:
+        return read(names)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    except pd.errors.ParserError as exc:
+        bad = _physical_lines_of_bad_records(body, len(names))
+        longer = [(line, f) for line, f in bad if len(f) > len(names)]
+        if not longer:
+            raise FeedFormatError(f"not valid CSV: {exc}", file=file) from exc
+        junk = [f[len(names) :] for _, f in longer]
+        if any(v.strip() for extra in junk for v in extra):
+            line, fields = next(
+                (line, f) for line, f in longer if any(v.strip() for v in f[len(names) :])
+            )
+            raise FeedFormatError(
+                f"row has {len(fields)} fields but the header names {len(names)}",
+                file=file,
+                row=line + n_header_lines,
+            ) from exc
+        width = max(len(f) for _, f in longer)
+        extra_names = [f"\x00extra{i}" for i in range(width - len(names))]
+        frame = read(names + extra_names)
+        _warn(
+            file,
+            f"dropped empty extra fields at the end of {len(longer)} row(s) "
+            f"(first on line {longer[0][0] + n_header_lines})",
+        )
+        return frame.drop(columns=extra_names)
+
+
+def read_csv_table(file: str, data: bytes) -> CsvTable:
+    """Read one CSV file (``file`` is its name, for messages) into a `CsvTable`.
+
+    Raises
+    ------
+    FeedFormatError
+        Unbalanced quotes, a row with more non-empty fields than the header,
+        duplicate header names.
+    """
+    text = _decode(file, data)
+    text = _normalise_line_ends(file, text)
+    if not text.strip():
+        return CsvTable(pd.DataFrame(), np.zeros(0, dtype=np.int64), has_header=False)
+    names, start = _header(file, text)
+    body = text[start:]
+
+    empty_named = [i for i, n in enumerate(names) if n == ""]
+    seen: dict[str, int] = {}
+    for name in names:
+        if name:
+            seen[name] = seen.get(name, 0) + 1
+    dups = sorted(n for n, k in seen.items() if k > 1)
+    if dups:
+        raise FeedFormatError(f"duplicate column name(s) {dups}", file=file, row=1, field=dups[0])
+    parse_names = [n if n else f"\x00blank{i}" for i, n in enumerate(names)]
+    frame = _parse(file, body, parse_names, 1)
+
+    # Line numbers: header is line 1; a record's number is 2 + its record index plus the
+    # newlines embedded in quoted values of earlier records.
+    n = len(frame)
+    physical = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+    if n and physical != n:
+        embedded = np.zeros(n, dtype=np.int64)
+        for col in frame.columns:
+            values = frame[col]
+            if values.str.contains("\n", regex=False).any():
+                embedded += values.str.count("\n").to_numpy(dtype=np.int64)
+        lines = 2 + np.arange(n, dtype=np.int64) + np.concatenate(([0], np.cumsum(embedded)[:-1]))
+    else:
+        lines = 2 + np.arange(n, dtype=np.int64)
+
+    # Blank lines come through as all-empty single-field records: drop them.
+    if n:
+        first = frame.iloc[:, 0].to_numpy()
+        blank = first == ""
+        if blank.any():
+            for col in frame.columns[1:]:
+                blank &= frame[col].to_numpy() == ""
+                if not blank.any():
+                    break
+        if blank.any():
+            keep = ~blank
+            frame = frame.loc[keep].reset_index(drop=True)
+            lines = lines[keep]
+
+    if empty_named:
+        blank_cols = [parse_names[i] for i in empty_named]
+        filled = [c for c in blank_cols if (frame[c] != "").any()]
+        if filled:
+            col_no = parse_names.index(filled[0]) + 1
+            raise FeedFormatError(
+                f"column {col_no} has values but no header name", file=file, row=1
+            )
+        frame = frame.drop(columns=blank_cols)
+        _warn(file, f"dropped {len(blank_cols)} trailing column(s) with no header name")
+
+    if _EDGE_SPACE.search(body):
+        spaced_cols = []
+        for col in frame.columns:
+            values = frame[col]
+            stripped = values.str.strip()
+            if not stripped.equals(values):
+                spaced_cols.append(col)
+                frame[col] = stripped
+        if spaced_cols:
+            _warn(file, f"stripped spaces around values in column(s) {spaced_cols}")
+
+    return CsvTable(frame, lines, has_header=True)
