@@ -76,6 +76,7 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -211,7 +212,7 @@ class StreetNetwork:
     osm_nodes_used: int = 0
     missing_segments: int = 0
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """A JSON-ready summary: source, bbox, OSM objects read and per-graph sizes."""
         return {
             "source": self.source,
