@@ -28,6 +28,9 @@ _MINOR_UNIT_DIGITS: dict[str, int] = {
 }  # fmt: skip
 
 
+_RFC3339_OFFSET = r"(?:[Zz]|[+-]\d\d:?\d\d)$"
+
+
 @dataclass(frozen=True)
 class Column:
     """Where one field of one JSON array lives: for error messages.
@@ -191,21 +194,21 @@ def timestamp_column(
     out = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))
     if texts:
         idx = list(texts)
+        strings = pd.Series(list(texts.values()), dtype=object)
+        no_offset = ~strings.str.contains(_RFC3339_OFFSET, regex=True).to_numpy(dtype=bool)
+        if no_offset.any():
+            i = idx[int(np.flatnonzero(no_offset)[0])]
+            _bad_timestamp(texts[i], where, i, paths, rows, "has no UTC offset (RFC 3339)")
         try:
-            parsed = pd.to_datetime(pd.Series(list(texts.values())), format="ISO8601", utc=False)
+            parsed = pd.to_datetime(strings, format="ISO8601", utc=True)
         except (ValueError, TypeError):
-            parsed = None
-        if parsed is None or not isinstance(parsed.dtype, pd.DatetimeTZDtype):
             for i in idx:  # find the culprit one by one (rare path)
                 try:
-                    one = pd.Timestamp(texts[i])
+                    pd.Timestamp(texts[i])
                 except ValueError:
                     _bad_timestamp(texts[i], where, i, paths, rows)
-                if one.tzinfo is None:
-                    _bad_timestamp(texts[i], where, i, paths, rows, "has no UTC offset")
-                out.iloc[i] = one.tz_convert("UTC")
-        else:
-            out.iloc[idx] = parsed.dt.tz_convert("UTC").to_numpy()
+            raise
+        out.iloc[idx] = parsed.to_numpy()
     return out.astype("datetime64[ns, UTC]")
 
 
