@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import warnings
 from dataclasses import dataclass
 
@@ -33,7 +32,16 @@ import pandas as pd
 
 from feeds._errors import FeedFormatError, FeedWarning
 
-_EDGE_SPACE = re.compile(r"(?:^|,)[ \t]|[ \t](?:,|\r?$)", re.MULTILINE)
+_EDGE_SPACES = (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t", " \r", "\t\r")
+
+
+def _may_have_edge_spaces(text: str) -> bool:
+    """Cheap pre-check (substring scans) for a value starting or ending with a blank."""
+    return (
+        text.startswith((" ", "\t"))
+        or text.endswith((" ", "\t"))
+        or any(pair in text for pair in _EDGE_SPACES)
+    )
 
 
 @dataclass(frozen=True)
@@ -117,24 +125,27 @@ def _physical_lines_of_bad_records(text: str, width: int) -> list[tuple[int, lis
 
 def _parse(file: str, body: str, names: list[str], n_header_lines: int) -> pd.DataFrame:
     def read(columns: list[str]) -> pd.DataFrame:
-        return pd.read_csv(
-            io.StringIO(body),
-            header=None,
-            names=columns,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            index_col=False,
-            quoting=csv.QUOTE_MINIMAL,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # A row longer than the header is a ParserWarning (data silently lost): raise it.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                io.StringIO(body),
+                header=None,
+                names=columns,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                quoting=csv.QUOTE_MINIMAL,
+                engine="c",
+            )
 
     try:
         return read(names)
     except pd.errors.EmptyDataError:
         return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
-    except pd.errors.ParserError as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         bad = _physical_lines_of_bad_records(body, len(names))
         longer = [(line, f) for line, f in bad if len(f) > len(names)]
         if not longer:
@@ -226,7 +237,7 @@ def read_csv_table(file: str, data: bytes) -> CsvTable:
         frame = frame.drop(columns=blank_cols)
         _warn(file, f"dropped {len(blank_cols)} trailing column(s) with no header name")
 
-    if _EDGE_SPACE.search(body):
+    if _may_have_edge_spaces(body):
         spaced_cols = []
         for col in frame.columns:
             values = frame[col]

@@ -60,7 +60,7 @@ def _column(table: CsvTable, name: str) -> pd.Series:
     frame = table.frame
     if name in frame.columns:
         return frame[name]
-    return pd.Series([""] * len(frame), dtype=object, index=frame.index)
+    return pd.Series(np.full(len(frame), "", dtype=object), index=frame.index)
 
 
 def _check_unique(name: str, table: CsvTable) -> None:

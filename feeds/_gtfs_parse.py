@@ -107,11 +107,16 @@ def parse_float(
     blank = (values == "").to_numpy(dtype=bool)
     if required and blank.any():
         raise _fail("required value is blank", blank, values, lines, file, field)
-    numbers = pd.to_numeric(values.where(~blank, None), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-    bad = np.isnan(numbers) & ~blank
-    bad |= np.isinf(numbers)
+    numbers = np.full(len(values), np.nan)
+    if not blank.all():
+        raw = values.to_numpy(dtype=object)
+        try:
+            numbers[~blank] = raw[~blank].astype(np.float64)
+        except (ValueError, TypeError):
+            numbers = pd.to_numeric(values.where(~blank, None), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+    bad = ~blank & ~np.isfinite(numbers)
     if bad.any():
         raise _fail("not a number", bad, values, lines, file, field)
     if low is not None or high is not None:
@@ -140,15 +145,21 @@ def parse_int(
     blank = (values == "").to_numpy(dtype=bool)
     if default is None and blank.any():
         raise _fail("required value is blank", blank, values, lines, file, field)
-    numbers = pd.to_numeric(values.where(~blank, None), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-    with np.errstate(invalid="ignore"):
-        bad = ~blank & (np.isnan(numbers) | (numbers != np.round(numbers)))
-    if bad.any():
-        raise _fail("not an integer", bad, values, lines, file, field)
-    filled = np.where(blank, 0 if default is None else default, numbers)
-    result = filled.astype(np.int64)
+    fill = 0 if default is None else default
+    result = np.full(len(values), fill, dtype=np.int64)
+    if not blank.all():
+        raw = values.to_numpy(dtype=object)
+        try:
+            result[~blank] = raw[~blank].astype(np.int64)
+        except (ValueError, TypeError, OverflowError):
+            numbers = pd.to_numeric(values.where(~blank, None), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            with np.errstate(invalid="ignore"):
+                bad = ~blank & (~np.isfinite(numbers) | (numbers != np.round(numbers)))
+            if bad.any():
+                raise _fail("not an integer", bad, values, lines, file, field) from None
+            result = np.where(blank, fill, numbers).astype(np.int64)
     out = np.zeros(len(result), dtype=bool)
     if low is not None:
         out |= ~blank & (result < low)

@@ -196,10 +196,21 @@ class GtfsFeed:
         for name, dtypes in gk_constants.DTYPES.items():
             if name not in self.tables or self.tables[name].empty:
                 continue
-            frame = self.tables[name].replace("", pd.NA)
-            known = {c: t for c, t in dtypes.items() if c in frame.columns}
-            frame = frame.astype({c: "string" for c in frame.columns if c not in known})
-            frames[name] = frame.astype(known)
+            source = self.tables[name]
+            columns: dict[str, pd.Series] = {}
+            for column in source.columns:
+                values = source[column]
+                blank = values == ""
+                dtype = dtypes.get(column, "string")
+                if dtype == "string":
+                    columns[column] = values.where(~blank, None).astype("string")
+                    continue
+                numbers = pd.to_numeric(values.where(~blank, None), errors="coerce")
+                try:
+                    columns[column] = numbers.astype(dtype)
+                except (TypeError, ValueError, OverflowError):
+                    columns[column] = numbers.astype("float64")
+            frames[name] = pd.DataFrame(columns, index=source.index)
         dist_units = gk_shapes.infer_dist_units(frames.get("shapes"))
         return gtfs_kit.Feed(dist_units=dist_units, **frames)
 
