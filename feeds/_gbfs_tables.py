@@ -18,7 +18,13 @@ import pandas as pd
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from feeds._errors import FeedFormatError, FeedIntegrityError, FeedVersionError, FeedWarning
+from feeds._errors import (
+    FeedFormatError,
+    FeedIntegrityError,
+    FeedMissingError,
+    FeedVersionError,
+    FeedWarning,
+)
 from feeds._gbfs_source import RawFile, major
 from feeds._gbfs_values import (
     Column,
@@ -578,7 +584,7 @@ def geofencing(
         rows.extend({**zone, **rule, "rule_index": k} for k, rule in enumerate(parsed))
     if v3:
         if "global_rules" not in raw.data:
-            raise FeedVersionError(
+            raise FeedMissingError(
                 "a GBFS 3.0 geofencing_zones file must have data.global_rules",
                 file=src,
                 field="data.global_rules",

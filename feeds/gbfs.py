@@ -393,11 +393,12 @@ def _check_references(
                 if feed == "vehicle_types"
                 else ("data.vehicles" if "vehicles" in raw.data else "data.bikes")
             )
+            row = _source_index(raw, array, i, vehicle_table, feed)
             raise FeedIntegrityError(
                 f"unknown {field.removesuffix('s').removeprefix('default_')} {refs.iloc[i]!r}",
                 file=raw.source,
-                row=_source_index(raw, array, i, vehicle_table, feed),
-                field=f"{array}[{_source_index(raw, array, i, vehicle_table, feed)}].{field}",
+                row=row,
+                field=f"{array}[{row}].{field}",
             )
 
 

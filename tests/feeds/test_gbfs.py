@@ -592,6 +592,39 @@ def test_wrong_boolean_and_unknown_timezone(tmp_path: Path) -> None:
     assert err.value.field == "data.timezone"
 
 
+def test_v2_folder_language_and_bom(tmp_path: Path) -> None:
+    folder = _copy(V23, tmp_path)
+    (folder / "gbfs.json").unlink()  # a folder of files: the language is system_information's
+    path = folder / "station_information.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with pytest.warns(FeedWarning, match="byte-order mark"):
+        assert load_gbfs(folder).system.language == "en"
+    with (
+        pytest.warns(FeedWarning, match="byte-order mark"),
+        pytest.raises(FeedMissingError, match="'fr' is not published; available: en"),
+    ):
+        load_gbfs(folder, language="fr")
+
+
+def test_v3_geofencing_rules_need_v3_names(tmp_path: Path) -> None:
+    folder = _copy(V30, tmp_path)
+
+    def v2_rule(doc: dict[str, Any]) -> None:
+        rule = doc["data"]["geofencing_zones"]["features"][0]["properties"]["rules"][1]
+        del rule["ride_start_allowed"], rule["ride_end_allowed"]
+        rule["ride_allowed"] = True
+
+    _edit(folder, "geofencing_zones.json", v2_rule)
+    with pytest.raises(FeedVersionError, match=r"'ride_allowed' is a GBFS 2\.x rule field") as err:
+        load_gbfs(folder)
+    assert err.value.row == 0
+    assert err.value.field == "data.geofencing_zones.features[0].properties.rules[1].ride_allowed"
+    folder = _copy(V30, tmp_path, "no_global_rules")
+    _edit(folder, "geofencing_zones.json", lambda d: d["data"].pop("global_rules"))
+    with pytest.raises(FeedMissingError, match="global_rules"):
+        load_gbfs(folder)
+
+
 def test_missing_source() -> None:
     with pytest.raises(FeedMissingError, match="no such file"):
         load_gbfs("/nonexistent/gbfs")
