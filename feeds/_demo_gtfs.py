@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import math
@@ -136,6 +137,7 @@ def _stop_positions(n: int) -> list[int]:
     return positions
 
 
+@functools.cache
 def _fmt_time(s: int) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
