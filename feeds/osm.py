@@ -9,26 +9,26 @@ Only ways tagged ``highway=*`` are read. "Permit" means the mode tag (``foot`` f
 ``bicycle`` for cycling) is ``yes``, ``designated`` or ``permissive``; it overrides every
 restriction below. Without a permit:
 
-==========  ==========================================  ============================================
-mode        allowed by default (``highway=``)           needs a permit (``highway=``)
-==========  ==========================================  ============================================
-walk        footway, pedestrian, path, steps, corridor,  cycleway, trunk, trunk_link, motorway,
-            bridleway, living_street, residential,       motorway_link
-            service, track, unclassified, road,
-            tertiary, secondary, primary (and their
-            ``*_link``)
-bike        cycleway, path, track, living_street,        footway, pedestrian, steps, corridor,
-            residential, service, unclassified, road,    bridleway, motorway, motorway_link
-            tertiary, secondary, primary, trunk (and
-            their ``*_link``)
-==========  ==========================================  ============================================
+======  ============================================  ========================================
+mode    allowed by default (``highway=``)             needs a permit (``highway=``)
+======  ============================================  ========================================
+walk    footway, pedestrian, path, steps, corridor,   cycleway, trunk, trunk_link, motorway,
+        bridleway, living_street, residential,        motorway_link
+        service, track, unclassified, road,
+        tertiary, secondary, primary (and their
+        ``*_link``)
+bike    cycleway, path, track, living_street,         footway, pedestrian, steps, corridor,
+        residential, service, unclassified, road,     bridleway, motorway, motorway_link
+        tertiary, secondary, primary, trunk (and
+        their ``*_link``)
+======  ============================================  ========================================
 
-==========  ===================================================================================
-mode        excluded without a permit
-==========  ===================================================================================
-walk        ``foot=no|private|use_sidepath``; ``access=no|private``
-bike        ``bicycle=no|private|use_sidepath``; ``access=no|private``; ``vehicle=no|private``
-==========  ===================================================================================
+======  ===================================================================================
+mode    excluded without a permit
+======  ===================================================================================
+walk    ``foot=no|private|use_sidepath``; ``access=no|private``
+bike    ``bicycle=no|private|use_sidepath``; ``access=no|private``; ``vehicle=no|private``
+======  ===================================================================================
 
 Any other ``highway`` value (``construction``, ``proposed``, ``platform``, ``raceway``,
 ``bus_guideway``, ...) is not routable. ``bicycle=dismount`` stays cyclable (the rider
@@ -91,7 +91,7 @@ from feeds._osm_read import read_ways
 __all__ = ["StreetGraph", "StreetNetwork", "load_osm"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StreetGraph:
     """A directed street graph for one mode (walk or bike).
 
@@ -178,7 +178,7 @@ class StreetGraph:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StreetNetwork:
     """The walking and cycling graphs of one OSM extract.
 
