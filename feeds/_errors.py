@@ -1,7 +1,6 @@
 """The `FeedError` hierarchy: every problem with an input names its file, row and field.
 
-Rows are 1-based data-row numbers as a person counts them in a spreadsheet with the
-header on line 1, i.e. the first data row is row 2 (the line number in the file).
+Rows are line numbers for CSV files (see `FeedError.row` for JSON).
 """
 
 from __future__ import annotations
@@ -15,9 +14,11 @@ class FeedError(Exception):
     file : str | None
         The file (or URL) at fault, as the user named it or as inside an archive.
     row : int | None
-        Line number in that file (header = line 1), when the fault is in one row.
+        For CSV files: the line number (header = line 1, first data row = 2). For JSON
+        files: the line of a syntax error, or the 0-based index of the item at fault in a
+        JSON array (the field path then names it, e.g. ``data.stations[12].lat``).
     field : str | None
-        Column or JSON field at fault.
+        Column or JSON field path at fault.
     """
 
     def __init__(
@@ -38,7 +39,7 @@ class FeedError(Exception):
         where = []
         if self.file is not None:
             where.append(str(self.file))
-        if self.row is not None:
+        if self.row is not None and not (self.field and f"[{self.row}]" in self.field):
             where.append(f"line {self.row}")
         if self.field is not None:
             where.append(f"field '{self.field}'")
