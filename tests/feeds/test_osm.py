@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -148,6 +149,8 @@ def test_bbox_and_summary(town: Path) -> None:
     assert summary["bike"]["nodes"] == 6
     assert summary["bike"]["edges"] == 6
     assert summary["bbox"] == list(net.bbox)
+    assert json.loads(json.dumps(summary)) == summary
+    assert load_osm(str(town)).summary() == summary  # a str path works the same
 
 
 def test_junction_in_the_middle_of_a_way_splits_it(tmp_path: Path) -> None:
