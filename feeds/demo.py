@@ -25,6 +25,7 @@ writes with the same seed are byte-identical.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,12 +92,12 @@ class DemoCity:
     seed: int = 7
 
 
-def write_demo_city(out_dir: Path, *, seed: int = 7) -> DemoCity:
+def write_demo_city(out_dir: str | os.PathLike[str], *, seed: int = 7) -> DemoCity:
     """Generate the demo city into ``out_dir`` (created if needed; files overwritten).
 
     Parameters
     ----------
-    out_dir : Path
+    out_dir : str or PathLike
         Target folder; receives ``demo_city_gtfs.zip``, ``gbfs/`` and
         ``demo_city.osm.pbf``.
     seed : int
