@@ -26,6 +26,7 @@ dock for 73 % of the bikes, against 44 % for the fusion pair).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +35,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from feeds._cache import DiskCache, content_hash, make_key
 from feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError
 from feeds._gbfs_source import Discovered, RawFile, discover, major
 from feeds._gbfs_tables import geofencing, pricing, stations, vehicle_types, vehicles
 from feeds._gbfs_values import localized
+from feeds._http import is_url
 
-__all__ = ["GbfsFile", "GbfsSnapshot", "SystemInfo", "load_gbfs"]
+__all__ = ["GbfsFile", "GbfsSnapshot", "SystemInfo", "load_gbfs", "load_gbfs_cached"]
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,38 @@ def load_gbfs(source: str | Path, *, language: str | None = None) -> GbfsSnapsho
             for f in read
         ),
     )
+
+
+GBFS_CACHE_VERSION = 1
+"""Format version of cached snapshots (part of the cache key)."""
+
+
+def load_gbfs_cached(
+    source: str | Path,
+    *,
+    language: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> GbfsSnapshot:
+    """`load_gbfs`, cached on disk for a local folder or ``gbfs.json`` by file contents.
+
+    The key is the sha256 of every file in the system's folder, the language and
+    `GBFS_CACHE_VERSION`; a changed file (a new live snapshot) gives a new key. URLs are
+    live data and are always loaded afresh.
+    """
+    if is_url(source):
+        return load_gbfs(source, language=language)
+    path = Path(source)
+    folder = path if path.is_dir() else path.parent
+    if not folder.is_dir():
+        return load_gbfs(source, language=language)
+    key = make_key(
+        content_hash(folder),
+        "gbfs-snapshot",
+        {"entry": path.name if path.is_file() else "", "language": language},
+        GBFS_CACHE_VERSION,
+    )
+    result = DiskCache(cache_dir).get_or_build(key, lambda: load_gbfs(source, language=language))
+    return result if isinstance(result, GbfsSnapshot) else load_gbfs(source, language=language)
 
 
 def _languages(
