@@ -1,0 +1,391 @@
+"""numba kernel of McRAPTOR: Pareto sets over (arrival, rides, walking time).
+
+Labels live in one growable int32 pool (one row per label, fields below). Every stop
+has two bags, kept as linked lists through the pool with dominated labels unlinked:
+
+- the *ride bag*: labels that got off a trip at the stop (and the origin labels),
+  Pareto over (arrival, walking time); footpaths are relaxed only from these, so a
+  journey has at most one footpath between two rides;
+- the *any bag*: every label at the stop, Pareto over (arrival, ready time, walking
+  time), where ready is the arrival plus the minimum transfer time after a ride (the
+  bare arrival before the first ride). Labels new to it board trips in the next round.
+
+Rounds count rides; labels are never compared across a larger round (rounds only
+grow), which makes the result Pareto-optimal over the three criteria. Target pruning
+drops a label when a label already at a target arrives (plus egress) no later with no
+more walking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from engine._raptor_kernel import INF, _earliest_trip
+
+F_ARR = 0
+F_WALK = 1
+F_READY = 2
+F_ROUND = 3
+F_KIND = 4  # 0 origin, 1 ride, 2 walk
+F_PREV = 5
+F_TRIP = 6
+F_BOARD = 7  # pattern position boarded (ride)
+F_STOP = 8
+F_NEXT_RIDE = 9
+F_NEXT_ANY = 10
+F_NEXT_BOARD = 11
+N_FIELDS = 12
+
+
+@njit(cache=True)
+def _new_label(pool: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    if n >= pool.shape[0]:
+        bigger = np.empty((2 * pool.shape[0], N_FIELDS), dtype=np.int32)
+        bigger[: pool.shape[0]] = pool
+        pool = bigger
+    pool[n, F_NEXT_RIDE] = -1
+    pool[n, F_NEXT_ANY] = -1
+    pool[n, F_NEXT_BOARD] = -1
+    return pool, n + 1
+
+
+@njit(cache=True)
+def _dominated_at_target(
+    pool: np.ndarray,
+    any_head: np.ndarray,
+    targets: np.ndarray,
+    egress: np.ndarray,
+    a: int,
+    w: int,
+) -> bool:
+    for ti in range(len(targets)):
+        e = any_head[targets[ti]]
+        while e >= 0:
+            if pool[e, F_ARR] + egress[ti] <= a and pool[e, F_WALK] <= w:
+                return True
+            e = pool[e, F_NEXT_ANY]
+    return False
+
+
+@njit(cache=True)
+def _ride_dominated(pool: np.ndarray, ride_head: np.ndarray, s: int, a: int, w: int) -> bool:
+    e = ride_head[s]
+    while e >= 0:
+        if pool[e, F_ARR] <= a and pool[e, F_WALK] <= w:
+            return True
+        e = pool[e, F_NEXT_RIDE]
+    return False
+
+
+@njit(cache=True)
+def _any_dominated(pool: np.ndarray, any_head: np.ndarray, s: int, a: int, r: int, w: int) -> bool:
+    e = any_head[s]
+    while e >= 0:
+        if pool[e, F_ARR] <= a and pool[e, F_READY] <= r and pool[e, F_WALK] <= w:
+            return True
+        e = pool[e, F_NEXT_ANY]
+    return False
+
+
+@njit(cache=True)
+def _add_ride(pool: np.ndarray, ride_head: np.ndarray, s: int, lab: int) -> None:
+    a, w = pool[lab, F_ARR], pool[lab, F_WALK]
+    prev = -1
+    e = ride_head[s]
+    while e >= 0:
+        nxt = pool[e, F_NEXT_RIDE]
+        if a <= pool[e, F_ARR] and w <= pool[e, F_WALK]:
+            if prev < 0:
+                ride_head[s] = nxt
+            else:
+                pool[prev, F_NEXT_RIDE] = nxt
+        else:
+            prev = e
+        e = nxt
+    pool[lab, F_NEXT_RIDE] = ride_head[s]
+    ride_head[s] = lab
+
+
+@njit(cache=True)
+def _add_any(pool: np.ndarray, any_head: np.ndarray, s: int, lab: int) -> None:
+    a, r, w = pool[lab, F_ARR], pool[lab, F_READY], pool[lab, F_WALK]
+    prev = -1
+    e = any_head[s]
+    while e >= 0:
+        nxt = pool[e, F_NEXT_ANY]
+        if a <= pool[e, F_ARR] and r <= pool[e, F_READY] and w <= pool[e, F_WALK]:
+            if prev < 0:
+                any_head[s] = nxt
+            else:
+                pool[prev, F_NEXT_ANY] = nxt
+        else:
+            prev = e
+        e = nxt
+    pool[lab, F_NEXT_ANY] = any_head[s]
+    any_head[s] = lab
+
+
+@njit(cache=True)
+def mcraptor(
+    pattern_stops_ptr: np.ndarray,
+    pattern_stops: np.ndarray,
+    pattern_board: np.ndarray,
+    pattern_alight: np.ndarray,
+    pattern_trips_ptr: np.ndarray,
+    pattern_st_ptr: np.ndarray,
+    st_arr: np.ndarray,
+    st_dep: np.ndarray,
+    stop_patterns_ptr: np.ndarray,
+    stop_patterns: np.ndarray,
+    stop_patterns_pos: np.ndarray,
+    fp_ptr: np.ndarray,
+    fp_to: np.ndarray,
+    fp_dur: np.ndarray,
+    origins: np.ndarray,
+    origin_offsets: np.ndarray,
+    targets: np.ndarray,
+    target_egress: np.ndarray,
+    depart: int,
+    max_rounds: int,
+    slack: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """McRAPTOR from ``origins`` leaving at ``depart``; at most ``max_rounds`` rides.
+
+    Returns ``(pool, target_labels, n_labels)``: the label pool (rows ``< n_labels``)
+    and the ids of every label that reached a target (to be Pareto-filtered).
+    """
+    n_stops = len(stop_patterns_ptr) - 1
+    n_pat = len(pattern_trips_ptr) - 1
+    pool = np.empty((4096, N_FIELDS), dtype=np.int32)
+    n_lab = 0
+    ride_head = np.full(n_stops, -1, dtype=np.int32)
+    any_head = np.full(n_stops, -1, dtype=np.int32)
+    board_head = np.full(n_stops, -1, dtype=np.int32)
+    is_target = np.zeros(n_stops, dtype=np.bool_)
+    for ti in range(len(targets)):
+        is_target[targets[ti]] = True
+    target_labels = np.empty(64, dtype=np.int32)
+    n_tl = 0
+    marked = np.zeros(n_stops, dtype=np.bool_)
+    mark_list = np.empty(n_stops, dtype=np.int32)
+    n_marked = 0
+    new_rides = np.empty(256, dtype=np.int32)
+    qpos = np.full(n_pat, -1, dtype=np.int32)
+    qlist = np.empty(n_pat, dtype=np.int32)
+    rb_cap = 64
+    rb_trip = np.empty(rb_cap, dtype=np.int32)
+    rb_pos = np.empty(rb_cap, dtype=np.int32)
+    rb_walk = np.empty(rb_cap, dtype=np.int32)
+    rb_prev = np.empty(rb_cap, dtype=np.int32)
+
+    # round 0: origin labels, then one footpath from each
+    n_origin_labels = 0
+    for oi in range(len(origins)):
+        o = origins[oi]
+        a = depart + origin_offsets[oi]
+        if _ride_dominated(pool, ride_head, o, a, 0):
+            continue
+        pool, lab = _new_label(pool, n_lab)[0], n_lab
+        n_lab += 1
+        pool[lab, F_ARR] = a
+        pool[lab, F_WALK] = 0
+        pool[lab, F_READY] = a
+        pool[lab, F_ROUND] = 0
+        pool[lab, F_KIND] = 0
+        pool[lab, F_PREV] = -1
+        pool[lab, F_TRIP] = -1
+        pool[lab, F_BOARD] = -1
+        pool[lab, F_STOP] = o
+        _add_ride(pool, ride_head, o, lab)
+        if n_origin_labels >= len(new_rides):
+            grown = np.empty(2 * len(new_rides), dtype=np.int32)
+            grown[: len(new_rides)] = new_rides
+            new_rides = grown
+        new_rides[n_origin_labels] = lab
+        n_origin_labels += 1
+        if not _any_dominated(pool, any_head, o, a, a, 0):
+            _add_any(pool, any_head, o, lab)
+            pool[lab, F_NEXT_BOARD] = board_head[o]
+            board_head[o] = lab
+            if is_target[o]:
+                if n_tl >= len(target_labels):
+                    tl = np.empty(2 * len(target_labels), dtype=np.int32)
+                    tl[:n_tl] = target_labels[:n_tl]
+                    target_labels = tl
+                target_labels[n_tl] = lab
+                n_tl += 1
+            if not marked[o]:
+                marked[o] = True
+                mark_list[n_marked] = o
+                n_marked += 1
+    n_new_rides = n_origin_labels
+    k = 0
+    while True:
+        # footpaths from the ride labels of round k (origins in round 0)
+        for ri in range(n_new_rides):
+            src = new_rides[ri]
+            s = pool[src, F_STOP]
+            a0 = pool[src, F_ARR]
+            w0 = pool[src, F_WALK]
+            for e in range(fp_ptr[s], fp_ptr[s + 1]):
+                q = fp_to[e]
+                a = a0 + fp_dur[e]
+                w = w0 + fp_dur[e]
+                r = a + slack if k > 0 else a
+                if _any_dominated(pool, any_head, q, a, r, w):
+                    continue
+                if _dominated_at_target(pool, any_head, targets, target_egress, a, w):
+                    continue
+                pool, lab = _new_label(pool, n_lab)[0], n_lab
+                n_lab += 1
+                pool[lab, F_ARR] = a
+                pool[lab, F_WALK] = w
+                pool[lab, F_READY] = r
+                pool[lab, F_ROUND] = k
+                pool[lab, F_KIND] = 2
+                pool[lab, F_PREV] = src
+                pool[lab, F_TRIP] = -1
+                pool[lab, F_BOARD] = -1
+                pool[lab, F_STOP] = q
+                _add_any(pool, any_head, q, lab)
+                pool[lab, F_NEXT_BOARD] = board_head[q]
+                board_head[q] = lab
+                if is_target[q]:
+                    if n_tl >= len(target_labels):
+                        tl = np.empty(2 * len(target_labels), dtype=np.int32)
+                        tl[:n_tl] = target_labels[:n_tl]
+                        target_labels = tl
+                    target_labels[n_tl] = lab
+                    n_tl += 1
+                if not marked[q]:
+                    marked[q] = True
+                    mark_list[n_marked] = q
+                    n_marked += 1
+        if n_marked == 0 or (max_rounds >= 0 and k >= max_rounds):
+            break
+        k += 1
+        # queue the patterns through the marked stops; take their boarding lists
+        n_q = 0
+        cur_board = board_head.copy()
+        for mi in range(n_marked):
+            s = mark_list[mi]
+            marked[s] = False
+            board_head[s] = -1
+            for e in range(stop_patterns_ptr[s], stop_patterns_ptr[s + 1]):
+                p = stop_patterns[e]
+                pos = stop_patterns_pos[e]
+                if qpos[p] < 0:
+                    qlist[n_q] = p
+                    n_q += 1
+                    qpos[p] = pos
+                elif pos < qpos[p]:
+                    qpos[p] = pos
+        n_marked = 0
+        n_new_rides = 0
+        for qi in range(n_q):
+            p = qlist[qi]
+            pos0 = qpos[p]
+            qpos[p] = -1
+            ps0 = pattern_stops_ptr[p]
+            n = pattern_stops_ptr[p + 1] - ps0
+            t0 = pattern_trips_ptr[p]
+            nt = pattern_trips_ptr[p + 1] - t0
+            base = pattern_st_ptr[p]
+            n_rb = 0
+            for i in range(pos0, n):
+                s = pattern_stops[ps0 + i]
+                if n_rb > 0 and pattern_alight[ps0 + i]:
+                    for bi in range(n_rb):
+                        a = st_arr[base + rb_trip[bi] * n + i]
+                        w = rb_walk[bi]
+                        if _ride_dominated(pool, ride_head, s, a, w):
+                            continue
+                        if _dominated_at_target(pool, any_head, targets, target_egress, a, w):
+                            continue
+                        pool, lab = _new_label(pool, n_lab)[0], n_lab
+                        n_lab += 1
+                        pool[lab, F_ARR] = a
+                        pool[lab, F_WALK] = w
+                        pool[lab, F_READY] = a + slack
+                        pool[lab, F_ROUND] = k
+                        pool[lab, F_KIND] = 1
+                        pool[lab, F_PREV] = rb_prev[bi]
+                        pool[lab, F_TRIP] = t0 + rb_trip[bi]
+                        pool[lab, F_BOARD] = rb_pos[bi]
+                        pool[lab, F_STOP] = s
+                        _add_ride(pool, ride_head, s, lab)
+                        if n_new_rides >= len(new_rides):
+                            grown = np.empty(2 * len(new_rides), dtype=np.int32)
+                            grown[: len(new_rides)] = new_rides
+                            new_rides = grown
+                        new_rides[n_new_rides] = lab
+                        n_new_rides += 1
+                        if not _any_dominated(pool, any_head, s, a, a + slack, w):
+                            _add_any(pool, any_head, s, lab)
+                            pool[lab, F_NEXT_BOARD] = board_head[s]
+                            board_head[s] = lab
+                            if is_target[s]:
+                                if n_tl >= len(target_labels):
+                                    tl = np.empty(2 * len(target_labels), dtype=np.int32)
+                                    tl[:n_tl] = target_labels[:n_tl]
+                                    target_labels = tl
+                                target_labels[n_tl] = lab
+                                n_tl += 1
+                            if not marked[s]:
+                                marked[s] = True
+                                mark_list[n_marked] = s
+                                n_marked += 1
+                if pattern_board[ps0 + i]:
+                    e = cur_board[s]
+                    while e >= 0:
+                        j = _earliest_trip(st_dep, base, n, i, 0, nt, pool[e, F_READY])
+                        w = pool[e, F_WALK]
+                        if j < nt:
+                            dominated = False
+                            for bi in range(n_rb):
+                                if rb_trip[bi] <= j and rb_walk[bi] <= w:
+                                    dominated = True
+                                    break
+                            if not dominated:
+                                keep = 0
+                                for bi in range(n_rb):
+                                    if not (j <= rb_trip[bi] and w <= rb_walk[bi]):
+                                        rb_trip[keep] = rb_trip[bi]
+                                        rb_pos[keep] = rb_pos[bi]
+                                        rb_walk[keep] = rb_walk[bi]
+                                        rb_prev[keep] = rb_prev[bi]
+                                        keep += 1
+                                n_rb = keep
+                                if n_rb >= rb_cap:
+                                    rb_cap *= 2
+                                    g1 = np.empty(rb_cap, dtype=np.int32)
+                                    g2 = np.empty(rb_cap, dtype=np.int32)
+                                    g3 = np.empty(rb_cap, dtype=np.int32)
+                                    g4 = np.empty(rb_cap, dtype=np.int32)
+                                    g1[:n_rb] = rb_trip[:n_rb]
+                                    g2[:n_rb] = rb_pos[:n_rb]
+                                    g3[:n_rb] = rb_walk[:n_rb]
+                                    g4[:n_rb] = rb_prev[:n_rb]
+                                    rb_trip, rb_pos, rb_walk, rb_prev = g1, g2, g3, g4
+                                rb_trip[n_rb] = j
+                                rb_pos[n_rb] = i
+                                rb_walk[n_rb] = w
+                                rb_prev[n_rb] = e
+                                n_rb += 1
+                        e = pool[e, F_NEXT_BOARD]
+    return pool[:n_lab].copy(), target_labels[:n_tl].copy(), n_lab
+
+
+__all__ = [
+    "F_ARR",
+    "F_BOARD",
+    "F_KIND",
+    "F_PREV",
+    "F_ROUND",
+    "F_STOP",
+    "F_TRIP",
+    "F_WALK",
+    "INF",
+    "mcraptor",
+]

@@ -1,0 +1,208 @@
+"""RAPTOR queries on a `CompiledTimetable`: one-to-all, point-to-point, range (rRAPTOR).
+
+Stops are given as compiled indices; times as int32 seconds after the service day's
+midnight. ``max_transfers=None`` means no limit on the number of rides; otherwise at
+most ``max_transfers + 1`` rides. ``min_transfer_s`` is the slack required between
+arriving at a stop (by a ride, or a ride and a footpath) and the departure of the next
+trip boarded there; the first trip of a journey needs no slack (at the origin, or after
+walking from it, "at or before the departure" suffices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine._raptor_kernel import INF, raptor
+from engine.timetable import CompiledTimetable
+
+IntArray = npt.NDArray[np.int32]
+
+__all__ = ["INF", "RaptorResult", "one_to_all", "point_to_point", "range_query"]
+
+
+@dataclass(frozen=True, eq=False)
+class RaptorResult:
+    """Labels and records of one RAPTOR run (see `engine._raptor_kernel`).
+
+    ``arrivals[k, s]``: earliest arrival at stop ``s`` with at most ``k`` rides
+    (``INF`` when unreached); ``dest[k]``: best arrival + egress over the targets with at
+    most ``k`` rides; the ``rec_*`` arrays hold the journeys' last improvements.
+    """
+
+    arrivals: IntArray
+    ride: IntArray
+    rec_ride: IntArray
+    rec_trip: IntArray
+    rec_board: IntArray
+    rec_walk: IntArray
+    rec_from: IntArray
+    dest: IntArray
+    last_round: int
+    slack: int
+
+
+def _as_int32(values: npt.ArrayLike) -> IntArray:
+    return np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.int64)).astype(np.int32))
+
+
+def _max_rounds(max_transfers: int | None) -> int:
+    if max_transfers is None:
+        return -1
+    if max_transfers < 0:
+        raise ValueError(f"max_transfers must be >= 0, got {max_transfers}")
+    return int(max_transfers) + 1
+
+
+def _run(
+    tt: CompiledTimetable,
+    origins: npt.ArrayLike,
+    origin_offsets: npt.ArrayLike | None,
+    targets: npt.ArrayLike,
+    target_egress: npt.ArrayLike | None,
+    departures: npt.ArrayLike,
+    max_transfers: int | None,
+    min_transfer_s: int,
+    record: bool,
+) -> tuple[npt.NDArray[np.int32], ...]:
+    o = _as_int32(origins)
+    t = _as_int32(targets) if np.size(targets) else np.empty(0, np.int32)
+    oo = np.zeros(len(o), np.int32) if origin_offsets is None else _as_int32(origin_offsets)
+    te = np.zeros(len(t), np.int32) if target_egress is None else _as_int32(target_egress)
+    if len(oo) != len(o) or len(te) != len(t):
+        raise ValueError("one offset per origin and one egress time per target")
+    if min_transfer_s < 0:
+        raise ValueError(f"min_transfer_s must be >= 0, got {min_transfer_s}")
+    for arr in (o, t):
+        if len(arr) and (arr.min() < 0 or arr.max() >= tt.n_stops):
+            raise IndexError("stop index out of range")
+    fp = tt.footpaths
+    out = raptor(
+        tt.pattern_stops_ptr,
+        tt.pattern_stops,
+        tt.pattern_board,
+        tt.pattern_alight,
+        tt.pattern_trips_ptr,
+        tt.pattern_st_ptr,
+        tt.st_arr,
+        tt.st_dep,
+        tt.stop_patterns_ptr,
+        tt.stop_patterns,
+        tt.stop_patterns_pos,
+        fp.ptr,
+        fp.to,
+        fp.duration_s,
+        o,
+        oo,
+        t,
+        te,
+        _as_int32(departures),
+        _max_rounds(max_transfers),
+        int(min_transfer_s),
+        record,
+    )
+    return tuple(out)  # type: ignore[arg-type]
+
+
+def one_to_all(
+    tt: CompiledTimetable,
+    origins: npt.ArrayLike,
+    depart: int,
+    *,
+    origin_offsets: npt.ArrayLike | None = None,
+    max_transfers: int | None = None,
+    min_transfer_s: int = 0,
+) -> IntArray:
+    """Earliest arrival (s after midnight, ``INF`` when unreachable) at every stop.
+
+    Origins are reached at ``depart + offset``; the origins themselves count as reached.
+    """
+    out = _run(
+        tt, origins, origin_offsets, [], None, [depart], max_transfers, min_transfer_s, False
+    )
+    anyb, last = out[0], int(out[9])
+    return np.asarray(anyb[last], dtype=np.int32).copy()
+
+
+def point_to_point(
+    tt: CompiledTimetable,
+    origins: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    depart: int,
+    *,
+    origin_offsets: npt.ArrayLike | None = None,
+    target_egress: npt.ArrayLike | None = None,
+    max_transfers: int | None = 8,
+    min_transfer_s: int = 0,
+) -> RaptorResult:
+    """RAPTOR with target pruning, recording what journeys need to be reconstructed."""
+    out = _run(
+        tt,
+        origins,
+        origin_offsets,
+        targets,
+        target_egress,
+        [depart],
+        max_transfers,
+        min_transfer_s,
+        True,
+    )
+    anyb, _ready, ride, rr, rt, rb, rw, rf, dest, last = out
+    return RaptorResult(
+        arrivals=anyb,
+        ride=ride,
+        rec_ride=rr,
+        rec_trip=rt,
+        rec_board=rb,
+        rec_walk=rw,
+        rec_from=rf,
+        dest=np.asarray(dest[:, 0]),
+        last_round=int(last),
+        slack=int(min_transfer_s),
+    )
+
+
+def range_query(
+    tt: CompiledTimetable,
+    origins: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    departures: npt.ArrayLike,
+    *,
+    origin_offsets: npt.ArrayLike | None = None,
+    target_egress: npt.ArrayLike | None = None,
+    max_transfers: int = 8,
+    min_transfer_s: int = 0,
+) -> tuple[IntArray, IntArray]:
+    """rRAPTOR over many departure times.
+
+    Returns
+    -------
+    departures : int32 (D,)
+        The departure times, sorted increasingly (duplicates removed).
+    best : int32 (max_transfers + 2, D)
+        ``best[k, d]``: earliest arrival + egress at the targets leaving at
+        ``departures[d]`` with at most ``k`` rides (``INF`` when none).
+    """
+    deps = np.unique(_as_int32(departures))
+    desc = deps[::-1].copy()
+    out = _run(
+        tt,
+        origins,
+        origin_offsets,
+        targets,
+        target_egress,
+        desc,
+        max_transfers,
+        min_transfer_s,
+        False,
+    )
+    dest = np.asarray(out[8])
+    rows = _max_rounds(max_transfers) + 1
+    best = np.full((rows, len(deps)), INF, dtype=np.int32)
+    take = min(rows, dest.shape[0])
+    best[:take] = dest[:take, ::-1]
+    for k in range(take, rows):
+        best[k] = best[k - 1]
+    return deps, best
