@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -74,7 +75,8 @@ def _decode(file: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        before = data[: exc.start]
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
         try:
             text = data.decode("cp1252")
             codec = "cp1252"
@@ -123,6 +125,20 @@ def _physical_lines_of_bad_records(text: str, width: int) -> list[tuple[int, lis
     return bad
 
 
+def _line_of_record(text: str, index: int) -> int | None:
+    """Physical line (1-based within ``text``) where record ``index`` (0-based) starts."""
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    try:
+        for i, _fields in enumerate(reader):
+            if i == index:
+                return start
+            start = reader.line_num + 1
+    except csv.Error:
+        return start if index >= 0 else None
+    return start
+
+
 def _parse(file: str, body: str, names: list[str], n_header_lines: int) -> pd.DataFrame:
     def read(columns: list[str]) -> pd.DataFrame:
         with warnings.catch_warnings():
@@ -149,7 +165,12 @@ def _parse(file: str, body: str, names: list[str], n_header_lines: int) -> pd.Da
         bad = _physical_lines_of_bad_records(body, len(names))
         longer = [(line, f) for line, f in bad if len(f) > len(names)]
         if not longer:
-            raise FeedFormatError(f"not valid CSV: {exc}", file=file) from exc
+            found = re.search(r"row (\d+)", str(exc))
+            row = None
+            if found:
+                row = _line_of_record(body, int(found.group(1)))
+                row = None if row is None else row + n_header_lines
+            raise FeedFormatError(f"not valid CSV: {exc}", file=file, row=row) from exc
         junk = [f[len(names) :] for _, f in longer]
         if any(v.strip() for extra in junk for v in extra):
             line, fields = next(

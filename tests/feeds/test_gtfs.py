@@ -376,3 +376,40 @@ def test_to_gtfs_kit(tiny: GtfsFeed) -> None:
 def test_date_argument_validation(tiny: GtfsFeed) -> None:
     with pytest.raises(ValueError, match="not a date"):
         tiny.service_day("2024-13-45")
+
+
+def test_non_utf8_and_old_mac_line_ends_are_repaired(tiny: GtfsFeed, tiny_copy: Path) -> None:
+    text = (TINY / "stops.txt").read_text().replace("Second", "Sécond")
+    (tiny_copy / "stops.txt").write_bytes(text.replace("\n", "\r").encode("cp1252"))
+    with pytest.warns(FeedWarning) as record:
+        feed = load_gtfs(tiny_copy)
+    messages = " | ".join(str(w.message) for w in record)
+    assert "stops.txt: not valid UTF-8 (first bad byte on line 4); decoded as cp1252" in messages
+    assert "stops.txt: converted old-Mac CR line ends to LF" in messages
+    assert feed.tables["stops"]["stop_name"].tolist()[2] == "Sécond"
+    repaired, clean = feed.service_day(THURSDAY), tiny.service_day(THURSDAY)
+    pd.testing.assert_frame_equal(repaired.stop_times, clean.stop_times)
+    pd.testing.assert_frame_equal(
+        repaired.stops.drop(columns="stop_name"), clean.stops.drop(columns="stop_name")
+    )
+
+
+def test_unterminated_quote_names_its_line(tiny_copy: Path) -> None:
+    (tiny_copy / "routes.txt").write_text(
+        "route_id,agency_id,route_short_name,route_long_name,route_type\n"
+        'R1,A,1,"Bus\none",3\n'
+        'R2,A,2,"Tram two,0\n'
+    )
+    with pytest.raises(FeedFormatError) as info:
+        load_gtfs(tiny_copy)
+    assert (info.value.file, info.value.row) == ("routes.txt", 4)
+
+
+def test_empty_optional_file_is_an_empty_table(tiny: GtfsFeed, tiny_copy: Path) -> None:
+    (tiny_copy / "transfers.txt").write_bytes(b"")
+    (tiny_copy / "frequencies.txt").write_text("trip_id,start_time,end_time,headway_secs\n")
+    feed = load_gtfs(tiny_copy)
+    assert feed.tables["transfers"].empty
+    day = feed.service_day(THURSDAY)
+    assert day.transfers.empty and day.transfers["min_transfer_time"].dtype == np.int32
+    assert "F1" in set(day.trips["trip_key"])  # no frequencies rows: an ordinary trip
