@@ -1,29 +1,41 @@
 """The ``maasmix`` command line: one sub-command module per area.
 
 Any `feeds.FeedError` raised by a command (bad file, row or field) ends the run with the
-readable message on stderr and exit status 2, never a traceback.
+readable message on stderr and exit status 2, never a traceback. Repairs of tolerable
+quirks (`feeds.FeedWarning`) are printed on stderr as ``warning: ...`` lines.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
 from api.cli import bundles, demo, feeds, route
-from feeds import FeedError
+from feeds import FeedError, FeedWarning
 
 
 class _ReportingGroup(TyperGroup):
     """Root command group that turns FeedError into a one-line message and exit status 2."""
 
     def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FeedError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FeedWarning)
+            try:
+                return super().invoke(ctx)
+            except FeedError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from exc
+            finally:
+                for warning in caught:
+                    if issubclass(warning.category, FeedWarning):
+                        typer.echo(f"warning: {warning.message}", err=True)
+                    else:
+                        warnings.warn_explicit(
+                            warning.message, warning.category, warning.filename, warning.lineno
+                        )
 
 
 app = typer.Typer(
