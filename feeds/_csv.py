@@ -38,6 +38,8 @@ _EDGE_SPACES = (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t", " \r", "
 
 def _may_have_edge_spaces(text: str) -> bool:
     """Cheap pre-check (substring scans) for a value starting or ending with a blank."""
+    if " " not in text and "\t" not in text:
+        return False
     return (
         text.startswith((" ", "\t"))
         or text.endswith((" ", "\t"))
