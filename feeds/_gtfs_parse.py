@@ -33,7 +33,7 @@ def _as_bytes_matrix(
     try:
         raw = arr.astype(np.bytes_)
     except UnicodeEncodeError as exc:
-        bad = ~values.str.isascii().to_numpy(dtype=bool)
+        bad = values.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool)
         raise _fail(f"not a valid {what}", bad, values, lines, file, field) from exc
     width = raw.dtype.itemsize
     if width == 0 or len(raw) == 0:

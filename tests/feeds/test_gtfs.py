@@ -413,3 +413,25 @@ def test_empty_optional_file_is_an_empty_table(tiny: GtfsFeed, tiny_copy: Path) 
     day = feed.service_day(THURSDAY)
     assert day.transfers.empty and day.transfers["min_transfer_time"].dtype == np.int32
     assert "F1" in set(day.trips["trip_key"])  # no frequencies rows: an ordinary trip
+
+
+def test_time_parsing_accepts_gtfs_times_and_names_bad_ones() -> None:
+    from feeds._gtfs_parse import parse_time
+
+    good = pd.Series(["5:00:00", "08:01:02", "24:00:00", "123:59:59", "", "00:00:00"])
+    seconds, present = parse_time(good, np.arange(2, 8), "stop_times.txt", "arrival_time")
+    assert seconds.tolist() == [18000, 28862, 86400, 446399, 0, 0]
+    assert present.tolist() == [True, True, True, True, False, True]
+    assert seconds.dtype == np.int32
+    bad_values = ["25:7x:00", "08:60:00", "08:00:60", "8:00", "1234:00:00", "08-00-00", "é8:00:00"]
+    for bad in bad_values:
+        with pytest.raises(FeedFormatError) as info:
+            parse_time(pd.Series(["08:00:00", bad]), np.array([2, 3]), "f.txt", "t")
+        assert (info.value.file, info.value.row, info.value.field) == ("f.txt", 3, "t")
+
+
+def test_zip_bytes_source(tiny: GtfsFeed, tmp_path: Path) -> None:
+    data = zip_folder(TINY, tmp_path / "tiny.zip").read_bytes()
+    feed = load_gtfs(data)
+    assert feed.source.startswith("<")
+    assert_service_days_equal(feed.service_day(THURSDAY), tiny.service_day(THURSDAY))
