@@ -8,9 +8,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from feeds import FeedError, FeedFormatError, FeedMissingError
+from feeds import FeedError, FeedFormatError, FeedMissingError, FeedWarning
 from feeds.gtfs import load_gtfs
 
 Rows = list[list[str]]
@@ -281,3 +282,21 @@ def test_nonexistent_path(tmp_path: Path) -> None:
         load_gtfs(tmp_path / "nope.zip")
     assert info.value.file == str(tmp_path / "nope.zip")
     assert info.value.to_dict()["type"] == "FeedMissingError"
+
+
+def test_quirky_copy_of_a_real_feed_loads_like_the_clean_one(caltrain: Path) -> None:
+    clean = load_gtfs(rezip(caltrain)).service_day("20180620")
+    for name in ("stops.txt", "stop_times.txt", "trips.txt"):
+        raw = (caltrain / name).read_bytes().decode("utf-8")
+        header, rest = raw.split("\r\n", 1)
+        spaced = ", ".join(f" {column}" for column in header.split(","))
+        (caltrain / name).write_bytes(b"\xef\xbb\xbf" + f"{spaced}\r\n{rest}".encode())
+    with pytest.warns(FeedWarning) as record:
+        quirky = load_gtfs(rezip(caltrain)).service_day("20180620")
+    messages = [str(w.message) for w in record]
+    for name in ("stops.txt", "stop_times.txt", "trips.txt"):
+        assert f"{name}: removed a UTF-8 byte order mark (BOM) at the start of the file" in messages
+        assert any(m.startswith(f"{name}: stripped spaces around header names") for m in messages)
+    assert len(clean.trips) > 0
+    for table in ("stops", "routes", "trips", "stop_times", "transfers"):
+        pd.testing.assert_frame_equal(getattr(quirky, table), getattr(clean, table))
