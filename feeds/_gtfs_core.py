@@ -124,6 +124,16 @@ def _timezone(tables: Mapping[str, CsvTable]) -> str:
                 row=int(agency.lines[i]),
                 field="agency_timezone",
             ) from exc
+    differs = (zones != zones.iloc[0]).to_numpy(dtype=bool)
+    if differs.any():
+        i = int(np.flatnonzero(differs)[0])
+        raise FeedIntegrityError(
+            f"agency_timezone {zones.iloc[i]!r} differs from {zones.iloc[0]!r} on line "
+            f"{int(agency.lines[0])}; all agencies of a feed must share one timezone",
+            file="agency.txt",
+            row=int(agency.lines[i]),
+            field="agency_timezone",
+        )
     return str(zones.iloc[0])
 
 

@@ -44,7 +44,13 @@ from feeds._gtfs_schema import CALENDAR_FILES, FARE_FILES, REQUIRED_COLUMNS, REQ
 from feeds._gtfs_service import active_services, build_service_day, service_dates
 from feeds.service_day import ServiceDay
 
-__all__ = ["SERVICE_DAY_CACHE_VERSION", "GtfsFeed", "load_gtfs", "load_service_day"]
+__all__ = [
+    "SERVICE_DAY_CACHE_VERSION",
+    "GtfsFeed",
+    "load_gtfs",
+    "load_service_day",
+    "parse_service_date",
+]
 
 SERVICE_DAY_CACHE_VERSION = 1
 """Bump when `ServiceDay` construction changes, so cached entries are rebuilt."""

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds import FeedFormatError, FeedMissingError, FeedWarning
+from feeds import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
 from feeds.gtfs import GtfsFeed, load_gtfs
 from feeds.service_day import ServiceDay
 
@@ -435,3 +435,25 @@ def test_zip_bytes_source(tiny: GtfsFeed, tmp_path: Path) -> None:
     feed = load_gtfs(data)
     assert feed.source.startswith("<")
     assert_service_days_equal(feed.service_day(THURSDAY), tiny.service_day(THURSDAY))
+
+
+def test_agencies_must_share_a_timezone(tiny_copy: Path) -> None:
+    (tiny_copy / "agency.txt").write_text(
+        (TINY / "agency.txt").read_text() + "B,Other,https://example.com,Europe/Rome\n"
+    )
+    with pytest.raises(FeedIntegrityError) as info:
+        load_gtfs(tiny_copy)
+    assert (info.value.file, info.value.row, info.value.field) == (
+        "agency.txt",
+        3,
+        "agency_timezone",
+    )
+
+
+def test_unknown_timezone(tiny_copy: Path) -> None:
+    (tiny_copy / "agency.txt").write_text(
+        (TINY / "agency.txt").read_text().replace("Europe/Helsinki", "Europe/Atlantis")
+    )
+    with pytest.raises(FeedFormatError) as info:
+        load_gtfs(tiny_copy)
+    assert (info.value.row, info.value.field) == (2, "agency_timezone")
