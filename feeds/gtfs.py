@@ -1,8 +1,10 @@
 """GTFS Schedule feeds: `load_gtfs` reads and validates one, `GtfsFeed` answers about it.
 
->>> feed = load_gtfs("milano_small_gtfs.zip")      # zip path, folder, http(s) URL or zip bytes
->>> day = feed.service_day("20141020")             # feeds.service_day.ServiceDay
->>> day = load_service_day("milano_small_gtfs.zip", "20141020")   # same, cached on disk
+Example::
+
+    feed = load_gtfs("milano_small_gtfs.zip")   # zip path, folder, http(s) URL or zip bytes
+    day = feed.service_day("20141020")          # feeds.service_day.ServiceDay
+    day = load_service_day("milano_small_gtfs.zip", "20141020")   # same, cached on disk
 
 Reading: every ``*.txt`` file is read as strings (`feeds._csv`, which repairs BOMs,
 stray spaces, trailing empty columns, mixed line ends with a `FeedWarning`), then the
