@@ -4,7 +4,9 @@ from feeds import FeedFormatError
 
 
 def test_csv_error_names_file_line_and_field() -> None:
-    exc = FeedFormatError("bad time '25:7x:00'", file="stop_times.txt", row=12, field="arrival_time")
+    exc = FeedFormatError(
+        "bad time '25:7x:00'", file="stop_times.txt", row=12, field="arrival_time"
+    )
     assert str(exc) == "stop_times.txt, line 12, field 'arrival_time': bad time '25:7x:00'"
     assert exc.to_dict()["row"] == 12
 
