@@ -77,8 +77,8 @@ def make_day(
             }
         )
         for seq, call in enumerate(calls, start=1):
-            pickup = call[3] if len(call) > 3 else 0  # type: ignore[misc]
-            drop = call[4] if len(call) > 4 else 0  # type: ignore[misc]
+            pickup = call[3] if len(call) > 3 else 0
+            drop = call[4] if len(call) > 4 else 0
             st_rows.append(
                 {
                     "trip_key": key,

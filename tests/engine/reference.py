@@ -159,23 +159,23 @@ def build(
 
 @njit(cache=True)
 def _csa(
-    c_dep,
-    c_arr,
-    c_from,
-    c_to,
-    c_trip,
-    c_pos,
-    c_board,
-    c_alight,
-    n_trips,
-    fp_ptr,
-    fp_to,
-    fp_dur,
-    origins,
-    origin_times,
-    slack,
-    n_stops,
-):  # type: ignore[no-untyped-def]
+    c_dep: np.ndarray,
+    c_arr: np.ndarray,
+    c_from: np.ndarray,
+    c_to: np.ndarray,
+    c_trip: np.ndarray,
+    c_pos: np.ndarray,
+    c_board: np.ndarray,
+    c_alight: np.ndarray,
+    n_trips: int,
+    fp_ptr: np.ndarray,
+    fp_to: np.ndarray,
+    fp_dur: np.ndarray,
+    origins: np.ndarray,
+    origin_times: np.ndarray,
+    slack: int,
+    n_stops: int,
+) -> np.ndarray:
     big = 2147483647
     arrival = np.full(n_stops, big, dtype=np.int64)
     ready = np.full(n_stops, big, dtype=np.int64)

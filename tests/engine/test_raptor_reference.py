@@ -10,6 +10,7 @@ one-to-all answers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_max_transfers_and_slack_equal_round_reference(feed_day: ServiceDay) -> 
     differs = 0
     for i, (origin, depart) in enumerate(_queries(router, seed=3, n=40)):
         slack = (0, 60, 180)[i % 3]
-        direct = None
+        direct: np.ndarray | None = None
         for max_transfers in (0, 1, 3):
             got = router.earliest_arrival_array(
                 str(tt.stop_ids[origin]), depart, max_transfers, min_transfer_s=slack
@@ -92,6 +93,7 @@ def test_max_transfers_and_slack_equal_round_reference(feed_day: ServiceDay) -> 
         np.testing.assert_array_equal(
             unlimited.astype(np.int64), ref.csa_earliest_arrival(net, [origin], [depart], slack)
         )
+        assert direct is not None
         differs += int(not np.array_equal(direct, unlimited))
     assert differs > 0  # the limit matters on some queries
 
@@ -183,5 +185,5 @@ def _check_journey(router: TransitRouter, journey, origin: str, dest: str, depar
             assert not previous_walk  # never two footpaths in a row
             previous_walk = True
         t = leg.end_s
-    for a, b in zip(legs, legs[1:], strict=False):
+    for a, b in itertools.pairwise(legs):
         assert a.to_stop_id == b.from_stop_id
