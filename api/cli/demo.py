@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.console import Console
 
 from api.cli._render import print_json, print_summary
-from feeds.demo import write_demo_city
+from api.cli.route import journey_table
+from api.settings import get_settings
+from engine import TransitRouter
+from feeds.demo import DemoCity, write_demo_city
 from feeds.inspect import inspect_source
+
+DEMO_DEPARTURE = "08:00:00"
 
 
 def demo(
     out: Path = typer.Option(Path("out/demo-city"), help="folder to write the demo city into"),
     seed: int = typer.Option(7, help="random seed of the generated city"),
-    as_json: bool = typer.Option(False, "--json", help="print the summaries as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
 ) -> None:
-    """Generate the demo city (GTFS, GBFS, OSM), read it back through the loaders, summarise."""
+    """Generate the demo city, read it back through the loaders, and plan a journey across it."""
     console = Console()
     city = write_demo_city(out, seed=seed)
     summaries = {
@@ -25,12 +31,40 @@ def demo(
         "gbfs": inspect_source(city.gbfs_dir),
         "osm": inspect_source(city.osm_pbf),
     }
+    router = TransitRouter.from_gtfs(
+        city.gtfs_zip, city.service_date, min_transfer_s=60, cache_dir=get_settings().cache_dir
+    )
+    origin, destination = _opposite_corners(router)
+    journeys = router.journeys(origin, destination, DEMO_DEPARTURE)
     if as_json:
-        print_json({"city": city.name, "service_date": city.service_date.isoformat(), **summaries})
+        print_json(
+            {
+                "city": city.name,
+                "service_date": city.service_date.isoformat(),
+                **summaries,
+                "journeys": [j.to_dict() for j in journeys],
+            }
+        )
         return
+    _print_header(console, city, out)
+    for kind, summary in summaries.items():
+        print_summary(kind.upper(), summary, console)
+    console.print(f"\n[bold]Transit journeys leaving at {DEMO_DEPARTURE}[/bold]")
+    for n, journey in enumerate(journeys, start=1):
+        console.print(journey_table(n, journey))
+
+
+def _print_header(console: Console, city: DemoCity, out: Path) -> None:
     console.print(
         f"[bold]{city.name}[/bold]: service date {city.service_date:%Y-%m-%d} "
         f"({city.timezone}, {city.currency}), files in {out}"
     )
-    for kind, summary in summaries.items():
-        print_summary(kind.upper(), summary, console)
+
+
+def _opposite_corners(router: TransitRouter) -> tuple[str, str]:
+    """The stop ids nearest the south-west and the north-east corners of the network."""
+    table = router.timetable
+    lat, lon = table.stop_lat, table.stop_lon
+    south_west = int(np.argmin(lat + lon))
+    north_east = int(np.argmax(lat + lon))
+    return str(table.stop_ids[south_west]), str(table.stop_ids[north_east])

@@ -61,10 +61,11 @@ def route(
         console.print(f"no journey from {origin} to {destination} leaving at {at}")
         return
     for n, journey in enumerate(journeys, start=1):
-        console.print(_table(n, journey))
+        console.print(journey_table(n, journey))
 
 
-def _table(n: int, journey: Journey) -> Table:
+def journey_table(n: int, journey: Journey) -> Table:
+    """One journey as a rich table: a row per leg."""
     title = (
         f"Journey {n}: {hhmmss(journey.departure_s)} -> {hhmmss(journey.arrival_s)}, "
         f"{journey.duration_s // 60} min, {journey.transfers} transfer(s), "
