@@ -119,10 +119,25 @@ def segment_classes(sid: str, seg: Segment, currency: str) -> list[FiguresClass]
     bundle = {m: (u.payg if u.bundle is None else u.bundle) for m, u in seg.usage.items()}
     ch = seg.choice
 
-    def make(name: str, weight: float, beta: float, asc: float, taste: Mapping[str, float],
-             offers: Mapping[str, float]) -> FiguresClass:
-        return FiguresClass(sid, name, seg.size * weight, beta / per_major, asc, dict(taste),
-                            dict(offers), payg, bundle)
+    def make(
+        name: str,
+        weight: float,
+        beta: float,
+        asc: float,
+        taste: Mapping[str, float],
+        offers: Mapping[str, float],
+    ) -> FiguresClass:
+        return FiguresClass(
+            sid,
+            name,
+            seg.size * weight,
+            beta / per_major,
+            asc,
+            dict(taste),
+            dict(offers),
+            payg,
+            bundle,
+        )
 
     if seg.classes is not None:
         return [

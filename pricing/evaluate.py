@@ -170,7 +170,8 @@ def check_policy(
     if inst.price_ladder:
         for hi, lo in inst.ladder:
             if hi in out.menu and lo in out.menu and out.price(inst, hi) < out.price(inst, lo):
-                v.append(Violation("price_ladder", float(out.price(inst, lo) - out.price(inst, hi))))
+                short = float(out.price(inst, lo) - out.price(inst, hi))
+                v.append(Violation("price_ladder", short))
     if inst.budget is not None:
         over("subsidy_budget", out.subsidy - inst.budget, inst.budget)
     for j, floor in enumerate(inst.operator_floor):

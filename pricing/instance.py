@@ -155,14 +155,15 @@ def compile_instance(
 ) -> Instance:
     """Compile a scenario (optionally with another demand model or bundle list)."""
     cur = scenario.currency
-    classes = list(demand) if demand is not None else list(demand_from_scenario(scenario))
+    source = demand if demand is not None else demand_from_scenario(scenario)
+    classes: list[DemandClass] = list(source)
     blist = list(bundles) if bundles is not None else candidate_bundles(scenario)
     modes = list(scenario.modes)
     operators = list(dict.fromkeys(m.operator for m in scenario.modes.values()))
     offers = list(scenario.offers)
-    for o in scenario.offers.values():
-        if o.operator not in operators:
-            operators.append(o.operator)
+    for offer in scenario.offers.values():
+        if offer.operator not in operators:
+            operators.append(offer.operator)
     mode_op = [operators.index(scenario.modes[m].operator) for m in modes]
     payg = [rate_to_minor(scenario.modes[m].payg, cur) for m in modes]
     whole = [rate_to_minor(scenario.modes[m].wholesale, cur) for m in modes]
@@ -196,11 +197,12 @@ def compile_instance(
             units, _, spend, earn, rev = _economics(
                 cls, o_inc[oid], modes, mode_op, n_j, payg, None, marg
             )
-            op = operators.index(scenario.offers[oid].operator)
+            oj = operators.index(scenario.offers[oid].operator)
             price = to_minor(scenario.offers[oid].price, cur)
-            earn[op] += price
-            rev[op] += price
-            o_units[k, o], o_spend[k, o], o_earn[k, o], o_rev[k, o] = units, spend + price, earn, rev
+            earn[oj] += price
+            rev[oj] += price
+            o_units[k, o], o_spend[k, o] = units, spend + price
+            o_earn[k, o], o_rev[k, o] = earn, rev
             offer_u[k, o] = cls.offer_utility(oid)
         for b, bundle in enumerate(blist):
             units, cov, spend, earn, rev = _economics(

@@ -64,6 +64,7 @@ class MenuModel:
     y0: list[pywraplp.Variable]
     z: list[list[list[pywraplp.Variable]]]
     t: list[pywraplp.Variable] | None
+    s: list[pywraplp.Variable]
     groups: dict[str, list[pywraplp.Constraint]]
     weights: np.ndarray
     log_s0: np.ndarray
@@ -102,7 +103,10 @@ def _s_max(inst: Instance) -> np.ndarray:
 
 
 def build_model(
-    inst: Instance, req: Requirements = Requirements(), *, solver: str = "SCIP",
+    inst: Instance,
+    req: Requirements = Requirements(),
+    *,
+    solver: str = "SCIP",
     objective: str = "max_profit",
 ) -> MenuModel:
     """Build the MIP of the module docstring for ``inst`` with the extra ``req``."""
@@ -114,46 +118,70 @@ def build_model(
     s_max = _s_max(inst)
     y0_low = 1.0 / s_max
     y0_high = 1.0 / (1.0 + inst.e)
-    x = [[s.BoolVar(f"x_{b}_{l}") for l in range(len(inst.prices[b]) + 1)] for b in range(n_b)]
+    x = [[s.BoolVar(f"x_{b}_{li}") for li in range(len(inst.prices[b]) + 1)] for b in range(n_b)]
     y0 = [s.NumVar(float(y0_low[k]), float(y0_high[k]), f"y0_{k}") for k in range(n_k)]
     z: list[list[list[pywraplp.Variable]]] = []
     groups: dict[str, list[pywraplp.Constraint]] = {}
     for b in range(n_b):
-        one = s.Constraint(1.0, 1.0, f"one_level_{b}")
+        one = s.Constraint(1.0, 1.0)
         for var in x[b]:
             one.SetCoefficient(var, 1.0)
     for k in range(n_k):
         zk: list[list[pywraplp.Variable]] = []
-        norm = s.Constraint(1.0, 1.0, f"norm_{k}")
+        norm = s.Constraint(1.0, 1.0)
         norm.SetCoefficient(y0[k], float(1.0 + inst.e[k]))
         for b in range(n_b):
             wk = inst.w[b][k]
-            zb = [s.NumVar(0.0, float(y0_high[k]), f"z_{k}_{b}_{l}") for l in range(len(wk) + 1)]
-            link = s.Constraint(0.0, 0.0, f"link_{k}_{b}")
+            zb = [s.NumVar(0.0, float(y0_high[k]), f"z_{k}_{b}_{li}") for li in range(len(wk) + 1)]
+            link = s.Constraint(0.0, 0.0)
             link.SetCoefficient(y0[k], -1.0)
-            for l, var in enumerate(zb):
+            for li, var in enumerate(zb):
                 link.SetCoefficient(var, 1.0)
-                cap = y0_high[k] if l == 0 else 1.0 / (1.0 + inst.e[k] + wk[l - 1])
+                cap = y0_high[k] if li == 0 else 1.0 / (1.0 + inst.e[k] + wk[li - 1])
                 up = s.Constraint(-s.infinity(), 0.0)
                 up.SetCoefficient(var, 1.0)
-                up.SetCoefficient(x[b][l], -float(cap))
-                low = s.Constraint(0.0, s.infinity())
-                low.SetCoefficient(var, 1.0)
-                low.SetCoefficient(x[b][l], -float(y0_low[k]))
-                if l > 0:
-                    norm.SetCoefficient(var, float(wk[l - 1]))
+                up.SetCoefficient(x[b][li], -float(cap))
+                if li > 0:
+                    norm.SetCoefficient(var, float(wk[li - 1]))
             zk.append(zb)
         z.append(zk)
+
+    # s_k = S_k = 1 + e_k + sum w x: one dense row per class keeps the cuts below sparse
+    svar = [s.NumVar(float(1.0 + inst.e[k]), float(s_max[k]), f"s_{k}") for k in range(n_k)]
+    for k in range(n_k):
+        c0 = s.Constraint(float(1.0 + inst.e[k]), float(1.0 + inst.e[k]))
+        c0.SetCoefficient(svar[k], 1.0)
+        for b in range(n_b):
+            for li, var in enumerate(x[b][1:]):
+                c0.SetCoefficient(var, -float(inst.w[b][k, li]))
+        for a in np.geomspace(1.0 + inst.e[k], s_max[k], 6):
+            # valid inequality y0_k >= 1/S_k (convex in S_k): tangent y0 >= 2/a - S/a^2
+            c0 = s.Constraint(float(2.0 / a), s.infinity())
+            c0.SetCoefficient(y0[k], 1.0)
+            c0.SetCoefficient(svar[k], float(1.0 / a**2))
+
+    # valid inequality: no class earns more than its Lambert-W single-class bound
+    cap = class_profit_bounds(inst)
+    for k in range(n_k):
+        c0 = s.Constraint(-s.infinity(), float(cap[k]))
+        for b in range(n_b):
+            coef = inst.w[b][k] * (inst.prices[b] + inst.subsidy[k, b] - inst.maas_cost[k, b])
+            for li, var in enumerate(z[k][b][1:]):
+                c0.SetCoefficient(var, float(coef[li]))
 
     def add(group: str, lb: float, ub: float) -> pywraplp.Constraint | None:
         if group in req.disabled:
             return None
-        c = s.Constraint(lb, ub, group)
+        c = s.Constraint(lb, ub)
         groups.setdefault(group, []).append(c)
         return c
 
-    def set_metric(c: pywraplp.Constraint, per_sub: np.ndarray | None, per_price: float,
-                   outside: np.ndarray | None) -> None:
+    def set_metric(
+        c: pywraplp.Constraint,
+        per_sub: np.ndarray | None,
+        per_price: float,
+        outside: np.ndarray | None,
+    ) -> None:
         """Coefficients of n_k [y0 outside_k + sum w z (per_sub_kb + per_price * price)]."""
         for k in range(n_k):
             if outside is not None:
@@ -161,9 +189,9 @@ def build_model(
             for b in range(n_b):
                 base = 0.0 if per_sub is None else float(per_sub[k, b])
                 coef = weights[k] * inst.w[b][k] * (base + per_price * inst.prices[b])
-                for l, var in enumerate(z[k][b][1:]):
-                    if coef[l] != 0.0:
-                        c.SetCoefficient(var, float(coef[l]))
+                for li, var in enumerate(z[k][b][1:]):
+                    if coef[li] != 0.0:
+                        c.SetCoefficient(var, float(coef[li]))
 
     scale = inst.total_size
     c = add("menu_size", -s.infinity(), float(inst.menu_size))
@@ -173,14 +201,14 @@ def build_model(
                 c.SetCoefficient(var, 1.0)
     if inst.price_ladder:
         for hi, lo in inst.ladder:
-            for l, p in enumerate(inst.prices[lo]):
+            for li, p in enumerate(inst.prices[lo]):
                 cheaper = [lh for lh, ph in enumerate(inst.prices[hi]) if ph < p]
                 if not cheaper:
                     continue
                 c = add("price_ladder", -s.infinity(), 1.0)
                 if c is None:
                     break
-                c.SetCoefficient(x[lo][l + 1], 1.0)
+                c.SetCoefficient(x[lo][li + 1], 1.0)
                 for lh in cheaper:
                     c.SetCoefficient(x[hi][lh + 1], 1.0)
     profit_sub = inst.subsidy - inst.maas_cost
@@ -193,18 +221,19 @@ def build_model(
         c = add(f"operator_floor:{inst.operators[j]}", float(floor) / scale, s.infinity())
         if c is not None:
             set_metric(c, inst.bundle_earn[:, :, j], 0.0, outside_earn[:, j])
-    if req.min_uptake is not None and (c := add("min_uptake", req.min_uptake / scale, s.infinity())):
+    inf = s.infinity()
+    if req.min_uptake is not None and (c := add("min_uptake", req.min_uptake / scale, inf)):
         set_metric(c, np.ones((n_k, n_b)), 0.0, None)
     if req.max_subsidy is not None and (
         c := add("max_subsidy", -s.infinity(), req.max_subsidy / scale)
     ):
         set_metric(c, inst.subsidy, 0.0, None)
-    if req.min_profit is not None and (c := add("min_profit", req.min_profit / scale, s.infinity())):
+    if req.min_profit is not None and (c := add("min_profit", req.min_profit / scale, inf)):
         set_metric(c, profit_sub, 1.0, None)
 
     log_s0 = np.log1p(inst.e)
     t: list[pywraplp.Variable] | None = None
-    mm = MenuModel(inst, s, x, y0, z, None, groups, weights, log_s0, objective)
+    mm = MenuModel(inst, s, x, y0, z, None, svar, groups, weights, log_s0, objective)
     if _need_surplus(inst, req, objective):
         t = [s.NumVar(float(log_s0[k]), float(np.log(s_max[k])), f"t_{k}") for k in range(n_k)]
         mm.t = t
@@ -213,8 +242,11 @@ def build_model(
             for a in np.geomspace(1.0 + inst.e[k], s_max[k], 8):
                 add_tangent(mm, k, float(a))
         if req.min_surplus is not None and (
-            c := add("min_surplus", req.min_surplus / scale + float(weights @ (log_s0 / inst.beta)),
-                     s.infinity())
+            c := add(
+                "min_surplus",
+                req.min_surplus / scale + float(weights @ (log_s0 / inst.beta)),
+                s.infinity(),
+            )
         ):
             for k in range(n_k):
                 c.SetCoefficient(t[k], float(weights[k] / inst.beta[k]))
@@ -226,33 +258,53 @@ def build_model(
         if len(members) == 1:
             k = int(members[0])
             need = (1.0 + inst.e[k]) * math.expm1(min(700.0, inst.beta[k] * floor))
-            c = add(group, float(need), s.infinity())
+            c = add(group, float(1.0 + inst.e[k] + need), s.infinity())
             if c is not None:
-                for b in range(n_b):
-                    for l, var in enumerate(x[b][1:]):
-                        c.SetCoefficient(var, float(inst.w[b][k, l]))
+                c.SetCoefficient(svar[k], 1.0)
         else:
             assert t is not None
             share = inst.size[members] / inst.size[members].sum()
             rhs = floor + float(share @ (log_s0[members] / inst.beta[members]))
             c = add(group, float(rhs), s.infinity())
             if c is not None:
-                for i, k in enumerate(members):
-                    c.SetCoefficient(t[int(k)], float(share[i] / inst.beta[k]))
+                for i, member in enumerate(members):
+                    c.SetCoefficient(t[int(member)], float(share[i] / inst.beta[member]))
     set_objective(mm, objective)
     return mm
+
+
+def class_profit_bounds(inst: Instance) -> np.ndarray:
+    """(K,) upper bound on the MaaS profit per traveller of each class, any menu, any price.
+
+    With continuous prices, one class of multinomial logit with equal price sensitivity
+    beta earns at most ``W(sum_b exp(a_b - beta c_b - 1)) / beta`` per traveller (Lambert
+    W; a_b the utility intercept less ln(1 + e), c_b cost less subsidy), summed over the
+    K bundles with the largest terms; a price grid can only earn less.
+    """
+    from scipy.special import lambertw
+
+    out = np.zeros(inst.n_classes)
+    for k in range(inst.n_classes):
+        beta = inst.beta[k]
+        terms = []
+        for b in range(len(inst.bundles)):
+            # utility intercept (largest over the grid, in case utility is not linear in price)
+            a = float(np.max(np.log(inst.w[b][k]) + beta * inst.prices[b])) - math.log1p(inst.e[k])
+            c = inst.maas_cost[k, b] - inst.subsidy[k, b]
+            terms.append(a - beta * c - 1.0)
+        top = np.sort(np.asarray(terms))[::-1][: max(0, inst.menu_size)]
+        total = float(np.exp(top).sum()) if len(top) else 0.0
+        out[k] = float(lambertw(total).real) / beta if total > 0 else 0.0
+    return out
 
 
 def add_tangent(mm: MenuModel, k: int, a: float) -> None:
     """Cut ``t_k <= ln a + (S_k - a) / a`` with S_k = 1 + e_k + sum w x (tangent of ln at a)."""
     assert mm.t is not None
-    inst, s = mm.inst, mm.solver
-    # t_k - sum (w/a) x <= ln a - 1 + (1 + e_k)/a
-    c = s.Constraint(-s.infinity(), math.log(a) - 1.0 + (1.0 + inst.e[k]) / a)
+    s = mm.solver
+    c = s.Constraint(-s.infinity(), math.log(a) - 1.0)
     c.SetCoefficient(mm.t[k], 1.0)
-    for b in range(len(inst.bundles)):
-        for l, var in enumerate(mm.x[b][1:]):
-            c.SetCoefficient(var, -float(inst.w[b][k, l]) / a)
+    c.SetCoefficient(mm.s[k], -1.0 / a)
     mm.cut_points[k].append(a)
     mm.cuts += 1
 
@@ -274,8 +326,8 @@ def set_objective(mm: MenuModel, kind: str) -> None:
         for k in range(inst.n_classes):
             for b in range(len(inst.bundles)):
                 coef = mm.weights[k] * inst.w[b][k] * (per_sub[k, b] + price * inst.prices[b])
-                for l, var in enumerate(mm.z[k][b][1:]):
-                    obj.SetCoefficient(var, float(coef[l]))
+                for li, var in enumerate(mm.z[k][b][1:]):
+                    obj.SetCoefficient(var, float(coef[li]))
         if kind == "max_profit":
             obj.SetMaximization()
         else:
@@ -289,17 +341,17 @@ def extract_menu(mm: MenuModel) -> dict[int, int]:
     """Offered bundle -> price level index, from the current solution."""
     menu: dict[int, int] = {}
     for b, xs in enumerate(mm.x):
-        for l, var in enumerate(xs[1:]):
+        for li, var in enumerate(xs[1:]):
             if var.solution_value() > 0.5:
-                menu[b] = l
+                menu[b] = li
     return menu
 
 
 def _s_values(mm: MenuModel, menu: dict[int, int]) -> np.ndarray:
     inst = mm.inst
     s = 1.0 + inst.e.copy()
-    for b, l in menu.items():
-        s += inst.w[b][:, l]
+    for b, li in menu.items():
+        s += inst.w[b][:, li]
     return s
 
 
@@ -308,9 +360,9 @@ def set_hint(mm: MenuModel, menu: dict[int, int]) -> None:
     variables, values = [], []
     for b, xs in enumerate(mm.x):
         chosen = menu[b] + 1 if b in menu else 0
-        for l, var in enumerate(xs):
+        for li, var in enumerate(xs):
             variables.append(var)
-            values.append(1.0 if l == chosen else 0.0)
+            values.append(1.0 if li == chosen else 0.0)
     mm.solver.SetHint(variables, values)
 
 

@@ -301,10 +301,9 @@ def _clean_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             out.append(part)
         elif isinstance(node, dict | list):
@@ -371,7 +370,7 @@ def _check_references(s: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     def mode_keys(keys: Any, where: tuple[Any, ...]) -> None:
         for key in keys:
             if key not in modes:
-                problems.append((*where, key), f"unknown mode {key!r} (modes: {sorted(modes)})")
+                problems.append(((*where, key), f"unknown mode {key!r} (modes: {sorted(modes)})"))
 
     for sid, seg in s.segments.items():
         mode_keys(seg.usage, ("segments", sid, "usage"))
@@ -420,7 +419,7 @@ def _check_references(s: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     for op in pol.operator_floors:
         if op not in operators:
             problems.append(
-                (("policy", "operator_floors", op), f"unknown operator (operators: {sorted(operators)})")
+                (("policy", "operator_floors", op), f"unknown operator ({sorted(operators)})")
             )
     for sid in pol.surplus_floors:
         if sid not in segs:
@@ -432,12 +431,17 @@ def _check_references(s: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             for sid in ins.segments:
                 if sid not in segs:
                     problems.append(
-                        (("policy", "subsidy", "instruments", i, "segments"), f"unknown segment {sid!r}")
+                        (
+                            ("policy", "subsidy", "instruments", i, "segments"),
+                            f"unknown segment {sid!r}",
+                        )
                     )
     return problems
 
 
-def validate_scenario(data: Any, *, file: str | None = None, root: yaml.Node | None = None) -> Scenario:
+def validate_scenario(
+    data: Any, *, file: str | None = None, root: yaml.Node | None = None
+) -> Scenario:
     """Validate a parsed scenario (a dict, e.g. a JSON request body) into a `Scenario`.
 
     Raises
