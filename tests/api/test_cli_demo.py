@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -26,11 +27,11 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert len({j["legs"][-1]["to"]["stopId"] for j in journeys}) == 1
     for journey in journeys:
         legs = journey["legs"]
-        for before, after in zip(legs, legs[1:], strict=False):
+        for before, after in itertools.pairwise(legs):
             assert before["to"]["stopId"] == after["from"]["stopId"]
             assert before["endSeconds"] <= after["startSeconds"]
     # a Pareto set over (arrival, transfers): more transfers only when it arrives earlier
     by_transfers = sorted(journeys, key=lambda j: j["numberOfTransfers"])
     ends = [j["endSeconds"] for j in by_transfers]
-    assert all(a > b for a, b in zip(ends, ends[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(ends))
     assert (tmp_path / "city" / "demo_city_gtfs.zip").exists()
