@@ -310,11 +310,14 @@ def add_tangent(mm: MenuModel, k: int, a: float) -> None:
 
 
 def set_objective(mm: MenuModel, kind: str) -> None:
-    """``max_profit``, ``min_subsidy`` or ``max_surplus`` (per average traveller)."""
+    """``max_profit``, ``min_subsidy``, ``max_surplus`` (per average traveller), or
+    ``feasibility`` (no objective: any feasible menu)."""
     inst = mm.inst
     obj = mm.solver.Objective()
     obj.Clear()
-    if kind == "max_surplus":
+    if kind == "feasibility":
+        obj.SetMinimization()
+    elif kind == "max_surplus":
         assert mm.t is not None
         for k, var in enumerate(mm.t):
             obj.SetCoefficient(var, float(mm.weights[k] / inst.beta[k]))

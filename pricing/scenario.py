@@ -207,7 +207,7 @@ class Policy(_Model):
 
     menu_size: int = Field(3, ge=0, description="at most this many bundles (K)")
     price_ladder: bool = Field(True, description="a bundle that includes more never costs less")
-    subsidy: Subsidy = Field(default_factory=Subsidy)
+    subsidy: Subsidy = Subsidy.model_validate({})
     operator_floor: OperatorFloor = Field(
         "payg",
         description="default floor on each transport operator's monthly earnings: 'payg' "
@@ -262,15 +262,15 @@ class Scenario(_Model):
     description: str | None = None
     currency: str = Field(description="ISO 4217 code, e.g. EUR")
     sources: list[str] = Field(default_factory=list, description="citations for the figures")
-    maas: MaaSOperator = Field(default_factory=MaaSOperator)
+    maas: MaaSOperator = MaaSOperator.model_validate({})
     modes: dict[str, Mode] = Field(min_length=1)
     segments: dict[str, Segment] = Field(min_length=1)
     offers: dict[str, Offer] = Field(default_factory=dict)
     candidates: Candidates
-    policy: Policy = Field(default_factory=Policy)
-    objective: Objective = Field(default_factory=Objective)
-    frontier: FrontierSpec = Field(default_factory=FrontierSpec)
-    solver: SolverSpec = Field(default_factory=SolverSpec)
+    policy: Policy = Policy.model_validate({})
+    objective: Objective = Objective.model_validate({})
+    frontier: FrontierSpec = FrontierSpec.model_validate({})
+    solver: SolverSpec = SolverSpec.model_validate({})
 
     @field_validator("currency")
     @classmethod
