@@ -36,7 +36,7 @@ def constraint_groups(inst: Instance, req: Requirements, solver: str = "SCIP") -
 
 def find_conflicts(
     inst: Instance,
-    req: Requirements = Requirements(),
+    req: Requirements | None = None,
     *,
     solver: str = "SCIP",
     time_limit_s: float = 10.0,
@@ -45,6 +45,7 @@ def find_conflicts(
 
     A group whose test times out is kept (the set may then not be minimal).
     """
+    req = req if req is not None else Requirements()
     groups = constraint_groups(inst, req, solver)
     everything = frozenset(groups) | req.disabled
     if _is_feasible(inst, req, solver, time_limit_s) is not False:

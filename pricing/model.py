@@ -104,12 +104,13 @@ def _s_max(inst: Instance) -> np.ndarray:
 
 def build_model(
     inst: Instance,
-    req: Requirements = Requirements(),
+    req: Requirements | None = None,
     *,
     solver: str = "SCIP",
     objective: str = "max_profit",
 ) -> MenuModel:
     """Build the MIP of the module docstring for ``inst`` with the extra ``req``."""
+    req = req if req is not None else Requirements()
     s = pywraplp.Solver.CreateSolver(solver)
     if s is None:
         raise ValueError(f"solver {solver!r} is not available (try one of {SOLVERS})")

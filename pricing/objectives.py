@@ -65,13 +65,14 @@ def solve_requirements(
     inst: Instance,
     kind: str,
     req: Requirements,
-    options: SolverOptions = SolverOptions(),
+    options: SolverOptions | None = None,
     *,
     model: MenuModel | None = None,
     hint: dict[int, int] | None = None,
     explain_infeasible: bool = True,
 ) -> Result:
     """Solve ``kind`` under ``req`` (reusing ``model`` when given) and evaluate exactly."""
+    options = options if options is not None else SolverOptions()
     mm = model if model is not None else build_model(inst, req, solver=options.name, objective=kind)
     raw = solve_model(
         mm,

@@ -144,8 +144,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _m(value: float) -> int:
-    return int(round(float(value)))
+def _m(value: Any) -> int:
+    return round(float(value))
 
 
 def solve_info(raw: RawSolve, objective: str) -> SolveInfo:
