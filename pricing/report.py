@@ -12,12 +12,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
+import matplotlib.pyplot as plt
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pricing._money import minor_per_major  # noqa: E402
-from pricing.frontier import Frontier  # noqa: E402
-from pricing.results import Result  # noqa: E402
+from pricing._money import minor_per_major
+from pricing.frontier import Frontier
+from pricing.results import Result
 
 
 def _money_formatter(currency: str):  # type: ignore[no-untyped-def]
@@ -49,10 +49,20 @@ def _plot_revenue(result: Result, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     names = [o.operator for o in result.operators]
     x = range(len(names))
-    ax.bar([i - 0.2 for i in x], [o.baseline_revenue_minor / per for o in result.operators],
-           width=0.4, label="today", color="#bbbbbb")
-    ax.bar([i + 0.2 for i in x], [o.revenue_minor / per for o in result.operators],
-           width=0.4, label="with the menu", color="#3672a4")
+    ax.bar(
+        [i - 0.2 for i in x],
+        [o.baseline_revenue_minor / per for o in result.operators],
+        width=0.4,
+        label="today",
+        color="#bbbbbb",
+    )
+    ax.bar(
+        [i + 0.2 for i in x],
+        [o.revenue_minor / per for o in result.operators],
+        width=0.4,
+        label="with the menu",
+        color="#3672a4",
+    )
     ax.set_xticks(list(x), names, rotation=20)
     ax.set_ylabel(f"revenue per month ({result.currency})")
     ax.set_title("Revenue split between transport operators")
@@ -77,7 +87,8 @@ def _plot_frontier(front: Frontier, path: Path) -> None:
         if p.dominated:
             ax.annotate("dominated", (xs[i], ys[i]), fontsize=7, color="#888888")
     ax.set_xlabel(
-        f"consumer-surplus change ({front.currency}/month)" if front.sweep == "surplus"
+        f"consumer-surplus change ({front.currency}/month)"
+        if front.sweep == "surplus"
         else f"city subsidy ({front.currency}/month)"
     )
     ax.set_ylabel(f"MaaS operator profit ({front.currency}/month)")
@@ -117,7 +128,9 @@ def write_report(subject: Result | Frontier, folder: str | Path) -> Path:
         solve=result.solve,
         conflicts=result.conflicts,
         result=result,
-        frontier=None if front is None else {
+        frontier=None
+        if front is None
+        else {
             "sweep": front.sweep,
             "points": [p.summary() for p in front.points],
         },
