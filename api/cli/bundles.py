@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from feeds import FeedError
+from pricing._money import minor_per_major
 from pricing.frontier import Frontier, FrontierPoint, frontier
 from pricing.objectives import OBJECTIVES, SolverOptions, optimise
 from pricing.report import write_report
@@ -46,7 +47,8 @@ def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> Sol
 
 
 def _money(minor: int, currency: str) -> str:
-    return f"{minor / 100:,.2f} {currency}"
+    per = minor_per_major(currency)
+    return f"{minor / per:,.{len(str(per)) - 1}f} {currency}"
 
 
 def _print_result(console: Console, r: Result) -> None:
@@ -64,7 +66,8 @@ def _print_result(console: Console, r: Result) -> None:
         table.add_row(m.bundle, _money(m.price_minor, r.currency), f"{m.subscribers:,.0f}")
     console.print(table)
     console.print(
-        f"profit {_money(r.profit_minor, r.currency)}, subsidy {_money(r.subsidy_minor, r.currency)}, "
+        f"profit {_money(r.profit_minor, r.currency)}, "
+        f"subsidy {_money(r.subsidy_minor, r.currency)}, "
         f"uptake {100 * r.uptake:.1f} %, consumer-surplus change "
         f"{_money(r.cs_change_minor, r.currency)} per month"
     )
