@@ -417,13 +417,16 @@ def solve_model(
         if mm.t is None or rounds >= _MAX_CUT_ROUNDS or remaining <= 0:
             break
         s_true = _s_values(mm, menu)
-        added = False
-        for k, var in enumerate(mm.t):
-            if var.solution_value() > math.log(s_true[k]) + _CUT_TOL * max(1.0, s_true[k]):
-                add_tangent(mm, k, float(s_true[k]))
-                added = True
-        if not added:
+        t_values = [var.solution_value() for var in mm.t]  # read before changing the model
+        short = [
+            k
+            for k, tv in enumerate(t_values)
+            if tv > math.log(s_true[k]) + _CUT_TOL * max(1.0, s_true[k])
+        ]
+        if not short:
             break
+        for k in short:
+            add_tangent(mm, k, float(s_true[k]))
         set_hint(mm, menu)
     seconds = time.perf_counter() - start
     if menu is None:
