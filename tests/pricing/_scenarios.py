@@ -28,9 +28,17 @@ def single_bundle(asc: float, beta: float, step: float = 0.5) -> dict[str, Any]:
     }
 
 
-def random_small(seed: int, *, n_segments: int, n_bundles: int, n_levels: int, menu_size: int,
-                 floors: bool = False, budget: float | None = None,
-                 offer: bool = False) -> dict[str, Any]:
+def random_small(
+    seed: int,
+    *,
+    n_segments: int,
+    n_bundles: int,
+    n_levels: int,
+    menu_size: int,
+    floors: bool = False,
+    budget: float | None = None,
+    offer: bool = False,
+) -> dict[str, Any]:
     """A random instance: 1-2 segments x 2-4 bundles x 3-5 price levels."""
     rng = np.random.default_rng(seed)
     inclusions = [
@@ -45,14 +53,22 @@ def random_small(seed: int, *, n_segments: int, n_bundles: int, n_levels: int, m
         segs[f"s{s}"] = {
             "size": float(rng.integers(500, 5000)),
             "usage": {
-                "transit": {"payg": float(rng.integers(5, 40)), "bundle": float(rng.integers(40, 50))},
-                "bike": {"payg": float(rng.integers(0, 100)), "bundle": float(rng.integers(100, 200))},
+                "transit": {
+                    "payg": float(rng.integers(5, 40)),
+                    "bundle": float(rng.integers(40, 50)),
+                },
+                "bike": {
+                    "payg": float(rng.integers(0, 100)),
+                    "bundle": float(rng.integers(100, 200)),
+                },
             },
             "choice": {
                 "price_sensitivity": beta,
                 "asc": float(rng.uniform(-2, 0)),
-                "taste": {"transit": beta * float(rng.uniform(1, 3)),
-                          "bike": beta * float(rng.uniform(0.02, 0.08))},
+                "taste": {
+                    "transit": beta * float(rng.uniform(1, 3)),
+                    "bike": beta * float(rng.uniform(0.02, 0.08)),
+                },
                 **({"offers": {"pass": float(rng.uniform(-1, 1))}} if offer else {}),
             },
         }
@@ -61,10 +77,20 @@ def random_small(seed: int, *, n_segments: int, n_bundles: int, n_levels: int, m
         "name": f"random {seed}",
         "currency": "EUR",
         "modes": {
-            "transit": {"operator": "T", "unit": "trip", "payg": 2.5, "wholesale": 1.2,
-                        "marginal_cost": 0.3},
-            "bike": {"operator": "B", "unit": "minute", "payg": 0.1, "wholesale": 0.05,
-                     "marginal_cost": 0.01},
+            "transit": {
+                "operator": "T",
+                "unit": "trip",
+                "payg": 2.5,
+                "wholesale": 1.2,
+                "marginal_cost": 0.3,
+            },
+            "bike": {
+                "operator": "B",
+                "unit": "minute",
+                "payg": 0.1,
+                "wholesale": 0.05,
+                "marginal_cost": 0.01,
+            },
         },
         "segments": segs,
         "candidates": {
@@ -82,5 +108,7 @@ def random_small(seed: int, *, n_segments: int, n_bundles: int, n_levels: int, m
         },
     }
     if offer:
-        data["offers"] = {"pass": {"price": 50, "operator": "T", "includes": {"transit": "unlimited"}}}
+        data["offers"] = {
+            "pass": {"price": 50, "operator": "T", "includes": {"transit": "unlimited"}}
+        }
     return data

@@ -37,15 +37,17 @@ def _brute_force(inst: Instance) -> tuple[float, dict[int, int]]:
                 menu = dict(zip(subset, levels, strict=True))
                 price = {b: float(inst.prices[b][li]) for b, li in menu.items()}
                 # the price ladder, checked directly
-                if any(hi in menu and lo in menu and price[hi] < price[lo]
-                       for hi, lo in inst.ladder):
+                if any(
+                    hi in menu and lo in menu and price[hi] < price[lo] for hi, lo in inst.ladder
+                ):
                     continue
                 # logit probabilities, directly
                 w = np.stack([inst.w[b][:, li] for b, li in menu.items()], axis=1)  # (K, r)
                 denom = 1.0 + inst.e + w.sum(axis=1)
                 prob = w / denom[:, None]
-                margin = np.stack([price[b] + inst.subsidy[:, b] - inst.maas_cost[:, b]
-                                   for b in menu], axis=1)
+                margin = np.stack(
+                    [price[b] + inst.subsidy[:, b] - inst.maas_cost[:, b] for b in menu], axis=1
+                )
                 profit = float(inst.size @ (prob * margin).sum(axis=1))
                 subsidy = float(inst.size @ (prob * inst.subsidy[:, list(menu)]).sum(axis=1))
                 if inst.budget is not None and subsidy > inst.budget + 1e-6:
@@ -73,13 +75,31 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("seed", "segs", "bundles", "levels", "k", "floors", "budget", "offer"),
-                         CASES)
-def test_optimum_equals_brute_force(seed: int, segs: int, bundles: int, levels: int, k: int,
-                                    floors: bool, budget: float | None, offer: bool) -> None:
-    scn = validate_scenario(random_small(seed, n_segments=segs, n_bundles=bundles,
-                                         n_levels=levels, menu_size=k, floors=floors,
-                                         budget=budget, offer=offer))
+@pytest.mark.parametrize(
+    ("seed", "segs", "bundles", "levels", "k", "floors", "budget", "offer"), CASES
+)
+def test_optimum_equals_brute_force(
+    seed: int,
+    segs: int,
+    bundles: int,
+    levels: int,
+    k: int,
+    floors: bool,
+    budget: float | None,
+    offer: bool,
+) -> None:
+    scn = validate_scenario(
+        random_small(
+            seed,
+            n_segments=segs,
+            n_bundles=bundles,
+            n_levels=levels,
+            menu_size=k,
+            floors=floors,
+            budget=budget,
+            offer=offer,
+        )
+    )
     inst = compile_instance(scn)
     best, _ = _brute_force(inst)
     raw = solve_model(build_model(inst), time_limit_s=30)

@@ -26,11 +26,18 @@ def _scenario(**policy: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("objective", ["max_profit", "max_surplus", "min_subsidy"])
 def test_every_policy_constraint_holds(objective: str) -> None:
-    data = _scenario(operator_floor="payg", operator_floors={"T": "none"},
-                     surplus_floors={"s0": 0.5},
-                     subsidy={"budget": 150000.0, "instruments": [
-                         {"kind": "mode_share", "modes": ["transit"], "share": 0.3},
-                         {"kind": "per_subscriber", "amount": 2.0, "segments": ["s1"]}]})
+    data = _scenario(
+        operator_floor="payg",
+        operator_floors={"T": "none"},
+        surplus_floors={"s0": 0.5},
+        subsidy={
+            "budget": 150000.0,
+            "instruments": [
+                {"kind": "mode_share", "modes": ["transit"], "share": 0.3},
+                {"kind": "per_subscriber", "amount": 2.0, "segments": ["s1"]},
+            ],
+        },
+    )
     scn = validate_scenario(data)
     inst = compile_instance(scn)
     result = optimise(scn, objective=objective, min_uptake=0.05)
@@ -55,8 +62,11 @@ def test_every_policy_constraint_holds(objective: str) -> None:
 
 def test_infeasible_reports_conflicting_groups() -> None:
     # a subsidy budget of zero cannot pay for a required 30 % uptake of subsidised bundles
-    scn = validate_scenario(_scenario(subsidy={"budget": 0.0, "instruments": [
-        {"kind": "per_subscriber", "amount": 5.0}]}))
+    scn = validate_scenario(
+        _scenario(
+            subsidy={"budget": 0.0, "instruments": [{"kind": "per_subscriber", "amount": 5.0}]}
+        )
+    )
     result = optimise(scn, objective="max_profit", min_uptake=0.3)
     assert not result.feasible
     assert result.solve.status == "infeasible"
@@ -73,7 +83,9 @@ def test_surplus_floor_against_profit_conflict() -> None:
     scn = validate_scenario(_scenario(surplus_floors={"s0": 500.0}))
     result = optimise(scn, objective="max_surplus")
     assert result.conflicts == ["surplus_floor:s0"] or sorted(result.conflicts) == [
-        "min_profit", "surplus_floor:s0"]
+        "min_profit",
+        "surplus_floor:s0",
+    ]
 
 
 def test_consumer_surplus_is_area_under_demand() -> None:
@@ -106,9 +118,12 @@ def test_latent_classes_and_segment_floor_with_cuts() -> None:
     assert len(result.classes) == 3
     s1 = next(s for s in result.segments if s.segment == "s1")
     assert s1.cs_change_minor >= 100 - 1
-    menu = {b: int(np.flatnonzero(inst.prices[b] == m.price_minor)[0])
-            for b in range(len(inst.bundles)) for m in result.menu
-            if m.bundle == inst.bundles[b].name}
+    menu = {
+        b: int(np.flatnonzero(inst.prices[b] == m.price_minor)[0])
+        for b in range(len(inst.bundles))
+        for m in result.menu
+        if m.bundle == inst.bundles[b].name
+    }
     assert check_policy(inst, evaluate_menu(inst, menu)) == []
 
 
