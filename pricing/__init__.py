@@ -1,1 +1,19 @@
 """maasmix.pricing: bundle design — scenarios, demand, the OR-Tools model, frontiers, reports."""
+
+from pricing.frontier import Frontier, FrontierPoint, frontier
+from pricing.objectives import SolverOptions, optimise
+from pricing.results import Result
+from pricing.scenario import Scenario, load_scenario, parse_scenario, validate_scenario
+
+__all__ = [
+    "Frontier",
+    "FrontierPoint",
+    "Result",
+    "Scenario",
+    "SolverOptions",
+    "frontier",
+    "load_scenario",
+    "optimise",
+    "parse_scenario",
+    "validate_scenario",
+]
