@@ -399,8 +399,8 @@ def solve_model(
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, relative_gap)
     s.SetNumThreads(threads)
-    if hint is not None:
-        set_hint(mm, hint)
+    # default warm start: offer nothing (feasible unless a requirement forces an offer)
+    set_hint(mm, hint if hint is not None else {})
     rounds = 0
     status = "not_solved"
     menu: dict[int, int] | None = None
