@@ -51,7 +51,8 @@ def _money(minor: int, currency: str) -> str:
     return f"{minor / per:,.{len(str(per)) - 1}f} {currency}"
 
 
-def _print_result(console: Console, r: Result) -> None:
+def print_result(console: Console, r: Result) -> None:
+    """One optimisation result for people: solver line, the menu, and the totals."""
     s = r.solve
     gap = "" if s.gap is None else f", gap {s.gap:.3g}"
     console.print(f"[bold]{r.scenario}[/bold]: {s.objective}, {s.status}{gap}, {s.seconds:.2f} s")
@@ -98,7 +99,7 @@ def optimise_cmd(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        _print_result(Console(), result)
+        print_result(Console(), result)
         if report is not None:
             typer.echo(f"report: {report / 'index.html'}")
     if not result.feasible and result.solve.status == "infeasible":

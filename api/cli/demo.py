@@ -9,21 +9,31 @@ import typer
 from rich.console import Console
 
 from api.cli._render import print_json, print_summary
+from api.cli.bundles import print_result
 from api.cli.route import journey_table
 from api.settings import get_settings
 from engine import TransitRouter
 from feeds.demo import DemoCity, write_demo_city
 from feeds.inspect import inspect_source
+from pricing import SolverOptions, load_scenario, optimise
+from pricing.report import write_report
+from pricing.scenario import example_path
 
 DEMO_DEPARTURE = "08:00:00"
+DEMO_SCENARIO = "demo_city"
 
 
 def demo(
     out: Path = typer.Option(Path("out/demo-city"), help="folder to write the demo city into"),
     seed: int = typer.Option(7, help="random seed of the generated city"),
+    time_limit: float = typer.Option(20.0, help="seconds for the bundle optimiser"),
     as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
 ) -> None:
-    """Generate the demo city, read it back through the loaders, and plan a journey across it."""
+    """Build the demo city, read it back, plan a journey across it and design its bundles.
+
+    The bundle menu comes from the shipped ``demo_city`` scenario (cited tariffs); an HTML
+    report with plots is written to ``OUT/bundle-report``.
+    """
     console = Console()
     city = write_demo_city(out, seed=seed)
     summaries = {
@@ -36,6 +46,10 @@ def demo(
     )
     origin, destination = _opposite_corners(router)
     journeys = router.journeys(origin, destination, DEMO_DEPARTURE)
+    scenario = load_scenario(example_path(DEMO_SCENARIO))
+    options = SolverOptions.from_spec(scenario.solver, time_limit_s=time_limit)
+    bundles = optimise(scenario, options=options)
+    write_report(bundles, out / "bundle-report")
     if as_json:
         print_json(
             {
@@ -43,6 +57,7 @@ def demo(
                 "service_date": city.service_date.isoformat(),
                 **summaries,
                 "journeys": [j.to_dict() for j in journeys],
+                "bundles": bundles.to_dict(),
             }
         )
         return
@@ -52,6 +67,9 @@ def demo(
     console.print(f"\n[bold]Transit journeys leaving at {DEMO_DEPARTURE}[/bold]")
     for n, journey in enumerate(journeys, start=1):
         console.print(journey_table(n, journey))
+    console.print("\n[bold]Subscription bundles (scenario demo_city)[/bold]")
+    print_result(console, bundles)
+    console.print(f"report: {out / 'bundle-report' / 'index.html'}")
 
 
 def _print_header(console: Console, city: DemoCity, out: Path) -> None:

@@ -15,7 +15,7 @@ from api.cli import app
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAASMIX_CACHE_DIR", str(tmp_path / "cache"))
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "city"), "--json"])
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "city"), "--json", "--time-limit", "20"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["gtfs"]["kind"] == "gtfs" and report["gtfs"]["stops"] > 0
@@ -35,3 +35,6 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     ends = [j["endSeconds"] for j in by_transfers]
     assert all(a > b for a, b in itertools.pairwise(ends))
     assert (tmp_path / "city" / "demo_city_gtfs.zip").exists()
+    bundles = report["bundles"]
+    assert 1 <= len(bundles["menu"]) <= 3
+    assert (tmp_path / "city" / "bundle-report" / "index.html").exists()
