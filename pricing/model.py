@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.linear_solver import pywraplp
 
+from pricing._bounds import level_profit_bounds
+from pricing._warmstart import RowChecker, local_search
 from pricing.instance import Instance
 
 SOLVERS = ("SCIP", "CBC", "HIGHS", "SAT")
@@ -71,6 +73,9 @@ class MenuModel:
     objective_kind: str = "max_profit"
     cuts: int = 0
     cut_points: list[list[float]] = field(default_factory=list)
+    fixed: list[pywraplp.Variable] = field(default_factory=list)
+    cutoff: pywraplp.Constraint | None = None
+    level_bounds: list[np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -370,6 +375,48 @@ def set_hint(mm: MenuModel, menu: dict[int, int]) -> None:
     mm.solver.SetHint(variables, values)
 
 
+def _reset(mm: MenuModel) -> None:
+    for var in mm.fixed:
+        var.SetUb(1.0)
+    mm.fixed = []
+    if mm.cutoff is not None:
+        mm.cutoff.SetLb(-mm.solver.infinity())
+
+
+def _prepare(mm: MenuModel, hint: dict[int, int] | None) -> dict[int, int] | None:
+    """Warm start, objective cutoff and level fixing for ``max_profit`` (see solve_model)."""
+    _reset(mm)
+    if mm.objective_kind != "max_profit":
+        return hint
+    checker = RowChecker(mm)
+    found = local_search(mm, checker, hint)
+    if found is None:
+        return hint
+    menu, lower = found
+    s = mm.solver
+    if mm.cutoff is None:
+        mm.cutoff = s.Constraint(-s.infinity(), s.infinity())
+        obj = s.Objective()
+        for zk in mm.z:
+            for zb in zk:
+                for var in zb:
+                    coef = obj.GetCoefficient(var)
+                    if coef != 0.0:
+                        mm.cutoff.SetCoefficient(var, coef)
+    slack = 1e-7 * max(1.0, abs(lower))
+    mm.cutoff.SetLb(lower - slack)
+    if mm.level_bounds is None:
+        mm.level_bounds = level_profit_bounds(mm.inst)
+    for b, bounds in enumerate(mm.level_bounds):
+        for li in np.flatnonzero(bounds < lower - slack):
+            if menu.get(b) == int(li):
+                continue
+            var = mm.x[b][int(li) + 1]
+            var.SetUb(0.0)
+            mm.fixed.append(var)
+    return menu
+
+
 _STATUS = {
     pywraplp.Solver.OPTIMAL: "optimal",
     pywraplp.Solver.FEASIBLE: "feasible",
@@ -387,8 +434,15 @@ def solve_model(
     relative_gap: float = 1e-6,
     threads: int = 1,
     hint: dict[int, int] | None = None,
+    prepare: bool = True,
 ) -> RawSolve:
     """Solve, adding tangent cuts for consumer surplus until exact; times are wall-clock.
+
+    With ``prepare`` and objective ``max_profit``, a local-search menu that satisfies the
+    current model (see `pricing._warmstart`) is the hint and a lower bound: the objective
+    row ``profit >= that menu's profit`` is added and every price level whose profit bound
+    (`pricing._bounds`) is below it is fixed to zero. Both only remove menus that cannot
+    beat a feasible one, so the optimum is unchanged; they are undone at the next call.
 
     Status ``optimal`` (proven within ``relative_gap``), ``feasible`` (time limit hit
     with a solution; the gap says how far), ``infeasible``, or ``not_solved`` (time
@@ -399,6 +453,7 @@ def solve_model(
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, relative_gap)
     s.SetNumThreads(threads)
+    hint = _prepare(mm, hint) if prepare else hint
     # default warm start: offer nothing (feasible unless a requirement forces an offer)
     set_hint(mm, hint if hint is not None else {})
     rounds = 0
