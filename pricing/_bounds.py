@@ -23,39 +23,61 @@ F = npt.NDArray[np.float64]
 _ITERATIONS = 48
 
 
-def level_profit_bounds(inst: Instance) -> list[F]:
-    """Per bundle, (L_b,) upper bound on profit per average traveller (minor units/month)
-    of any menu offering that bundle at that level."""
+def class_level_bounds(inst: Instance) -> tuple[list[F], F]:
+    """Per-class profit bounds (minor units per traveller of the class, per month).
+
+    Returns, per bundle, (L_b, K) bounds for menus offering that bundle at each level, and
+    (K,) bounds for any menu (the root with the top K bundles, no bundle forced).
+    """
     n_k, n_b, top_n = inst.n_classes, len(inst.bundles), max(0, inst.menu_size - 1)
-    weights = inst.size / inst.total_size
-    out: list[F] = []
     margin = [
         inst.prices[b][None, :] + (inst.subsidy - inst.maas_cost)[:, b, None] for b in range(n_b)
     ]
-    m_hi = max(float(np.max(m)) for m in margin)
-    for b in range(n_b):
-        n_l = len(inst.prices[b])
-        lo = np.full((n_l, n_k), min(0.0, float(np.min(margin[b]))))
-        hi = np.full((n_l, n_k), max(0.0, m_hi) + 1.0)
-        others = [o for o in range(n_b) if o != b]
+    m_lo = min([0.0] + [float(np.min(m)) for m in margin])
+    m_hi = max([0.0] + [float(np.max(m)) for m in margin]) + 1.0
+
+    def root(own: F | None, w: list[F], m: list[F], take: int, rows: int) -> F:
+        lo = np.full((rows, n_k), m_lo)
+        hi = np.full((rows, n_k), m_hi)
         for _ in range(_ITERATIONS):
-            r = 0.5 * (lo + hi)  # (L, K)
-            own = inst.w[b].T * (margin[b].T - r)
-            rhs = own
-            if top_n and others:
+            r = 0.5 * (lo + hi)  # (rows, K)
+            rhs = np.zeros_like(r)
+            if own is not None:
+                rhs += own[0] * (own[1] - r)
+            if take and w:
                 g = np.stack(
                     [
-                        np.maximum(
-                            0.0, (inst.w[o][None] * (margin[o][None] - r[:, :, None])).max(axis=2)
-                        )
-                        for o in others
+                        np.maximum(0.0, (wo[None] * (mo[None] - r[:, :, None])).max(axis=2))
+                        for wo, mo in zip(w, m, strict=True)
                     ],
                     axis=2,
-                )  # (L, K, B-1)
-                take = min(top_n, g.shape[2])
-                rhs = rhs + -np.sort(-g, axis=2)[:, :, :take].sum(axis=2)
+                )  # (rows, K, bundles)
+                rhs += -np.sort(-g, axis=2)[:, :, : min(take, g.shape[2])].sum(axis=2)
             above = (1.0 + inst.e)[None, :] * r - rhs > 0.0
             hi = np.where(above, r, hi)
             lo = np.where(above, lo, r)
-        out.append(hi @ weights)
-    return out
+        return hi
+
+    per_level: list[F] = []
+    for b in range(n_b):
+        others = [o for o in range(n_b) if o != b]
+        own = np.stack([inst.w[b].T, margin[b].T])  # (2, L, K)
+        per_level.append(
+            root(
+                own,
+                [inst.w[o] for o in others],
+                [margin[o] for o in others],
+                top_n,
+                len(inst.prices[b]),
+            )
+        )
+    anything = root(None, list(inst.w), margin, max(0, inst.menu_size), 1)[0]
+    return per_level, anything
+
+
+def level_profit_bounds(inst: Instance) -> list[F]:
+    """Per bundle, (L_b,) upper bound on profit per average traveller (minor units/month)
+    of any menu offering that bundle at that level."""
+    weights = inst.size / inst.total_size
+    per_level, _ = class_level_bounds(inst)
+    return [bounds @ weights for bounds in per_level]

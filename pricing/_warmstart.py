@@ -57,7 +57,12 @@ class RowChecker:
         y0 = 1.0 / big_s
         for b, xs in enumerate(mm.x):
             v[xs[menu[b] + 1 if b in menu else 0].index()] = 1.0
+        net = inst.subsidy - inst.maas_cost
         for k in range(inst.n_classes):
+            if mm.p:
+                v[mm.p[k].index()] = y0[k] * sum(
+                    inst.w[b][k, li] * (inst.prices[b][li] + net[k, b]) for b, li in menu.items()
+                )
             v[mm.y0[k].index()] = y0[k]
             v[mm.s[k].index()] = big_s[k]
             if mm.t is not None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from pricing._bounds import level_profit_bounds
+from pricing._bounds import class_level_bounds, level_profit_bounds
 from pricing._warmstart import RowChecker, local_search
 from pricing.instance import Instance
 
@@ -76,6 +76,7 @@ class MenuModel:
     fixed: list[pywraplp.Variable] = field(default_factory=list)
     cutoff: pywraplp.Constraint | None = None
     level_bounds: list[np.ndarray] | None = None
+    p: list[pywraplp.Variable] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,29 @@ def build_model(
             for li, var in enumerate(z[k][b][1:]):
                 c0.SetCoefficient(var, float(coef[li]))
 
+    # valid inequalities (max_profit): with b offered at l, class k earns at most
+    # U_kbl (pricing._bounds); p_k is class k's profit per traveller
+    pvars: list[pywraplp.Variable] = []
+    level_bounds: list[np.ndarray] | None = None
+    if objective == "max_profit":
+        per_level, anything = class_level_bounds(inst)
+        level_bounds = [bounds @ weights for bounds in per_level]
+        for k in range(n_k):
+            pk = s.NumVar(-s.infinity(), s.infinity(), f"p_{k}")
+            pvars.append(pk)
+            c0 = s.Constraint(0.0, 0.0)
+            c0.SetCoefficient(pk, 1.0)
+            for b in range(n_b):
+                coef = inst.w[b][k] * (inst.prices[b] + inst.subsidy[k, b] - inst.maas_cost[k, b])
+                for li, var in enumerate(z[k][b][1:]):
+                    c0.SetCoefficient(var, -float(coef[li]))
+            for b in range(n_b):
+                c0 = s.Constraint(-s.infinity(), 0.0)
+                c0.SetCoefficient(pk, 1.0)
+                c0.SetCoefficient(x[b][0], -float(anything[k]))
+                for li, var in enumerate(x[b][1:]):
+                    c0.SetCoefficient(var, -float(per_level[b][li, k]))
+
     def add(group: str, lb: float, ub: float) -> pywraplp.Constraint | None:
         if group in req.disabled:
             return None
@@ -240,6 +264,8 @@ def build_model(
     log_s0 = np.log1p(inst.e)
     t: list[pywraplp.Variable] | None = None
     mm = MenuModel(inst, s, x, y0, z, None, svar, groups, weights, log_s0, objective)
+    mm.p = pvars
+    mm.level_bounds = level_bounds
     if _need_surplus(inst, req, objective):
         t = [s.NumVar(float(log_s0[k]), float(np.log(s_max[k])), f"t_{k}") for k in range(n_k)]
         mm.t = t
@@ -383,15 +409,18 @@ def _reset(mm: MenuModel) -> None:
         mm.cutoff.SetLb(-mm.solver.infinity())
 
 
-def _prepare(mm: MenuModel, hint: dict[int, int] | None) -> dict[int, int] | None:
-    """Warm start, objective cutoff and level fixing for ``max_profit`` (see solve_model)."""
+def _prepare(mm: MenuModel, hint: dict[int, int] | None) -> np.ndarray | None:
+    """Warm start, objective cutoff and level fixing for ``max_profit`` (see solve_model).
+
+    Returns the value of every variable at the local-search menu (None: nothing done).
+    """
     _reset(mm)
     if mm.objective_kind != "max_profit":
-        return hint
+        return None
     checker = RowChecker(mm)
     found = local_search(mm, checker, hint)
     if found is None:
-        return hint
+        return None
     menu, lower = found
     s = mm.solver
     if mm.cutoff is None:
@@ -414,7 +443,7 @@ def _prepare(mm: MenuModel, hint: dict[int, int] | None) -> dict[int, int] | Non
             var = mm.x[b][int(li) + 1]
             var.SetUb(0.0)
             mm.fixed.append(var)
-    return menu
+    return checker.values(menu)
 
 
 _STATUS = {
@@ -453,9 +482,12 @@ def solve_model(
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, relative_gap)
     s.SetNumThreads(threads)
-    hint = _prepare(mm, hint) if prepare else hint
-    # default warm start: offer nothing (feasible unless a requirement forces an offer)
-    set_hint(mm, hint if hint is not None else {})
+    full = _prepare(mm, hint) if prepare else None
+    if full is not None:
+        s.SetHint(s.variables(), [float(v) for v in full])
+    else:
+        # default warm start: offer nothing (feasible unless a requirement forces an offer)
+        set_hint(mm, hint if hint is not None else {})
     rounds = 0
     status = "not_solved"
     menu: dict[int, int] | None = None
