@@ -1,6 +1,7 @@
 """Time to solve the bundle MIP as segments, bundles, price levels and menu size grow.
 
-``python benchmarks/pricing_scaling.py [OUT.png] [--time-limit S]`` solves synthetic
+``python benchmarks/pricing_scaling.py [OUT.png] [--time-limit S]`` (default
+``reports/pricing_scaling.png``, gitignored, plus a JSON of the rows next to it) solves synthetic
 scenarios around the 8 x 31 x 25, K = 3 base case, varying one dimension at a time, and
 plots seconds (hollow markers: stopped at the time limit, gap in the label).
 """
@@ -31,7 +32,7 @@ SWEEPS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("out", nargs="?", default="pricing_scaling.png")
+    parser.add_argument("out", nargs="?", default="reports/pricing_scaling.png")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--solver", default="SCIP")
     args = parser.parse_args()
@@ -56,6 +57,7 @@ def main() -> None:
     axes[0].set_ylabel("seconds (hollow: time limit)")
     fig.suptitle(f"Bundle MIP ({args.solver}), base 8 segments x 31 bundles x 25 prices, K=3")
     fig.tight_layout()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=100)
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=2))
 
