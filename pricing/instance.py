@@ -16,6 +16,13 @@ Economics of one subscriber of bundle b in class k (mode m used ``u`` units, of 
 
 A competing offer pays its price to its operator and covers its included units;
 overflow and other modes are pay-as-you-go. Pay-as-you-go travellers pay every unit.
+Equivalent candidates are merged: two bundles with the same price grid that give every
+class the same utility and the same economics at every price (e.g. "300 bike minutes" and
+"unlimited bike minutes" when nobody rides 300 minutes) are one product to the travellers.
+Under logit (independence of irrelevant alternatives) offering both would count that
+product twice in the choice probabilities, so only the first listed is kept;
+``Instance.merged_bundles`` maps each dropped name to the one kept.
+
 The "outside" quantities below sum pay-as-you-go and the offers weighted by
 ``exp(utility of offer)``: multiplied by y0 (the pay-as-you-go probability) they give the
 expected value over all non-bundle choices.
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +64,7 @@ class Instance:
     offer_units (K, O, M), offer_spend (K, O), offer_earn, offer_rev (K, O, J).
     operator_floor : (J,) minimum monthly earnings in minor units (NaN: no floor).
     surplus_floor : (S,) minimum consumer-surplus change per traveller (NaN: none).
+    merged_bundles : name of each dropped equivalent candidate -> name of the one kept.
     """
 
     name: str
@@ -96,6 +104,7 @@ class Instance:
     budget: float | None
     operator_floor: F
     surplus_floor: F
+    merged_bundles: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -223,6 +232,17 @@ def compile_instance(
             for li, price in enumerate(bundle.prices):
                 v = cls.bundle_utility(bundle.includes, float(price))
                 w[b][k, li] = math.exp(max(-MAX_ABS_UTILITY, min(MAX_ABS_UTILITY, v)))
+    if bundles is None:
+        keys = _bundle_keys(blist, w, [maas_cost, subsidy, extra, b_units, b_earn, b_rev])
+        first: dict[bytes, int] = {}
+        for b, key in enumerate(keys):
+            first.setdefault(key, b)
+        if len(first) < n_b:
+            merged = {
+                blist[b].name: blist[first[k]].name for b, k in enumerate(keys) if first[k] != b
+            }
+            kept = [blist[b] for b in sorted(first.values())]
+            return replace(compile_instance(scenario, classes, kept), merged_bundles=merged)
     offer_w = np.exp(np.clip(offer_u, -MAX_ABS_UTILITY, MAX_ABS_UTILITY))
     pol = scenario.policy
     seg_idx = np.array([segments.index(c.segment) for c in classes], dtype=np.int64)
@@ -282,3 +302,13 @@ def compile_instance(
         operator_floor=floors,
         surplus_floor=sfloor,
     )
+
+
+def _bundle_keys(blist: Sequence[Bundle], w: Sequence[F], per_class: Sequence[F]) -> list[bytes]:
+    """A byte key per bundle: equal keys mean equal prices, utilities and economics."""
+    keys = []
+    for b, bundle in enumerate(blist):
+        parts = [np.asarray(bundle.prices, dtype=np.int64), np.round(w[b], 12)]
+        parts += [np.round(a[:, b], 6) for a in per_class]
+        keys.append(b"|".join(np.ascontiguousarray(p).tobytes() for p in parts))
+    return keys
