@@ -229,6 +229,16 @@ def build_model(
         for b in range(n_b):
             for var in x[b][1:]:
                 c.SetCoefficient(var, 1.0)
+        # valid inequality (sales-based LP of Gallego, Ratliff & Shebalov; exact for one
+        # class): in an integer solution z_kbl = y0_k x_bl, so the priced z of class k sum
+        # to y0_k times the number of bundles offered, at most K
+        for k in range(n_k):
+            card = s.Constraint(-s.infinity(), 0.0)
+            groups["menu_size"].append(card)
+            card.SetCoefficient(y0[k], -float(inst.menu_size))
+            for b in range(n_b):
+                for var in z[k][b][1:]:
+                    card.SetCoefficient(var, 1.0)
     if inst.price_ladder:
         for hi, lo in inst.ladder:
             for li, p in enumerate(inst.prices[lo]):
