@@ -15,7 +15,9 @@ from api.cli import app
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAASMIX_CACHE_DIR", str(tmp_path / "cache"))
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "city"), "--json", "--time-limit", "20"])
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path / "city"), "--json", "--time-limit", "20"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["gtfs"]["kind"] == "gtfs" and report["gtfs"]["stops"] > 0
