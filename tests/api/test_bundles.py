@@ -85,7 +85,7 @@ def test_cli_frontier_report(tmp_path: Path) -> None:
 
 def test_cli_bad_scenario_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(HAND.read_text(encoding="utf-8").replace("currency: EUR", "currency: XXX"))
+    bad.write_text(HAND.read_text(encoding="utf-8").replace("currency: EUR", "currency: QQQ"))
     out = CliRunner().invoke(cli, ["optimise", str(bad)])
     assert out.exit_code == 2
     assert "currency" in out.output
