@@ -35,25 +35,11 @@ from ortools.linear_solver import pywraplp
 from pricing._bounds import class_level_bounds, level_profit_bounds
 from pricing._warmstart import RowChecker, local_search
 from pricing.instance import Instance
+from pricing.rows import LinearRow, Requirements, linear_rows, log_rows
 
 SOLVERS = ("SCIP", "CBC", "HIGHS", "SAT")
 _CUT_TOL = 1e-9
 _MAX_CUT_ROUNDS = 60
-
-
-@dataclass(frozen=True)
-class Requirements:
-    """Constraints added by an objective or a frontier point (whole population).
-
-    Money in minor units; uptake in subscribers. ``disabled`` lists constraint groups to
-    leave out (used by the infeasibility analysis).
-    """
-
-    min_uptake: float | None = None
-    max_subsidy: float | None = None
-    min_profit: float | None = None
-    min_surplus: float | None = None
-    disabled: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -93,12 +79,9 @@ class RawSolve:
     cut_rounds: int
 
 
-def _need_surplus(inst: Instance, req: Requirements, kind: str) -> bool:
-    multi_class_floor = any(
-        not np.isnan(f) and int((inst.class_segment == s).sum()) > 1
-        for s, f in enumerate(inst.surplus_floor)
-    )
-    return kind == "max_surplus" or req.min_surplus is not None or multi_class_floor
+def _finite(s: pywraplp.Solver, value: float) -> float:
+    """``value`` with +-inf as the solver's infinity."""
+    return float(np.clip(value, -s.infinity(), s.infinity()))
 
 
 def _s_max(inst: Instance) -> np.ndarray:
@@ -206,24 +189,16 @@ def build_model(
         groups.setdefault(group, []).append(c)
         return c
 
-    def set_metric(
-        c: pywraplp.Constraint,
-        per_sub: np.ndarray | None,
-        per_price: float,
-        outside: np.ndarray | None,
-    ) -> None:
-        """Coefficients of n_k [y0 outside_k + sum w z (per_sub_kb + per_price * price)]."""
+    def set_metric(c: pywraplp.Constraint, row: LinearRow) -> None:
+        outside, per_bundle = row.coefficients(inst)
         for k in range(n_k):
-            if outside is not None:
-                c.SetCoefficient(y0[k], float(weights[k] * outside[k]))
+            if outside[k] != 0.0:
+                c.SetCoefficient(y0[k], float(outside[k]))
             for b in range(n_b):
-                base = 0.0 if per_sub is None else float(per_sub[k, b])
-                coef = weights[k] * inst.w[b][k] * (base + per_price * inst.prices[b])
                 for li, var in enumerate(z[k][b][1:]):
-                    if coef[li] != 0.0:
-                        c.SetCoefficient(var, float(coef[li]))
+                    if per_bundle[b][k, li] != 0.0:
+                        c.SetCoefficient(var, float(per_bundle[b][k, li]))
 
-    scale = inst.total_size
     c = add("menu_size", -s.infinity(), float(inst.menu_size))
     if c is not None:
         for b in range(n_b):
@@ -251,66 +226,37 @@ def build_model(
                 c.SetCoefficient(x[lo][li + 1], 1.0)
                 for lh in cheaper:
                     c.SetCoefficient(x[hi][lh + 1], 1.0)
-    profit_sub = inst.subsidy - inst.maas_cost
-    if inst.budget is not None and (c := add("subsidy_budget", -s.infinity(), inst.budget / scale)):
-        set_metric(c, inst.subsidy, 0.0, None)
-    outside_earn = inst.payg_earn + np.einsum("ko,koj->kj", inst.offer_w, inst.offer_earn)
-    for j, floor in enumerate(inst.operator_floor):
-        if np.isnan(floor):
-            continue
-        c = add(f"operator_floor:{inst.operators[j]}", float(floor) / scale, s.infinity())
-        if c is not None:
-            set_metric(c, inst.bundle_earn[:, :, j], 0.0, outside_earn[:, j])
-    inf = s.infinity()
-    if req.min_uptake is not None and (c := add("min_uptake", req.min_uptake / scale, inf)):
-        set_metric(c, np.ones((n_k, n_b)), 0.0, None)
-    if req.max_subsidy is not None and (
-        c := add("max_subsidy", -s.infinity(), req.max_subsidy / scale)
-    ):
-        set_metric(c, inst.subsidy, 0.0, None)
-    if req.min_profit is not None and (c := add("min_profit", req.min_profit / scale, inf)):
-        set_metric(c, profit_sub, 1.0, None)
+    for row in linear_rows(inst, req):
+        c = s.Constraint(_finite(s, row.lo), _finite(s, row.hi))
+        groups.setdefault(row.group, []).append(c)
+        set_metric(c, row)
 
     log_s0 = np.log1p(inst.e)
     t: list[pywraplp.Variable] | None = None
     mm = MenuModel(inst, s, x, y0, z, None, svar, groups, weights, log_s0, objective)
     mm.p = pvars
     mm.level_bounds = level_bounds
-    if _need_surplus(inst, req, objective):
+    surplus = log_rows(inst, req)
+    if objective == "max_surplus" or any(np.count_nonzero(r.coef) > 1 for r in surplus):
         t = [s.NumVar(float(log_s0[k]), float(np.log(s_max[k])), f"t_{k}") for k in range(n_k)]
         mm.t = t
         mm.cut_points = [[] for _ in range(n_k)]
         for k in range(n_k):
             for a in np.geomspace(1.0 + inst.e[k], s_max[k], 8):
                 add_tangent(mm, k, float(a))
-        if req.min_surplus is not None and (
-            c := add(
-                "min_surplus",
-                req.min_surplus / scale + float(weights @ (log_s0 / inst.beta)),
-                s.infinity(),
-            )
-        ):
-            for k in range(n_k):
-                c.SetCoefficient(t[k], float(weights[k] / inst.beta[k]))
-    for si, floor in enumerate(inst.surplus_floor):
-        if np.isnan(floor):
-            continue
-        members = np.flatnonzero(inst.class_segment == si)
-        group = f"surplus_floor:{inst.segments[si]}"
-        if len(members) == 1:
-            k = int(members[0])
-            need = (1.0 + inst.e[k]) * math.expm1(min(700.0, inst.beta[k] * floor))
-            c = add(group, float(1.0 + inst.e[k] + need), s.infinity())
-            if c is not None:
-                c.SetCoefficient(svar[k], 1.0)
+    for lrow in surplus:
+        c = s.Constraint(float(lrow.lo), s.infinity())
+        groups.setdefault(lrow.group, []).append(c)
+        classes = np.flatnonzero(lrow.coef)
+        if len(classes) == 1:
+            # one class: coef ln S_k >= lo is the linear bound S_k >= exp(lo / coef)
+            only = int(classes[0])
+            c.SetLb(math.exp(min(700.0, lrow.lo / float(lrow.coef[only]))))
+            c.SetCoefficient(svar[only], 1.0)
         else:
             assert t is not None
-            share = inst.size[members] / inst.size[members].sum()
-            rhs = floor + float(share @ (log_s0[members] / inst.beta[members]))
-            c = add(group, float(rhs), s.infinity())
-            if c is not None:
-                for i, member in enumerate(members):
-                    c.SetCoefficient(t[int(member)], float(share[i] / inst.beta[member]))
+            for member in classes:
+                c.SetCoefficient(t[int(member)], float(lrow.coef[member]))
     set_objective(mm, objective)
     return mm
 
