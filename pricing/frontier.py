@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -156,21 +156,27 @@ def frontier(
         max_subsidy=None if sub_levels[0] is None else float(top.subsidy_minor) + 1.0,
         min_surplus=None if cs_levels[0] is None else cs_levels[0],
     )
-    mm = build_model(inst, req, solver=options.name, objective="max_profit")
+    mm = None
+    if not options.enumerates(inst, req):
+        mm = build_model(inst, req, solver=options.mip_solver, objective="max_profit")
     scale = inst.total_size
     hint = _menu_of(inst, top)
     grid = [(s, c) for s in sub_levels for c in cs_levels]
     out: list[FrontierPoint] = []
     for i, (s_eps, c_eps) in enumerate(grid):
-        if s_eps is not None:
-            mm.groups["max_subsidy"][0].SetUb(s_eps / scale + 1e-9)
-        if c_eps is not None:
-            c = mm.groups["min_surplus"][0]
+        # a hair of slack (1e-9 / 1e-6 per traveller) for the solver's tolerances
+        point_req = replace(
+            req,
+            max_subsidy=None if s_eps is None else s_eps + 1e-9 * scale,
+            min_surplus=None if c_eps is None else c_eps - 1e-6 * scale,
+        )
+        if mm is not None and point_req.max_subsidy is not None:
+            mm.groups["max_subsidy"][0].SetUb(point_req.max_subsidy / scale)
+        if mm is not None and point_req.min_surplus is not None:
             offset = float(mm.weights @ (mm.log_s0 / inst.beta))
-            # leave a hair of slack (1e-6 per traveller) for the solver's tolerances
-            c.SetLb(c_eps / scale + offset - 1e-6)
+            mm.groups["min_surplus"][0].SetLb(point_req.min_surplus / scale + offset)
         res = solve_requirements(
-            inst, "max_profit", req, options, model=mm, hint=hint, explain_infeasible=False
+            inst, "max_profit", point_req, options, model=mm, hint=hint, explain_infeasible=False
         )
         point = FrontierPoint(s_eps, c_eps, res)
         out.append(point)

@@ -16,25 +16,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pricing.enumeration import ENUMERATION_LIMIT, enumerate_menus, menu_count
 from pricing.evaluate import baseline, check_policy, evaluate_menu
 from pricing.infeasibility import find_conflicts
 from pricing.instance import Instance, compile_instance
-from pricing.model import MenuModel, Requirements, build_model, solve_model
+from pricing.model import SOLVERS, MenuModel, Requirements, build_model, solve_model
 from pricing.results import Result, build_result, solve_info
 from pricing.scenario import Scenario, SolverSpec
 
 ObjectiveKind = Literal["max_profit", "min_subsidy", "max_surplus"]
 OBJECTIVES: tuple[str, ...] = ("max_profit", "min_subsidy", "max_surplus")
+SOLVER_NAMES: tuple[str, ...] = ("AUTO", "ENUM", *SOLVERS)
 
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """Which OR-Tools solver (SCIP, CBC, HIGHS, SAT) and its limits."""
+    """How to solve and the limits.
 
-    name: str = "SCIP"
+    ``name``: ``AUTO`` (exhaustive menu search up to `ENUMERATION_LIMIT` menus, else the
+    MIP with SCIP), ``ENUM`` (always the search), ``SCIP`` or ``CBC`` (always the MIP).
+    ``relative_gap`` and ``threads`` apply to the MIP.
+    """
+
+    name: str = "AUTO"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-6
     threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.name not in SOLVER_NAMES:
+            raise ValueError(f"unknown solver {self.name!r} (one of {', '.join(SOLVER_NAMES)})")
+
+    @property
+    def mip_solver(self) -> str:
+        """The MIP solver used when the MIP runs (SCIP for AUTO and ENUM)."""
+        return self.name if self.name in SOLVERS else "SCIP"
+
+    def enumerates(self, inst: Instance, req: Requirements) -> bool:
+        """True when this choice solves ``inst`` by exhaustive menu search."""
+        if self.name == "ENUM":
+            return True
+        return self.name == "AUTO" and menu_count(inst, req) <= ENUMERATION_LIMIT
 
     @classmethod
     def from_spec(cls, spec: SolverSpec, **overrides: object) -> SolverOptions:
@@ -71,23 +93,30 @@ def solve_requirements(
     hint: dict[int, int] | None = None,
     explain_infeasible: bool = True,
 ) -> Result:
-    """Solve ``kind`` under ``req`` (reusing ``model`` when given) and evaluate exactly."""
+    """Solve ``kind`` under ``req`` and evaluate exactly.
+
+    The exhaustive menu search runs when ``options`` choose it and no ``model`` is given;
+    otherwise the MIP (``model`` reused when given, its rows already set to ``req``).
+    """
     options = options if options is not None else SolverOptions()
-    mm = model if model is not None else build_model(inst, req, solver=options.name, objective=kind)
-    raw = solve_model(
-        mm,
-        time_limit_s=options.time_limit_s,
-        relative_gap=options.relative_gap,
-        threads=options.threads,
-        hint=hint,
-    )
+    if model is None and options.enumerates(inst, req):
+        raw = enumerate_menus(inst, req, kind, time_limit_s=options.time_limit_s)
+    else:
+        mm = model or build_model(inst, req, solver=options.mip_solver, objective=kind)
+        raw = solve_model(
+            mm,
+            time_limit_s=options.time_limit_s,
+            relative_gap=options.relative_gap,
+            threads=options.threads,
+            hint=hint,
+        )
     info = solve_info(raw, kind)
     base = baseline(inst)
     if raw.menu is None:
         conflicts: list[str] = []
         if raw.status == "infeasible" and explain_infeasible:
             conflicts = find_conflicts(
-                inst, req, solver=options.name, time_limit_s=options.time_limit_s
+                inst, req, solver=options.mip_solver, time_limit_s=options.time_limit_s
             )
         return build_result(inst, None, base, info, conflicts=conflicts)
     out = evaluate_menu(inst, raw.menu)

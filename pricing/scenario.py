@@ -247,9 +247,11 @@ class FrontierSpec(_Model):
 
 
 class SolverSpec(_Model):
-    """The MIP solver (open solvers shipped with OR-Tools)."""
+    """How to solve: ``AUTO`` (exhaustive menu search when there are at most 150 million
+    menus, else SCIP), ``ENUM`` (always the exhaustive search), or the MIP with ``SCIP`` or
+    ``CBC`` (open solvers shipped with OR-Tools)."""
 
-    name: Literal["SCIP", "CBC", "HIGHS", "SAT"] = "SCIP"
+    name: Literal["AUTO", "ENUM", "SCIP", "CBC"] = "AUTO"
     time_limit_s: float = Field(60.0, gt=0)
     relative_gap: float = Field(1e-6, ge=0)
     threads: int = Field(1, ge=1)

@@ -33,6 +33,8 @@ app = typer.Typer(help="Design MaaS subscription bundles (OR-Tools MIP).", no_ar
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 
+SOLVER_HELP = "AUTO (exhaustive menu search when small enough, else SCIP), ENUM, SCIP or CBC"
+
 
 def _load(path: Path) -> Scenario:
     try:
@@ -81,7 +83,7 @@ def optimise_cmd(
         None, help=f"one of {', '.join(OBJECTIVES)} (default: the scenario's)"
     ),
     min_uptake: float | None = typer.Option(None, help="required uptake, share of travellers"),
-    solver: str | None = typer.Option(None, help="SCIP, CBC, HIGHS or SAT"),
+    solver: str | None = typer.Option(None, help=SOLVER_HELP),
     time_limit: float | None = typer.Option(None, help="seconds"),
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
@@ -111,7 +113,7 @@ def frontier_cmd(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
     sweep: str | None = typer.Option(None, help="subsidy, surplus or both"),
     points: int | None = typer.Option(None, help="number of points"),
-    solver: str | None = typer.Option(None, help="SCIP, CBC, HIGHS or SAT"),
+    solver: str | None = typer.Option(None, help=SOLVER_HELP),
     time_limit: float | None = typer.Option(None, help="seconds per point"),
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print the frontier as JSON"),
