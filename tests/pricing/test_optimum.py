@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import lambertw
 
+from pricing.enumeration import enumerate_menus
 from pricing.evaluate import check_policy, evaluate_menu
 from pricing.instance import Instance, compile_instance
 from pricing.model import build_model, solve_model
@@ -109,6 +110,11 @@ def test_optimum_equals_brute_force(
     assert exact.profit == pytest.approx(best, rel=1e-6, abs=1e-3)
     assert raw.objective == pytest.approx(exact.profit, rel=1e-6, abs=1e-3)
     assert check_policy(inst, exact) == []
+    searched = enumerate_menus(inst)
+    assert searched.status == "optimal"
+    assert searched.menu is not None
+    assert searched.objective == pytest.approx(best, rel=1e-9, abs=1e-6)
+    assert check_policy(inst, evaluate_menu(inst, searched.menu)) == []
 
 
 def test_hand_check_example_numbers() -> None:

@@ -13,7 +13,7 @@ from pricing.frontier import frontier
 from pricing.infeasibility import find_conflicts
 from pricing.instance import compile_instance
 from pricing.model import Requirements
-from pricing.objectives import optimise
+from pricing.objectives import SolverOptions, optimise
 from pricing.scenario import validate_scenario
 from tests.pricing._scenarios import random_small, single_bundle
 
@@ -24,8 +24,9 @@ def _scenario(**policy: object) -> dict[str, object]:
     return data
 
 
+@pytest.mark.parametrize("solver", ["ENUM", "SCIP"])
 @pytest.mark.parametrize("objective", ["max_profit", "max_surplus", "min_subsidy"])
-def test_every_policy_constraint_holds(objective: str) -> None:
+def test_every_policy_constraint_holds(objective: str, solver: str) -> None:
     data = _scenario(
         operator_floor="payg",
         operator_floors={"T": "none"},
@@ -40,8 +41,10 @@ def test_every_policy_constraint_holds(objective: str) -> None:
     )
     scn = validate_scenario(data)
     inst = compile_instance(scn)
-    result = optimise(scn, objective=objective, min_uptake=0.05)
+    opts = SolverOptions(name=solver)
+    result = optimise(scn, objective=objective, min_uptake=0.05, options=opts)
     assert result.feasible, result.conflicts
+    assert result.solve.status == "optimal"
     assert result.violations == []
     assert len(result.menu) <= 2
     assert result.subsidy_minor <= 15_000_000 + 1
@@ -104,7 +107,8 @@ def test_consumer_surplus_is_area_under_demand() -> None:
     assert out.cs_change[0] == pytest.approx(-math.log(out.y0[0]) / inst.beta[0])
 
 
-def test_latent_classes_and_segment_floor_with_cuts() -> None:
+@pytest.mark.parametrize("solver", ["ENUM", "SCIP"])
+def test_latent_classes_and_segment_floor_with_cuts(solver: str) -> None:
     data = _scenario(surplus_floors={"s1": 1.0})
     seg = data["segments"]["s1"]  # type: ignore[index]
     seg["classes"] = [
@@ -113,7 +117,7 @@ def test_latent_classes_and_segment_floor_with_cuts() -> None:
     ]
     scn = validate_scenario(data)
     inst = compile_instance(scn)
-    result = optimise(scn)
+    result = optimise(scn, options=SolverOptions(name=solver))
     assert result.feasible and result.violations == []
     assert len(result.classes) == 3
     s1 = next(s for s in result.segments if s.segment == "s1")
@@ -136,9 +140,11 @@ def test_max_surplus_beats_max_profit_on_surplus() -> None:
     assert best.solve.objective_value == pytest.approx(best.cs_change_minor, abs=1.0)
 
 
-def test_frontier_is_monotone_in_the_swept_bound() -> None:
+@pytest.mark.parametrize("solver", ["ENUM", "SCIP"])
+def test_frontier_is_monotone_in_the_swept_bound(solver: str) -> None:
     scn = validate_scenario(_scenario())
-    front = frontier(scn, sweep="surplus", points=4)
+    opts = SolverOptions(name=solver)
+    front = frontier(scn, sweep="surplus", points=4, options=opts)
     assert len(front.points) == 4
     profits = [p.result.profit_minor for p in front.points if p.result.feasible]
     assert profits == sorted(profits, reverse=True)
@@ -146,7 +152,7 @@ def test_frontier_is_monotone_in_the_swept_bound() -> None:
         if p.result.feasible:
             assert p.min_surplus_minor is not None
             assert p.result.cs_change_minor >= p.min_surplus_minor - 2
-    sub = frontier(scn, sweep="subsidy", points=3)
+    sub = frontier(scn, sweep="subsidy", points=3, options=opts)
     for p in sub.points:
         assert p.max_subsidy_minor is not None
         assert p.result.subsidy_minor <= p.max_subsidy_minor + 1

@@ -1,0 +1,135 @@
+"""The exhaustive menu search against the MIP, a direct count, and its time limit."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from pricing import enumeration
+from pricing.enumeration import enumerate_menus, menu_count
+from pricing.evaluate import check_policy, evaluate_menu
+from pricing.instance import Instance, compile_instance
+from pricing.model import build_model, solve_model
+from pricing.objectives import SolverOptions, optimise
+from pricing.rows import Requirements
+from pricing.scenario import validate_scenario
+from pricing.synthetic import synthetic_scenario
+from tests.pricing._scenarios import random_small
+
+
+def _instance(seed: int, **policy: object) -> Instance:
+    data = random_small(seed, n_segments=2, n_bundles=4, n_levels=5, menu_size=2, offer=True)
+    data["policy"].update(policy)  # type: ignore[union-attr]
+    seg = data["segments"]["s1"]  # type: ignore[index]
+    seg["classes"] = [
+        {"name": "a", "weight": 0.3, "price_sensitivity": 0.05},
+        {"name": "b", "weight": 0.7, "price_sensitivity": 0.15},
+    ]
+    return compile_instance(validate_scenario(data))
+
+
+REQUIREMENTS = [
+    ("max_profit", Requirements()),
+    ("max_profit", Requirements(min_uptake=400.0)),
+    ("max_profit", Requirements(min_surplus=50_000.0)),
+    ("min_subsidy", Requirements(min_uptake=300.0, min_profit=0.0)),
+    ("max_surplus", Requirements(min_profit=0.0)),
+    ("max_surplus", Requirements(min_profit=2_000_000.0, max_subsidy=1e9)),
+]
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize(("kind", "req"), REQUIREMENTS)
+def test_search_and_mip_agree(seed: int, kind: str, req: Requirements) -> None:
+    inst = _instance(
+        seed,
+        operator_floor="payg",
+        operator_floors={"T": "none"},
+        surplus_floors={"s1": 0.2},
+        subsidy={"instruments": [{"kind": "mode_share", "modes": ["transit"], "share": 0.2}]},
+    )
+    searched = enumerate_menus(inst, req, kind)
+    mip = solve_model(build_model(inst, req, objective=kind), time_limit_s=30)
+    assert searched.status == mip.status
+    if mip.status != "optimal":
+        return
+    assert searched.objective == pytest.approx(mip.objective, rel=1e-6, abs=1e-2)
+    assert searched.gap == 0.0
+    assert searched.menu is not None
+    out = evaluate_menu(inst, searched.menu)
+    assert check_policy(inst, out, **_named(req), tol=1e-6) == []
+
+
+def _named(req: Requirements) -> dict[str, float | None]:
+    return {
+        "min_uptake": req.min_uptake,
+        "max_subsidy": req.max_subsidy,
+        "min_profit": req.min_profit,
+        "min_surplus": req.min_surplus,
+    }
+
+
+def test_infeasible_requirement_is_reported_infeasible() -> None:
+    inst = _instance(3)
+    raw = enumerate_menus(inst, Requirements(min_uptake=1e12))
+    assert raw.status == "infeasible"
+    assert raw.menu is None
+
+
+@pytest.mark.parametrize(("n_b", "n_l", "k"), [(3, 2, 1), (4, 3, 2), (5, 2, 3), (4, 4, 4)])
+def test_menu_count_matches_direct_count(n_b: int, n_l: int, k: int) -> None:
+    inst = compile_instance(synthetic_scenario(1, n_b, n_l, k))
+    kept = len(inst.bundles)  # equivalent candidates are merged
+    direct = sum(n_l**r * len(list(itertools.combinations(range(kept), r))) for r in range(k + 1))
+    assert menu_count(inst) == direct
+
+
+def test_ladder_and_menu_size_hold_without_other_rows() -> None:
+    inst = compile_instance(synthetic_scenario(2, 12, 6, 3))
+    raw = enumerate_menus(inst)
+    assert raw.status == "optimal" and raw.menu is not None
+    assert 0 < len(raw.menu) <= 3
+    price = {b: inst.prices[b][li] for b, li in raw.menu.items()}
+    for hi, lo in inst.ladder:
+        if hi in price and lo in price:
+            assert price[hi] >= price[lo]
+
+
+def test_time_limit_returns_best_so_far_without_bound() -> None:
+    inst = compile_instance(synthetic_scenario(4, 31, 12, 3))
+    raw = enumerate_menus(inst, time_limit_s=0.0)
+    assert raw.status == "feasible"
+    assert raw.gap is None and raw.bound is None
+    assert raw.menu is not None
+    assert check_policy(inst, evaluate_menu(inst, raw.menu)) == []
+
+
+def test_auto_picks_search_for_small_menus_and_scip_beyond(monkeypatch: pytest.MonkeyPatch) -> None:
+    scn = synthetic_scenario(2, 6, 4, 2)
+    small = optimise(scn, options=SolverOptions(name="AUTO", time_limit_s=20))
+    assert small.solve.solver == enumeration.SOLVER_NAME
+    monkeypatch.setattr("pricing.objectives.ENUMERATION_LIMIT", 10)
+    large = optimise(scn, options=SolverOptions(name="AUTO", time_limit_s=20))
+    assert "SCIP" in large.solve.solver
+    assert large.profit_minor == small.profit_minor
+
+
+def test_unknown_solver_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown solver 'HIGHS'"):
+        SolverOptions(name="HIGHS")
+
+
+@pytest.mark.slow
+def test_benchmark_case_within_scip_bounds() -> None:
+    """8 x 31 x 25, K = 3: SCIP's incumbent <= the searched optimum <= SCIP's bound."""
+    inst = compile_instance(synthetic_scenario(8, 31, 25, 3))
+    searched = enumerate_menus(inst)
+    assert searched.status == "optimal" and searched.objective is not None
+    mip = solve_model(build_model(inst), time_limit_s=15)
+    assert mip.objective is not None and mip.bound is not None
+    assert mip.objective <= searched.objective * (1 + 1e-9)
+    assert searched.objective <= mip.bound * (1 + 1e-9)
+    disabled = enumerate_menus(inst, replace(Requirements(), disabled=frozenset({"price_ladder"})))
+    assert disabled.objective is not None and disabled.objective >= searched.objective
