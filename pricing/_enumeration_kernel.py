@@ -81,10 +81,12 @@ def search_from(
     objective: int,
     sense: float,
     tol: float,
+    floor: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best feasible menu whose lowest item is ``first[t]``, for every t.
+    """Best feasible menu whose lowest item is ``first[t]`` and whose sense * objective
+    beats ``floor`` (the best known so far; -inf for none), for every t.
 
-    Returns (best sense * objective per t, -inf when none is feasible; its items (T,
+    Returns (its sense * objective per t, -inf when there is none; its items (T,
     max_items), -1 padded; the number of menus visited per t).
     """
     n_i, n_k = w.shape
@@ -101,7 +103,7 @@ def search_from(
         s_leaf = np.empty(n_k)
         a_leaf = np.empty((n_r, n_k))
         a0 = np.empty(n_k)
-        best = -np.inf
+        best = floor
         count = 0
         i1 = first[t]
         stack[0] = i1
@@ -156,6 +158,6 @@ def search_from(
                 best = v
                 best_items[t, : d + 1] = stack[: d + 1]
                 best_items[t, d + 1 :] = -1
-        best_val[t] = best
+        best_val[t] = best if best_items[t, 0] >= 0 else -np.inf
         visited[t] = count
     return best_val, best_items, visited

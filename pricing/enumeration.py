@@ -96,12 +96,14 @@ def enumerate_menus(
     *,
     time_limit_s: float = 60.0,
     progress: Progress | None = None,
+    hint: dict[int, int] | None = None,
 ) -> RawSolve:
     """Best menu for ``kind`` under the policy and ``req``, by exhaustive search.
 
     Status ``optimal`` (every menu scored; gap 0), ``infeasible`` (none satisfies the
     rows), or at the time limit ``feasible`` / ``not_solved`` with no bound.
-    ``progress(done, total)`` counts first items searched.
+    ``progress(done, total)`` counts first items searched. A feasible ``hint`` (bundle ->
+    level) only saves work: menus that do not beat it skip the row checks.
     """
     req = req if req is not None else Requirements()
     start = time.perf_counter()
@@ -122,12 +124,18 @@ def enumerate_menus(
     max_items = len(inst.bundles) if "menu_size" in req.disabled else inst.menu_size
     conflict = _conflicts(inst, req)
 
-    # the empty menu
-    a0 = lin_out[0] if len(lin) else np.zeros(inst.n_classes)
     best = -math.inf
     best_menu: dict[int, int] | None = None
-    if _feasible(s0, lin_out, lin_lo, lin_hi, log_coef, log_lo, objective, _ROW_TOL):
-        best, best_menu = sense * _score(s0, a0, log_coef, objective), {}
+    for menu in [{}, hint or {}]:  # the empty menu, then the hint
+        picked = [int(np.flatnonzero((bundle == b) & (level == li))[0]) for b, li in menu.items()]
+        s_menu = s0 + w[picked].sum(axis=0)
+        a_menu = lin_out + lin_item[:, picked].sum(axis=1)
+        value = sense * _score(s_menu, a_menu[0] if len(lin) else s0, log_coef, objective)
+        clash = conflict[np.ix_(picked, picked)] & ~np.eye(len(picked), dtype=bool)
+        if len(picked) <= max_items and not clash.any():
+            ok = _feasible(s_menu, a_menu, lin_lo, lin_hi, log_coef, log_lo, objective, _ROW_TOL)
+            if ok and (best_menu is None or value > best):
+                best, best_menu = value, dict(menu)
 
     n_i = len(bundle)
     done = 0
@@ -140,12 +148,10 @@ def enumerate_menus(
             first = np.arange(lo, min(n_i, lo + _CHUNK), dtype=np.int64)
             values, items, _ = search_from(
                 first, max_items, w, s0, lin_out, lin_item, lin_lo, lin_hi,
-                log_coef, log_lo, conflict, objective, sense, _ROW_TOL,
+                log_coef, log_lo, conflict, objective, sense, _ROW_TOL, best,
             )  # fmt: skip
             for t in range(len(first)):
-                if values[t] > best + 1e-12 * max(1.0, abs(best)) or (
-                    best_menu is None and values[t] > -math.inf
-                ):
+                if values[t] > -math.inf and (best_menu is None or values[t] > best):
                     best = float(values[t])
                     chosen = items[t][items[t] >= 0]
                     best_menu = {int(bundle[i]): int(level[i]) for i in chosen}

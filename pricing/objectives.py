@@ -100,7 +100,7 @@ def solve_requirements(
     """
     options = options if options is not None else SolverOptions()
     if model is None and options.enumerates(inst, req):
-        raw = enumerate_menus(inst, req, kind, time_limit_s=options.time_limit_s)
+        raw = enumerate_menus(inst, req, kind, time_limit_s=options.time_limit_s, hint=hint)
     else:
         mm = model or build_model(inst, req, solver=options.mip_solver, objective=kind)
         raw = solve_model(
