@@ -45,7 +45,10 @@ def _load(path: Path) -> Scenario:
 
 
 def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> SolverOptions:
-    return SolverOptions.from_spec(scn.solver, name=solver, time_limit_s=time_limit)
+    try:
+        return SolverOptions.from_spec(scn.solver, name=solver, time_limit_s=time_limit)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--solver") from exc
 
 
 def _money(minor: int, currency: str) -> str:

@@ -97,3 +97,25 @@ def test_cli_infeasible_exits_3() -> None:
     )
     assert out.exit_code == 3
     assert "min_uptake" in out.output
+
+
+def test_cli_unknown_solver_exits_2_and_api_422() -> None:
+    out = CliRunner().invoke(cli, ["optimise", str(HAND), "--solver", "HIGHS"])
+    assert out.exit_code == 2
+    assert "unknown solver" in out.output
+    response = TestClient(app).post(
+        "/bundles/optimise", json={"scenario": _hand(), "solver": "HIGHS"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_both_solvers_give_the_hand_checked_menu() -> None:
+    for solver in ("ENUM", "SCIP"):
+        response = TestClient(app).post(
+            "/bundles/optimise", json={"scenario": _hand(), "solver": solver}
+        )
+        body = response.json()
+        assert body["solve"]["status"] == "optimal"
+        assert body["menu"][0]["price_minor"] == 9000
+        assert (solver == "ENUM") == ("exhaustive" in body["solve"]["solver"])
