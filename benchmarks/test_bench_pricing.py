@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pricing.enumeration import enumerate_menus
 from pricing.frontier import frontier
 from pricing.instance import compile_instance
 from pricing.objectives import SolverOptions, solve_requirements
@@ -19,6 +20,12 @@ from pricing.rows import Requirements
 from pricing.synthetic import synthetic_scenario
 
 TIME_LIMIT_S = 60.0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_search() -> None:
+    """Compile (or load) the search kernel before anything is timed."""
+    enumerate_menus(compile_instance(synthetic_scenario(2, 4, 3, 2)))
 
 
 def _solve(n_s: int, n_b: int, n_l: int, k: int, solver: str = "AUTO") -> Any:
