@@ -239,18 +239,21 @@ def build_model(
     mm.p = pvars
     mm.level_bounds = level_bounds
     surplus = log_rows(inst, req)
-    if objective == "max_surplus" or any(np.count_nonzero(r.coef) > 1 for r in surplus):
+    # a one-class floor is the linear bound on S_k below; the ``min_surplus`` row always uses
+    # t, because a frontier sweep moves its bound in log space (pricing.frontier)
+    linear_floor = [r.group != "min_surplus" and np.count_nonzero(r.coef) == 1 for r in surplus]
+    if objective == "max_surplus" or not all(linear_floor):
         t = [s.NumVar(float(log_s0[k]), float(np.log(s_max[k])), f"t_{k}") for k in range(n_k)]
         mm.t = t
         mm.cut_points = [[] for _ in range(n_k)]
         for k in range(n_k):
             for a in np.geomspace(1.0 + inst.e[k], s_max[k], 8):
                 add_tangent(mm, k, float(a))
-    for lrow in surplus:
+    for lrow, linear in zip(surplus, linear_floor, strict=True):
         c = s.Constraint(float(lrow.lo), s.infinity())
         groups.setdefault(lrow.group, []).append(c)
         classes = np.flatnonzero(lrow.coef)
-        if len(classes) == 1:
+        if linear:
             # one class: coef ln S_k >= lo is the linear bound S_k >= exp(lo / coef)
             only = int(classes[0])
             c.SetLb(math.exp(min(700.0, lrow.lo / float(lrow.coef[only]))))

@@ -156,3 +156,15 @@ def test_frontier_is_monotone_in_the_swept_bound(solver: str) -> None:
     for p in sub.points:
         assert p.max_subsidy_minor is not None
         assert p.result.subsidy_minor <= p.max_subsidy_minor + 1
+
+
+@pytest.mark.parametrize("solver", ["ENUM", "SCIP"])
+def test_surplus_frontier_on_a_one_class_scenario(solver: str) -> None:
+    scn = validate_scenario(random_small(5, n_segments=1, n_bundles=3, n_levels=5, menu_size=2))
+    front = frontier(scn, sweep="surplus", points=3, options=SolverOptions(name=solver))
+    feasible = [p for p in front.points if p.result.feasible]
+    assert len(feasible) == 3
+    for p in feasible:
+        assert p.min_surplus_minor is not None
+        assert p.result.cs_change_minor >= p.min_surplus_minor - 2
+    assert feasible[-1].result.cs_change_minor > feasible[0].result.cs_change_minor
