@@ -82,19 +82,18 @@ def search_from(
     sense: float,
     tol: float,
     floor: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Best feasible menu whose lowest item is ``first[t]`` and whose sense * objective
     beats ``floor`` (the best known so far; -inf for none), for every t.
 
     Returns (its sense * objective per t, -inf when there is none; its items (T,
-    max_items), -1 padded; the number of menus visited per t).
+    max_items), -1 padded).
     """
     n_i, n_k = w.shape
     n_r = lin_item.shape[0]
     n_t = first.shape[0]
     best_val = np.full(n_t, -np.inf)
     best_items = np.full((n_t, max_items), -1, dtype=np.int64)
-    visited = np.zeros(n_t, dtype=np.int64)
     for t in nb.prange(n_t):
         stack = np.empty(max_items, dtype=np.int64)
         nxt = np.empty(max_items, dtype=np.int64)
@@ -104,12 +103,10 @@ def search_from(
         a_leaf = np.empty((n_r, n_k))
         a0 = np.empty(n_k)
         best = floor
-        count = 0
         i1 = first[t]
         stack[0] = i1
         s[0] = s0 + w[i1]
         a[0] = lin_out + lin_item[:, i1]
-        count += 1
         v = sense * _score(s[0], a[0, 0] if n_r > 0 else a0, log_coef, objective)
         if _feasible(s[0], a[0], lin_lo, lin_hi, log_coef, log_lo, objective, tol):
             best = v
@@ -129,7 +126,6 @@ def search_from(
                     break
             if clash:
                 continue
-            count += 1
             if d + 2 == max_items:
                 # a leaf: the objective first, the other rows only if it improves
                 for k in range(n_k):
@@ -159,5 +155,4 @@ def search_from(
                 best_items[t, : d + 1] = stack[: d + 1]
                 best_items[t, d + 1 :] = -1
         best_val[t] = best if best_items[t, 0] >= 0 else -np.inf
-        visited[t] = count
-    return best_val, best_items, visited
+    return best_val, best_items

@@ -59,9 +59,10 @@ def _items(inst: Instance) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]
     return bundle, level
 
 
-def _conflicts(inst: Instance, req: Requirements) -> npt.NDArray[np.bool_]:
+def _conflicts(
+    inst: Instance, req: Requirements, bundle: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
     """(I, I): same bundle, or a more inclusive bundle priced below a less inclusive one."""
-    bundle, _ = _items(inst)
     conflict = bundle[:, None] == bundle[None, :]
     if inst.price_ladder and "price_ladder" not in req.disabled:
         start = np.concatenate([[0], np.cumsum([len(p) for p in inst.prices])])
@@ -124,7 +125,7 @@ def enumerate_menus(
     w = np.concatenate([wb.T for wb in inst.w], axis=0) if inst.w else np.zeros((0, inst.n_classes))
     s0 = 1.0 + inst.e
     max_items = len(inst.bundles) if "menu_size" in req.disabled else inst.menu_size
-    conflict = _conflicts(inst, req)
+    conflict = _conflicts(inst, req, bundle)
 
     best = -math.inf
     best_menu: dict[int, int] | None = None
@@ -155,7 +156,7 @@ def enumerate_menus(
                 complete = False
                 break
             first = np.arange(lo, min(n_i, lo + _CHUNK), dtype=np.int64)
-            values, items, _ = search_from(
+            values, items = search_from(
                 first, max_items, w, s0, lin_out, lin_item, lin_lo, lin_hi,
                 log_coef, log_lo, conflict, objective, sense, _ROW_TOL, best,
             )  # fmt: skip
