@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.problems import install_problem_handlers
-from api.routes import bundles, feeds, route
+from maasmix.api.problems import install_problem_handlers
+from maasmix.api.routes import bundles, feeds, route
 
 
 def create_app() -> FastAPI:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from feeds import FeedError, FeedMissingError
+from maasmix.feeds import FeedError, FeedMissingError
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -18,11 +18,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from pricing.enumeration import menu_count
-from pricing.instance import compile_instance
-from pricing.objectives import SolverOptions, solve_requirements
-from pricing.rows import Requirements
-from pricing.synthetic import synthetic_scenario
+from maasmix.pricing.enumeration import menu_count
+from maasmix.pricing.instance import compile_instance
+from maasmix.pricing.objectives import SolverOptions, solve_requirements
+from maasmix.pricing.rows import Requirements
+from maasmix.pricing.synthetic import synthetic_scenario
 
 BASE = {"n_segments": 8, "n_bundles": 31, "n_levels": 25, "menu_size": 3}
 SWEEPS = {

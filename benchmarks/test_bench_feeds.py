@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from feeds.gbfs import load_gbfs, load_gbfs_cached
-from feeds.gtfs import load_gtfs, load_service_day
+from maasmix.feeds.gbfs import load_gbfs, load_gbfs_cached
+from maasmix.feeds.gtfs import load_gtfs, load_service_day
 
 MILAN_DATE = dt.date(2014, 10, 21)
 
@@ -82,7 +82,7 @@ def test_baywheels_cached(benchmark: Any, baywheels: Path, tmp_path: Path) -> No
 
 
 def test_milan_osm_cold(benchmark: Any, dataset: Any) -> None:
-    from feeds.osm import load_osm
+    from maasmix.feeds.osm import load_osm
 
     path = dataset("osm-milan", "milan_italy_small.osm.pbf")
     net = benchmark.pedantic(lambda: load_osm(path), rounds=2, iterations=1)

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from pricing.enumeration import enumerate_menus
-from pricing.frontier import frontier
-from pricing.instance import compile_instance
-from pricing.objectives import SolverOptions, solve_requirements
-from pricing.rows import Requirements
-from pricing.synthetic import synthetic_scenario
+from maasmix.pricing.enumeration import enumerate_menus
+from maasmix.pricing.frontier import frontier
+from maasmix.pricing.instance import compile_instance
+from maasmix.pricing.objectives import SolverOptions, solve_requirements
+from maasmix.pricing.rows import Requirements
+from maasmix.pricing.synthetic import synthetic_scenario
 
 TIME_LIMIT_S = 60.0
 

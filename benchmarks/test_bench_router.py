@@ -50,8 +50,8 @@ def _stats(times_s: list[float]) -> dict[str, float]:
 
 @pytest.fixture(scope="module", params=sorted(FEEDS))
 def feed(request: pytest.FixtureRequest, dataset: Callable[..., Path]) -> dict[str, Any]:
-    from engine import TransitRouter, compile_timetable
-    from feeds.gtfs import load_gtfs
+    from maasmix.engine import TransitRouter, compile_timetable
+    from maasmix.feeds.gtfs import load_gtfs
 
     folder, name, date = FEEDS[request.param]
     path = dataset(folder, name)
@@ -95,7 +95,7 @@ def feed(request: pytest.FixtureRequest, dataset: Callable[..., Path]) -> dict[s
 
 
 def test_compile(benchmark: Any, feed: dict[str, Any]) -> None:
-    from engine import compile_timetable
+    from maasmix.engine import compile_timetable
 
     tt = benchmark.pedantic(compile_timetable, args=(feed["day"],), rounds=3, iterations=1)
     benchmark.extra_info.update(feed["info"])
@@ -178,7 +178,7 @@ def test_range_60_min(benchmark: Any, feed: dict[str, Any]) -> None:
 
 def test_peer_nigiri_point_to_point(benchmark: Any, feed: dict[str, Any]) -> None:
     """The same 100 point-to-point queries answered by pynigiri (in a subprocess)."""
-    from engine.journeys import service_datetime
+    from maasmix.engine.journeys import service_datetime
 
     tt = feed["router"].timetable
     date = dt.datetime.strptime(feed["date"], "%Y%m%d").date()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine._raptor_kernel import INF, _earliest_trip
+from maasmix.engine._raptor_kernel import INF, _earliest_trip
 
 F_ARR = 0
 F_WALK = 1

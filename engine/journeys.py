@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from engine import _mcraptor_kernel as mk
-from engine.raptor import INF, RaptorResult
-from engine.timetable import CompiledTimetable
+from maasmix.engine import _mcraptor_kernel as mk
+from maasmix.engine.raptor import INF, RaptorResult
+from maasmix.engine.timetable import CompiledTimetable
 
 __all__ = ["Journey", "Leg", "pareto_filter", "transit_mode"]
 

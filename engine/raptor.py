@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine._raptor_kernel import INF, raptor
-from engine.timetable import CompiledTimetable
+from maasmix.engine._raptor_kernel import INF, raptor
+from maasmix.engine.timetable import CompiledTimetable
 
 IntArray = npt.NDArray[np.int32]
 

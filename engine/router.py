@@ -28,18 +28,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine import _mcraptor_kernel as mk
-from engine.journeys import Journey, hhmmss, mc_journeys, raptor_journeys
-from engine.raptor import INF, one_to_all, point_to_point, range_query
-from engine.timetable import (
+from maasmix.engine import _mcraptor_kernel as mk
+from maasmix.engine.journeys import Journey, hhmmss, mc_journeys, raptor_journeys
+from maasmix.engine.raptor import INF, one_to_all, point_to_point, range_query
+from maasmix.engine.timetable import (
     DEFAULT_DETOUR_FACTOR,
     DEFAULT_MAX_WALK_M,
     DEFAULT_WALK_SPEED,
     CompiledTimetable,
     compile_timetable,
 )
-from feeds import FeedMissingError
-from feeds.service_day import ServiceDay
+from maasmix.feeds import FeedMissingError
+from maasmix.feeds.service_day import ServiceDay
 
 __all__ = [
     "DEFAULT_MAX_TRANSFERS",
@@ -164,8 +164,8 @@ class TransitRouter:
         QueryError
             ``date`` is not a date.
         """
-        from feeds._cache import DiskCache, content_hash, make_key
-        from feeds.gtfs import load_gtfs, load_service_day, parse_service_date
+        from maasmix.feeds._cache import DiskCache, content_hash, make_key
+        from maasmix.feeds.gtfs import load_gtfs, load_service_day, parse_service_date
 
         try:
             day = parse_service_date(date)

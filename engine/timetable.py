@@ -22,9 +22,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine.footpaths import Footpaths, build_footpaths
-from feeds import FeedIntegrityError
-from feeds.service_day import ServiceDay
+from maasmix.engine.footpaths import Footpaths, build_footpaths
+from maasmix.feeds import FeedIntegrityError
+from maasmix.feeds.service_day import ServiceDay
 
 IntArray = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]

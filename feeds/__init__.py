@@ -1,6 +1,6 @@
 """maasmix.feeds: everything that reads the outside world (GTFS, GBFS, OSM, scenario files)."""
 
-from feeds._errors import (
+from maasmix.feeds._errors import (
     FeedError,
     FeedFormatError,
     FeedIntegrityError,

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from feeds._demo_grid import MID, Grid, corner_name, to_latlon
+from maasmix.feeds._demo_grid import MID, Grid, corner_name, to_latlon
 
 TIMEZONE = "Europe/Helsinki"
 CURRENCY = "EUR"

@@ -15,7 +15,16 @@ from typing import Any
 import osmium
 from osmium.osm.mutable import Node, Way
 
-from feeds._demo_grid import MID, ONEWAY_PAIR, PARK, Grid, N, node_id, street_tags, to_latlon
+from maasmix.feeds._demo_grid import (
+    MID,
+    ONEWAY_PAIR,
+    PARK,
+    Grid,
+    N,
+    node_id,
+    street_tags,
+    to_latlon,
+)
 
 OSM_TIMESTAMP = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
 """Timestamp of every OSM object (the demo's "survey date")."""

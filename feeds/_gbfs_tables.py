@@ -18,15 +18,15 @@ import pandas as pd
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from feeds._errors import (
+from maasmix.feeds._errors import (
     FeedFormatError,
     FeedIntegrityError,
     FeedMissingError,
     FeedVersionError,
     FeedWarning,
 )
-from feeds._gbfs_source import RawFile, major
-from feeds._gbfs_values import (
+from maasmix.feeds._gbfs_source import RawFile, major
+from maasmix.feeds._gbfs_values import (
     Column,
     bool_column,
     float_column,

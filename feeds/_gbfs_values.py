@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
+from maasmix.feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
 
 #: ISO 4217 currencies whose minor unit is not 1/100 (all others have 2 decimals).
 _MINOR_UNIT_DIGITS: dict[str, int] = {

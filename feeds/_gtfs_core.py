@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feeds._csv import CsvTable
-from feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
-from feeds._gtfs_parse import parse_date, parse_float, parse_int, parse_time
-from feeds._gtfs_schema import FLEX_STOP_TIME_COLUMNS, PRIMARY_KEYS
+from maasmix.feeds._csv import CsvTable
+from maasmix.feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
+from maasmix.feeds._gtfs_parse import parse_date, parse_float, parse_int, parse_time
+from maasmix.feeds._gtfs_schema import FLEX_STOP_TIME_COLUMNS, PRIMARY_KEYS
 
 EARTH_RADIUS_M = 6_371_008.8
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

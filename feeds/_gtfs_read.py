@@ -14,8 +14,8 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
-from feeds._http import fetch_bytes, is_url
+from maasmix.feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
+from maasmix.feeds._http import fetch_bytes, is_url
 
 Source = str | os.PathLike[str] | bytes
 

@@ -23,8 +23,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from feeds._gtfs_core import CoreTables
-from feeds.service_day import ServiceDay
+from maasmix.feeds._gtfs_core import CoreTables
+from maasmix.feeds.service_day import ServiceDay
 
 DAY_S = 86_400
 

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from feeds._demo_gbfs import write_gbfs
-from feeds._demo_grid import CENTRE, Grid
-from feeds._demo_gtfs import CURRENCY, TIMEZONE, write_gtfs
-from feeds._demo_osm import write_osm
+from maasmix.feeds._demo_gbfs import write_gbfs
+from maasmix.feeds._demo_grid import CENTRE, Grid
+from maasmix.feeds._demo_gtfs import CURRENCY, TIMEZONE, write_gtfs
+from maasmix.feeds._demo_osm import write_osm
 
 __all__ = ["SERVICE_DATE", "DemoCity", "write_demo_city"]
 

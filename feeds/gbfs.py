@@ -35,12 +35,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from feeds._cache import DiskCache, content_hash, make_key
-from feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError
-from feeds._gbfs_source import Discovered, RawFile, discover, major
-from feeds._gbfs_tables import geofencing, pricing, stations, vehicle_types, vehicles
-from feeds._gbfs_values import localized
-from feeds._http import is_url
+from maasmix.feeds._cache import DiskCache, content_hash, make_key
+from maasmix.feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError
+from maasmix.feeds._gbfs_source import Discovered, RawFile, discover, major
+from maasmix.feeds._gbfs_tables import geofencing, pricing, stations, vehicle_types, vehicles
+from maasmix.feeds._gbfs_values import localized
+from maasmix.feeds._http import is_url
 
 __all__ = ["GbfsFile", "GbfsSnapshot", "SystemInfo", "load_gbfs", "load_gbfs_cached"]
 

@@ -37,14 +37,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feeds._cache import DiskCache, content_hash, make_key
-from feeds._csv import CsvTable, read_csv_table
-from feeds._errors import FeedFormatError, FeedMissingError
-from feeds._gtfs_core import CoreTables, build_core
-from feeds._gtfs_read import Source, read_source, source_bytes, source_label
-from feeds._gtfs_schema import CALENDAR_FILES, FARE_FILES, REQUIRED_COLUMNS, REQUIRED_FILES
-from feeds._gtfs_service import active_services, build_service_day, service_dates
-from feeds.service_day import ServiceDay
+from maasmix.feeds._cache import DiskCache, content_hash, make_key
+from maasmix.feeds._csv import CsvTable, read_csv_table
+from maasmix.feeds._errors import FeedFormatError, FeedMissingError
+from maasmix.feeds._gtfs_core import CoreTables, build_core
+from maasmix.feeds._gtfs_read import Source, read_source, source_bytes, source_label
+from maasmix.feeds._gtfs_schema import CALENDAR_FILES, FARE_FILES, REQUIRED_COLUMNS, REQUIRED_FILES
+from maasmix.feeds._gtfs_service import active_services, build_service_day, service_dates
+from maasmix.feeds.service_day import ServiceDay
 
 __all__ = [
     "SERVICE_DAY_CACHE_VERSION",

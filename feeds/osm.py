@@ -83,10 +83,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
-from feeds._osm_graph import EARTH_RADIUS_M, GraphTables, build_tables, haversine_m
-from feeds._osm_graph import missing_segments as _missing_segments
-from feeds._osm_read import read_ways
+from maasmix.feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
+from maasmix.feeds._osm_graph import EARTH_RADIUS_M, GraphTables, build_tables, haversine_m
+from maasmix.feeds._osm_graph import missing_segments as _missing_segments
+from maasmix.feeds._osm_read import read_ways
 
 __all__ = ["StreetGraph", "StreetNetwork", "load_osm"]
 

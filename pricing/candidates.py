@@ -11,9 +11,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from feeds import FeedIntegrityError
-from pricing._money import to_minor
-from pricing.scenario import Candidates, Level, PriceGrid, Scenario
+from maasmix.feeds import FeedIntegrityError
+from maasmix.pricing._money import to_minor
+from maasmix.pricing.scenario import Candidates, Level, PriceGrid, Scenario
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Protocol, runtime_checkable
 
-from pricing._money import minor_per_major
-from pricing.candidates import level_value
-from pricing.scenario import ChoiceModel, Scenario, Segment
+from maasmix.pricing._money import minor_per_major
+from maasmix.pricing.candidates import level_value
+from maasmix.pricing.scenario import ChoiceModel, Scenario, Segment
 
 
 @runtime_checkable

@@ -24,10 +24,17 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from pricing._enumeration_kernel import _feasible, _score, search_from
-from pricing.instance import Instance
-from pricing.model import RawSolve
-from pricing.rows import LinearRow, LogRow, Requirements, linear_rows, log_rows, objective_row
+from maasmix.pricing._enumeration_kernel import _feasible, _score, search_from
+from maasmix.pricing.instance import Instance
+from maasmix.pricing.model import RawSolve
+from maasmix.pricing.rows import (
+    LinearRow,
+    LogRow,
+    Requirements,
+    linear_rows,
+    log_rows,
+    objective_row,
+)
 
 F = npt.NDArray[np.float64]
 #: Up to this many menus, ``AUTO`` enumerates (about 2-4 s on two cores per 10^8 menus).

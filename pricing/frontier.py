@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from pricing.instance import Instance, compile_instance
-from pricing.model import Requirements, build_model
-from pricing.objectives import SolverOptions, solve_requirements
-from pricing.results import Result
-from pricing.scenario import Scenario
+from maasmix.pricing.instance import Instance, compile_instance
+from maasmix.pricing.model import Requirements, build_model
+from maasmix.pricing.objectives import SolverOptions, solve_requirements
+from maasmix.pricing.results import Result
+from maasmix.pricing.scenario import Scenario
 
 Progress = Callable[[int, int, "FrontierPoint"], None]
 

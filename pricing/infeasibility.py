@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pricing.instance import Instance
-from pricing.model import Requirements, build_model, solve_model
+from maasmix.pricing.instance import Instance
+from maasmix.pricing.model import Requirements, build_model, solve_model
 
 
 def _is_feasible(

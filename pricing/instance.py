@@ -37,10 +37,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from pricing._money import rate_to_minor, to_minor
-from pricing.candidates import Bundle, candidate_bundles, ladder_pairs
-from pricing.demand import DemandClass, demand_from_scenario, offer_includes
-from pricing.scenario import AmountFloor, ModeShareSubsidy, Scenario
+from maasmix.pricing._money import rate_to_minor, to_minor
+from maasmix.pricing.candidates import Bundle, candidate_bundles, ladder_pairs
+from maasmix.pricing.demand import DemandClass, demand_from_scenario, offer_includes
+from maasmix.pricing.scenario import AmountFloor, ModeShareSubsidy, Scenario
 
 F = npt.NDArray[np.float64]
 #: Utilities are clipped to this magnitude before exponentiation (exp(50) ~ 5e21).

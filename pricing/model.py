@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from pricing._bounds import class_level_bounds, level_profit_bounds
-from pricing._warmstart import RowChecker, local_search
-from pricing.instance import Instance
-from pricing.rows import LinearRow, Requirements, linear_rows, log_rows
+from maasmix.pricing._bounds import class_level_bounds, level_profit_bounds
+from maasmix.pricing._warmstart import RowChecker, local_search
+from maasmix.pricing.instance import Instance
+from maasmix.pricing.rows import LinearRow, Requirements, linear_rows, log_rows
 
 #: MIP solvers: OR-Tools' HiGHS interface crashed the process and CP-SAT declared feasible
 #: scenarios infeasible (it needs integer coefficients), so neither is offered.

@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pricing.enumeration import ENUMERATION_LIMIT, enumerate_menus, menu_count
-from pricing.evaluate import baseline, check_policy, evaluate_menu
-from pricing.infeasibility import find_conflicts
-from pricing.instance import Instance, compile_instance
-from pricing.model import SOLVERS, MenuModel, Requirements, build_model, solve_model
-from pricing.results import Result, build_result, solve_info
-from pricing.scenario import Scenario, SolverSpec
+from maasmix.pricing.enumeration import ENUMERATION_LIMIT, enumerate_menus, menu_count
+from maasmix.pricing.evaluate import baseline, check_policy, evaluate_menu
+from maasmix.pricing.infeasibility import find_conflicts
+from maasmix.pricing.instance import Instance, compile_instance
+from maasmix.pricing.model import SOLVERS, MenuModel, Requirements, build_model, solve_model
+from maasmix.pricing.results import Result, build_result, solve_info
+from maasmix.pricing.scenario import Scenario, SolverSpec
 
 ObjectiveKind = Literal["max_profit", "min_subsidy", "max_surplus"]
 OBJECTIVES: tuple[str, ...] = ("max_profit", "min_subsidy", "max_surplus")

@@ -15,9 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pricing._money import minor_per_major
-from pricing.frontier import Frontier
-from pricing.results import Result
+from maasmix.pricing._money import minor_per_major
+from maasmix.pricing.frontier import Frontier
+from maasmix.pricing.results import Result
 
 
 def _money_formatter(currency: str):  # type: ignore[no-untyped-def]

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from pricing.candidates import level_label
-from pricing.evaluate import Outcome, Violation
-from pricing.instance import Instance
-from pricing.model import RawSolve
+from maasmix.pricing.candidates import level_label
+from maasmix.pricing.evaluate import Outcome, Violation
+from maasmix.pricing.instance import Instance
+from maasmix.pricing.model import RawSolve
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from feeds import FeedFormatError, FeedIntegrityError, FeedMissingError
-from pricing._money import MINOR_UNIT_EXPONENT
+from maasmix.feeds import FeedFormatError, FeedIntegrityError, FeedMissingError
+from maasmix.pricing._money import MINOR_UNIT_EXPONENT
 
 Unit = Literal["trip", "minute", "km", "ride", "day"]
 #: Units of a mode included in a bundle per month: a number, or ``"unlimited"``.

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pricing.scenario import Scenario, validate_scenario
+from maasmix.pricing.scenario import Scenario, validate_scenario
 
 _MODES: dict[str, dict[str, Any]] = {
     "transit": {

@@ -13,8 +13,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from api.cli import bundles, demo, feeds, route
-from feeds import FeedError, FeedWarning
+from maasmix.api.cli import bundles, demo, feeds, route
+from maasmix.feeds import FeedError, FeedWarning
 
 
 class _ReportingGroup(TyperGroup):

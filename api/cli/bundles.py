@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from feeds import FeedError
-from pricing._money import minor_per_major
-from pricing.frontier import Frontier, FrontierPoint, frontier
-from pricing.objectives import OBJECTIVES, SolverOptions, optimise
-from pricing.report import write_report
-from pricing.results import Result
-from pricing.scenario import (
+from maasmix.feeds import FeedError
+from maasmix.pricing._money import minor_per_major
+from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
+from maasmix.pricing.objectives import OBJECTIVES, SolverOptions, optimise
+from maasmix.pricing.report import write_report
+from maasmix.pricing.results import Result
+from maasmix.pricing.scenario import (
     Scenario,
     example_names,
     example_path,

@@ -8,16 +8,16 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from api.cli._render import print_json, print_summary
-from api.cli.bundles import print_result
-from api.cli.route import journey_table
-from api.settings import get_settings
-from engine import TransitRouter
-from feeds.demo import DemoCity, write_demo_city
-from feeds.inspect import inspect_source
-from pricing import SolverOptions, load_scenario, optimise
-from pricing.report import write_report
-from pricing.scenario import example_path
+from maasmix.api.cli._render import print_json, print_summary
+from maasmix.api.cli.bundles import print_result
+from maasmix.api.cli.route import journey_table
+from maasmix.api.settings import get_settings
+from maasmix.engine import TransitRouter
+from maasmix.feeds.demo import DemoCity, write_demo_city
+from maasmix.feeds.inspect import inspect_source
+from maasmix.pricing import SolverOptions, load_scenario, optimise
+from maasmix.pricing.report import write_report
+from maasmix.pricing.scenario import example_path
 
 DEMO_DEPARTURE = "08:00:00"
 DEMO_SCENARIO = "demo_city"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from api.cli._render import print_json, print_summary
-from feeds.inspect import inspect_source
+from maasmix.api.cli._render import print_json, print_summary
+from maasmix.feeds.inspect import inspect_source
 
 app = typer.Typer(help="Inspect GTFS, GBFS and OpenStreetMap inputs.", no_args_is_help=True)
 

@@ -8,11 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli._render import print_json
-from api.settings import get_settings
-from engine import QueryError, TransitRouter
-from engine.journeys import Journey, hhmmss
-from feeds import FeedError
+from maasmix.api.cli._render import print_json
+from maasmix.api.settings import get_settings
+from maasmix.engine import QueryError, TransitRouter
+from maasmix.engine.journeys import Journey, hhmmss
+from maasmix.feeds import FeedError
 
 
 def route(

@@ -14,10 +14,15 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.problems import problem
-from pricing.frontier import frontier
-from pricing.objectives import SolverOptions, optimise
-from pricing.scenario import example_names, example_path, scenario_json_schema, validate_scenario
+from maasmix.api.problems import problem
+from maasmix.pricing.frontier import frontier
+from maasmix.pricing.objectives import SolverOptions, optimise
+from maasmix.pricing.scenario import (
+    example_names,
+    example_path,
+    scenario_json_schema,
+    validate_scenario,
+)
 
 router = APIRouter(prefix="/bundles", tags=["bundles"])
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from api.settings import Settings, get_settings
-from feeds import FeedWarning
-from feeds._http import is_url
-from feeds.inspect import inspect_source
+from maasmix.api.settings import Settings, get_settings
+from maasmix.feeds import FeedWarning
+from maasmix.feeds._http import is_url
+from maasmix.feeds.inspect import inspect_source
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from api.settings import Settings, get_settings
-from engine import QueryError, TransitRouter
-from engine.journeys import hhmmss
+from maasmix.api.settings import Settings, get_settings
+from maasmix.engine import QueryError, TransitRouter
+from maasmix.engine.journeys import hhmmss
 
 router = APIRouter(prefix="/route", tags=["route"])
 

@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from api.app import app
+from maasmix.api.app import app
 
 
 def test_openapi_is_3_1() -> None:

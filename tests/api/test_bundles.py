@@ -9,9 +9,9 @@ import yaml
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import app
-from api.cli.bundles import app as cli
-from pricing.scenario import example_path
+from maasmix.api.app import app
+from maasmix.api.cli.bundles import app as cli
+from maasmix.pricing.scenario import example_path
 
 HAND = example_path("hand_check")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from maasmix.api.cli import app
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from maasmix.api.cli import app
 
 runner = CliRunner()
 

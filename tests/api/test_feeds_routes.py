@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import app
-from api.settings import Settings, get_settings
+from maasmix.api.app import app
+from maasmix.api.settings import Settings, get_settings
 
 
 @pytest.fixture

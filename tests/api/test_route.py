@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import app
-from api.cli import app as cli
-from api.settings import Settings, get_settings
+from maasmix.api.app import app
+from maasmix.api.cli import app as cli
+from maasmix.api.settings import Settings, get_settings
 
 runner = CliRunner()
 BART = ("gtfs-bay-area", "bart.zip")

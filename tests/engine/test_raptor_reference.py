@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import INF, TransitRouter, compile_timetable
-from feeds.gtfs import load_gtfs
-from feeds.service_day import ServiceDay
+from maasmix.engine import INF, TransitRouter, compile_timetable
+from maasmix.feeds.gtfs import load_gtfs
+from maasmix.feeds.service_day import ServiceDay
 from tests.engine import reference as ref
 
 FEEDS = {

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import INF, QueryError, TransitRouter, compile_timetable, parse_time
-from feeds import FeedMissingError
+from maasmix.engine import INF, QueryError, TransitRouter, compile_timetable, parse_time
+from maasmix.feeds import FeedMissingError
 from tests.engine.builders import hms, make_day
 
 # a north-south line of stops ~1.1 km apart (no footpaths), plus W 100 m west of B

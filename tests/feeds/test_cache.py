@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import feeds.gtfs
-from feeds._cache import DiskCache, content_hash, default_cache_dir, make_key
-from feeds.gtfs import load_service_day
-from feeds.service_day import ServiceDay
+import maasmix.feeds.gtfs
+from maasmix.feeds._cache import DiskCache, content_hash, default_cache_dir, make_key
+from maasmix.feeds.gtfs import load_service_day
+from maasmix.feeds.service_day import ServiceDay
 
 from .test_gtfs import TINY, QuietHandler, serve, zip_folder
 
@@ -74,7 +74,7 @@ def test_corrupt_entry_is_rebuilt(
     cache.put(key, [1, 2, 3])
     cache.path_for(key).write_bytes(damage)
     builder = Counter([4, 5])
-    with caplog.at_level(logging.WARNING, logger="feeds._cache"):
+    with caplog.at_level(logging.WARNING, logger="maasmix.feeds._cache"):
         assert cache.get_or_build(key, builder) == [4, 5]
     assert builder.calls == 1
     assert "rebuilding" in caplog.text
@@ -159,7 +159,7 @@ def forbid_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(source: object) -> None:
         raise AssertionError("cache miss: the feed was loaded again")
 
-    monkeypatch.setattr(feeds.gtfs, "load_gtfs", fail)
+    monkeypatch.setattr(maasmix.feeds.gtfs, "load_gtfs", fail)
 
 
 def test_load_service_day_second_call_is_cached(
@@ -168,7 +168,7 @@ def test_load_service_day_second_call_is_cached(
     source = zip_folder(TINY, tmp_path / "tiny.zip")
     cache_dir = tmp_path / "cache"
     first = load_service_day(source, THURSDAY, cache_dir=cache_dir)
-    assert_equal_days(first, feeds.gtfs.load_gtfs(source).service_day(THURSDAY))
+    assert_equal_days(first, maasmix.feeds.gtfs.load_gtfs(source).service_day(THURSDAY))
     assert len(list(cache_dir.glob("*.pkl"))) == 1
     with monkeypatch.context() as patch:
         forbid_loading(patch)

@@ -25,7 +25,7 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from feeds.demo import SERVICE_DATE, DemoCity, write_demo_city
+from maasmix.feeds.demo import SERVICE_DATE, DemoCity, write_demo_city
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -471,7 +471,7 @@ def test_gbfs_geofencing_no_parking_zone(gbfs: dict[str, Any]) -> None:
 
 
 def test_round_trip_gtfs_loader(city: DemoCity) -> None:
-    from feeds.gtfs import load_gtfs
+    from maasmix.feeds.gtfs import load_gtfs
 
     feed = load_gtfs(city.gtfs_zip)
     summary = feed.summary()
@@ -501,7 +501,7 @@ def test_round_trip_gtfs_loader(city: DemoCity) -> None:
 
 
 def test_round_trip_gbfs_loader(city: DemoCity) -> None:
-    from feeds.gbfs import load_gbfs
+    from maasmix.feeds.gbfs import load_gbfs
 
     snap = load_gbfs(city.gbfs_dir / "gbfs.json")
     summary = snap.summary()
@@ -536,7 +536,7 @@ def _point(latlon: tuple[float, float]) -> Any:
 
 
 def test_round_trip_osm_loader(city: DemoCity) -> None:
-    from feeds.osm import load_osm
+    from maasmix.feeds.osm import load_osm
 
     network = load_osm(city.osm_pbf)
     assert network.ways_read == city.counts["osm_ways"]

@@ -1,6 +1,6 @@
 """FeedError messages name the file, the line and the field."""
 
-from feeds import FeedFormatError
+from maasmix.feeds import FeedFormatError
 
 
 def test_csv_error_names_file_line_and_field() -> None:

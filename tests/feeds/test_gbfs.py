@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from feeds import (
+from maasmix.feeds import (
     FeedFormatError,
     FeedIntegrityError,
     FeedMissingError,
     FeedVersionError,
     FeedWarning,
 )
-from feeds.gbfs import GbfsSnapshot, load_gbfs
+from maasmix.feeds.gbfs import GbfsSnapshot, load_gbfs
 
 FIXTURES = Path(__file__).parent / "gbfs_fixtures"
 V23, V30 = FIXTURES / "v2_3", FIXTURES / "v3_0"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from feeds.gbfs import load_gbfs, load_gbfs_cached
+from maasmix.feeds.gbfs import load_gbfs, load_gbfs_cached
 
 
 def test_cached_load_equals_fresh_load(dataset: Any, tmp_path: Path) -> None:

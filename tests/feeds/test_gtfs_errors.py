@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feeds import FeedError, FeedFormatError, FeedMissingError, FeedWarning
-from feeds.gtfs import load_gtfs
+from maasmix.feeds import FeedError, FeedFormatError, FeedMissingError, FeedWarning
+from maasmix.feeds.gtfs import load_gtfs
 
 Rows = list[list[str]]
 

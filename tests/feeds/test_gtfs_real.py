@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds import FeedWarning
-from feeds.gtfs import GtfsFeed, load_gtfs
-from feeds.service_day import ServiceDay
+from maasmix.feeds import FeedWarning
+from maasmix.feeds.gtfs import GtfsFeed, load_gtfs
+from maasmix.feeds.service_day import ServiceDay
 
 # Profiles copied from each dataset's SOURCE.md ("## Profile" section).
 PROFILES: dict[str, dict[str, Any]] = {

@@ -10,8 +10,8 @@ import numpy as np
 import osmium
 import pytest
 
-from feeds import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
-from feeds.osm import StreetGraph, load_osm
+from maasmix.feeds import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
+from maasmix.feeds.osm import StreetGraph, load_osm
 
 Nodes = dict[int, tuple[float, float]]
 Ways = dict[int, tuple[list[int], dict[str, str]]]

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feeds import FeedFormatError, FeedWarning
-from feeds.osm import StreetGraph, StreetNetwork, load_osm
+from maasmix.feeds import FeedFormatError, FeedWarning
+from maasmix.feeds.osm import StreetGraph, StreetNetwork, load_osm
 
 EXTRACTS = [
     pytest.param("osm-helsinki", "Helsinki.osm.pbf", id="helsinki"),

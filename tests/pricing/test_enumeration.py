@@ -7,15 +7,15 @@ from dataclasses import replace
 
 import pytest
 
-from pricing import enumeration
-from pricing.enumeration import enumerate_menus, menu_count
-from pricing.evaluate import check_policy, evaluate_menu
-from pricing.instance import Instance, compile_instance
-from pricing.model import build_model, solve_model
-from pricing.objectives import SolverOptions, optimise
-from pricing.rows import Requirements
-from pricing.scenario import validate_scenario
-from pricing.synthetic import synthetic_scenario
+from maasmix.pricing import enumeration
+from maasmix.pricing.enumeration import enumerate_menus, menu_count
+from maasmix.pricing.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.instance import Instance, compile_instance
+from maasmix.pricing.model import build_model, solve_model
+from maasmix.pricing.objectives import SolverOptions, optimise
+from maasmix.pricing.rows import Requirements
+from maasmix.pricing.scenario import validate_scenario
+from maasmix.pricing.synthetic import synthetic_scenario
 from tests.pricing._scenarios import random_small
 
 
@@ -110,7 +110,7 @@ def test_auto_picks_search_for_small_menus_and_scip_beyond(monkeypatch: pytest.M
     scn = synthetic_scenario(2, 6, 4, 2)
     small = optimise(scn, options=SolverOptions(name="AUTO", time_limit_s=20))
     assert small.solve.solver == enumeration.SOLVER_NAME
-    monkeypatch.setattr("pricing.objectives.ENUMERATION_LIMIT", 10)
+    monkeypatch.setattr("maasmix.pricing.objectives.ENUMERATION_LIMIT", 10)
     large = optimise(scn, options=SolverOptions(name="AUTO", time_limit_s=20))
     assert "SCIP" in large.solve.solver
     assert large.profit_minor == small.profit_minor

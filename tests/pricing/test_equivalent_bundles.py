@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pricing.instance import compile_instance
-from pricing.scenario import example_path, load_scenario, parse_scenario
+from maasmix.pricing.instance import compile_instance
+from maasmix.pricing.scenario import example_path, load_scenario, parse_scenario
 
 EXTRA_BUNDLE = """
     - name: Transit + Bike 90

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy.special import lambertw
 
-from pricing.enumeration import enumerate_menus
-from pricing.evaluate import check_policy, evaluate_menu
-from pricing.instance import Instance, compile_instance
-from pricing.model import build_model, solve_model
-from pricing.objectives import optimise
-from pricing.scenario import validate_scenario
+from maasmix.pricing.enumeration import enumerate_menus
+from maasmix.pricing.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.instance import Instance, compile_instance
+from maasmix.pricing.model import build_model, solve_model
+from maasmix.pricing.objectives import optimise
+from maasmix.pricing.scenario import validate_scenario
 from tests.pricing._scenarios import random_small, single_bundle
 
 
@@ -118,7 +118,7 @@ def test_optimum_equals_brute_force(
 
 
 def test_hand_check_example_numbers() -> None:
-    from pricing.scenario import example_path, load_scenario
+    from maasmix.pricing.scenario import example_path, load_scenario
 
     result = optimise(load_scenario(example_path("hand_check")))
     assert [(m.bundle, m.price_minor) for m in result.menu] == [("Transit + Bike", 9000)]

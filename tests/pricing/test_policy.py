@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from pricing.evaluate import check_policy, evaluate_menu
-from pricing.frontier import frontier
-from pricing.infeasibility import find_conflicts
-from pricing.instance import compile_instance
-from pricing.model import Requirements
-from pricing.objectives import SolverOptions, optimise
-from pricing.scenario import validate_scenario
+from maasmix.pricing.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.frontier import frontier
+from maasmix.pricing.infeasibility import find_conflicts
+from maasmix.pricing.instance import compile_instance
+from maasmix.pricing.model import Requirements
+from maasmix.pricing.objectives import SolverOptions, optimise
+from maasmix.pricing.scenario import validate_scenario
 from tests.pricing._scenarios import random_small, single_bundle
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from feeds import FeedFormatError, FeedIntegrityError, FeedMissingError
-from pricing._money import rate_to_minor, to_minor
-from pricing.candidates import candidate_bundles
-from pricing.demand import DemandClass, demand_from_scenario
-from pricing.scenario import (
+from maasmix.feeds import FeedFormatError, FeedIntegrityError, FeedMissingError
+from maasmix.pricing._money import rate_to_minor, to_minor
+from maasmix.pricing.candidates import candidate_bundles
+from maasmix.pricing.demand import DemandClass, demand_from_scenario
+from maasmix.pricing.scenario import (
     example_names,
     example_path,
     load_scenario,
@@ -86,7 +86,7 @@ def test_class_weights_must_sum_to_one() -> None:
 
 
 def test_generated_candidates_and_ladder() -> None:
-    from pricing.candidates import ladder_pairs
+    from maasmix.pricing.candidates import ladder_pairs
 
     demo = load_scenario(example_path("demo_city"))
     bundles = candidate_bundles(demo)
