@@ -1,25 +1,38 @@
-"""The FastAPI application: wires the routers and the problem+json error handlers."""
+"""The FastAPI application: the ``/v1`` routes and the problem+json handlers.
+
+Interactive docs at ``/docs`` (Swagger UI) and ``/redoc`` load their assets from the
+installed package (fastapi-offline), so they work without internet.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
 
-from maasmix.api.problems import install_problem_handlers
-from maasmix.api.routes import bundles, feeds, route
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from maasmix import __version__
+from maasmix.api.problems import install_problem_handlers, problem_openapi
+from maasmix.api.routes import v1
 
 
 def create_app() -> FastAPI:
     """Build the maasmix HTTP API (OpenAPI 3.1 at ``/openapi.json``)."""
-    application = FastAPI(title="maasmix", version="0.1.0")
+    application: FastAPI = FastAPIOffline(
+        title="maasmix",
+        version=__version__,
+        description="Multimodal journey planning and MaaS bundle pricing.",
+    )
     install_problem_handlers(application)
-    application.include_router(feeds.router)
-    application.include_router(route.router)
-    application.include_router(bundles.router)
+    application.include_router(v1)
+    fastapi_openapi = application.openapi
 
-    @application.get("/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def openapi() -> dict[str, Any]:
+        if application.openapi_schema is None:
+            application.openapi_schema = problem_openapi(fastapi_openapi())
+        return application.openapi_schema
 
+    application.openapi = openapi  # type: ignore[method-assign]
     return application
 
 

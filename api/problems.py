@@ -1,27 +1,135 @@
-"""RFC 9457 problem+json responses: bad input is a 4xx with a body that says what is wrong."""
+"""RFC 9457 problem+json responses: one handler per error family, never a bare 500.
+
+========================================  ======  ==================================
+raised                                    status  type
+========================================  ======  ==================================
+request validation (pydantic)             422     ``/v1/problems/invalid-request``
+`FeedMissingError`, `ScenarioMissingError` 404     ``/v1/problems/<error-name>``
+other `InputError` (feeds, scenarios)     422     ``/v1/problems/<error-name>``
+`QueryError` (incl. `NoServiceError`)     422     ``/v1/problems/<error-name>``
+HTTP errors (403, 404, 405 with Allow)    status  ``about:blank``
+anything else                             500     ``/v1/problems/internal-error``
+========================================  ======  ==================================
+
+The title is the status phrase; ``detail`` says what is wrong; error attributes (file,
+row, field, parameter, ...) are extension members. Server paths never reach a body:
+the data folder's prefix is cut from every message.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from maasmix.feeds import FeedError, FeedMissingError
+from maasmix.api.settings import get_settings
+from maasmix.errors import (
+    FeedMissingError,
+    InputError,
+    MaasmixError,
+    QueryError,
+    ScenarioMissingError,
+)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/v1/problems/"
+logger = logging.getLogger(__name__)
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    """A problem+json response with ``type``, ``title``, ``status``, ``detail`` and extras."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+class Problem(BaseModel):
+    """An RFC 9457 problem details object (extension members allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting problem+json bodies for ``statuses``
+    (`problem_openapi` moves them to the problem+json media type)."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses
+    }
+
+
+def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with every 4xx/5xx body as ``application/problem+json`` of
+    schema `Problem` (FastAPI writes them as application/json, and its default 422 as
+    ``HTTPValidationError``)."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            for status, response in responses.items():
+                if str(status)[0] in "45":
+                    response["content"] = {PROBLEM_JSON: {"schema": ref}}
+                    response["description"] = HTTPStatus(int(status)).phrase
+            responses.setdefault(
+                "500",
+                {
+                    "description": HTTPStatus(500).phrase,
+                    "content": {PROBLEM_JSON: {"schema": ref}},
+                },
+            )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema()
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response; the title is the status phrase."""
+    body = {
+        "type": type_,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": _scrub(detail),
+        **{k: _scrub(v) if isinstance(v, str) else v for k, v in extra.items()},
+    }
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _scrub(text: str) -> str:
+    """``text`` without the server's data folder and cache folder prefixes."""
+    settings = get_settings()
+    for root in (settings.data.resolve(), settings.cache_dir.expanduser().resolve()):
+        text = text.replace(f"{root}/", "").replace(str(root), ".")
+    return text
+
+
+def _error_body(exc: MaasmixError) -> dict[str, Any]:
+    body = exc.to_dict()
+    body.pop("type", None)
+    body.pop("message", None)
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map validation errors, FeedErrors and HTTP errors to problem+json bodies."""
+    """Map every error family to problem+json bodies (see the module docstring)."""
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -29,15 +137,38 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
         return problem(
-            422, "Invalid request", "the request body or parameters are invalid", errors=errors
+            422,
+            f"{where}: {first['msg']}" if where else str(first["msg"]),
+            type_=PROBLEM_BASE + "invalid-request",
+            errors=errors,
         )
 
-    @app.exception_handler(FeedError)
-    async def _feed(_: Request, exc: FeedError) -> JSONResponse:
-        status = 404 if isinstance(exc, FeedMissingError) else 422
-        return problem(status, type(exc).__name__, str(exc), **exc.to_dict())
+    @app.exception_handler(InputError)
+    async def _input(_: Request, exc: InputError) -> JSONResponse:
+        missing = isinstance(exc, FeedMissingError | ScenarioMissingError)
+        return problem(
+            404 if missing else 422,
+            str(exc),
+            type_=PROBLEM_BASE + _kebab(type(exc).__name__),
+            **_error_body(exc),
+        )
+
+    @app.exception_handler(QueryError)
+    async def _query(_: Request, exc: QueryError) -> JSONResponse:
+        return problem(
+            422, str(exc), type_=PROBLEM_BASE + _kebab(type(exc).__name__), **_error_body(exc)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, "HTTP error", str(exc.detail))
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "the server failed on this request", type_=PROBLEM_BASE + "internal-error"
+        )

@@ -4,8 +4,8 @@ Every two distinct *served* stops (stops some trip calls at) within ``max_walk_m
 metres crow-fly (haversine) are joined both ways by a footpath lasting
 ``ceil(distance * detour_factor / walk_speed)`` seconds. Defaults: 500 m, 1.33 m/s
 (4.8 km/h), detour factor 1.3 (street distance over crow-fly distance, a common
-urban figure). Candidate pairs come from a KD-tree on metres projected around the
-feed's mean latitude (equirectangular), then their haversine distance is checked.
+urban figure). Candidate pairs come from `maasmix.geodesy.PointIndex` (a KD-tree on a local
+projection); their great-circle distance decides.
 
 transfers.txt rows then apply, between distinct stops (a station id stands for all its
 served child stops): ``transfer_type`` 2 with ``min_transfer_time`` sets the footpath's
@@ -17,15 +17,13 @@ rows naming stops the timetable does not serve have no effect on footpaths.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
-EARTH_RADIUS_M = 6_371_008.8
+from maasmix.geodesy import PointIndex, haversine_m
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,17 +79,6 @@ class Footpaths:
         )
 
 
-def haversine_m(
-    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
-    """Great-circle distance in metres between (lat, lon) points given in degrees."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
-
-
 def walk_seconds(
     distance_m: npt.ArrayLike, walk_speed: float, detour_factor: float
 ) -> npt.NDArray[np.int32]:
@@ -126,31 +113,11 @@ def build_footpaths(
         raise ValueError("max_walk_m and detour_factor must be >= 0")
     n = len(lat)
     pairs: dict[tuple[int, int], tuple[int, float]] = {}
-    src_list: list[npt.NDArray[np.int64]] = []
-    dst_list: list[npt.NDArray[np.int64]] = []
     ok = served & np.isfinite(lat) & np.isfinite(lon)
     cand = np.flatnonzero(ok)
     if max_walk_m > 0 and len(cand) > 1:
-        lat0 = math.radians(float(np.mean(lat[cand])))
-        xy = np.column_stack(
-            (
-                np.radians(lon[cand]) * math.cos(lat0) * EARTH_RADIUS_M,
-                np.radians(lat[cand]) * EARTH_RADIUS_M,
-            )
-        )
-        tree = cKDTree(xy)
-        # the projection is within well under 1 % at city scale: search a little wider
-        raw = tree.query_pairs(r=max_walk_m * 1.01 + 1.0, output_type="ndarray")
-        if len(raw):
-            i, j = cand[raw[:, 0]], cand[raw[:, 1]]
-            src_list += [i, j]
-            dst_list += [j, i]
-    if src_list:
-        src = np.concatenate(src_list)
-        dst = np.concatenate(dst_list)
-        dist = haversine_m(lat[src], lon[src], lat[dst], lon[dst])
-        keep = dist <= max_walk_m
-        src, dst, dist = src[keep], dst[keep], dist[keep]
+        i, j, dist = PointIndex(lat[cand], lon[cand]).pairs_within(max_walk_m)
+        src, dst = cand[i], cand[j]
     else:
         src = dst = np.empty(0, np.int64)
         dist = np.empty(0, np.float64)

@@ -10,15 +10,23 @@ walking from it, "at or before the departure" suffices).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from maasmix import defaults
 from maasmix.engine._raptor_kernel import INF, raptor
 from maasmix.engine.timetable import CompiledTimetable
+from maasmix.errors import QueryError
 
 IntArray = npt.NDArray[np.int32]
+
+#: The numba kernel, seen by the type checker as a plain callable (it takes the
+#: timetable's `kernel_arrays` spread out).
+RAPTOR_KERNEL: Callable[..., tuple[Any, ...]] = cast(Callable[..., tuple[Any, ...]], raptor)
 
 __all__ = ["INF", "RaptorResult", "one_to_all", "point_to_point", "range_query"]
 
@@ -52,7 +60,7 @@ def _max_rounds(max_transfers: int | None) -> int:
     if max_transfers is None:
         return -1
     if max_transfers < 0:
-        raise ValueError(f"max_transfers must be >= 0, got {max_transfers}")
+        raise QueryError(f"must be >= 0, got {max_transfers}", parameter="max_transfers")
     return int(max_transfers) + 1
 
 
@@ -72,28 +80,14 @@ def _run(
     oo = np.zeros(len(o), np.int32) if origin_offsets is None else _as_int32(origin_offsets)
     te = np.zeros(len(t), np.int32) if target_egress is None else _as_int32(target_egress)
     if len(oo) != len(o) or len(te) != len(t):
-        raise ValueError("one offset per origin and one egress time per target")
+        raise QueryError("one offset per origin and one egress time per target")
     if min_transfer_s < 0:
-        raise ValueError(f"min_transfer_s must be >= 0, got {min_transfer_s}")
+        raise QueryError(f"must be >= 0, got {min_transfer_s}", parameter="min_transfer_s")
     for arr in (o, t):
         if len(arr) and (arr.min() < 0 or arr.max() >= tt.n_stops):
-            raise IndexError("stop index out of range")
-    fp = tt.footpaths
-    out = raptor(
-        tt.pattern_stops_ptr,
-        tt.pattern_stops,
-        tt.pattern_board,
-        tt.pattern_alight,
-        tt.pattern_trips_ptr,
-        tt.pattern_st_ptr,
-        tt.st_arr,
-        tt.st_dep,
-        tt.stop_patterns_ptr,
-        tt.stop_patterns,
-        tt.stop_patterns_pos,
-        fp.ptr,
-        fp.to,
-        fp.duration_s,
+            raise QueryError("stop index out of range")
+    out = RAPTOR_KERNEL(
+        *tt.kernel_arrays(),
         o,
         oo,
         t,
@@ -103,7 +97,7 @@ def _run(
         int(min_transfer_s),
         record,
     )
-    return tuple(out)  # type: ignore[arg-type]
+    return tuple(out)
 
 
 def one_to_all(
@@ -113,7 +107,7 @@ def one_to_all(
     *,
     origin_offsets: npt.ArrayLike | None = None,
     max_transfers: int | None = None,
-    min_transfer_s: int = 0,
+    min_transfer_s: int = defaults.MIN_TRANSFER_S,
 ) -> IntArray:
     """Earliest arrival (s after midnight, ``INF`` when unreachable) at every stop.
 
@@ -134,8 +128,8 @@ def point_to_point(
     *,
     origin_offsets: npt.ArrayLike | None = None,
     target_egress: npt.ArrayLike | None = None,
-    max_transfers: int | None = 8,
-    min_transfer_s: int = 0,
+    max_transfers: int | None = defaults.MAX_TRANSFERS,
+    min_transfer_s: int = defaults.MIN_TRANSFER_S,
 ) -> RaptorResult:
     """RAPTOR with target pruning, recording what journeys need to be reconstructed."""
     out = _run(
@@ -172,8 +166,8 @@ def range_query(
     *,
     origin_offsets: npt.ArrayLike | None = None,
     target_egress: npt.ArrayLike | None = None,
-    max_transfers: int = 8,
-    min_transfer_s: int = 0,
+    max_transfers: int = defaults.MAX_TRANSFERS,
+    min_transfer_s: int = defaults.MIN_TRANSFER_S,
 ) -> tuple[IntArray, IntArray]:
     """rRAPTOR over many departure times.
 

@@ -22,68 +22,36 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from maasmix.engine import _mcraptor_kernel as mk
-from maasmix.engine.journeys import Journey, hhmmss, mc_journeys, raptor_journeys
+from maasmix import defaults
+from maasmix.engine.itinerary import Journey
+from maasmix.engine.mcraptor import mc_search
+from maasmix.engine.paths import mc_journeys, raptor_journeys
 from maasmix.engine.raptor import INF, one_to_all, point_to_point, range_query
-from maasmix.engine.timetable import (
-    DEFAULT_DETOUR_FACTOR,
-    DEFAULT_MAX_WALK_M,
-    DEFAULT_WALK_SPEED,
-    CompiledTimetable,
-    compile_timetable,
-)
-from maasmix.feeds import FeedMissingError
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.engine.timetable import CompiledTimetable, compile_timetable
+from maasmix.errors import QueryError
+from maasmix.feeds.compiled import load_compiled
+from maasmix.feeds.gtfs import ServiceDay
+from maasmix.servicetime import format_clock, parse_clock
 
-__all__ = [
-    "DEFAULT_MAX_TRANSFERS",
-    "QueryError",
-    "StopsLike",
-    "TimeLike",
-    "TransitRouter",
-    "parse_time",
-]
+__all__ = ["StopsLike", "TimeLike", "TransitRouter"]
 
-TIMETABLE_CACHE_VERSION = 1
+TIMETABLE_CACHE_VERSION = 2
 """Bump when `CompiledTimetable` changes, so cached compiled timetables are rebuilt."""
 
-DEFAULT_MAX_TRANSFERS = 8
 TimeLike = str | int | np.integer
 StopsLike = str | Sequence[str] | Mapping[str, int]
 
+#: Most departures one profile query may ask for.
+MAX_PROFILE_DEPARTURES = 24 * 3600
 
-class QueryError(ValueError):
-    """A query parameter that cannot be used: a bad time, a negative limit."""
 
-
-def parse_time(value: TimeLike) -> int:
-    """Seconds after the service day's midnight from "HH:MM[:SS]" or an int.
-
-    Raises
-    ------
-    QueryError
-        Not a time (e.g. "8h", "08:61", "").
-    """
-    if isinstance(value, bool):
-        raise QueryError(f"not a time: {value!r}")
-    if isinstance(value, int | np.integer):
-        return int(value)
-    text = str(value).strip()
-    parts = text.split(":")
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
-        h, m = int(parts[0]), int(parts[1])
-        s = int(parts[2]) if len(parts) == 3 else 0
-        if m < 60 and s < 60 and h < 48:
-            return h * 3600 + m * 60 + s
-    if text.lstrip("-").isdigit():
-        return int(text)
-    raise QueryError(f"not a time (HH:MM[:SS] or seconds): {value!r}")
+def _time(value: TimeLike, parameter: str) -> int:
+    return parse_clock(int(value) if isinstance(value, np.integer) else value, parameter=parameter)
 
 
 class TransitRouter:
@@ -98,7 +66,9 @@ class TransitRouter:
         after the arrival is fine).
     """
 
-    def __init__(self, timetable: CompiledTimetable, *, min_transfer_s: int = 0) -> None:
+    def __init__(
+        self, timetable: CompiledTimetable, *, min_transfer_s: int = defaults.MIN_TRANSFER_S
+    ) -> None:
         if min_transfer_s < 0:
             raise QueryError(f"min_transfer_s must be >= 0, got {min_transfer_s}")
         self.timetable = timetable
@@ -119,10 +89,10 @@ class TransitRouter:
         cls,
         service_day: ServiceDay,
         *,
-        max_walk_m: float = DEFAULT_MAX_WALK_M,
-        walk_speed: float = DEFAULT_WALK_SPEED,
-        detour_factor: float = DEFAULT_DETOUR_FACTOR,
-        min_transfer_s: int = 0,
+        max_walk_m: float = defaults.MAX_WALK_M,
+        walk_speed: float = defaults.WALK_SPEED_MPS,
+        detour_factor: float = defaults.DETOUR_FACTOR,
+        min_transfer_s: int = defaults.MIN_TRANSFER_S,
         use_transfers_txt: bool = True,
     ) -> TransitRouter:
         """Compile ``service_day`` and wrap it (no disk cache)."""
@@ -141,10 +111,10 @@ class TransitRouter:
         path: str | os.PathLike[str] | bytes,
         date: dt.date | str,
         *,
-        max_walk_m: float = DEFAULT_MAX_WALK_M,
-        walk_speed: float = DEFAULT_WALK_SPEED,
-        detour_factor: float = DEFAULT_DETOUR_FACTOR,
-        min_transfer_s: int = 0,
+        max_walk_m: float = defaults.MAX_WALK_M,
+        walk_speed: float = defaults.WALK_SPEED_MPS,
+        detour_factor: float = defaults.DETOUR_FACTOR,
+        min_transfer_s: int = defaults.MIN_TRANSFER_S,
         use_transfers_txt: bool = True,
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
@@ -156,41 +126,26 @@ class TransitRouter:
         ``~/.cache/maasmix``), keyed by the feed's content hash, the date and the
         footpath parameters; ``use_cache=False`` always rebuilds and writes nothing.
 
+        Reading and caching are done by `maasmix.feeds.compiled.load_compiled`; this
+        class only computes.
+
         Raises
         ------
         FeedError
-            The feed cannot be read (see `feeds.gtfs`), or no trip runs on ``date``
-            (`FeedMissingError`, naming the feed's service dates).
+            The feed cannot be read (see `maasmix.feeds.gtfs`).
+        NoServiceError
+            No trip runs on ``date`` (the error names the feed's service period).
         QueryError
             ``date`` is not a date.
         """
-        from maasmix.feeds._cache import DiskCache, content_hash, make_key
-        from maasmix.feeds.gtfs import load_gtfs, load_service_day, parse_service_date
-
-        try:
-            day = parse_service_date(date)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from None
         params = {
-            "date": day.isoformat(),
             "max_walk_m": float(max_walk_m),
             "walk_speed": float(walk_speed),
             "detour_factor": float(detour_factor),
             "use_transfers_txt": bool(use_transfers_txt),
         }
 
-        def build() -> CompiledTimetable:
-            if use_cache:
-                service_day = load_service_day(path, day, cache_dir=cache_dir)
-            else:
-                service_day = load_gtfs(path).service_day(day)
-            if service_day.trips.empty:
-                dates = load_gtfs(path).service_dates()
-                span = f"{dates[0]:%Y%m%d}..{dates[-1]:%Y%m%d}" if dates else "no dates"
-                raise FeedMissingError(
-                    f"no trip runs on {day:%Y%m%d} (the feed's service dates: {span})",
-                    file=_label(path),
-                )
+        def compile_day(service_day: ServiceDay) -> CompiledTimetable:
             return compile_timetable(
                 service_day,
                 max_walk_m=max_walk_m,
@@ -199,17 +154,17 @@ class TransitRouter:
                 use_transfers_txt=use_transfers_txt,
             )
 
-        content: str | None = None
-        if isinstance(path, bytes):
-            content = content_hash(path)
-        elif Path(path).exists():
-            content = content_hash(Path(path))
-        if not use_cache or content is None:
-            return cls(build(), min_transfer_s=min_transfer_s)
-        key = make_key(content, "raptor-timetable", params, TIMETABLE_CACHE_VERSION)
-        tt = DiskCache(cache_dir).get_or_build(key, build)
-        if not isinstance(tt, CompiledTimetable):
-            tt = build()
+        tt = load_compiled(
+            path,
+            date,
+            compile_day,
+            kind="raptor-timetable",
+            version=TIMETABLE_CACHE_VERSION,
+            params=params,
+            result_type=CompiledTimetable,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+        )
         return cls(tt, min_transfer_s=min_transfer_s)
 
     # ------------------------------------------------------------------ resolution
@@ -219,16 +174,15 @@ class TransitRouter:
 
         Raises
         ------
-        FeedMissingError
-            No such stop_id in stops.txt.
+        QueryError
+            The feed has no such stop_id.
         """
         tt = self.timetable
         try:
             i = tt.stop_index(stop_id)
         except KeyError:
-            raise FeedMissingError(
-                f"unknown stop_id {stop_id!r}", file="stops.txt", field="stop_id"
-            ) from None
+            shown = str(stop_id)[:80]
+            raise QueryError(f"unknown stop_id {shown!r}", parameter="stop_id") from None
         kids = tt.children(i)
         if len(kids) and not tt.is_served(i):
             return kids
@@ -280,7 +234,7 @@ class TransitRouter:
         return one_to_all(
             self.timetable,
             o,
-            parse_time(depart),
+            _time(depart, "depart"),
             origin_offsets=off,
             max_transfers=self._limit(max_transfers),
             min_transfer_s=self._slack(min_transfer_s),
@@ -329,7 +283,7 @@ class TransitRouter:
         destination_stop_id: StopsLike,
         depart: TimeLike,
         *,
-        max_transfers: int | None = DEFAULT_MAX_TRANSFERS,
+        max_transfers: int | None = defaults.MAX_TRANSFERS,
         min_transfer_s: int | None = None,
     ) -> list[Journey]:
         """Pareto-optimal journeys over (arrival time, transfers), fewest transfers first.
@@ -345,7 +299,7 @@ class TransitRouter:
             self.timetable,
             o,
             t,
-            parse_time(depart),
+            _time(depart, "depart"),
             origin_offsets=off,
             target_egress=eg,
             max_transfers=self._limit(max_transfers),
@@ -359,39 +313,24 @@ class TransitRouter:
         destination_stop_id: StopsLike,
         depart: TimeLike,
         *,
-        max_transfers: int | None = DEFAULT_MAX_TRANSFERS,
+        max_transfers: int | None = defaults.MAX_TRANSFERS,
         min_transfer_s: int | None = None,
     ) -> list[Journey]:
         """McRAPTOR: Pareto-optimal journeys over (arrival, transfers, walking time)."""
         limit = self._limit(max_transfers)
         o, off = self._resolve(origin_stop_id)
         t, eg = self._resolve(destination_stop_id)
-        tt = self.timetable
-        fp = tt.footpaths
-        pool, labels, _ = mk.mcraptor(
-            tt.pattern_stops_ptr,
-            tt.pattern_stops,
-            tt.pattern_board,
-            tt.pattern_alight,
-            tt.pattern_trips_ptr,
-            tt.pattern_st_ptr,
-            tt.st_arr,
-            tt.st_dep,
-            tt.stop_patterns_ptr,
-            tt.stop_patterns,
-            tt.stop_patterns_pos,
-            fp.ptr,
-            fp.to,
-            fp.duration_s,
+        labels = mc_search(
+            self.timetable,
             o,
             off,
             t,
             eg,
-            parse_time(depart),
-            -1 if limit is None else limit + 1,
-            self._slack(min_transfer_s),
+            _time(depart, "depart"),
+            max_rides=None if limit is None else limit + 1,
+            min_transfer_s=self._slack(min_transfer_s),
         )
-        return mc_journeys(tt, pool, labels, t, eg)
+        return mc_journeys(self.timetable, labels, t, eg)
 
     def profile(
         self,
@@ -400,8 +339,8 @@ class TransitRouter:
         window_start: TimeLike,
         window_end: TimeLike,
         *,
-        step_s: int = 60,
-        max_transfers: int = DEFAULT_MAX_TRANSFERS,
+        step_s: int = defaults.PROFILE_STEP_S,
+        max_transfers: int = defaults.MAX_TRANSFERS,
         min_transfer_s: int | None = None,
     ) -> pd.DataFrame:
         """Range query (rRAPTOR): earliest arrival for every departure in the window.
@@ -416,12 +355,12 @@ class TransitRouter:
             ``arrival``, ``duration_s`` (Int32), ``transfers`` (Int8: fewest transfers
             reaching the destination that early).
         """
-        start, end = parse_time(window_start), parse_time(window_end)
+        start, end = _time(window_start, "window_start"), _time(window_end, "window_end")
         if end < start:
             raise QueryError("window_end is before window_start")
         if step_s <= 0:
             raise QueryError(f"step_s must be > 0, got {step_s}")
-        if (end - start) // step_s > 24 * 3600:
+        if (end - start) // step_s > MAX_PROFILE_DEPARTURES:
             raise QueryError("too many departures in the window")
         limit = self._limit(max_transfers)
         o, off = self._resolve(origin_stop_id)
@@ -434,7 +373,7 @@ class TransitRouter:
             departures,
             origin_offsets=off,
             target_egress=eg,
-            max_transfers=DEFAULT_MAX_TRANSFERS if limit is None else limit,
+            max_transfers=defaults.MAX_TRANSFERS if limit is None else limit,
             min_transfer_s=self._slack(min_transfer_s),
         )
         final = best[-1]
@@ -451,16 +390,12 @@ class TransitRouter:
         return pd.DataFrame(
             {
                 "departure_s": deps,
-                "departure": [hhmmss(int(d)) for d in deps],
+                "departure": [format_clock(int(d)) for d in deps],
                 "arrival_s": arrival,
                 "arrival": [
-                    hhmmss(int(a)) if r else None for a, r in zip(final, reached, strict=True)
+                    format_clock(int(a)) if r else None for a, r in zip(final, reached, strict=True)
                 ],
                 "duration_s": duration,
                 "transfers": trans,
             }
         )
-
-
-def _label(path: str | os.PathLike[str] | bytes) -> str:
-    return "<bytes>" if isinstance(path, bytes) else str(path)

@@ -22,9 +22,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from maasmix import defaults
 from maasmix.engine.footpaths import Footpaths, build_footpaths
-from maasmix.feeds import FeedIntegrityError
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.errors import FeedIntegrityError
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 IntArray = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
@@ -32,10 +33,21 @@ BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[np.object_]
 
-#: Default footpath parameters (see `engine.footpaths`).
-DEFAULT_MAX_WALK_M = 500.0
-DEFAULT_WALK_SPEED = 1.33
-DEFAULT_DETOUR_FACTOR = 1.3
+#: The timetable arrays every RAPTOR-family kernel takes first, in this order (see
+#: `CompiledTimetable.kernel_arrays`).
+KERNEL_ARRAYS = (
+    "pattern_stops_ptr",
+    "pattern_stops",
+    "pattern_board",
+    "pattern_alight",
+    "pattern_trips_ptr",
+    "pattern_st_ptr",
+    "st_arr",
+    "st_dep",
+    "stop_patterns_ptr",
+    "stop_patterns",
+    "stop_patterns_pos",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,6 +152,12 @@ class CompiledTimetable:
                 total += value.nbytes
         return total + self.footpaths.nbytes
 
+    def kernel_arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
+        """The timetable and footpath arrays the kernels take first: `KERNEL_ARRAYS`,
+        then the footpaths' ``ptr``, ``to`` and ``duration_s``."""
+        fp = self.footpaths
+        return (*(getattr(self, name) for name in KERNEL_ARRAYS), fp.ptr, fp.to, fp.duration_s)
+
     def stop_index(self, stop_id: str) -> int:
         """Index of a GTFS stop_id; raises KeyError when the feed has no such stop."""
         index = self._stop_lookup().get(str(stop_id))
@@ -187,9 +205,9 @@ class CompiledTimetable:
 def compile_timetable(
     service_day: ServiceDay,
     *,
-    max_walk_m: float = DEFAULT_MAX_WALK_M,
-    walk_speed: float = DEFAULT_WALK_SPEED,
-    detour_factor: float = DEFAULT_DETOUR_FACTOR,
+    max_walk_m: float = defaults.MAX_WALK_M,
+    walk_speed: float = defaults.WALK_SPEED_MPS,
+    detour_factor: float = defaults.DETOUR_FACTOR,
     use_transfers_txt: bool = True,
 ) -> CompiledTimetable:
     """Compile a `ServiceDay` into RAPTOR arrays.

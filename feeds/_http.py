@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from maasmix.feeds._errors import FeedFormatError, FeedMissingError
+from maasmix.errors import FeedFormatError, FeedMissingError
 
 DEFAULT_TIMEOUT_S = 30.0
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from maasmix.feeds._errors import FeedFormatError, FeedMissingError
+from maasmix.errors import FeedFormatError, FeedMissingError
 from maasmix.feeds._http import is_url
 
 Kind = Literal["gtfs", "gbfs", "osm"]
@@ -66,15 +66,15 @@ def inspect_source(source: str | Path) -> dict[str, Any]:
     kind = detect_kind(source)
     summary: dict[str, Any]
     if kind == "gtfs":
-        from maasmix.feeds.gtfs import load_gtfs
+        from maasmix.feeds.gtfs.feed import load_gtfs
 
         summary = load_gtfs(source).summary()
     elif kind == "gbfs":
-        from maasmix.feeds.gbfs import load_gbfs
+        from maasmix.feeds.gbfs.snapshot import load_gbfs
 
         summary = load_gbfs(source).summary()
     else:
-        from maasmix.feeds.osm import load_osm
+        from maasmix.feeds.osm.streets import load_osm
 
         summary = load_osm(source).summary()
     return {"kind": kind, "source": str(source), **summary}

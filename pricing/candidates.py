@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from maasmix.feeds import FeedIntegrityError
-from maasmix.pricing._money import to_minor
+from maasmix.errors import ScenarioError
+from maasmix.money import to_minor
 from maasmix.pricing.scenario import Candidates, Level, PriceGrid, Scenario
 
 
@@ -62,7 +62,7 @@ def price_grid(grid: PriceGrid, currency: str) -> tuple[int, ...]:
     """Monthly prices min, min + step, ..., <= max, in minor units."""
     low, high, step = (to_minor(v, currency) for v in (grid.min, grid.max, grid.step))
     if step <= 0:
-        raise FeedIntegrityError("price grid step is below one minor unit", field="step")
+        raise ScenarioError("price grid step is below one minor unit", field="step")
     return tuple(range(low, high + 1, step))
 
 
@@ -104,7 +104,7 @@ def candidate_bundles(scenario: Scenario) -> list[Bundle]:
     names = [b.name for b in out]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise FeedIntegrityError(f"two candidate bundles are named {dup!r}", field="candidates")
+        raise ScenarioError(f"two candidate bundles are named {dup!r}", field="candidates")
     return out
 
 

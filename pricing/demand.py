@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Protocol, runtime_checkable
 
-from maasmix.pricing._money import minor_per_major
+from maasmix.money import minor_per_major
 from maasmix.pricing.candidates import level_value
 from maasmix.pricing.scenario import ChoiceModel, Scenario, Segment
 

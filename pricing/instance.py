@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing._money import rate_to_minor, to_minor
+from maasmix.money import rate_to_minor, to_minor
 from maasmix.pricing.candidates import Bundle, candidate_bundles, ladder_pairs
 from maasmix.pricing.demand import DemandClass, demand_from_scenario, offer_includes
 from maasmix.pricing.scenario import AmountFloor, ModeShareSubsidy, Scenario

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from maasmix.pricing._money import minor_per_major
+from maasmix.money import minor_per_major
 from maasmix.pricing.frontier import Frontier
 from maasmix.pricing.results import Result
 

@@ -10,8 +10,8 @@ converted to integer minor units (cents) when the scenario is compiled (see
 `pricing._money`). Usage is in the mode's unit per traveller per month. Utilities are in
 utils; ``price_sensitivity`` is utils per major currency unit.
 
-`load_scenario` reads a YAML file and raises `feeds.FeedFormatError` (bad YAML, bad value)
-or `feeds.FeedIntegrityError` (values that contradict each other, e.g. an unknown mode)
+`load_scenario` reads a YAML file and raises `ScenarioError` (bad YAML, bad value)
+or `ScenarioError` (values that contradict each other, e.g. an unknown mode)
 naming the file, the line and the dotted field path.
 """
 
@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from maasmix.feeds import FeedFormatError, FeedIntegrityError, FeedMissingError
-from maasmix.pricing._money import MINOR_UNIT_EXPONENT
+from maasmix.errors import ScenarioError, ScenarioMissingError
+from maasmix.money import is_currency
 
 Unit = Literal["trip", "minute", "km", "ride", "day"]
 #: Units of a mode included in a bundle per month: a number, or ``"unlimited"``.
@@ -277,9 +277,8 @@ class Scenario(_Model):
     @field_validator("currency")
     @classmethod
     def _known_currency(cls, value: str) -> str:
-        if value not in MINOR_UNIT_EXPONENT:
-            known = ", ".join(sorted(MINOR_UNIT_EXPONENT))
-            raise ValueError(f"unknown ISO 4217 currency {value!r} (known: {known})")
+        if not is_currency(value):
+            raise ValueError(f"not an ISO 4217 currency code: {value!r}")
         return value
 
 
@@ -355,7 +354,7 @@ def _raise_validation(
     first = errors[0]
     loc = _clean_loc(data, tuple(first.get("loc", ())))
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    raise FeedFormatError(
+    raise ScenarioError(
         f"{first.get('msg', 'invalid value')}{more}",
         file=file,
         row=_yaml_line(root, loc),
@@ -448,13 +447,13 @@ def validate_scenario(
 
     Raises
     ------
-    feeds.FeedFormatError
+    ScenarioError
         A value has the wrong type or range (field path and, from YAML, line).
-    feeds.FeedIntegrityError
+    ScenarioError
         Values contradict each other (unknown mode, offer, segment or operator).
     """
     if not isinstance(data, dict):
-        raise FeedFormatError("a scenario must be a mapping at the top level", file=file, row=1)
+        raise ScenarioError("a scenario must be a mapping at the top level", file=file, row=1)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -464,7 +463,7 @@ def validate_scenario(
     if problems:
         loc, message = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise FeedIntegrityError(
+        raise ScenarioError(
             message + more, file=file, row=_yaml_line(root, loc), field=_field_path(loc)
         )
     return scenario
@@ -477,7 +476,7 @@ def parse_scenario(text: str, *, file: str | None = None) -> Scenario:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise FeedFormatError(
+        raise ScenarioError(
             f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
             file=file,
             row=None if mark is None else mark.line + 1,
@@ -489,11 +488,11 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario YAML file. See `validate_scenario` for the errors raised."""
     p = Path(path)
     if not p.is_file():
-        raise FeedMissingError("scenario file not found", file=str(p))
+        raise ScenarioMissingError("scenario file not found", file=str(p))
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FeedFormatError("scenario file is not UTF-8 text", file=str(p)) from exc
+        raise ScenarioError("scenario file is not UTF-8 text", file=str(p)) from exc
     return parse_scenario(text, file=str(p))
 
 
@@ -501,7 +500,10 @@ def example_path(name: str) -> Path:
     """The path of a shipped example scenario (``demo_city`` or ``hand_check``)."""
     path = Path(__file__).parent / "examples" / f"{name}.yaml"
     if not path.is_file():
-        raise FeedMissingError(f"no example scenario named {name!r}", file=str(path))
+        known = ", ".join(example_names())
+        raise ScenarioMissingError(
+            f"no example scenario named {name!r} (known: {known})", file=f"{name}.yaml"
+        )
     return path
 
 

@@ -1,7 +1,8 @@
 """The ``maasmix`` command line: one sub-command module per area.
 
-Any `feeds.FeedError` raised by a command (bad file, row or field) ends the run with the
-readable message on stderr and exit status 2, never a traceback. Repairs of tolerable
+Any `maasmix.errors.MaasmixError` raised by a command (a bad file, row or field; a bad
+query parameter; a date without service) ends the run with the readable message on
+stderr and exit status 2, never a traceback. Repairs of tolerable
 quirks (`feeds.FeedWarning`) are printed on stderr as ``warning: ...`` lines.
 """
 
@@ -13,19 +14,20 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from maasmix import __version__
 from maasmix.api.cli import bundles, demo, feeds, route
-from maasmix.feeds import FeedError, FeedWarning
+from maasmix.errors import FeedWarning, MaasmixError
 
 
 class _ReportingGroup(TyperGroup):
-    """Root command group that turns FeedError into a one-line message and exit status 2."""
+    """Root command group: a MaasmixError becomes one line on stderr and exit status 2."""
 
     def invoke(self, ctx: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FeedWarning)
             try:
                 return super().invoke(ctx)
-            except FeedError as exc:
+            except MaasmixError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from exc
             finally:
@@ -46,6 +48,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"maasmix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """maasmix: multimodal journey planning and MaaS bundle pricing."""
+
+
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(bundles.app, name="bundles")
 app.command("route")(route.route)

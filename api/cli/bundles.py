@@ -14,8 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from maasmix.feeds import FeedError
-from maasmix.pricing._money import minor_per_major
+from maasmix.money import minor_per_major
 from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
 from maasmix.pricing.objectives import OBJECTIVES, SolverOptions, optimise
 from maasmix.pricing.report import write_report
@@ -37,11 +36,7 @@ SOLVER_HELP = "AUTO (exhaustive menu search when small enough, else SCIP), ENUM,
 
 
 def _load(path: Path) -> Scenario:
-    try:
-        return load_scenario(path)
-    except FeedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    return load_scenario(path)
 
 
 def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> SolverOptions:
@@ -194,8 +189,4 @@ def example_cmd(
         for n in example_names():
             typer.echo(n)
         return
-    try:
-        typer.echo(example_path(name).read_text(encoding="utf-8"))
-    except FeedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    typer.echo(example_path(name).read_text(encoding="utf-8"))

@@ -11,6 +11,7 @@ from rich.console import Console
 from maasmix.api.cli._render import print_json, print_summary
 from maasmix.api.cli.bundles import print_result
 from maasmix.api.cli.route import journey_table
+from maasmix.api.schemas.journeys import itinerary_out
 from maasmix.api.settings import get_settings
 from maasmix.engine import TransitRouter
 from maasmix.feeds.demo import DemoCity, write_demo_city
@@ -42,7 +43,7 @@ def demo(
         "osm": inspect_source(city.osm_pbf),
     }
     router = TransitRouter.from_gtfs(
-        city.gtfs_zip, city.service_date, min_transfer_s=60, cache_dir=get_settings().cache_dir
+        city.gtfs_zip, city.service_date, cache_dir=get_settings().cache_dir
     )
     origin, destination = _opposite_corners(router)
     journeys = router.journeys(origin, destination, DEMO_DEPARTURE)
@@ -56,7 +57,9 @@ def demo(
                 "city": city.name,
                 "service_date": city.service_date.isoformat(),
                 **summaries,
-                "journeys": [j.to_dict() for j in journeys],
+                "journeys": [
+                    itinerary_out(j).model_dump(mode="json", exclude_none=True) for j in journeys
+                ],
                 "bundles": bundles.to_dict(),
             }
         )

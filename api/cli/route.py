@@ -8,11 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from maasmix import defaults
 from maasmix.api.cli._render import print_json
+from maasmix.api.schemas.journeys import journeys_out
 from maasmix.api.settings import get_settings
-from maasmix.engine import QueryError, TransitRouter
-from maasmix.engine.journeys import Journey, hhmmss
-from maasmix.feeds import FeedError
+from maasmix.engine import Journey, TransitRouter
+from maasmix.servicetime import format_clock
 
 
 def route(
@@ -21,11 +22,15 @@ def route(
     origin: str = typer.Option(..., "--from", help="origin stop_id (a station: its stops)"),
     destination: str = typer.Option(..., "--to", help="destination stop_id"),
     at: str = typer.Option(..., "--at", help="departure time HH:MM[:SS] (may exceed 24:00)"),
-    max_transfers: int = typer.Option(8, "--max-transfers", min=0, help="at most this many"),
-    min_transfer_s: int = typer.Option(
-        60, "--min-transfer-s", min=0, help="slack between two rides, seconds"
+    max_transfers: int = typer.Option(
+        defaults.MAX_TRANSFERS, "--max-transfers", min=0, help="at most this many"
     ),
-    max_walk_m: float = typer.Option(500.0, "--max-walk-m", min=0, help="footpath length"),
+    min_transfer_s: int = typer.Option(
+        defaults.MIN_TRANSFER_S, "--min-transfer-s", min=0, help="slack between two rides, s"
+    ),
+    max_walk_m: float = typer.Option(
+        defaults.MAX_WALK_M, "--max-walk-m", min=0, help="longest footpath, metres"
+    ),
     walking: bool = typer.Option(
         False, "--walking", help="McRAPTOR: also trade walking time (Pareto over 3 criteria)"
     ),
@@ -33,28 +38,18 @@ def route(
     as_json: bool = typer.Option(False, "--json", help="print OTP-like itineraries as JSON"),
 ) -> None:
     """Plan transit journeys between two stops: the Pareto set over arrival and transfers."""
-    try:
-        router = TransitRouter.from_gtfs(
-            feed,
-            date,
-            max_walk_m=max_walk_m,
-            min_transfer_s=min_transfer_s,
-            cache_dir=cache_dir or get_settings().cache_dir,
-        )
-        plan = router.mc_journeys if walking else router.journeys
-        journeys = plan(origin, destination, at, max_transfers=max_transfers)
-    except (FeedError, QueryError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    router = TransitRouter.from_gtfs(
+        feed,
+        date,
+        max_walk_m=max_walk_m,
+        min_transfer_s=min_transfer_s,
+        cache_dir=cache_dir or get_settings().cache_dir,
+    )
+    search = router.mc_journeys if walking else router.journeys
+    journeys = search(origin, destination, at, max_transfers=max_transfers)
     if as_json:
-        print_json(
-            {
-                "from": origin,
-                "to": destination,
-                "date": router.timetable.date.isoformat(),
-                "itineraries": [j.to_dict() for j in journeys],
-            }
-        )
+        body = journeys_out(router.timetable.date.isoformat(), origin, destination, journeys)
+        print_json(body.model_dump(mode="json", exclude_none=True))
         return
     console = Console()
     if not journeys:
@@ -67,7 +62,7 @@ def route(
 def journey_table(n: int, journey: Journey) -> Table:
     """One journey as a rich table: a row per leg."""
     title = (
-        f"Journey {n}: {hhmmss(journey.departure_s)} -> {hhmmss(journey.arrival_s)}, "
+        f"Journey {n}: {format_clock(journey.departure_s)} -> {format_clock(journey.arrival_s)}, "
         f"{journey.duration_s // 60} min, {journey.transfers} transfer(s), "
         f"{journey.walk_s // 60} min walking"
     )
@@ -77,11 +72,11 @@ def journey_table(n: int, journey: Journey) -> Table:
     for leg in journey.legs:
         table.add_row(
             leg.mode,
-            leg.route_short_name or leg.route_id or "" if leg.is_transit else "",
+            (leg.route_short_name or leg.route_id or "") if leg.is_transit else "",
             f"{leg.from_name} ({leg.from_stop_id})",
-            hhmmss(leg.start_s),
+            format_clock(leg.start_s),
             f"{leg.to_name} ({leg.to_stop_id})",
-            hhmmss(leg.end_s),
+            format_clock(leg.end_s),
             (leg.headsign or "") if leg.is_transit else f"{leg.distance_m:.0f} m walk",
         )
     return table

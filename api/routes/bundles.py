@@ -14,7 +14,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from maasmix.api.problems import problem
+from maasmix.api.problems import problem, problem_responses
+from maasmix.api.schemas.bundles import FrontierOut, Result
 from maasmix.pricing.frontier import frontier
 from maasmix.pricing.objectives import SolverOptions, optimise
 from maasmix.pricing.scenario import (
@@ -24,7 +25,7 @@ from maasmix.pricing.scenario import (
     validate_scenario,
 )
 
-router = APIRouter(prefix="/bundles", tags=["bundles"])
+router = APIRouter(prefix="/bundles", tags=["bundles"], responses=problem_responses(404, 422))
 
 
 class OptimiseRequest(BaseModel):
@@ -50,14 +51,19 @@ class FrontierRequest(BaseModel):
 def _infeasible(conflicts: list[str], body: dict[str, Any]) -> JSONResponse:
     return problem(
         409,
-        "Infeasible scenario",
         "no menu satisfies these constraints together: " + ", ".join(conflicts),
+        type_="/v1/problems/infeasible-scenario",
         conflicts=conflicts,
         result=body,
     )
 
 
-@router.post("/optimise")
+@router.post(
+    "/optimise",
+    operation_id="optimise_bundles",
+    response_model=Result,
+    responses=problem_responses(409),
+)
 def post_optimise(req: OptimiseRequest) -> Any:
     """Choose the bundles and prices; the result JSON (money in minor units)."""
     scn = validate_scenario(req.scenario, file="request body")
@@ -69,7 +75,12 @@ def post_optimise(req: OptimiseRequest) -> Any:
     return body
 
 
-@router.post("/frontier")
+@router.post(
+    "/frontier",
+    operation_id="trace_frontier",
+    response_model=FrontierOut,
+    responses=problem_responses(409),
+)
 def post_frontier(req: FrontierRequest) -> Any:
     """Trace the profit / subsidy / consumer-surplus frontier."""
     scn = validate_scenario(req.scenario, file="request body")
@@ -82,19 +93,19 @@ def post_frontier(req: FrontierRequest) -> Any:
     return body
 
 
-@router.get("/schema")
+@router.get("/schema", operation_id="get_scenario_schema")
 def get_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario."""
     return scenario_json_schema()
 
 
-@router.get("/examples")
+@router.get("/examples", operation_id="list_example_scenarios")
 def get_examples() -> list[str]:
     """Names of the shipped example scenarios."""
     return example_names()
 
 
-@router.get("/examples/{name}")
+@router.get("/examples/{name}", operation_id="get_example_scenario")
 def get_example(name: str) -> dict[str, Any]:
     """A shipped example scenario as JSON (ready to POST as ``scenario``)."""
     data: dict[str, Any] = yaml.safe_load(example_path(name).read_text(encoding="utf-8"))

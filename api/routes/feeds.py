@@ -1,37 +1,28 @@
-"""HTTP routes: inspect an input the server can read (a file under the data folder, or a URL)."""
+"""HTTP routes: inspect an input the server may read (a file under the data folder)."""
 
 from __future__ import annotations
 
 import warnings
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from maasmix.api.settings import Settings, get_settings
-from maasmix.feeds import FeedWarning
-from maasmix.feeds._http import is_url
+from maasmix.api.deps import SettingsDep, server_source
+from maasmix.api.problems import problem_responses
+from maasmix.api.schemas.inspect import InspectOut
+from maasmix.errors import FeedWarning
 from maasmix.feeds.inspect import inspect_source
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(prefix="/feeds", tags=["feeds"], responses=problem_responses(403, 404, 422))
 
 
-def _server_path(source: str, settings: Settings) -> str:
-    """``source`` if it is a URL or a path inside ``MAASMIX_DATA``; else 403."""
-    if is_url(source):
-        return source
-    root = settings.data.resolve()
-    path = (root / source).resolve()
-    if not path.is_relative_to(root):
-        raise HTTPException(403, f"only inputs under the data folder can be read: {source}")
-    return str(path)
-
-
-@router.get("/inspect")
+@router.get("/inspect", operation_id="inspect_feed", response_model=InspectOut)
 def inspect(
     source: Annotated[
-        str, Query(description="http(s) URL, or a path relative to the server's MAASMIX_DATA")
+        str,
+        Query(description="a path relative to the server's MAASMIX_DATA", max_length=1024),
     ],
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Summary of a GTFS feed, GBFS system or OSM extract (same figures as the CLI).
 
@@ -39,6 +30,6 @@ def inspect(
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FeedWarning)
-        summary = inspect_source(_server_path(source, settings))
+        summary = inspect_source(server_source(source, settings))
     notes = [str(w.message) for w in caught if issubclass(w.category, FeedWarning)]
-    return {**summary, "warnings": notes}
+    return {**summary, "source": source, "warnings": notes}

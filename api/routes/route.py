@@ -1,52 +1,80 @@
 """HTTP routes: transit journeys, earliest arrivals and profiles on a GTFS feed.
 
-The feed is a path relative to the server's ``MAASMIX_DATA`` folder (or an http(s) URL);
-compiled routers are kept in memory per (feed, date, footpath parameters) and on disk
-in ``MAASMIX_CACHE_DIR``.
+The feed is a path relative to the server's ``MAASMIX_DATA`` folder (URLs only from
+hosts the operator allows, see `maasmix.api.deps.server_source`); compiled routers are
+kept in memory per (feed, date, footpath length) and on disk in ``MAASMIX_CACHE_DIR``.
+Defaults are those of `maasmix.defaults`, as in Python and the CLI.
 """
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from maasmix.api.settings import Settings, get_settings
-from maasmix.engine import QueryError, TransitRouter
-from maasmix.engine.journeys import hhmmss
+from maasmix import defaults
+from maasmix.api.deps import SettingsDep, server_source
+from maasmix.api.problems import problem_responses
+from maasmix.api.schemas.journeys import JourneysOut, journeys_out
+from maasmix.api.settings import Settings
+from maasmix.engine import TransitRouter
+from maasmix.servicetime import format_clock
 
-router = APIRouter(prefix="/route", tags=["route"])
+router = APIRouter(prefix="/route", tags=["route"], responses=problem_responses(403, 404, 422))
+
+MAX_WALK_LIMIT_M = 5000.0
 
 
 class JourneyRequest(BaseModel):
-    """Body of ``POST /route/journeys``."""
+    """Body of ``POST /v1/route/journeys``."""
 
-    feed: str = Field(description="GTFS zip/folder relative to MAASMIX_DATA, or a URL")
-    date: str = Field(description="service date, YYYYMMDD", examples=["20141020"])
-    origin: str | dict[str, int] = Field(
+    model_config = ConfigDict(populate_by_name=True)
+
+    feed: str = Field(description="GTFS zip/folder relative to MAASMIX_DATA", max_length=1024)
+    date: str = Field(description="service date, YYYYMMDD", examples=["20141020"], max_length=10)
+    origin: str | dict[str, Annotated[int, Field(ge=0, le=86_400)]] = Field(
         alias="from", description="stop_id, or {stop_id: access seconds}"
     )
-    destination: str | dict[str, int] = Field(
+    destination: str | dict[str, Annotated[int, Field(ge=0, le=86_400)]] = Field(
         alias="to", description="stop_id, or {stop_id: egress seconds}"
     )
-    at: str = Field(description="departure time HH:MM[:SS]", examples=["08:00"])
-    max_transfers: int = Field(8, ge=0, le=20)
-    min_transfer_s: int = Field(60, ge=0, le=3600)
-    max_walk_m: float = Field(500.0, ge=0, le=5000)
+    at: str = Field(description="departure time HH:MM[:SS]", examples=["08:00"], max_length=8)
+    max_transfers: int = Field(defaults.MAX_TRANSFERS, ge=0, le=20)
+    min_transfer_s: int = Field(defaults.MIN_TRANSFER_S, ge=0, le=3600)
+    max_walk_m: float = Field(defaults.MAX_WALK_M, ge=0, le=MAX_WALK_LIMIT_M)
     walking: bool = Field(False, description="McRAPTOR: Pareto also over walking time")
 
 
-def _server_path(source: str, settings: Settings) -> str:
-    if source.startswith(("http://", "https://")):
-        return source
-    root = settings.data.resolve()
-    path = (root / source).resolve()
-    if not path.is_relative_to(root):
-        raise HTTPException(403, f"only feeds under the data folder can be read: {source}")
-    return str(path)
+class ArrivalsOut(BaseModel):
+    """Earliest arrival per reachable stop."""
+
+    date: str
+    origin: str = Field(alias="from")
+    arrivals: dict[str, int] = Field(description="stop_id -> seconds after service midnight")
+
+
+class ProfileRowOut(BaseModel):
+    """The earliest arrival for one departure time."""
+
+    departureSeconds: int
+    departure: str
+    arrivalSeconds: int | None
+    arrival: str | None
+    duration: int | None
+    numberOfTransfers: int | None
+
+
+class ProfileOut(BaseModel):
+    """Range query answer: one row per departure of the window."""
+
+    date: str
+    origin: str = Field(alias="from")
+    destination: str = Field(alias="to")
+    profile: list[ProfileRowOut]
+    window: list[str]
 
 
 @functools.lru_cache(maxsize=8)
@@ -55,55 +83,53 @@ def _router(path: str, date: str, max_walk_m: float, cache_dir: str) -> TransitR
 
 
 def _get_router(feed: str, date: str, max_walk_m: float, settings: Settings) -> TransitRouter:
-    try:
-        return _router(
-            _server_path(feed, settings), date, float(max_walk_m), str(settings.cache_dir)
-        )
-    except QueryError as exc:
-        raise HTTPException(422, str(exc)) from None
+    return _router(server_source(feed, settings), date, float(max_walk_m), str(settings.cache_dir))
 
 
-def _plan(body: JourneyRequest, settings: Settings) -> dict[str, Any]:
+def _plan(body: JourneyRequest, settings: Settings) -> JourneysOut:
     r = _get_router(body.feed, body.date, body.max_walk_m, settings)
-    plan = r.mc_journeys if body.walking else r.journeys
-    try:
-        journeys = plan(
-            body.origin,
-            body.destination,
-            body.at,
-            max_transfers=body.max_transfers,
-            min_transfer_s=body.min_transfer_s,
-        )
-    except QueryError as exc:
-        raise HTTPException(422, str(exc)) from None
-    return {
-        "date": r.timetable.date.isoformat(),
-        "from": body.origin,
-        "to": body.destination,
-        "itineraries": [j.to_dict() for j in journeys],
-    }
+    search = r.mc_journeys if body.walking else r.journeys
+    found = search(
+        body.origin,
+        body.destination,
+        body.at,
+        max_transfers=body.max_transfers,
+        min_transfer_s=body.min_transfer_s,
+    )
+    return journeys_out(r.timetable.date.isoformat(), body.origin, body.destination, found)
 
 
-Feed = Annotated[str, Query(description="GTFS zip/folder relative to MAASMIX_DATA, or a URL")]
-Date = Annotated[str, Query(description="service date, YYYYMMDD")]
-Walk = Annotated[float, Query(ge=0, le=5000, description="footpath length, metres")]
+Feed = Annotated[
+    str, Query(description="GTFS zip/folder relative to MAASMIX_DATA", max_length=1024)
+]
+Date = Annotated[str, Query(description="service date, YYYYMMDD", max_length=10)]
+Walk = Annotated[float, Query(ge=0, le=MAX_WALK_LIMIT_M, description="footpath length, metres")]
 Transfers = Annotated[int, Query(ge=0, le=20)]
 Slack = Annotated[int, Query(ge=0, le=3600, description="minimum transfer time, seconds")]
+Clock = Annotated[str, Query(description="time HH:MM[:SS] (may exceed 24:00)", max_length=8)]
+Stop = Annotated[str, Query(max_length=255)]
 
 
-@router.get("/journeys")
+@router.get(
+    "/journeys",
+    operation_id="get_journeys",
+    response_model=JourneysOut,
+    response_model_exclude_none=True,
+)
 def journeys_get(
     feed: Feed,
     date: Date,
-    origin: Annotated[str, Query(alias="from", description="origin stop_id")],
-    destination: Annotated[str, Query(alias="to", description="destination stop_id")],
-    at: Annotated[str, Query(description="departure time HH:MM[:SS]")],
-    settings: Annotated[Settings, Depends(get_settings)],
-    max_transfers: Transfers = 8,
-    min_transfer_s: Slack = 60,
-    max_walk_m: Walk = 500.0,
+    origin: Annotated[str, Query(alias="from", description="origin stop_id", max_length=255)],
+    destination: Annotated[
+        str, Query(alias="to", description="destination stop_id", max_length=255)
+    ],
+    at: Clock,
+    settings: SettingsDep,
+    max_transfers: Transfers = defaults.MAX_TRANSFERS,
+    min_transfer_s: Slack = defaults.MIN_TRANSFER_S,
+    max_walk_m: Walk = defaults.MAX_WALK_M,
     walking: bool = False,
-) -> dict[str, Any]:
+) -> JourneysOut:
     """Pareto-optimal journeys (arrival, transfers[, walking]) as OTP-like itineraries."""
     body = JourneyRequest.model_validate(
         {
@@ -121,31 +147,31 @@ def journeys_get(
     return _plan(body, settings)
 
 
-@router.post("/journeys")
-def journeys_post(
-    body: JourneyRequest, settings: Annotated[Settings, Depends(get_settings)]
-) -> dict[str, Any]:
+@router.post(
+    "/journeys",
+    operation_id="post_journeys",
+    response_model=JourneysOut,
+    response_model_exclude_none=True,
+)
+def journeys_post(body: JourneyRequest, settings: SettingsDep) -> JourneysOut:
     """Same as GET, with several origins/destinations and access/egress seconds allowed."""
     return _plan(body, settings)
 
 
-@router.get("/earliest-arrivals")
+@router.get("/earliest-arrivals", operation_id="get_earliest_arrivals", response_model=ArrivalsOut)
 def earliest_arrivals(
     feed: Feed,
     date: Date,
-    origin: Annotated[str, Query(alias="from", description="origin stop_id")],
-    at: Annotated[str, Query(description="departure time HH:MM[:SS]")],
-    settings: Annotated[Settings, Depends(get_settings)],
+    origin: Annotated[str, Query(alias="from", description="origin stop_id", max_length=255)],
+    at: Clock,
+    settings: SettingsDep,
     max_transfers: Annotated[int | None, Query(ge=0, le=50)] = None,
-    min_transfer_s: Slack = 0,
-    max_walk_m: Walk = 500.0,
-) -> dict[str, Any]:
+    min_transfer_s: Slack = defaults.MIN_TRANSFER_S,
+    max_walk_m: Walk = defaults.MAX_WALK_M,
+) -> dict[str, object]:
     """One-to-all: earliest arrival (seconds after the service day's midnight) per stop."""
     r = _get_router(feed, date, max_walk_m, settings)
-    try:
-        series = r.earliest_arrivals(origin, at, max_transfers, min_transfer_s=min_transfer_s)
-    except QueryError as exc:
-        raise HTTPException(422, str(exc)) from None
+    series = r.earliest_arrivals(origin, at, max_transfers, min_transfer_s=min_transfer_s)
     return {
         "date": r.timetable.date.isoformat(),
         "from": origin,
@@ -153,34 +179,33 @@ def earliest_arrivals(
     }
 
 
-@router.get("/profile")
+@router.get("/profile", operation_id="get_profile", response_model=ProfileOut)
 def profile(
     feed: Feed,
     date: Date,
-    origin: Annotated[str, Query(alias="from", description="origin stop_id")],
-    destination: Annotated[str, Query(alias="to", description="destination stop_id")],
-    start: Annotated[str, Query(description="window start HH:MM[:SS]")],
-    end: Annotated[str, Query(description="window end HH:MM[:SS]")],
-    settings: Annotated[Settings, Depends(get_settings)],
-    step_s: Annotated[int, Query(ge=1, le=3600)] = 60,
-    max_transfers: Transfers = 8,
-    min_transfer_s: Slack = 60,
-    max_walk_m: Walk = 500.0,
-) -> dict[str, Any]:
+    origin: Annotated[str, Query(alias="from", description="origin stop_id", max_length=255)],
+    destination: Annotated[
+        str, Query(alias="to", description="destination stop_id", max_length=255)
+    ],
+    start: Annotated[str, Query(description="window start HH:MM[:SS]", max_length=8)],
+    end: Annotated[str, Query(description="window end HH:MM[:SS]", max_length=8)],
+    settings: SettingsDep,
+    step_s: Annotated[int, Query(ge=1, le=3600)] = defaults.PROFILE_STEP_S,
+    max_transfers: Transfers = defaults.MAX_TRANSFERS,
+    min_transfer_s: Slack = defaults.MIN_TRANSFER_S,
+    max_walk_m: Walk = defaults.MAX_WALK_M,
+) -> dict[str, object]:
     """Range query: earliest arrival for each departure in the window (rRAPTOR)."""
     r = _get_router(feed, date, max_walk_m, settings)
-    try:
-        frame = r.profile(
-            origin,
-            destination,
-            start,
-            end,
-            step_s=step_s,
-            max_transfers=max_transfers,
-            min_transfer_s=min_transfer_s,
-        )
-    except QueryError as exc:
-        raise HTTPException(422, str(exc)) from None
+    frame = r.profile(
+        origin,
+        destination,
+        start,
+        end,
+        step_s=step_s,
+        max_transfers=max_transfers,
+        min_transfer_s=min_transfer_s,
+    )
     rows = []
     for row in frame.itertuples(index=False):
         reached = row.arrival is not None
@@ -199,5 +224,8 @@ def profile(
         "from": origin,
         "to": destination,
         "profile": rows,
-        "window": [hhmmss(int(frame.departure_s.iloc[0])), hhmmss(int(frame.departure_s.iloc[-1]))],
+        "window": [
+            format_clock(int(frame.departure_s.iloc[0])),
+            format_clock(int(frame.departure_s.iloc[-1])),
+        ],
     }

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from maasmix.api.app import app
-from maasmix.api.cli.bundles import app as cli
+from maasmix.api.cli import app as cli
 from maasmix.pricing.scenario import example_path
 
 HAND = example_path("hand_check")
@@ -22,7 +22,7 @@ def _hand() -> dict[str, Any]:
 
 
 def test_post_optimise() -> None:
-    response = TestClient(app).post("/bundles/optimise", json={"scenario": _hand()})
+    response = TestClient(app).post("/v1/bundles/optimise", json={"scenario": _hand()})
     assert response.status_code == 200
     body = response.json()
     assert body["currency"] == "EUR"
@@ -33,7 +33,7 @@ def test_post_optimise() -> None:
 def test_bad_scenario_is_422_problem() -> None:
     data = _hand()
     data["modes"]["transit"]["payg"] = "cheap"
-    response = TestClient(app).post("/bundles/optimise", json={"scenario": data})
+    response = TestClient(app).post("/v1/bundles/optimise", json={"scenario": data})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["field"] == "modes.transit.payg"
@@ -41,7 +41,7 @@ def test_bad_scenario_is_422_problem() -> None:
 
 def test_infeasible_is_409_with_conflicts() -> None:
     response = TestClient(app).post(
-        "/bundles/optimise",
+        "/v1/bundles/optimise",
         json={"scenario": _hand(), "objective": "min_subsidy", "min_uptake": 0.5},
     )
     assert response.status_code == 409
@@ -52,24 +52,24 @@ def test_infeasible_is_409_with_conflicts() -> None:
 def test_post_frontier_and_examples() -> None:
     client = TestClient(app)
     response = client.post(
-        "/bundles/frontier", json={"scenario": _hand(), "sweep": "surplus", "points": 3}
+        "/v1/bundles/frontier", json={"scenario": _hand(), "sweep": "surplus", "points": 3}
     )
     assert response.status_code == 200
     assert len(response.json()["points"]) == 3
-    assert "hand_check" in client.get("/bundles/examples").json()
-    assert client.get("/bundles/examples/hand_check").json()["name"] == "hand check"
-    assert client.get("/bundles/examples/nope").status_code == 404
-    assert client.get("/bundles/schema").json()["title"] == "Scenario"
+    assert "hand_check" in client.get("/v1/bundles/examples").json()
+    assert client.get("/v1/bundles/examples/hand_check").json()["name"] == "hand check"
+    assert client.get("/v1/bundles/examples/nope").status_code == 404
+    assert client.get("/v1/bundles/schema").json()["title"] == "Scenario"
 
 
 def test_cli_optimise_report_and_json(tmp_path: Path) -> None:
     runner = CliRunner()
-    out = runner.invoke(cli, ["optimise", str(HAND), "--report", str(tmp_path / "r")])
+    out = runner.invoke(cli, ["bundles", "optimise", str(HAND), "--report", str(tmp_path / "r")])
     assert out.exit_code == 0, out.output
     assert "Transit + Bike" in out.output
     for name in ("index.html", "result.json", "uptake.png", "revenue_split.png"):
         assert (tmp_path / "r" / name).is_file()
-    out = runner.invoke(cli, ["optimise", str(HAND), "--json"])
+    out = runner.invoke(cli, ["bundles", "optimise", str(HAND), "--json"])
     assert out.exit_code == 0
     assert '"price_minor": 9000' in out.output
 
@@ -77,7 +77,17 @@ def test_cli_optimise_report_and_json(tmp_path: Path) -> None:
 def test_cli_frontier_report(tmp_path: Path) -> None:
     out = CliRunner().invoke(
         cli,
-        ["frontier", str(HAND), "--sweep", "surplus", "--points", "3", "--report", str(tmp_path)],
+        [
+            "bundles",
+            "frontier",
+            str(HAND),
+            "--sweep",
+            "surplus",
+            "--points",
+            "3",
+            "--report",
+            str(tmp_path),
+        ],
     )
     assert out.exit_code == 0, out.output
     assert (tmp_path / "frontier.png").is_file()
@@ -86,25 +96,25 @@ def test_cli_frontier_report(tmp_path: Path) -> None:
 def test_cli_bad_scenario_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(HAND.read_text(encoding="utf-8").replace("currency: EUR", "currency: QQQ"))
-    out = CliRunner().invoke(cli, ["optimise", str(bad)])
+    out = CliRunner().invoke(cli, ["bundles", "optimise", str(bad)])
     assert out.exit_code == 2
     assert "currency" in out.output
 
 
 def test_cli_infeasible_exits_3() -> None:
     out = CliRunner().invoke(
-        cli, ["optimise", str(HAND), "--objective", "min_subsidy", "--min-uptake", "0.5"]
+        cli, ["bundles", "optimise", str(HAND), "--objective", "min_subsidy", "--min-uptake", "0.5"]
     )
     assert out.exit_code == 3
     assert "min_uptake" in out.output
 
 
 def test_cli_unknown_solver_exits_2_and_api_422() -> None:
-    out = CliRunner().invoke(cli, ["optimise", str(HAND), "--solver", "HIGHS"])
+    out = CliRunner().invoke(cli, ["bundles", "optimise", str(HAND), "--solver", "HIGHS"])
     assert out.exit_code == 2
     assert "unknown solver" in out.output
     response = TestClient(app).post(
-        "/bundles/optimise", json={"scenario": _hand(), "solver": "HIGHS"}
+        "/v1/bundles/optimise", json={"scenario": _hand(), "solver": "HIGHS"}
     )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -113,7 +123,7 @@ def test_cli_unknown_solver_exits_2_and_api_422() -> None:
 def test_both_solvers_give_the_hand_checked_menu() -> None:
     for solver in ("ENUM", "SCIP"):
         response = TestClient(app).post(
-            "/bundles/optimise", json={"scenario": _hand(), "solver": solver}
+            "/v1/bundles/optimise", json={"scenario": _hand(), "solver": solver}
         )
         body = response.json()
         assert body["solve"]["status"] == "optimal"

@@ -20,7 +20,7 @@ def client(data_dir: Path) -> Any:
 
 
 def test_inspect_gbfs_with_repair_warnings(client: TestClient) -> None:
-    response = client.get("/feeds/inspect", params={"source": "gbfs-oslo-tier"})
+    response = client.get("/v1/feeds/inspect", params={"source": "gbfs-oslo-tier"})
     assert response.status_code == 200
     body = response.json()
     assert body["kind"] == "gbfs" and body["geofencing_zones"] == 363
@@ -29,7 +29,7 @@ def test_inspect_gbfs_with_repair_warnings(client: TestClient) -> None:
 
 def test_inspect_gtfs(client: TestClient) -> None:
     source = "gtfs-cairns/cairns_gtfs.zip"
-    body = client.get("/feeds/inspect", params={"source": source}).json()
+    body = client.get("/v1/feeds/inspect", params={"source": source}).json()
     assert body["kind"] == "gtfs" and body["stops"] == 416
 
 
@@ -38,7 +38,7 @@ def test_inspect_gtfs(client: TestClient) -> None:
     [("gtfs-cairns/none.zip", 404), ("../../etc", 403), ("gtfs-cairns/SOURCE.md", 422)],
 )
 def test_bad_sources_are_problem_json(client: TestClient, source: str, status: int) -> None:
-    response = client.get("/feeds/inspect", params={"source": source})
+    response = client.get("/v1/feeds/inspect", params={"source": source})
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == status

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 DATE = dt.date(2024, 3, 5)
 

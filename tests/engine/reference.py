@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 INF = 2147483647
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from maasmix import defaults
 from maasmix.engine import INF, TransitRouter, compile_timetable
 from maasmix.feeds.gtfs import load_gtfs
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs.service_day import ServiceDay
 from tests.engine import reference as ref
 
 FEEDS = {
@@ -61,7 +62,7 @@ def test_earliest_arrival_equals_connection_scan(feed_day: ServiceDay, footpaths
     reached_somewhere = 0
     for origin, depart in _queries(router, seed=1 if footpaths else 2):
         got = router.earliest_arrival_array(str(tt.stop_ids[origin]), depart)
-        want = ref.csa_earliest_arrival(net, [origin], [depart])
+        want = ref.csa_earliest_arrival(net, [origin], [depart], defaults.MIN_TRANSFER_S)
         mismatch = np.flatnonzero(got.astype(np.int64) != want)
         assert not len(mismatch), (
             f"origin {tt.stop_ids[origin]} at {depart}: stops "
@@ -111,7 +112,9 @@ def test_several_origins_with_offsets(feed_day: ServiceDay) -> None:
             continue
         mapping = {str(tt.stop_ids[origin]): 0, str(tt.stop_ids[other]): offset}
         got = router.earliest_arrival_array(mapping, depart)
-        want = ref.csa_earliest_arrival(net, [origin, other], [depart, depart + offset])
+        want = ref.csa_earliest_arrival(
+            net, [origin, other], [depart, depart + offset], defaults.MIN_TRANSFER_S
+        )
         np.testing.assert_array_equal(got.astype(np.int64), want)
 
 

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maasmix.engine import INF, QueryError, TransitRouter, compile_timetable, parse_time
-from maasmix.feeds import FeedMissingError
+from maasmix.api.schemas.journeys import itinerary_out
+from maasmix.engine import INF, TransitRouter
+from maasmix.errors import NoServiceError, QueryError
+from maasmix.servicetime import parse_clock
 from tests.engine.builders import hms, make_day
 
 # a north-south line of stops ~1.1 km apart (no footpaths), plus W 100 m west of B
@@ -113,10 +115,10 @@ def test_trip_past_midnight_and_previous_day_run() -> None:
     assert legs(j) == [("BUS", "B", "C", "00:30:00", "01:10:00")]
     assert j.legs[0].trip_key == "n1@-1" and j.legs[0].trip_id == "n1"
     assert r.earliest_arrivals("A", "24:00:00")["C"] == hms("25:05")
-    dump = j.to_dict()
-    assert dump["legs"][0]["startTime"] == "2024-03-05T00:30:00+01:00"  # type: ignore[index]
-    late = r.journeys("A", "C", "24:00:00")[0].to_dict()
-    assert late["endTime"] == "2024-03-06T01:05:00+01:00"
+    assert j.legs[0].start_s == hms("00:30")
+    assert itinerary_out(j).legs[0].start_time == "2024-03-05T00:30:00+01:00"
+    late = r.journeys("A", "C", "24:00:00")[0]
+    assert late.end_time.isoformat() == "2024-03-06T01:05:00+01:00"
 
 
 def test_pickup_and_drop_off_types() -> None:
@@ -273,18 +275,21 @@ def test_mcraptor_trades_walking_for_time() -> None:
 
 def test_errors_and_times() -> None:
     r = router(TRANSFER)
-    with pytest.raises(FeedMissingError, match="unknown stop_id 'NOPE'"):
+    with pytest.raises(QueryError, match="unknown stop_id 'NOPE'") as info:
         r.journeys("NOPE", "C", "08:00")
+    assert info.value.parameter == "stop_id"
     with pytest.raises(QueryError):
         r.earliest_arrivals("A", "8h")
     with pytest.raises(QueryError):
         r.journeys("A", "C", "08:00", max_transfers=-1)
     with pytest.raises(QueryError):
         r.profile("A", "C", "09:00", "08:00")
-    assert parse_time("25:10") == hms("25:10") and parse_time(61) == 61
-    for bad in ("", "08:61", "x:10", "08:00:60"):
+    assert parse_clock("25:10") == hms("25:10") and parse_clock(61) == 61
+    for bad in ("", "08:61", "x:10", "08:00:60", "-3600", "²:00", "1e30", "49:00", 10**12):
         with pytest.raises(QueryError):
-            parse_time(bad)
+            parse_clock(bad)
+    with pytest.raises(QueryError, match="depart"):
+        r.journeys("A", "C", -3600)
     (j,) = r.journeys("A", "A", "08:00")
     assert j.legs == () and j.departure_s == j.arrival_s == hms("08:00")
 
@@ -297,7 +302,17 @@ def test_compiled_arrays_are_consistent() -> None:
         lo, hi = tt.pattern_trips_ptr[p], tt.pattern_trips_ptr[p + 1]
         deps = [tt.trip_stop_times(t)[2][0] for t in range(lo, hi)]
         assert deps == sorted(deps)
-    assert tt.nbytes > 0
+    # 6 stop times x 2 int32 columns + index arrays: an exact count of the numeric bytes
+    assert (
+        tt.nbytes
+        == sum(a.nbytes for a in tt.kernel_arrays())
+        + sum(
+            getattr(tt, name).nbytes
+            for name in ("stop_lat", "stop_lon", "stop_parent", "trip_pattern", "trip_route")
+        )
+        + tt.route_types.nbytes
+        + tt.footpaths.distance_m.nbytes
+    )
     assert one_stop_series_dtype(r) == np.int32
 
 
@@ -312,13 +327,14 @@ def test_from_gtfs_with_cache(dataset, tmp_path: Path) -> None:  # type: ignore[
     assert len(cached) == 2  # the service day and the compiled timetable
     second = TransitRouter.from_gtfs(bart, dt.date(2018, 6, 1), cache_dir=tmp_path)
     assert sorted(tmp_path.glob("*.pkl")) == cached
-    assert first.min_transfer_s == 30 and second.min_transfer_s == 0
+    assert first.min_transfer_s == 30 and second.min_transfer_s == 60
     np.testing.assert_array_equal(first.timetable.st_dep, second.timetable.st_dep)
     a = first.earliest_arrivals("12TH", "08:00", min_transfer_s=0)
-    b = second.earliest_arrivals("12TH", "08:00")
+    b = second.earliest_arrivals("12TH", "08:00", min_transfer_s=0)
     pd.testing.assert_series_equal(a, b)
-    with pytest.raises(FeedMissingError, match="no trip runs on 20300101"):
+    with pytest.raises(NoServiceError, match="no trip runs on 20300101") as info:
         TransitRouter.from_gtfs(bart, "20300101", cache_dir=tmp_path)
+    assert info.value.period == (dt.date(2018, 5, 26), dt.date(2019, 7, 1))
     with pytest.raises(QueryError):
         TransitRouter.from_gtfs(bart, "June 1st", cache_dir=tmp_path)
 
@@ -328,4 +344,3 @@ def test_all_earliest_arrivals_are_after_departure() -> None:
     for stop, t in itertools.product("ABC", (hms("07:00"), hms("08:10"))):
         arr = r.earliest_arrival_array(stop, t)
         assert (arr[arr < INF] >= t).all()
-    assert compile_timetable is not None

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import maasmix.feeds.gtfs
-from maasmix.feeds._cache import DiskCache, content_hash, default_cache_dir, make_key
+from maasmix.feeds.cache import DiskCache, content_hash, default_cache_dir, make_key
 from maasmix.feeds.gtfs import load_service_day
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 from .test_gtfs import TINY, QuietHandler, serve, zip_folder
 
@@ -74,7 +74,7 @@ def test_corrupt_entry_is_rebuilt(
     cache.put(key, [1, 2, 3])
     cache.path_for(key).write_bytes(damage)
     builder = Counter([4, 5])
-    with caplog.at_level(logging.WARNING, logger="maasmix.feeds._cache"):
+    with caplog.at_level(logging.WARNING, logger="maasmix.feeds.cache"):
         assert cache.get_or_build(key, builder) == [4, 5]
     assert builder.calls == 1
     assert "rebuilding" in caplog.text

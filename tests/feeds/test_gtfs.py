@@ -16,7 +16,7 @@ import pytest
 
 from maasmix.feeds import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
 from maasmix.feeds.gtfs import GtfsFeed, load_gtfs
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 TINY = Path(__file__).parent / "gtfs_fixtures" / "tiny"
 THURSDAY = dt.date(2024, 1, 4)
@@ -416,7 +416,7 @@ def test_empty_optional_file_is_an_empty_table(tiny: GtfsFeed, tiny_copy: Path) 
 
 
 def test_time_parsing_accepts_gtfs_times_and_names_bad_ones() -> None:
-    from maasmix.feeds._gtfs_parse import parse_time
+    from maasmix.feeds.gtfs._parse import parse_time
 
     good = pd.Series(["5:00:00", "08:01:02", "24:00:00", "123:59:59", "", "00:00:00"])
     seconds, present = parse_time(good, np.arange(2, 8), "stop_times.txt", "arrival_time")

@@ -14,7 +14,7 @@ import pytest
 
 from maasmix.feeds import FeedWarning
 from maasmix.feeds.gtfs import GtfsFeed, load_gtfs
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 # Profiles copied from each dataset's SOURCE.md ("## Profile" section).
 PROFILES: dict[str, dict[str, Any]] = {

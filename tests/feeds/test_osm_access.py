@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maasmix.feeds._osm_access import way_access
+from maasmix.feeds.osm._access import way_access
 
 
 def _access(**tags: str) -> tuple[bool, bool, bool]:

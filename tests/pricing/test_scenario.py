@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from maasmix.feeds import FeedFormatError, FeedIntegrityError, FeedMissingError
-from maasmix.pricing._money import rate_to_minor, to_minor
+from maasmix.errors import ScenarioError, ScenarioMissingError
+from maasmix.money import rate_to_minor, to_minor
 from maasmix.pricing.candidates import candidate_bundles
 from maasmix.pricing.demand import DemandClass, demand_from_scenario
 from maasmix.pricing.scenario import (
@@ -52,7 +52,7 @@ def test_money_conversion() -> None:
 def test_bad_value_names_line_and_field() -> None:
     text = (example_path("hand_check")).read_text(encoding="utf-8")
     bad = text.replace("payg: 3.00", "payg: -3.00")
-    with pytest.raises(FeedFormatError) as info:
+    with pytest.raises(ScenarioError) as info:
         parse_scenario(bad, file="s.yaml")
     err = info.value
     assert err.file == "s.yaml"
@@ -64,24 +64,24 @@ def test_bad_value_names_line_and_field() -> None:
 def test_unknown_mode_is_integrity_error_with_line() -> None:
     text = (example_path("hand_check")).read_text(encoding="utf-8")
     bad = text.replace("taste: {transit: 0.1, bike: 0.01}", "taste: {transit: 0.1, boat: 0.01}")
-    with pytest.raises(FeedIntegrityError) as info:
+    with pytest.raises(ScenarioError) as info:
         parse_scenario(bad, file="s.yaml")
     assert info.value.field == "segments.residents.choice.taste.boat"
     assert info.value.row == next(i for i, ln in enumerate(bad.splitlines(), 1) if "boat" in ln)
 
 
 def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(FeedFormatError) as info:
+    with pytest.raises(ScenarioError) as info:
         parse_scenario("name: [unclosed\n", file="x.yaml")
     assert info.value.row is not None
-    with pytest.raises(FeedMissingError):
+    with pytest.raises(ScenarioMissingError):
         load_scenario(tmp_path / "nope.yaml")
 
 
 def test_class_weights_must_sum_to_one() -> None:
     text = (example_path("demo_city")).read_text(encoding="utf-8")
     bad = text.replace("{name: convenience, weight: 0.4", "{name: convenience, weight: 0.3")
-    with pytest.raises(FeedIntegrityError, match="sum"):
+    with pytest.raises(ScenarioError, match="sum"):
         parse_scenario(bad)
 
 

@@ -35,12 +35,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from maasmix.feeds._cache import DiskCache, content_hash, make_key
-from maasmix.feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError
-from maasmix.feeds._gbfs_source import Discovered, RawFile, discover, major
-from maasmix.feeds._gbfs_tables import geofencing, pricing, stations, vehicle_types, vehicles
-from maasmix.feeds._gbfs_values import localized
+from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError
 from maasmix.feeds._http import is_url
+from maasmix.feeds.cache import DiskCache, content_hash, make_key
+from maasmix.feeds.gbfs._source import Discovered, RawFile, discover, major
+from maasmix.feeds.gbfs._tables import geofencing, pricing, stations, vehicle_types, vehicles
+from maasmix.feeds.gbfs._values import localized
 
 __all__ = ["GbfsFile", "GbfsSnapshot", "SystemInfo", "load_gbfs", "load_gbfs_cached"]
 

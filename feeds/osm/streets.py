@@ -64,9 +64,8 @@ Clipped extracts: a way segment whose end node is missing from the file is dropp
 way continues on either side as separate pieces, and one `FeedWarning` counts the dropped
 segments.
 
-Snapping: `StreetGraph.nearest_node` queries a KD-tree (``scipy.spatial.cKDTree``) built on
-an equirectangular projection in metres around the centre of the graph's bounding box, and
-reports the haversine distance in metres to the node it finds.
+Snapping: `StreetGraph.nearest_node` asks a `maasmix.geodesy.PointIndex` (a KD-tree on a
+local projection) and reports the great-circle distance in metres to the node it finds.
 """
 
 from __future__ import annotations
@@ -81,12 +80,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
-from maasmix.feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
-from maasmix.feeds._osm_graph import EARTH_RADIUS_M, GraphTables, build_tables, haversine_m
-from maasmix.feeds._osm_graph import missing_segments as _missing_segments
-from maasmix.feeds._osm_read import read_ways
+from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
+from maasmix.feeds.osm._graph import GraphTables, build_tables
+from maasmix.feeds.osm._graph import missing_segments as _missing_segments
+from maasmix.feeds.osm._read import read_ways
+from maasmix.geodesy import PointIndex
 
 __all__ = ["StreetGraph", "StreetNetwork", "load_osm"]
 
@@ -112,24 +111,8 @@ class StreetGraph:
     street_length_m: float = 0.0
 
     @cached_property
-    def _projection(self) -> tuple[float, float, float]:
-        """``(lat0, lon0, metres per degree of longitude)`` at the bbox centre."""
-        lat = self.nodes["lat"].to_numpy()
-        lon = self.nodes["lon"].to_numpy()
-        lat0 = (float(lat.min()) + float(lat.max())) / 2.0
-        lon0 = (float(lon.min()) + float(lon.max())) / 2.0
-        return lat0, lon0, np.radians(1.0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
-
-    def _project(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        lat0, lon0, m_per_deg_lon = self._projection
-        m_per_deg_lat = np.radians(1.0) * EARTH_RADIUS_M
-        x = (np.asarray(lons, dtype=np.float64) - lon0) * m_per_deg_lon
-        y = (np.asarray(lats, dtype=np.float64) - lat0) * m_per_deg_lat
-        return np.column_stack([x, y])
-
-    @cached_property
-    def _tree(self) -> cKDTree:
-        return cKDTree(self._project(self.nodes["lat"], self.nodes["lon"]))
+    def _index(self) -> PointIndex:
+        return PointIndex(self.nodes["lat"].to_numpy(), self.nodes["lon"].to_numpy())
 
     def nearest_nodes(
         self, lats: npt.ArrayLike, lons: npt.ArrayLike
@@ -152,17 +135,8 @@ class StreetGraph:
         """
         if len(self.nodes) == 0:
             raise ValueError("nearest_nodes: the street graph has no nodes")
-        lat = np.atleast_1d(np.asarray(lats, dtype=np.float64))
-        lon = np.atleast_1d(np.asarray(lons, dtype=np.float64))
-        if lat.shape != lon.shape or lat.ndim != 1:
-            raise ValueError("nearest_nodes: lats and lons must be 1-d arrays of equal length")
-        if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
-            raise ValueError("nearest_nodes: coordinates must be finite")
-        _, found = self._tree.query(self._project(lat, lon))
-        index = np.asarray(found, dtype=np.int32)
-        node_lat = self.nodes["lat"].to_numpy()[index]
-        node_lon = self.nodes["lon"].to_numpy()[index]
-        return index, haversine_m(lat, lon, node_lat, node_lon)
+        index, distance = self._index.nearest(lats, lons)
+        return index.astype(np.int32), distance
 
     def nearest_node(self, lat: float, lon: float) -> tuple[int, float]:
         """Nearest graph node to ``(lat, lon)``: ``(node index, distance in metres)``."""

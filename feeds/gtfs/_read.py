@@ -12,10 +12,13 @@ import os
 import warnings
 import zipfile
 import zlib
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
-from maasmix.feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
+from maasmix.errors import FeedFormatError, FeedMissingError, FeedWarning
 from maasmix.feeds._http import fetch_bytes, is_url
+from maasmix.feeds.cache import content_hash
 
 Source = str | os.PathLike[str] | bytes
 
@@ -43,6 +46,30 @@ def source_bytes(source: Source) -> bytes | Path:
     if not path.exists():
         raise FeedMissingError("no such file or folder", file=str(source))
     return path
+
+
+@dataclass(frozen=True, eq=False)
+class ResolvedSource:
+    """A GTFS source opened once: its label, its zip bytes or local path, its content hash.
+
+    A URL is downloaded once; the content hash (`maasmix.feeds.cache.content_hash`) is
+    taken once, on first use, and shared by every cache key built from this source.
+    """
+
+    label: str
+    data: bytes | Path
+
+    @cached_property
+    def content(self) -> str:
+        """sha256 hex digest of the zip bytes, the zip file, or the folder's files."""
+        return content_hash(self.data)
+
+
+def resolve_source(source: Source | ResolvedSource) -> ResolvedSource:
+    """Open ``source`` once (see `ResolvedSource`); a resolved source passes through."""
+    if isinstance(source, ResolvedSource):
+        return source
+    return ResolvedSource(source_label(source), source_bytes(source))
 
 
 def _read_zip(label: str, data: bytes) -> tuple[dict[str, bytes], list[str]]:
@@ -104,7 +131,7 @@ def _read_folder(path: Path) -> tuple[dict[str, bytes], list[str]]:
     return texts, others
 
 
-def read_source(source: Source) -> tuple[str, dict[str, bytes], list[str]]:
+def read_source(source: Source | ResolvedSource) -> tuple[str, dict[str, bytes], list[str]]:
     """(label, {file name: bytes} of the ``*.txt`` files, other file names).
 
     Raises
@@ -114,8 +141,8 @@ def read_source(source: Source) -> tuple[str, dict[str, bytes], list[str]]:
     FeedFormatError
         Not a zip, truncated or corrupt zip.
     """
-    label = source_label(source)
-    resolved = source_bytes(source)
+    opened = resolve_source(source)
+    label, resolved = opened.label, opened.data
     if isinstance(resolved, bytes):
         return (label, *_read_zip(label, resolved))
     if resolved.is_dir():

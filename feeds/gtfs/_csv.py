@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from maasmix.feeds._errors import FeedFormatError, FeedWarning
+from maasmix.errors import FeedFormatError, FeedWarning
 
 _EDGE_SPACES = (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t", " \r", "\t\r")
 

@@ -14,24 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from maasmix.feeds._osm_read import RawWays
-
-#: Mean Earth radius (IUGG), metres.
-EARTH_RADIUS_M = 6_371_008.8
+from maasmix.feeds.osm._read import RawWays
+from maasmix.geodesy import haversine_m
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def haversine_m(
-    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
-) -> FloatArray:
-    """Great-circle distance in metres between WGS84 points (degrees), elementwise."""
-    p1 = np.radians(np.asarray(lat1, dtype=np.float64))
-    p2 = np.radians(np.asarray(lat2, dtype=np.float64))
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
-    h = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
-    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from maasmix.feeds._demo_grid import PARK, Grid, N, corner_name, in_park_interior, to_latlon
+from maasmix.feeds.demo._grid import PARK, Grid, N, corner_name, in_park_interior, to_latlon
 
 GBFS_VERSION = "2.3"
 SYSTEM_ID = "demo_city_bikes"

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import osmium
 
-from maasmix.feeds._errors import FeedFormatError
-from maasmix.feeds._osm_access import way_access
+from maasmix.errors import FeedFormatError
+from maasmix.feeds.osm._access import way_access
 
 #: libosmium's marker for an undefined coordinate (node missing from the extract).
 _UNDEFINED = 2147483647

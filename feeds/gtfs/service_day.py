@@ -50,6 +50,9 @@ class ServiceDay:
     transfers : DataFrame
         transfers.txt rows: ``from_stop_id``, ``to_stop_id`` (str),
         ``transfer_type`` (int8), ``min_transfer_time`` (int32 s, -1 when blank).
+    service_period : tuple[datetime.date, datetime.date] | None
+        First and last date of the whole feed on which any service runs (None: none
+        does), so that an empty day can say when the feed does run.
     """
 
     date: dt.date
@@ -59,3 +62,4 @@ class ServiceDay:
     trips: pd.DataFrame
     stop_times: pd.DataFrame
     transfers: pd.DataFrame
+    service_period: tuple[dt.date, dt.date] | None = None

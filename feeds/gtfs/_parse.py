@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from maasmix.feeds._errors import FeedFormatError
+from maasmix.errors import FeedFormatError
 
 _DIGIT_0 = 48
 _COLON = 58

@@ -23,8 +23,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from maasmix.feeds._gtfs_core import CoreTables
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.feeds.gtfs._core import CoreTables
+from maasmix.feeds.gtfs.service_day import ServiceDay
 
 DAY_S = 86_400
 
@@ -179,4 +179,9 @@ def build_service_day(core: CoreTables, date: dt.date) -> ServiceDay:
         trips=trips_out,
         stop_times=stop_times,
         transfers=core.transfers.copy(),
+        service_period=_period(service_dates(core)),
     )
+
+
+def _period(dates: list[dt.date]) -> tuple[dt.date, dt.date] | None:
+    return (dates[0], dates[-1]) if dates else None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maasmix.geodesy import M_PER_DEG_LAT
+
 CENTRE: tuple[float, float] = (60.17, 24.94)
 """(lat, lon) of the city centre, intersection (15, 15)."""
 
@@ -28,7 +30,6 @@ MID: int = 15
 SPACING_M: float = 200.0
 """Nominal distance between neighbouring intersections, metres."""
 
-M_PER_DEG_LAT: float = 6_371_008.8 * math.pi / 180.0
 """Metres per degree of latitude on the mean-radius sphere (haversine-consistent)."""
 
 PARK: tuple[int, int] = (16, 20)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from maasmix.feeds._csv import CsvTable
-from maasmix.feeds._errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
-from maasmix.feeds._gtfs_parse import parse_date, parse_float, parse_int, parse_time
-from maasmix.feeds._gtfs_schema import FLEX_STOP_TIME_COLUMNS, PRIMARY_KEYS
+from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
+from maasmix.feeds.gtfs._csv import CsvTable
+from maasmix.feeds.gtfs._parse import parse_date, parse_float, parse_int, parse_time
+from maasmix.feeds.gtfs._schema import FLEX_STOP_TIME_COLUMNS, PRIMARY_KEYS
+from maasmix.geodesy import haversine_m
 
-EARTH_RADIUS_M = 6_371_008.8
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -238,16 +238,6 @@ def _trips(table: CsvTable, routes: pd.DataFrame, services: pd.Index) -> pd.Data
     )
 
 
-def _haversine_m(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def _interpolate(
     arrival: np.ndarray,
     departure: np.ndarray,
@@ -264,7 +254,7 @@ def _interpolate(
     prev = np.maximum.accumulate(np.where(timed, idx, -1))
     nxt = np.minimum.accumulate(np.where(timed, idx, n)[::-1])[::-1]
     seg = np.zeros(n)
-    seg[1:] = _haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    seg[1:] = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     seg[first_of_trip] = 0.0
     seg = np.nan_to_num(seg, nan=0.0)
     cum = np.cumsum(seg)

@@ -18,15 +18,15 @@ import pandas as pd
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from maasmix.feeds._errors import (
+from maasmix.errors import (
     FeedFormatError,
     FeedIntegrityError,
     FeedMissingError,
     FeedVersionError,
     FeedWarning,
 )
-from maasmix.feeds._gbfs_source import RawFile, major
-from maasmix.feeds._gbfs_values import (
+from maasmix.feeds.gbfs._source import RawFile, major
+from maasmix.feeds.gbfs._values import (
     Column,
     bool_column,
     float_column,
@@ -37,6 +37,7 @@ from maasmix.feeds._gbfs_values import (
     timestamp_column,
     to_minor_units,
 )
+from maasmix.money import is_currency
 
 STATION_COLUMNS = [
     "station_id",
@@ -404,7 +405,7 @@ def pricing(raw: RawFile | None, languages: Sequence[str]) -> tuple[pd.DataFrame
     rounded: list[str] = []
     for i, record in enumerate(records):
         currency = record.get("currency")
-        if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        if not (isinstance(currency, str) and is_currency(currency.upper())):
             raise FeedFormatError(
                 f"expected an ISO 4217 currency code, got {currency!r}",
                 file=src,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 import itertools
 import math
@@ -35,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from maasmix.feeds._demo_grid import MID, Grid, corner_name, to_latlon
+from maasmix.feeds.demo._grid import MID, Grid, corner_name, to_latlon
+from maasmix.servicetime import format_clock
 
 TIMEZONE = "Europe/Helsinki"
 CURRENCY = "EUR"
@@ -135,11 +135,6 @@ def _stop_positions(n: int) -> list[int]:
     if positions[-1] != n - 1:
         positions.append(n - 1)
     return positions
-
-
-@functools.cache
-def _fmt_time(s: int) -> str:
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def _departures(
@@ -269,12 +264,12 @@ def write_gtfs(
                         trip_id = f"T1-{service_id}-{direction}"
                         for start, end, headway, exact in T1_FREQUENCIES[service_id]:
                             freq_rows.append(
-                                [trip_id, _fmt_time(start), _fmt_time(end), headway, exact]
+                                [trip_id, format_clock(start), format_clock(end), headway, exact]
                             )
                             if _active(service_id, service_date):
                                 runs_today += len(frequency_departures(start, end, headway))
                     else:
-                        hhmmss = _fmt_time(t0).replace(":", "")
+                        hhmmss = format_clock(t0).replace(":", "")
                         trip_id = f"{line.route_id}-{service_id}-{direction}-{hhmmss}"
                         if _active(service_id, service_date):
                             runs_today += 1
@@ -286,8 +281,8 @@ def write_gtfs(
                         timed = not (line.route_id == "30" and k == 3)
                         st_rows.append([
                             trip_id,
-                            _fmt_time(t0 + arr[k]) if timed else "",
-                            _fmt_time(t0 + dep[k]) if timed else "",
+                            format_clock(t0 + arr[k]) if timed else "",
+                            format_clock(t0 + dep[k]) if timed else "",
                             stop_id,
                             k + 1,
                             1 if k == len(order) - 1 else 0,

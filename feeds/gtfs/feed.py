@@ -30,49 +30,33 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from maasmix.feeds._cache import DiskCache, content_hash, make_key
-from maasmix.feeds._csv import CsvTable, read_csv_table
-from maasmix.feeds._errors import FeedFormatError, FeedMissingError
-from maasmix.feeds._gtfs_core import CoreTables, build_core
-from maasmix.feeds._gtfs_read import Source, read_source, source_bytes, source_label
-from maasmix.feeds._gtfs_schema import CALENDAR_FILES, FARE_FILES, REQUIRED_COLUMNS, REQUIRED_FILES
-from maasmix.feeds._gtfs_service import active_services, build_service_day, service_dates
-from maasmix.feeds.service_day import ServiceDay
+from maasmix.errors import FeedFormatError, FeedMissingError
+from maasmix.feeds.cache import DiskCache, make_key
+from maasmix.feeds.gtfs._core import CoreTables, build_core
+from maasmix.feeds.gtfs._csv import CsvTable, read_csv_table
+from maasmix.feeds.gtfs._read import ResolvedSource, Source, read_source, resolve_source
+from maasmix.feeds.gtfs._schema import CALENDAR_FILES, FARE_FILES, REQUIRED_COLUMNS, REQUIRED_FILES
+from maasmix.feeds.gtfs._service import active_services, build_service_day, service_dates
+from maasmix.feeds.gtfs.service_day import ServiceDay
+from maasmix.servicetime import parse_service_date
 
 __all__ = [
     "SERVICE_DAY_CACHE_VERSION",
     "GtfsFeed",
     "load_gtfs",
     "load_service_day",
-    "parse_service_date",
 ]
 
-SERVICE_DAY_CACHE_VERSION = 1
+SERVICE_DAY_CACHE_VERSION = 2
 """Bump when `ServiceDay` construction changes, so cached entries are rebuilt."""
 
 DateLike = dt.date | str
-
-
-def parse_service_date(date: DateLike) -> dt.date:
-    """A `datetime.date` from a date or a ``"YYYYMMDD"`` / ``"YYYY-MM-DD"`` string."""
-    if isinstance(date, dt.datetime):
-        return date.date()
-    if isinstance(date, dt.date):
-        return date
-    text = str(date).strip()
-    for fmt in ("%Y%m%d", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"not a date (YYYYMMDD): {date!r}")
 
 
 class GtfsFeed:
@@ -252,7 +236,7 @@ def _read_tables(texts: Mapping[str, bytes]) -> dict[str, CsvTable]:
     return tables
 
 
-def load_gtfs(source: Source) -> GtfsFeed:
+def load_gtfs(source: Source | ResolvedSource) -> GtfsFeed:
     """Read and validate a GTFS feed.
 
     Parameters
@@ -275,30 +259,30 @@ def load_gtfs(source: Source) -> GtfsFeed:
 
 
 def load_service_day(
-    source: Source, date: DateLike, *, cache_dir: str | os.PathLike[str] | None = None
+    source: Source | ResolvedSource,
+    date: DateLike,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
 ) -> ServiceDay:
     """`load_gtfs(source).service_day(date)`, cached on disk by input content.
 
     The key is the sha256 of the zip bytes (a URL is downloaded once and its bytes
     hashed; a folder is hashed file by file), the date and `SERVICE_DAY_CACHE_VERSION`.
-    ``cache_dir`` defaults to ``$MAASMIX_CACHE_DIR`` or ``~/.cache/maasmix``.
+    ``cache_dir`` defaults to `maasmix.feeds.cache.default_cache_dir`; ``use_cache=False``
+    reads the feed and writes nothing. Pass a `ResolvedSource` to share one download
+    and one hash between several loads.
     """
     day = parse_service_date(date)
-    resolved: bytes | Path = source_bytes(source)
-    key = make_key(
-        content_hash(resolved),
-        "gtfs-service-day",
-        {"date": day.isoformat()},
-        SERVICE_DAY_CACHE_VERSION,
-    )
-    cache = DiskCache(cache_dir)
+    opened = resolve_source(source)
 
     def build() -> ServiceDay:
-        feed = load_gtfs(resolved)
-        feed.source = source_label(source)
-        return feed.service_day(day)
+        return load_gtfs(opened).service_day(day)
 
-    result = cache.get_or_build(key, build)
-    if not isinstance(result, ServiceDay):
+    if not use_cache:
         return build()
-    return result
+    key = make_key(
+        opened.content, "gtfs-service-day", {"date": day.isoformat()}, SERVICE_DAY_CACHE_VERSION
+    )
+    result = DiskCache(cache_dir).get_or_build(key, build)
+    return result if isinstance(result, ServiceDay) else build()

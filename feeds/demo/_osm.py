@@ -15,7 +15,7 @@ from typing import Any
 import osmium
 from osmium.osm.mutable import Node, Way
 
-from maasmix.feeds._demo_grid import (
+from maasmix.feeds.demo._grid import (
     MID,
     ONEWAY_PAIR,
     PARK,

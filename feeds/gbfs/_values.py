@@ -17,16 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from maasmix.feeds._errors import FeedFormatError, FeedMissingError, FeedWarning
-
-#: ISO 4217 currencies whose minor unit is not 1/100 (all others have 2 decimals).
-_MINOR_UNIT_DIGITS: dict[str, int] = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
-    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-    "CLF": 4, "UYW": 4,
-}  # fmt: skip
-
+from maasmix.errors import FeedFormatError, FeedMissingError, FeedWarning
+from maasmix.money import currency_exponent
 
 _RFC3339_OFFSET = r"(?:[Zz]|[+-]\d\d:?\d\d)$"
 
@@ -46,11 +38,6 @@ class Column:
     def path(self, index: int) -> str:
         """JSON path of this field in item ``index``: ``data.stations[12].lat``."""
         return f"{self.array}[{index}].{self.field}"
-
-
-def minor_unit_digits(currency: str) -> int:
-    """Number of decimals of the ISO 4217 ``currency`` (2 unless listed otherwise)."""
-    return _MINOR_UNIT_DIGITS.get(currency, 2)
 
 
 def _is_number(value: object) -> bool:
@@ -272,7 +259,7 @@ def to_minor_units(
         ) from None
     if not amount.is_finite():
         raise FeedFormatError(f"expected an amount, got {value!r}", file=file, row=row, field=field)
-    scaled = amount.scaleb(minor_unit_digits(currency))
+    scaled = amount.scaleb(currency_exponent(currency))
     whole = scaled.to_integral_value(rounding=ROUND_HALF_EVEN)
     if whole != scaled:
         rounded.append(field)

@@ -18,14 +18,14 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pandas as pd
 
-from maasmix.feeds._errors import (
+from maasmix.errors import (
     FeedFormatError,
     FeedMissingError,
     FeedVersionError,
     FeedWarning,
 )
-from maasmix.feeds._gbfs_values import parse_timestamp
 from maasmix.feeds._http import fetch_bytes, is_url
+from maasmix.feeds.gbfs._values import parse_timestamp
 
 #: Feeds this loader reads, by v3.0 name, and the file names they are published under.
 FEEDS: dict[str, tuple[str, ...]] = {

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from maasmix.feeds._demo_gbfs import write_gbfs
-from maasmix.feeds._demo_grid import CENTRE, Grid
-from maasmix.feeds._demo_gtfs import CURRENCY, TIMEZONE, write_gtfs
-from maasmix.feeds._demo_osm import write_osm
+from maasmix.feeds.demo._gbfs import write_gbfs
+from maasmix.feeds.demo._grid import CENTRE, Grid
+from maasmix.feeds.demo._gtfs import CURRENCY, TIMEZONE, write_gtfs
+from maasmix.feeds.demo._osm import write_osm
 
 __all__ = ["SERVICE_DATE", "DemoCity", "write_demo_city"]
 

@@ -1,0 +1,142 @@
+"""Journeys and legs: the domain types of transit results, shaped like OpenTripPlanner's.
+
+A `Journey` is a list of `Leg`s: transit legs (one trip, boarded at one stop, left at a
+later one) and walking legs (one footpath). Times are int32 seconds after the service
+day's midnight (``start_s``, ``end_s``); `Journey.start_time` / `end_time` give the
+timezone-aware instants. Their JSON shape is the API's business (`maasmix.api.schemas`);
+how they are rebuilt from a search is `maasmix.engine.paths`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from maasmix.servicetime import service_datetime
+
+__all__ = ["Journey", "Leg", "transit_mode"]
+
+_BASIC_MODES = {
+    0: "TRAM",
+    1: "SUBWAY",
+    2: "RAIL",
+    3: "BUS",
+    4: "FERRY",
+    5: "CABLE_CAR",
+    6: "GONDOLA",
+    7: "FUNICULAR",
+    11: "TROLLEYBUS",
+    12: "MONORAIL",
+}
+_EXTENDED_MODES = [
+    (100, 199, "RAIL"),
+    (200, 299, "COACH"),
+    (400, 499, "SUBWAY"),
+    (700, 899, "BUS"),
+    (900, 999, "TRAM"),
+    (1000, 1299, "FERRY"),
+    (1300, 1399, "GONDOLA"),
+    (1400, 1499, "FUNICULAR"),
+]
+
+
+def transit_mode(route_type: int) -> str:
+    """OTP mode name of a GTFS (basic or extended) route_type; "TRANSIT" when unknown."""
+    if route_type in _BASIC_MODES:
+        return _BASIC_MODES[route_type]
+    for lo, hi, name in _EXTENDED_MODES:
+        if lo <= route_type <= hi:
+            return name
+    return "TRANSIT"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg: ``mode`` "WALK" or a transit mode (BUS, TRAM, SUBWAY, RAIL, ...).
+
+    Transit legs have ``route_*``, ``trip_id``, ``trip_key``, ``headsign`` and
+    ``stops`` (number of stops ridden past, including the one got off at); walking legs
+    have ``distance_m`` (crow-fly) and None in the transit fields.
+    """
+
+    mode: str
+    from_stop_id: str
+    from_name: str
+    from_lat: float
+    from_lon: float
+    to_stop_id: str
+    to_name: str
+    to_lat: float
+    to_lon: float
+    start_s: int
+    end_s: int
+    route_id: str | None = None
+    route_short_name: str | None = None
+    route_long_name: str | None = None
+    route_type: int | None = None
+    trip_id: str | None = None
+    trip_key: str | None = None
+    headsign: str | None = None
+    stops: int | None = None
+    distance_m: float | None = None
+
+    @property
+    def duration_s(self) -> int:
+        """Seconds from start to end."""
+        return self.end_s - self.start_s
+
+    @property
+    def is_transit(self) -> bool:
+        """Whether the leg rides a trip."""
+        return self.mode != "WALK"
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A journey from an origin stop to a destination stop.
+
+    ``departure_s``/``arrival_s``: start of the first leg and end of the last one (the
+    query time for a journey without legs); ``transfers``: rides minus one (0 for a
+    walk-only journey); ``walk_s``: seconds of walking.
+    """
+
+    legs: tuple[Leg, ...]
+    departure_s: int
+    arrival_s: int
+    date: dt.date
+    timezone: str
+
+    @property
+    def rides(self) -> int:
+        """Number of transit legs."""
+        return sum(1 for leg in self.legs if leg.is_transit)
+
+    @property
+    def transfers(self) -> int:
+        """Rides minus one, never negative."""
+        return max(self.rides - 1, 0)
+
+    @property
+    def walk_s(self) -> int:
+        """Total walking time, seconds."""
+        return sum(leg.duration_s for leg in self.legs if not leg.is_transit)
+
+    @property
+    def duration_s(self) -> int:
+        """Arrival minus departure, seconds."""
+        return self.arrival_s - self.departure_s
+
+    @property
+    def waiting_s(self) -> int:
+        """Time neither riding nor walking between departure and arrival, seconds."""
+        return self.duration_s - sum(leg.duration_s for leg in self.legs)
+
+    @property
+    def start_time(self) -> dt.datetime:
+        """Departure as a timezone-aware datetime in the feed's timezone."""
+        return service_datetime(self.date, self.timezone, self.departure_s)
+
+    @property
+    def end_time(self) -> dt.datetime:
+        """Arrival as a timezone-aware datetime in the feed's timezone."""
+        return service_datetime(self.date, self.timezone, self.arrival_s)
