@@ -160,7 +160,7 @@ class StreetNetwork:
     ----------
     source : str
         The file as given to `load_osm`.
-    bbox : (min_lat, min_lon, max_lat, max_lon)
+    bbox : (west, south, east, north), i.e. (min_lon, min_lat, max_lon, max_lat)
         Bounding box of the nodes of both graphs, WGS84 degrees.
     walk, bike : StreetGraph
         Walking graph (every edge in both directions) and cycling graph.
@@ -259,7 +259,7 @@ def load_osm(path: str | os.PathLike[str]) -> StreetNetwork:
         )
     lat = np.concatenate([walk.nodes["lat"].to_numpy(), bike.nodes["lat"].to_numpy()])
     lon = np.concatenate([walk.nodes["lon"].to_numpy(), bike.nodes["lon"].to_numpy()])
-    bbox = (float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max()))
+    bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
     located = raw.refs[~np.isnan(raw.lat)]
     return StreetNetwork(
         source=name,

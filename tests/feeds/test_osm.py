@@ -135,7 +135,7 @@ def test_bbox_and_summary(town: Path) -> None:
     net = load_osm(town)
     lats = [NODES[n][0] for n in (1, 3, 4, 5, 6, 7, 8)]
     lons = [NODES[n][1] for n in (1, 3, 4, 5, 6, 7, 8)]
-    assert net.bbox == (min(lats), min(lons), max(lats), max(lons))
+    assert net.bbox == (min(lons), min(lats), max(lons), max(lats))
     assert net.source == str(town)
     summary = net.summary()
     assert summary["osm"] == {

@@ -112,7 +112,7 @@ def test_extract_loads(dataset: Callable[..., Path], folder: str, filename: str)
     assert 0 < net.routable_ways <= profile.highway_ways
     assert 0 < net.osm_nodes_used <= profile.nodes
 
-    min_lat, min_lon, max_lat, max_lon = net.bbox
+    min_lon, min_lat, max_lon, max_lat = net.bbox
     p_min_lat, p_min_lon, p_max_lat, p_max_lon = profile.bbox
     eps = 1e-5  # the profile rounds to 5 decimals
     assert p_min_lat - eps <= min_lat < max_lat <= p_max_lat + eps
