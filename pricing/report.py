@@ -15,19 +15,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from maasmix.money import minor_per_major
+from maasmix.money import format_minor, minor_per_major
 from maasmix.pricing.frontier import Frontier
 from maasmix.pricing.results import Result
 
 
 def _money_formatter(currency: str):  # type: ignore[no-untyped-def]
-    per = minor_per_major(currency)
-    digits = len(str(per)) - 1
-
     def money(minor: int | float | None) -> str:
-        if minor is None:
-            return ""
-        return f"{minor / per:,.{digits}f} {currency}"
+        return "" if minor is None else format_minor(round(minor), currency)
 
     return money
 

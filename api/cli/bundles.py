@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from maasmix.money import minor_per_major
+from maasmix.money import format_minor
 from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
 from maasmix.pricing.objectives import OBJECTIVES, SolverOptions, optimise
 from maasmix.pricing.report import write_report
@@ -47,8 +47,7 @@ def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> Sol
 
 
 def _money(minor: int, currency: str) -> str:
-    per = minor_per_major(currency)
-    return f"{minor / per:,.{len(str(per)) - 1}f} {currency}"
+    return format_minor(round(minor), currency)
 
 
 def print_result(console: Console, r: Result) -> None:

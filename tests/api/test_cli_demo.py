@@ -20,11 +20,29 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["gtfs"]["kind"] == "gtfs" and report["gtfs"]["stops"] > 0
-    assert report["gbfs"]["stations"] > 0 and report["gbfs"]["free_floating_vehicles"] > 0
-    assert report["osm"]["walk"]["edges"] > 0
+    # the city is deterministic (seed 7): its inputs have exactly these sizes
+    gtfs, gbfs, osm = report["gtfs"], report["gbfs"], report["osm"]
+    assert (gtfs["kind"], gtfs["stops"], gtfs["routes"], gtfs["trips"]) == ("gtfs", 112, 7, 1709)
+    assert gtfs["stop_times_rows"] == 26703
+    assert (gbfs["stations"], gbfs["docked_vehicles"], gbfs["free_floating_vehicles"]) == (
+        25,
+        207,
+        80,
+    )
+    assert (gbfs["vehicle_types"], gbfs["pricing_plans"], gbfs["geofencing_zones"]) == (3, 3, 2)
+    assert osm["walk"] == {"nodes": 961, "edges": 3728, "length_km": 373.194}
     journeys = report["journeys"]
-    assert journeys, "no journey across the demo city at 08:00"
+    # south-west corner to north-east corner at 08:00: bus 10, walk, bus 20, walk, bus 11
+    (journey,) = journeys
+    assert [(leg["mode"], leg.get("route", {}).get("shortName")) for leg in journey["legs"]] == [
+        ("BUS", "10"),
+        ("WALK", None),
+        ("BUS", "20"),
+        ("WALK", None),
+        ("BUS", "11"),
+    ]
+    assert (journey["startSeconds"], journey["endSeconds"]) == (29040, 30960)
+    assert journey["startTime"] == "2026-03-10T08:04:00+02:00"
     assert len({j["legs"][0]["from"]["stopId"] for j in journeys}) == 1
     assert len({j["legs"][-1]["to"]["stopId"] for j in journeys}) == 1
     for journey in journeys:

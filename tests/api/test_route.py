@@ -53,8 +53,12 @@ def test_cli_prints_journeys_table_and_json(dataset, tmp_path: Path) -> None:  #
             "--json",
         ),
     )
-    legs = json.loads(result.output)["itineraries"][0]["legs"]
-    assert len(legs) >= 2 and legs[-1]["to"]["stopId"] == "DBRK"
+    (itinerary,) = json.loads(result.output)["itineraries"]
+    assert [
+        (leg["from"]["stopId"], leg["to"]["stopId"], leg["route"]["gtfsId"])
+        for leg in itinerary["legs"]
+    ] == [("CAST", "BAYF", "11"), ("BAYF", "DBRK", "03")]
+    assert (itinerary["startSeconds"], itinerary["endSeconds"]) == (29460, 31800)
 
 
 @pytest.mark.parametrize(

@@ -344,3 +344,40 @@ def test_all_earliest_arrivals_are_after_departure() -> None:
     for stop, t in itertools.product("ABC", (hms("07:00"), hms("08:10"))):
         arr = r.earliest_arrival_array(stop, t)
         assert (arr[arr < INF] >= t).all()
+
+
+DIRECT = [*TRANSFER, ("d", "D", [("A", "08:20:00", "08:20:00"), ("C", "08:50:00", "08:50:00")])]
+
+
+def test_profile_counts_transfers() -> None:
+    """Until 08:00 the fastest way is r1 + r2a (1 transfer); then the direct trip."""
+    frame = router(DIRECT).profile("A", "C", "07:50", "08:25", step_s=300)
+    assert frame["departure"].tolist() == [
+        "07:50:00",
+        "07:55:00",
+        "08:00:00",
+        "08:05:00",
+        "08:10:00",
+        "08:15:00",
+        "08:20:00",
+        "08:25:00",
+    ]
+    assert frame["arrival"].tolist() == ["08:20:00"] * 3 + ["08:50:00"] * 4 + [None]
+    assert frame["transfers"].tolist() == [1, 1, 1, 0, 0, 0, 0, pd.NA]
+    assert frame["duration_s"].tolist()[:4] == [1800, 1500, 1200, 2700]
+
+
+def test_destination_egress_enters_the_comparison() -> None:
+    """B is reached at 08:10 without transfer, C at 08:20 with one: egress at B decides."""
+    r = router(TRANSFER)
+    ends = {
+        egress: [
+            (j.legs[-1].to_stop_id, _hms(j.arrival_s), j.transfers)
+            for j in r.journeys("A", {"B": egress, "C": 0}, "07:50")
+        ]
+        for egress in (300, 900)
+    }
+    assert ends[300] == [("B", "08:10:00", 0)]
+    assert ends[900] == [("B", "08:10:00", 0), ("C", "08:20:00", 1)]
+    mc = r.mc_journeys("A", {"B": 900, "C": 0}, "07:50")
+    assert [(j.legs[-1].to_stop_id, j.transfers) for j in mc] == [("B", 0), ("C", 1)]
