@@ -47,7 +47,7 @@ def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> Sol
 
 
 def _money(minor: int, currency: str) -> str:
-    return format_minor(round(minor), currency)
+    return format_minor(minor, currency)
 
 
 def print_result(console: Console, r: Result) -> None:
