@@ -7,11 +7,26 @@ whichever way it is asked.
 from __future__ import annotations
 
 __all__ = [
+    "BIKE_SPEED_MPS",
     "DETOUR_FACTOR",
+    "MAX_ACCESS_BIKE_S",
+    "MAX_ACCESS_WALK_S",
+    "MAX_DIRECT_WALK_S",
+    "MAX_RIDE_S",
+    "MAX_SNAP_M",
     "MAX_TRANSFERS",
     "MAX_WALK_M",
+    "MAX_WALK_TO_VEHICLE_M",
+    "MAX_WALK_TO_VEHICLE_S",
     "MIN_TRANSFER_S",
+    "NUM_ITINERARIES",
     "PROFILE_STEP_S",
+    "RANGE_RESERVE",
+    "RENTABLE_FORM_FACTORS",
+    "RENTAL_DROPOFF_S",
+    "RENTAL_PICKUP_S",
+    "RIDE_SPEED_FALLBACK_MPS",
+    "RIDE_SPEED_MPS",
     "WALK_SPEED_MPS",
 ]
 
@@ -32,3 +47,68 @@ MIN_TRANSFER_S = 60
 
 PROFILE_STEP_S = 60
 """Step between departures of a range (profile) query, seconds."""
+
+# ---------------------------------------------------------------- door-to-door planning
+
+BIKE_SPEED_MPS = 5.0
+"""Own-bike riding speed, metres per second (18 km/h; OpenTripPlanner's default is 5 m/s)."""
+
+RIDE_SPEED_MPS: dict[tuple[str, str], float] = {
+    ("bicycle", "human"): 4.5,
+    ("bicycle", "electric_assist"): 5.5,
+    ("bicycle", "electric"): 5.5,
+    ("cargo_bicycle", "human"): 4.0,
+    ("cargo_bicycle", "electric_assist"): 5.0,
+    ("scooter", "electric"): 5.0,
+    ("scooter_standing", "electric"): 5.0,
+    ("scooter_seated", "electric"): 5.5,
+    ("moped", "electric"): 7.0,
+    ("moped", "combustion"): 7.0,
+}
+"""Shared-vehicle riding speed by GBFS (form factor, propulsion type), metres per second:
+pedal bikes 16 km/h, e-bikes 20 km/h, cargo bikes 14.4/18 km/h, standing e-scooters
+18 km/h (OpenTripPlanner's scooter default, 5 m/s), seated scooters 20 km/h, mopeds
+25 km/h on city streets. A vehicle type's ``max_permitted_speed`` and a geofencing
+zone's ``maximum_speed_kph`` cap it."""
+
+RIDE_SPEED_FALLBACK_MPS = 4.5
+"""Riding speed of a (form factor, propulsion) pair not listed in `RIDE_SPEED_MPS`."""
+
+RENTABLE_FORM_FACTORS = frozenset(
+    {"bicycle", "cargo_bicycle", "scooter", "scooter_standing", "scooter_seated", "moped"}
+)
+"""GBFS form factors planned on the cycling graph (cars and ``other`` are not planned)."""
+
+RENTAL_PICKUP_S = 60
+"""Seconds to unlock (or undock) a shared vehicle (OpenTripPlanner: 60 s)."""
+
+RENTAL_DROPOFF_S = 30
+"""Seconds to park (or dock) and end the rental of a shared vehicle (OpenTripPlanner: 30 s)."""
+
+MAX_WALK_TO_VEHICLE_M = 800.0
+"""Longest walk to a shared vehicle or station, metres (street distance)."""
+
+MAX_WALK_TO_VEHICLE_S = 600
+"""Longest walk to a shared vehicle or station, seconds (10 min)."""
+
+MAX_ACCESS_WALK_S = 900
+"""Longest walk to the first stop, or from the last stop or a parked vehicle, seconds."""
+
+MAX_ACCESS_BIKE_S = 1200
+"""Longest own-bike ride to the first stop, seconds (20 min)."""
+
+MAX_RIDE_S = 3600
+"""Longest ride on a shared vehicle or an own bike as a whole trip, seconds (1 h)."""
+
+MAX_DIRECT_WALK_S = 3600
+"""Longest walk-only trip, seconds (1 h)."""
+
+RANGE_RESERVE = 1.1
+"""A vehicle's ``current_range`` must cover the ride's length times this factor."""
+
+MAX_SNAP_M = 1000.0
+"""Farthest a coordinate may be from the nearest street node (or stop, crow-fly), metres;
+beyond it the point is outside the network and the query is refused."""
+
+NUM_ITINERARIES = 6
+"""At most this many itineraries in a plan."""

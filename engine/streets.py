@@ -1,0 +1,257 @@
+"""Street graphs compiled to CSR arrays, and time-bounded Dijkstra searches on them.
+
+`compile_streets` turns one `maasmix.feeds.osm.StreetGraph` (walk or bike) into a
+`StreetCSR`: node coordinates, the outgoing edges of node ``u`` at
+``to[ptr[u]:ptr[u+1]]`` with their lengths, and the same graph reversed (incoming edges)
+for searches *towards* a point (egress). Snapping a coordinate to the graph asks a
+`maasmix.geodesy.PointIndex` for the nearest node.
+
+`StreetCSR.search` runs the numba kernel of `engine._dijkstra_kernel`: from one or many
+sources, each with a starting cost, over per-edge costs (seconds by default:
+``length / speed``; a caller may pass its own, e.g. with speed limits, ``inf`` for a
+forbidden edge), settling only the nodes within ``limit``. The answer holds, per node, the
+least cost, the metres of that path, the last edge and the source it came from, so paths
+are rebuilt without a second search (`StreetSearch.path`).
+
+When no OSM extract is given, streets are modelled crow-fly: distance times a detour
+factor (`CrowFly`); the plan says so in its notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from maasmix.engine import _dijkstra_kernel
+from maasmix.feeds.osm import StreetGraph
+from maasmix.geodesy import PointIndex, haversine_m
+
+__all__ = ["CrowFly", "StreetCSR", "StreetSearch", "compile_streets"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int32]
+Int64Array = npt.NDArray[np.int64]
+
+#: The numba kernel, seen by the type checker as a plain callable.
+DIJKSTRA: Callable[..., tuple[Any, ...]] = cast(
+    Callable[..., tuple[Any, ...]], _dijkstra_kernel.dijkstra
+)
+
+
+@dataclass(frozen=True, eq=False)
+class StreetSearch:
+    """The answer of one `StreetCSR.search`.
+
+    Attributes
+    ----------
+    dist : float64 (N,)
+        Least cost from the nearest source (``inf``: beyond the limit).
+    metres : float64 (N,)
+        Length of that least-cost path.
+    pred : int64 (N,)
+        CSR position of the path's last edge (-1 at a source or unreached); positions
+        index the forward arrays, or the reversed ones for a reverse search.
+    origin : int32 (N,)
+        Index into the search's ``sources`` of the source the path starts at.
+    reverse : bool
+        Whether the search ran on the reversed graph (costs *to* the sources).
+    """
+
+    graph: StreetCSR
+    dist: FloatArray
+    metres: FloatArray
+    pred: Int64Array
+    origin: IntArray
+    reverse: bool
+
+    def path(self, node: int) -> IntArray:
+        """Nodes of the least-cost path, in travel order.
+
+        Forward search: from the source to ``node``; reverse search: from ``node`` to the
+        source (the point the search ran towards).
+        """
+        g = self.graph
+        src = g.rsrc if self.reverse else g.src
+        nodes = [int(node)]
+        x = int(node)
+        for _ in range(g.n_nodes + 1):
+            e = int(self.pred[x])
+            if e < 0:
+                break
+            x = int(src[e])
+            nodes.append(x)
+        if not self.reverse:
+            nodes.reverse()
+        return np.asarray(nodes, dtype=np.int32)
+
+
+@dataclass(frozen=True, eq=False)
+class StreetCSR:
+    """One mode's directed street graph in CSR layout.
+
+    Attributes
+    ----------
+    mode : str
+        ``"walk"`` or ``"bike"``.
+    lat, lon : float64 (N,)
+        Node coordinates (WGS84).
+    osm_id : int64 (N,)
+        OSM node id of each node.
+    ptr : int64 (N+1,)
+        Outgoing edges of ``u``: positions ``ptr[u]:ptr[u+1]``.
+    to, src : int32 (E,)
+        Head and tail node of each edge (CSR order).
+    length_m : float64 (E,)
+        Edge length, metres.
+    highway : object (E,)
+        The OSM ``highway`` value of each edge.
+    rptr, rto, rsrc, redge : reversed graph
+        Incoming edges of ``v`` at ``rptr[v]:rptr[v+1]``; ``rto`` the tail of the forward
+        edge, ``rsrc`` its head (``v``), ``redge`` its forward CSR position.
+    """
+
+    mode: str
+    lat: FloatArray
+    lon: FloatArray
+    osm_id: Int64Array
+    ptr: Int64Array
+    to: IntArray
+    src: IntArray
+    length_m: FloatArray
+    highway: npt.NDArray[np.object_]
+    rptr: Int64Array
+    rto: IntArray
+    rsrc: IntArray
+    redge: Int64Array
+    _index: PointIndex | None = field(default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.lat)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.to)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the numeric arrays."""
+        arrays = (self.lat, self.lon, self.osm_id, self.ptr, self.to, self.src, self.length_m)
+        rev = (self.rptr, self.rto, self.rsrc, self.redge)
+        return sum(a.nbytes for a in (*arrays, *rev))
+
+    @property
+    def index(self) -> PointIndex:
+        """Nearest-node lookups (built on first use)."""
+        if self._index is None:
+            object.__setattr__(self, "_index", PointIndex(self.lat, self.lon))
+        assert self._index is not None
+        return self._index
+
+    def nearest(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> tuple[IntArray, FloatArray]:
+        """Nearest node of each point and its great-circle distance in metres."""
+        idx, dist = self.index.nearest(lats, lons)
+        return idx.astype(np.int32), dist
+
+    def edge_cost(self, speed_mps: float) -> FloatArray:
+        """Seconds to traverse each edge at ``speed_mps``."""
+        return self.length_m / float(speed_mps)
+
+    def reverse_cost(self, cost: FloatArray) -> FloatArray:
+        """A forward per-edge array in the reversed graph's order."""
+        return cost[self.redge]
+
+    def search(
+        self,
+        sources: npt.ArrayLike,
+        source_cost: npt.ArrayLike,
+        limit: float,
+        cost: FloatArray,
+        *,
+        reverse: bool = False,
+    ) -> StreetSearch:
+        """Multi-source Dijkstra bounded by ``limit`` (same unit as ``cost``).
+
+        ``cost`` is per forward edge (CSR order) whichever the direction; ``reverse``
+        searches the reversed graph: the answer is the cost from each node *to* the
+        nearest source.
+        """
+        s = np.ascontiguousarray(np.atleast_1d(np.asarray(sources, dtype=np.int64)))
+        c = np.ascontiguousarray(np.atleast_1d(np.asarray(source_cost, dtype=np.float64)))
+        if len(s) != len(c):
+            raise ValueError("one starting cost per source")
+        if reverse:
+            dist, metres, pred, origin = DIJKSTRA(
+                self.rptr, self.rto, cost[self.redge], self.length_m[self.redge], s, c,
+                float(limit),
+            )  # fmt: skip
+        else:
+            dist, metres, pred, origin = DIJKSTRA(
+                self.ptr, self.to, cost, self.length_m, s, c, float(limit)
+            )
+        return StreetSearch(self, dist, metres, pred, origin, reverse)
+
+    def coordinates(self, nodes: npt.ArrayLike) -> list[tuple[float, float]]:
+        """``[(lon, lat), ...]`` of ``nodes`` (GeoJSON order)."""
+        idx = np.asarray(nodes, dtype=np.int64)
+        return [(float(x), float(y)) for x, y in zip(self.lon[idx], self.lat[idx], strict=True)]
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_index"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
+
+def compile_streets(graph: StreetGraph, mode: str) -> StreetCSR:
+    """A `StreetCSR` of one `StreetGraph` (edges are already sorted by ``u``)."""
+    nodes = graph.nodes
+    edges = graph.edges
+    n = len(nodes)
+    u = edges["u"].to_numpy(dtype=np.int64)
+    v = edges["v"].to_numpy(dtype=np.int64)
+    order = np.lexsort((v, u))
+    u, v = u[order], v[order]
+    length = edges["length_m"].to_numpy(dtype=np.float64)[order]
+    highway = edges["highway"].to_numpy(dtype=object)[order]
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=ptr[1:])
+    rorder = np.lexsort((u, v)).astype(np.int64)
+    rptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(v, minlength=n), out=rptr[1:])
+    return StreetCSR(
+        mode=mode,
+        lat=nodes["lat"].to_numpy(dtype=np.float64).copy(),
+        lon=nodes["lon"].to_numpy(dtype=np.float64).copy(),
+        osm_id=nodes["osm_id"].to_numpy(dtype=np.int64).copy(),
+        ptr=ptr,
+        to=v.astype(np.int32),
+        src=u.astype(np.int32),
+        length_m=np.ascontiguousarray(length),
+        highway=highway,
+        rptr=rptr,
+        rto=u[rorder].astype(np.int32),
+        rsrc=v[rorder].astype(np.int32),
+        redge=rorder,
+    )
+
+
+@dataclass(frozen=True)
+class CrowFly:
+    """Streets modelled as straight lines: ``haversine x detour_factor``."""
+
+    detour_factor: float
+
+    def metres(
+        self, lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+    ) -> FloatArray:
+        """Street metres between points (elementwise, broadcasting)."""
+        return haversine_m(lat1, lon1, lat2, lon2) * self.detour_factor
