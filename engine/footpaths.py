@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from maasmix.errors import QueryError
 from maasmix.geodesy import PointIndex, haversine_m
 
 
@@ -104,13 +105,15 @@ def build_footpaths(
 
     Raises
     ------
-    ValueError
+    QueryError
         ``walk_speed`` not positive, ``max_walk_m`` or ``detour_factor`` negative.
     """
     if not walk_speed > 0:
-        raise ValueError(f"walk_speed must be > 0 m/s, got {walk_speed}")
+        raise QueryError(f"must be > 0 m/s, got {walk_speed}", parameter="walk_speed")
     if max_walk_m < 0 or detour_factor < 0:
-        raise ValueError("max_walk_m and detour_factor must be >= 0")
+        raise QueryError(
+            "max_walk_m and detour_factor must be >= 0", parameter="max_walk_m/detour_factor"
+        )
     n = len(lat)
     pairs: dict[tuple[int, int], tuple[int, float]] = {}
     ok = served & np.isfinite(lat) & np.isfinite(lon)
