@@ -14,10 +14,13 @@ from fastapi_offline import FastAPIOffline
 from maasmix import __version__
 from maasmix.api.problems import install_problem_handlers, problem_openapi
 from maasmix.api.routes import v1
+from maasmix.api.settings import apply_settings
 
 
 def create_app() -> FastAPI:
-    """Build the maasmix HTTP API (OpenAPI 3.1 at ``/openapi.json``)."""
+    """Build the maasmix HTTP API (OpenAPI 3.1 at ``/openapi.json``); the settings' limits
+    (`maasmix.api.settings.apply_settings`) are put in force for the process."""
+    apply_settings()
     application: FastAPI = FastAPIOffline(
         title="maasmix",
         version=__version__,

@@ -8,25 +8,49 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from maasmix.feeds import limits as feed_limits
+from maasmix.feeds._http import FetchPolicy
 from maasmix.feeds.cache import default_cache_dir
+from maasmix.feeds.limits import FeedLimits
 
 
 class Settings(BaseSettings):
     """Process-wide settings.
 
     ``MAASMIX_DATA``: the folder whose files HTTP clients may name (default
-    ``../shared/data``). ``MAASMIX_CACHE_DIR``: where compiled inputs are cached.
-    ``MAASMIX_REMOTE_SOURCES``: hosts whose http(s) URLs HTTP clients may ask the server
-    to fetch, as a JSON list (default ``[]``: the server fetches no client-named URL).
+    ``../shared/data``). ``MAASMIX_CACHE_DIR``: where compiled inputs are cached
+    (default: the platform's cache folder, ``$XDG_CACHE_HOME/maasmix`` or
+    ``~/.cache/maasmix``). ``MAASMIX_REMOTE_SOURCES``: hosts whose http(s) URLs HTTP
+    clients may ask the server to fetch, as a JSON list (default ``[]``: the server
+    fetches no client-named URL). ``MAASMIX_ROUTERS_IN_MEMORY``: compiled routers the
+    server keeps in memory (default 8).
+
+    ``MAASMIX_FEED_LIMITS__<FIELD>`` overrides one of the bounds on reading inputs
+    (`maasmix.feeds.limits.FeedLimits`, e.g. ``MAASMIX_FEED_LIMITS__MAX_MEMBER_BYTES``
+    for giant feeds); `apply_settings` puts them in force for the process (the CLI and
+    the app do so at start-up).
     """
 
-    model_config = SettingsConfigDict(env_prefix="MAASMIX_")
+    model_config = SettingsConfigDict(env_prefix="MAASMIX_", env_nested_delimiter="__")
 
     data: Path = Path("../shared/data")
     cache_dir: Path = Field(default_factory=default_cache_dir)
     remote_sources: list[str] = Field(default_factory=list)
+    routers_in_memory: int = Field(8, ge=0, le=1024)
+    feed_limits: FeedLimits = Field(default_factory=FeedLimits)
+
+    def fetch_policy(self) -> FetchPolicy:
+        """How the server fetches for clients: only ``remote_sources``, never internal."""
+        return FetchPolicy.allow_only(self.remote_sources)
 
 
 def get_settings() -> Settings:
     """The settings, read from the current environment."""
     return Settings()
+
+
+def apply_settings(settings: Settings | None = None) -> Settings:
+    """Put the settings' limits in force for this process; returns the settings."""
+    settings = settings or get_settings()
+    feed_limits.configure(settings.feed_limits)
+    return settings

@@ -1,15 +1,88 @@
-"""Fetching inputs over http(s): one place for timeouts, status checks and error wording."""
+"""Fetching inputs over http(s): one place for caps, redirects, status checks and wording.
+
+Every fetch is bounded by `maasmix.feeds.limits`: the body by ``max_fetch_bytes`` (a
+``Content-Length`` above it is refused before the body is read), the whole fetch -
+connecting, every redirect, every read - by ``max_fetch_s`` (a total, not a per-read
+timeout, so a slow sender cannot hold it longer), and at most ``max_redirects``.
+
+Which hosts may be fetched is a `FetchPolicy`. The library and the CLI fetch any http(s)
+URL their user names; a server wraps the reads it does for clients in
+``with fetch_policy(FetchPolicy(allowed_hosts=..., block_internal=True))``, and then
+every URL - the first one, each redirect target, the URLs found inside fetched
+documents (a ``gbfs.json`` feed list) - must name an allowed host that resolves to
+public addresses only. Error messages say what failed (refused by policy, connection
+failed, timed out, too large, HTTP status), never the host's connection details.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from maasmix.errors import FeedFormatError, FeedMissingError
+from maasmix.feeds import limits as feed_limits
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "FetchPolicy",
+    "check_url",
+    "fetch_bytes",
+    "fetch_json",
+    "fetch_policy",
+    "is_url",
+]
 
 DEFAULT_TIMEOUT_S = 30.0
+"""Longest wait for a connection or for one read (the total is ``max_fetch_s``)."""
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Which URLs may be fetched.
+
+    Attributes
+    ----------
+    allowed_hosts : frozenset of str, or None
+        Host names (lower case) that may be fetched; None: any host.
+    block_internal : bool
+        Refuse hosts that are, or resolve to, loopback, private, link-local or other
+        non-global addresses (including integer forms such as ``2130706433``).
+    """
+
+    allowed_hosts: frozenset[str] | None = None
+    block_internal: bool = False
+
+    @classmethod
+    def allow_only(cls, hosts: list[str] | tuple[str, ...] | frozenset[str]) -> FetchPolicy:
+        """A server's policy: only ``hosts``, and never an internal address."""
+        return cls(frozenset(h.strip().lower() for h in hosts if h.strip()), True)
+
+
+_ANY = FetchPolicy()
+_policy: ContextVar[FetchPolicy | None] = ContextVar("maasmix_fetch_policy", default=None)
+
+
+@contextlib.contextmanager
+def fetch_policy(policy: FetchPolicy) -> Iterator[FetchPolicy]:
+    """Fetch under ``policy`` inside a ``with`` block (this thread / task only)."""
+    token = _policy.set(policy)
+    try:
+        yield policy
+    finally:
+        _policy.reset(token)
 
 
 def is_url(source: object) -> bool:
@@ -17,15 +90,162 @@ def is_url(source: object) -> bool:
     return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
 
 
-def fetch_bytes(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
-    """GET ``url`` and return the body; network failures and non-2xx raise FeedMissingError."""
+def _refused(url: str, why: str) -> FeedMissingError:
+    return FeedMissingError(f"not fetched: {why}", file=_shown(url))
+
+
+def _shown(url: str) -> str:
+    """The URL as errors name it: scheme, host and path, no credentials or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url[:200]
+
+
+def _is_internal_address(text: str) -> bool:
     try:
-        response = requests.get(url, timeout=timeout_s)
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global
+
+
+def check_url(url: str, policy: FetchPolicy | None = None) -> None:
+    """Raise `FeedMissingError` unless ``policy`` (default: the one in force) allows
+    fetching ``url``."""
+    policy = policy or _policy.get() or _ANY
+    if not is_url(url):
+        raise _refused(url, "only http(s) URLs are fetched")
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        raise _refused(url, "not a valid URL") from None
+    if not host:
+        raise _refused(url, "the URL names no host")
+    if policy.allowed_hosts is not None and host not in policy.allowed_hosts:
+        raise _refused(url, "this host is not among the sources allowed")
+    if not policy.block_internal:
+        return
+    literal = int(host) if host.isdigit() else host
+    try:
+        address = ipaddress.ip_address(literal)
+    except ValueError:
+        address = None
+    if address is not None:
+        if _is_internal_address(str(address)):
+            raise _refused(url, "internal addresses are never fetched")
+        return
+    if host in {"localhost", "localhost.localdomain"} or host.endswith(".localhost"):
+        raise _refused(url, "internal addresses are never fetched")
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise _refused(url, "the host name does not resolve") from None
+    if any(_is_internal_address(str(info[4][0])) for info in infos):
+        raise _refused(url, "internal addresses are never fetched")
+
+
+def fetch_bytes(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
+    """GET ``url`` within the fetch policy and limits; return the body.
+
+    Raises
+    ------
+    FeedMissingError
+        Refused by the policy, connection failed, timed out, too large, redirected too
+        often or off the allowed hosts, or a non-2xx status.
+    """
+    limits = feed_limits.current()
+    deadline = time.monotonic() + limits.max_fetch_s
+    current = url
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy or netrc from the environment
+        for _ in range(int(limits.max_redirects) + 1):
+            check_url(current)
+            response = _get(session, current, deadline, timeout_s)
+            with response:
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    current = urljoin(current, location)
+                    continue
+                if not 200 <= response.status_code < 300:
+                    raise FeedMissingError(
+                        f"HTTP {response.status_code} {response.reason}", file=_shown(url)
+                    )
+                return _body(response, url, deadline, limits)
+    raise FeedMissingError(
+        f"more than {limits.max_redirects} redirects (feed limit max_redirects)",
+        file=_shown(url),
+    )
+
+
+def _get(
+    session: requests.Session, url: str, deadline: float, timeout_s: float
+) -> requests.Response:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _timed_out(url)
+    wait = max(0.05, min(timeout_s, remaining))
+    try:
+        return session.get(
+            url,
+            timeout=(wait, wait),
+            stream=True,
+            allow_redirects=False,
+            headers={"Accept-Encoding": "identity"},  # no compressed bodies to inflate
+        )
+    except requests.Timeout:
+        raise _timed_out(url) from None
     except requests.RequestException as exc:
-        raise FeedMissingError(f"cannot fetch: {exc}", file=url) from exc
-    if not 200 <= response.status_code < 300:
-        raise FeedMissingError(f"HTTP {response.status_code} {response.reason}", file=url)
-    return response.content
+        logger.info("fetch of %s failed: %s", _shown(url), exc)
+        raise FeedMissingError("cannot fetch: connection failed", file=_shown(url)) from None
+
+
+def _timed_out(url: str) -> FeedMissingError:
+    total = feed_limits.current().max_fetch_s
+    return FeedMissingError(
+        f"cannot fetch: not done within {total:g} s (feed limit max_fetch_s)", file=_shown(url)
+    )
+
+
+def _body(
+    response: requests.Response, url: str, deadline: float, limits: feed_limits.FeedLimits
+) -> bytes:
+    cap = int(limits.max_fetch_bytes)
+    too_large = FeedMissingError(
+        f"the body is larger than {cap} bytes (feed limit max_fetch_bytes)", file=_shown(url)
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise too_large
+    parts: list[bytes] = []
+    size = 0
+    raw = response.raw
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise _timed_out(url)
+            # read1: whatever one receive brings, so a trickle cannot stretch a read
+            piece = raw.read1(1 << 16, decode_content=True)
+            if not piece:
+                break
+            size += len(piece)
+            if size > cap:
+                raise too_large
+            parts.append(piece)
+    except FeedMissingError:
+        raise
+    except (requests.RequestException, OSError, ValueError) as exc:
+        logger.info("reading %s failed: %s", _shown(url), exc)
+        if "timed out" in str(exc).lower():
+            raise _timed_out(url) from None
+        raise FeedMissingError("cannot fetch: connection failed", file=_shown(url)) from None
+    except Exception as exc:  # urllib3 errors (ReadTimeoutError, ProtocolError, ...)
+        logger.info("reading %s failed: %s", _shown(url), exc)
+        if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
+            raise _timed_out(url) from None
+        raise FeedMissingError("cannot fetch: connection failed", file=_shown(url)) from None
+    return b"".join(parts)
 
 
 def fetch_json(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
@@ -35,4 +255,4 @@ def fetch_json(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         row = getattr(exc, "lineno", None)
-        raise FeedFormatError(f"invalid JSON: {exc}", file=url, row=row) from exc
+        raise FeedFormatError(f"invalid JSON: {exc}", file=_shown(url), row=row) from exc

@@ -11,15 +11,23 @@ API
     parameters and the builder's format ``version``, plus `CACHE_FORMAT`. Any change to
     one of them gives a new key.
 ``default_cache_dir() -> Path``
-    ``$MAASMIX_CACHE_DIR`` or ``~/.cache/maasmix``.
-``DiskCache(directory=None)``
+    ``$MAASMIX_CACHE_DIR``, else the platform's cache folder: ``$XDG_CACHE_HOME/maasmix``
+    or ``~/.cache/maasmix``.
+``DiskCache(directory=None, max_bytes=None)``
     ``.get(key, default=None)``, ``.put(key, value)``, ``.get_or_build(key, builder)``,
-    ``.path_for(key)``, ``.clear()``. Entries are pickles in ``directory`` named
-    ``<key>.pkl``; writes go to a temporary file in the same folder then ``os.replace``
-    (atomic, so concurrent readers never see half a file). An entry that cannot be read
-    (truncated, corrupt, written by another format, wrong key inside) is logged,
-    deleted and rebuilt, never fatal; a cache folder that cannot be written only costs
-    the rebuild.
+    ``.path_for(key)``, ``.clear()``, ``.sweep()``, ``.size_bytes()``. Entries are
+    pickles in ``directory`` named ``<key>.pkl``; writes go to a temporary file in the
+    same folder then ``os.replace`` (atomic, so concurrent readers never see half a
+    file). An entry that cannot be read (truncated, corrupt, written by another format,
+    wrong key inside) is logged, deleted and rebuilt, never fatal; a cache folder that
+    cannot be written only costs the rebuild.
+
+Bounded: the folder holds at most ``max_bytes`` (default: the feed limit
+``max_cache_bytes``, 8 GiB) of entries; after each write the least recently used
+entries (a read refreshes an entry's time) are removed until it fits. A temporary file
+left by a write that was killed (its process is gone, or it is older than an hour) is
+removed by the next write or `sweep`. `get_or_build` builds a missing entry once across
+threads and processes: later callers wait on a lock file and then read the entry.
 
 Example (a compiled network)::
 
@@ -32,15 +40,19 @@ Pickles execute code when loaded: only point the cache at a folder you trust.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+
+from maasmix.feeds import limits as feed_limits
 
 __all__ = [
     "CACHE_FORMAT",
@@ -55,6 +67,7 @@ CACHE_FORMAT = 1
 
 _MAGIC = "maasmix-cache"
 _CHUNK = 1 << 20
+_STALE_TMP_S = 3600.0
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -102,16 +115,33 @@ def make_key(content: str, kind: str, params: Mapping[str, Any], version: int | 
 
 
 def default_cache_dir() -> Path:
-    """``$MAASMIX_CACHE_DIR`` or ``~/.cache/maasmix``."""
+    """``$MAASMIX_CACHE_DIR``, else ``$XDG_CACHE_HOME/maasmix``, else ``~/.cache/maasmix``."""
     configured = os.environ.get("MAASMIX_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "maasmix"
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "maasmix"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 class DiskCache:
     """A folder of pickled entries keyed by `make_key` keys (see the module docstring)."""
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str] | None = None, *, max_bytes: int | None = None
+    ) -> None:
         self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.max_bytes = max_bytes
 
     def __repr__(self) -> str:
         return f"DiskCache({str(self.directory)!r})"
@@ -144,6 +174,8 @@ class DiskCache:
             logger.warning("cache entry %s has an unexpected layout; rebuilding", path)
             self._discard(path)
             return default
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: evicted last
         return entry[3]
 
     def put(self, key: str, value: Any) -> Path | None:
@@ -152,8 +184,9 @@ class DiskCache:
         tmp_name: str | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            self.sweep()
             fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{key[:16]}.", suffix=".tmp", dir=self.directory
+                prefix=f".{key[:16]}.{os.getpid()}.", suffix=".tmp", dir=self.directory
             )
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump(
@@ -163,6 +196,7 @@ class DiskCache:
                 os.fsync(handle.fileno())
             os.replace(tmp_name, path)
             tmp_name = None
+            self._evict(keep=path)
             return path
         except OSError as exc:
             logger.warning("cannot write cache entry %s (%s)", path, exc)
@@ -172,14 +206,85 @@ class DiskCache:
                 self._discard(Path(tmp_name))
 
     def get_or_build(self, key: str, builder: Callable[[], T]) -> T:
-        """The cached value of ``key``, or ``builder()`` stored then returned."""
+        """The cached value of ``key``, or ``builder()`` stored then returned.
+
+        One build per key at a time: a caller that finds the entry missing takes the
+        key's lock file; others wait for it and then read what it stored.
+        """
         missing = object()
         value = self.get(key, missing)
         if value is not missing:
             return value
-        built = builder()
-        self.put(key, built)
+        with self._lock(key):
+            value = self.get(key, missing)
+            if value is not missing:
+                return value
+            built = builder()
+            self.put(key, built)
         return built
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Any:
+        handle = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = open(self.directory / f".{key}.lock", "a+b")  # noqa: SIM115
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except OSError:
+            if handle is not None:
+                handle.close()
+            handle = None  # an unwritable folder: build without the lock
+        try:
+            yield
+        finally:
+            if handle is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                handle.close()
+
+    def size_bytes(self) -> int:
+        """Bytes held by the entries."""
+        total = 0
+        for path in self.directory.glob("*.pkl"):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
+    def sweep(self) -> int:
+        """Remove temporary files of writes that were killed; returns how many."""
+        removed = 0
+        now = time.time()
+        for tmp in self.directory.glob(".*.tmp"):
+            parts = tmp.name.split(".")
+            pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+            try:
+                age = now - tmp.stat().st_mtime
+            except OSError:
+                continue
+            if (pid is not None and pid != os.getpid() and not _alive(pid)) or (age > _STALE_TMP_S):
+                self._discard(tmp)
+                removed += 1
+        return removed
+
+    def _evict(self, keep: Path) -> None:
+        cap = (
+            self.max_bytes if self.max_bytes is not None else feed_limits.current().max_cache_bytes
+        )
+        entries = []
+        for path in self.directory.glob("*.pkl"):
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                entries.append((info.st_mtime, info.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries, key=lambda e: e[0]):
+            if total <= cap:
+                break
+            if path == keep:
+                continue
+            logger.info("cache over %d bytes: evicting %s", cap, path.name)
+            self._discard(path)
+            self._discard(self.directory / f".{path.stem}.lock")
+            total -= size
 
     def clear(self) -> int:
         """Delete every entry; returns how many were deleted."""
@@ -189,6 +294,8 @@ class DiskCache:
         for path in self.directory.glob("*.pkl"):
             self._discard(path)
             removed += 1
+        for path in self.directory.glob(".*.lock"):
+            self._discard(path)
         return removed
 
     @staticmethod

@@ -11,6 +11,7 @@ from maasmix.api.deps import SettingsDep, server_source
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.inspect import InspectOut
 from maasmix.errors import FeedWarning
+from maasmix.feeds._http import fetch_policy
 from maasmix.feeds.inspect import inspect_source
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], responses=problem_responses(403, 404, 422))
@@ -30,6 +31,8 @@ def inspect(
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FeedWarning)
-        summary = inspect_source(server_source(source, settings))
+        path = server_source(source, settings)
+        with fetch_policy(settings.fetch_policy()):
+            summary = inspect_source(path)
     notes = [str(w.message) for w in caught if issubclass(w.category, FeedWarning)]
     return {**summary, "source": source, "warnings": notes}

@@ -2,13 +2,19 @@
 
 The feed is a path relative to the server's ``MAASMIX_DATA`` folder (URLs only from
 hosts the operator allows, see `maasmix.api.deps.server_source`); compiled routers are
-kept in memory per (feed, date, footpath length) and on disk in ``MAASMIX_CACHE_DIR``.
-Defaults are those of `maasmix.defaults`, as in Python and the CLI.
+kept in memory per (feed, date, footpath length in whole metres) - at most
+``MAASMIX_ROUTERS_IN_MEMORY``, least recently used dropped first - and on disk in
+``MAASMIX_CACHE_DIR``. Concurrent requests for a router that is not built yet wait for
+one build (single-flight) instead of each starting their own. Defaults are those of
+`maasmix.defaults`, as in Python and the CLI.
 """
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +27,7 @@ from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.journeys import JourneysOut, journeys_out
 from maasmix.api.settings import Settings
 from maasmix.engine import TransitRouter
+from maasmix.feeds._http import fetch_policy
 from maasmix.servicetime import format_clock
 
 router = APIRouter(prefix="/route", tags=["route"], responses=problem_responses(403, 404, 422))
@@ -44,7 +51,9 @@ class JourneyRequest(BaseModel):
     at: str = Field(description="departure time HH:MM[:SS]", examples=["08:00"], max_length=8)
     max_transfers: int = Field(defaults.MAX_TRANSFERS, ge=0, le=20)
     min_transfer_s: int = Field(defaults.MIN_TRANSFER_S, ge=0, le=3600)
-    max_walk_m: float = Field(defaults.MAX_WALK_M, ge=0, le=MAX_WALK_LIMIT_M)
+    max_walk_m: float = Field(
+        defaults.MAX_WALK_M, ge=0, le=MAX_WALK_LIMIT_M, description="rounded to whole metres"
+    )
     walking: bool = Field(False, description="McRAPTOR: Pareto also over walking time")
 
 
@@ -77,13 +86,73 @@ class ProfileOut(BaseModel):
     window: list[str]
 
 
-@functools.lru_cache(maxsize=8)
-def _router(path: str, date: str, max_walk_m: float, cache_dir: str) -> TransitRouter:
-    return TransitRouter.from_gtfs(path, date, max_walk_m=max_walk_m, cache_dir=Path(cache_dir))
+class SingleFlightCache:
+    """At most ``size`` values by key, least recently used dropped first; a missing value
+    is built once however many threads ask for it at the same time (the others wait and
+    get the same value, or the same error)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Hashable, TransitRouter] = OrderedDict()
+        self._building: dict[Hashable, Future[TransitRouter]] = {}
+        self.builds = 0
+
+    def get(self, key: Hashable, build: Callable[[], TransitRouter]) -> TransitRouter:
+        """The value of ``key``, built by ``build`` if no thread has it or is building it."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            pending = self._building.get(key)
+            if pending is None:
+                pending = self._building[key] = Future()
+                owner = True
+            else:
+                owner = False
+        if not owner:
+            return pending.result()
+        try:
+            self.builds += 1
+            value = build()
+        except BaseException as exc:
+            with self._lock:
+                del self._building[key]
+            pending.set_exception(exc)
+            raise
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > max(self.size, 0):
+                self._values.popitem(last=False)
+            del self._building[key]
+        pending.set_result(value)
+        return value
+
+    def clear(self) -> None:
+        """Forget every built value (builds in progress finish for their waiters)."""
+        with self._lock:
+            self._values.clear()
+
+
+_routers = SingleFlightCache(8)
+
+
+def walk_key(max_walk_m: float) -> int:
+    """Footpath length as the cache and the build see it: whole metres (4999.4 -> 4999)."""
+    return round(float(max_walk_m))
 
 
 def _get_router(feed: str, date: str, max_walk_m: float, settings: Settings) -> TransitRouter:
-    return _router(server_source(feed, settings), date, float(max_walk_m), str(settings.cache_dir))
+    path = server_source(feed, settings, parameter="feed")
+    walk = walk_key(max_walk_m)
+    cache_dir = Path(settings.cache_dir)
+    _routers.size = settings.routers_in_memory
+
+    def build() -> TransitRouter:
+        with fetch_policy(settings.fetch_policy()):
+            return TransitRouter.from_gtfs(path, date, max_walk_m=walk, cache_dir=cache_dir)
+
+    return _routers.get((path, date, walk, str(cache_dir)), build)
 
 
 def _plan(body: JourneyRequest, settings: Settings) -> JourneysOut:
@@ -103,7 +172,10 @@ Feed = Annotated[
     str, Query(description="GTFS zip/folder relative to MAASMIX_DATA", max_length=1024)
 ]
 Date = Annotated[str, Query(description="service date, YYYYMMDD", max_length=10)]
-Walk = Annotated[float, Query(ge=0, le=MAX_WALK_LIMIT_M, description="footpath length, metres")]
+Walk = Annotated[
+    float,
+    Query(ge=0, le=MAX_WALK_LIMIT_M, description="footpath length, metres (whole metres used)"),
+]
 Transfers = Annotated[int, Query(ge=0, le=20)]
 Slack = Annotated[int, Query(ge=0, le=3600, description="minimum transfer time, seconds")]
 Clock = Annotated[str, Query(description="time HH:MM[:SS] (may exceed 24:00)", max_length=8)]

@@ -24,6 +24,7 @@ from maasmix.errors import (
     FeedVersionError,
     FeedWarning,
 )
+from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._http import fetch_bytes, is_url
 from maasmix.feeds.gbfs._values import parse_timestamp
 
@@ -83,12 +84,19 @@ def parse_json(body: bytes, source: str) -> Any:
 
 
 def _read_bytes(location: str) -> bytes:
+    """The bytes of a GBFS file or URL, within the feed limits (`maasmix.feeds.limits`)."""
+    cap = feed_limits.current().max_json_bytes
     if is_url(location):
-        return fetch_bytes(location)
-    path = Path(location)
-    if not path.is_file():
-        raise FeedMissingError("file not found", file=location)
-    return path.read_bytes()
+        body = fetch_bytes(location)  # the fetch policy also covers URLs listed in gbfs.json
+    else:
+        path = Path(location)
+        if not path.is_file():
+            raise FeedMissingError("file not found", file=location)
+        with path.open("rb") as handle:
+            body = handle.read(cap + 1)
+    if len(body) > cap:
+        raise FeedFormatError(f"larger than {cap} bytes (feed limit max_json_bytes)", file=location)
+    return body
 
 
 def read_file(location: str, name: str) -> RawFile:

@@ -18,6 +18,14 @@ Repaired quirks, each reported once per file with a `FeedWarning` naming the rep
 - blank lines (skipped).
 
 Anything else that is not valid CSV raises `FeedFormatError` with the line number.
+
+Bounds (`maasmix.feeds.limits`): before anything is decoded or split, one pass over the
+bytes (`scan_csv`, a numba state machine that counts fields and lines and keeps no
+value) checks the length of every physical line, the width of the header and that no
+row has more fields than the header plus ``extra_fields_margin``; a violation is a
+`FeedFormatError` naming the file and line, found without materialising the row.
+`count_csv_rows` counts the data rows of a stream the same way (``shapes.txt`` in a
+feed's summary), in bounded memory.
 """
 
 from __future__ import annotations
@@ -26,12 +34,15 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from maasmix.errors import FeedFormatError, FeedWarning
+from maasmix.feeds import limits as feed_limits
 
 _EDGE_SPACES = (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t", " \r", "\t\r")
 
@@ -194,6 +205,199 @@ def _parse(file: str, body: str, names: list[str], n_header_lines: int) -> pd.Da
         return frame.drop(columns=extra_names)
 
 
+# --- bounded pre-scan --------------------------------------------------------------
+# The state of `_scan_kernel`, one int64 slot each (kept between chunks of one file).
+_MODE, _LINE, _LINE_LEN, _REC_LINE, _REC_FIELDS, _REC_CONTENT = 0, 1, 2, 3, 4, 5
+_RECORDS, _ROWS, _WIDTH, _AFTER_CR, _BAD, _BAD_LINE, _BAD_VALUE = 6, 7, 8, 9, 10, 11, 12
+_STATE_SIZE = 13
+# Modes of the tokenizer (as pandas' C parser and the csv module read QUOTE_MINIMAL).
+_START, _IN_FIELD, _IN_QUOTES, _QUOTE_IN_QUOTES = 0, 1, 2, 3
+# Violations.
+_OK, _LONG_LINE, _WIDE_HEADER, _WIDE_ROW = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _scan_kernel(
+    data: np.ndarray, state: np.ndarray, max_line: int, max_columns: int, margin: int
+) -> None:
+    """Advance ``state`` over the bytes ``data`` (``data`` empty: end of file); stop at
+    the first violation, recorded in ``state[_BAD:]``."""
+    mode, line, line_len = state[_MODE], state[_LINE], state[_LINE_LEN]
+    rec_line, fields, content = state[_REC_LINE], state[_REC_FIELDS], state[_REC_CONTENT]
+    records, rows, width, after_cr = state[_RECORDS], state[_ROWS], state[_WIDTH], state[_AFTER_CR]
+    bad, bad_line, bad_value = 0, 0, 0
+    n = data.shape[0]
+    i = 0
+    while i <= n:
+        if i == n:
+            if n > 0 or not (mode != _START or fields > 0 or line_len > 0):
+                break
+            c = 10  # end of file: close the last record as a line end would
+            after_cr = 0
+        else:
+            c = data[i]
+        i += 1
+        if c == 10 and after_cr:  # the LF of a CRLF: the CR ended the line (and record)
+            after_cr = 0
+            continue
+        after_cr = 0
+        if c == 10 or c == 13:
+            if i <= n:
+                line += 1
+            line_len = 0
+            if c == 13:
+                after_cr = 1
+            if mode == _IN_QUOTES:
+                content = 1
+                continue
+            total = fields + 1
+            if records == 0:
+                width = total
+                if total > max_columns:
+                    bad, bad_line, bad_value = _WIDE_HEADER, rec_line, total
+                    break
+            else:
+                if total > width + margin:
+                    bad, bad_line, bad_value = _WIDE_ROW, rec_line, total
+                    break
+                if content:
+                    rows += 1
+            records += 1
+            fields = 0
+            content = 0
+            mode = _START
+            rec_line = line
+            continue
+        line_len += 1
+        if line_len > max_line:
+            bad, bad_line, bad_value = _LONG_LINE, line, line_len
+            break
+        if mode == _IN_QUOTES:
+            if c == 34:
+                mode = _QUOTE_IN_QUOTES
+            else:
+                content = 1
+        elif c == 44:
+            fields += 1
+            limit = max_columns if records == 0 else width + margin
+            if fields + 1 > limit:  # stop as soon as the record is too wide
+                bad = _WIDE_HEADER if records == 0 else _WIDE_ROW
+                bad_line, bad_value = rec_line, fields + 1
+                break
+            mode = _START
+        elif mode == _START:
+            if c == 34:
+                mode = _IN_QUOTES
+            else:
+                mode = _IN_FIELD
+                content = 1
+        elif mode == _QUOTE_IN_QUOTES:
+            content = 1
+            mode = _IN_QUOTES if c == 34 else _IN_FIELD
+        else:  # _IN_FIELD: a quote inside an unquoted value is literal
+            content = 1
+    state[_MODE], state[_LINE], state[_LINE_LEN] = mode, line, line_len
+    state[_REC_LINE], state[_REC_FIELDS], state[_REC_CONTENT] = rec_line, fields, content
+    state[_RECORDS], state[_ROWS], state[_WIDTH], state[_AFTER_CR] = records, rows, width, after_cr
+    state[_BAD], state[_BAD_LINE], state[_BAD_VALUE] = bad, bad_line, bad_value
+
+
+_CHUNK = 1 << 20
+
+
+class CsvScan:
+    """Fields and lines of one CSV file, counted chunk by chunk (no value is kept).
+
+    ``feed(chunk)`` as many times as needed, then ``finish()``; a violation of the
+    limits raises `FeedFormatError` naming ``file`` and the line. ``rows`` is the
+    number of data rows that are not blank, ``width`` the header's field count.
+    """
+
+    def __init__(self, file: str, limits: feed_limits.FeedLimits | None = None) -> None:
+        self.file = file
+        self.limits = limits or feed_limits.current()
+        self._state = np.zeros(_STATE_SIZE, dtype=np.int64)
+        self._state[_LINE] = 1
+        self._state[_REC_LINE] = 1
+
+    def feed(self, chunk: bytes | memoryview) -> None:
+        """Scan the next bytes of the file."""
+        view = memoryview(chunk)
+        for start in range(0, len(view), _CHUNK):
+            part = np.frombuffer(view[start : start + _CHUNK], dtype=np.uint8)
+            if not part.size:
+                continue
+            limits = self.limits
+            _scan_kernel(
+                part,
+                self._state,
+                int(limits.max_line_bytes),
+                int(limits.max_columns),
+                int(limits.extra_fields_margin),
+            )
+            self._check()
+
+    def finish(self) -> CsvScan:
+        """End of file: a last record without a line end is counted; returns ``self``."""
+        limits = self.limits
+        _scan_kernel(
+            np.zeros(0, dtype=np.uint8),
+            self._state,
+            int(limits.max_line_bytes),
+            int(limits.max_columns),
+            int(limits.extra_fields_margin),
+        )
+        self._check()
+        return self
+
+    @property
+    def rows(self) -> int:
+        """Data rows with at least one non-empty value (blank lines are not rows)."""
+        return int(self._state[_ROWS])
+
+    @property
+    def width(self) -> int:
+        """Fields in the header (0 before the header has ended)."""
+        return int(self._state[_WIDTH])
+
+    def _check(self) -> None:
+        state = self._state
+        bad = int(state[_BAD])
+        if bad == _OK:
+            return
+        line, value, limits = int(state[_BAD_LINE]), int(state[_BAD_VALUE]), self.limits
+        if bad == _LONG_LINE:
+            message = (
+                f"line is longer than {limits.max_line_bytes} bytes (feed limit max_line_bytes)"
+            )
+        elif bad == _WIDE_HEADER:
+            message = (
+                f"header names more than {limits.max_columns} columns (feed limit max_columns)"
+            )
+        else:
+            message = (
+                f"row has more than {value - 1} fields but the header names {self.width} "
+                f"(at most {limits.extra_fields_margin} empty extra fields are repaired; "
+                "feed limit extra_fields_margin)"
+            )
+        raise FeedFormatError(message, file=self.file, row=line)
+
+
+def scan_csv(file: str, data: bytes | memoryview) -> CsvScan:
+    """Check the bytes of one whole CSV file against the limits (see `CsvScan`)."""
+    scan = CsvScan(file)
+    scan.feed(data)
+    return scan.finish()
+
+
+def count_csv_rows(file: str, chunks: Iterable[bytes]) -> int:
+    """Data rows (not blank) of a CSV file read as a stream of chunks, bounded memory."""
+    scan = CsvScan(file)
+    for chunk in chunks:
+        scan.feed(chunk)
+    return scan.finish().rows
+
+
 def read_csv_table(file: str, data: bytes) -> CsvTable:
     """Read one CSV file (``file`` is its name, for messages) into a `CsvTable`.
 
@@ -201,8 +405,9 @@ def read_csv_table(file: str, data: bytes) -> CsvTable:
     ------
     FeedFormatError
         Unbalanced quotes, a row with more non-empty fields than the header,
-        duplicate header names.
+        duplicate header names; a line, header or row beyond the feed limits.
     """
+    scan_csv(file, data)
     text = _decode(file, data)
     text = _normalise_line_ends(file, text)
     if not text.strip():

@@ -1,7 +1,8 @@
 """Opening a GTFS source (zip path, folder, URL or zip bytes) and reading its CSV files.
 
-`read_source(source)` returns the source label, the raw bytes of every ``*.txt`` member
-keyed by file name, and the names of other members. A zip whose files all sit in one
+`read_source(source)` returns the source label, the ``*.txt`` members keyed by file name
+(`Members`: each read only when asked for, within `maasmix.feeds.limits`), and the
+names of other members. A zip whose files all sit in one
 extra top-level folder is accepted with a `FeedWarning`; ``__MACOSX`` debris is ignored.
 """
 
@@ -12,11 +13,14 @@ import os
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from maasmix.errors import FeedFormatError, FeedMissingError, FeedWarning
+from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._http import fetch_bytes, is_url
 from maasmix.feeds.cache import content_hash
 
@@ -72,79 +76,186 @@ def resolve_source(source: Source | ResolvedSource) -> ResolvedSource:
     return ResolvedSource(source_label(source), source_bytes(source))
 
 
-def _read_zip(label: str, data: bytes) -> tuple[dict[str, bytes], list[str]]:
+class Members(Mapping[str, bytes]):
+    """The ``*.txt`` files of a source by name, each read only when asked for.
+
+    ``members[name]`` reads one file whole; ``chunks(name)`` streams it. Every read is
+    checked against `maasmix.feeds.limits` first (uncompressed size, compression ratio,
+    the total read from the source), from the sizes the zip declares, so a bomb is
+    refused before it is inflated (a member whose data runs past its declared size fails
+    its CRC check instead).
+    """
+
+    def __init__(
+        self,
+        label: str,
+        entries: Mapping[str, zipfile.ZipInfo | Path],
+        archive: bytes | Path | None,
+    ) -> None:
+        self.label = label
+        self._entries = dict(entries)
+        self._archive = archive
+        self._read_total = 0
+
+    def __getitem__(self, name: str) -> bytes:
+        return b"".join(self.chunks(name, whole=True))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def size(self, name: str) -> int:
+        """Uncompressed size of ``name`` in bytes (as the zip declares it)."""
+        entry = self._entries[name]
+        return entry.file_size if isinstance(entry, zipfile.ZipInfo) else entry.stat().st_size
+
+    def _check(self, name: str) -> None:
+        limits = feed_limits.current()
+        entry = self._entries[name]
+        size = self.size(name)
+        if size > limits.max_member_bytes:
+            raise FeedFormatError(
+                f"{size} bytes uncompressed, more than {limits.max_member_bytes} "
+                "(feed limit max_member_bytes)",
+                file=name,
+            )
+        if isinstance(entry, zipfile.ZipInfo) and size > limits.ratio_floor_bytes:
+            ratio = size / max(entry.compress_size, 1)
+            if ratio > limits.max_compression_ratio:
+                raise FeedFormatError(
+                    f"compressed {ratio:.0f}:1 in {self.label}, more than "
+                    f"{limits.max_compression_ratio:g}:1 (feed limit max_compression_ratio)",
+                    file=name,
+                )
+        if self._read_total + size > limits.max_total_bytes:
+            raise FeedFormatError(
+                f"reading it would take the bytes read from {self.label} past "
+                f"{limits.max_total_bytes} (feed limit max_total_bytes)",
+                file=name,
+            )
+        self._read_total += size
+
+    def chunks(self, name: str, *, whole: bool = False) -> Iterator[bytes]:
+        """The bytes of ``name`` in pieces of at most 1 MiB (one piece if ``whole``)."""
+        self._check(name)
+        entry = self._entries[name]
+        piece = -1 if whole else _PIECE
+        try:
+            if isinstance(entry, Path):
+                with entry.open("rb") as handle:
+                    yield from _pieces(handle, piece)
+                return
+            assert self._archive is not None
+            source = (
+                io.BytesIO(self._archive) if isinstance(self._archive, bytes) else self._archive
+            )
+            with zipfile.ZipFile(source) as archive, archive.open(entry) as handle:
+                yield from _pieces(handle, piece)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+            raise FeedFormatError(
+                f"truncated or corrupt zip member in {self.label} ({exc})", file=name
+            ) from exc
+        except OSError as exc:
+            raise FeedFormatError(f"cannot be read ({exc.strerror or exc})", file=name) from exc
+
+
+_PIECE = 1 << 20
+
+
+def _pieces(handle: IO[bytes], size: int) -> Iterator[bytes]:
+    if size < 0:
+        yield handle.read()
+        return
+    while piece := handle.read(size):
+        yield piece
+
+
+def _open_zip(label: str, data: bytes | Path) -> zipfile.ZipFile:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        return zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
         raise FeedFormatError(f"not a readable zip archive ({exc})", file=label) from exc
+    except OSError as exc:
+        raise FeedFormatError(
+            f"not a readable zip archive ({exc.strerror or exc})", file=label
+        ) from exc
+
+
+def _read_zip(label: str, data: bytes | Path) -> tuple[Members, list[str]]:
+    archive = _open_zip(label, data)
     with archive:
+        infos = archive.infolist()
+        limit = feed_limits.current().max_members
+        if len(infos) > limit:
+            raise FeedFormatError(
+                f"the zip holds {len(infos)} entries, more than {limit} (feed limit max_members)",
+                file=label,
+            )
         members = [
             info
-            for info in archive.infolist()
+            for info in infos
             if not info.is_dir()
             and not info.filename.startswith("__MACOSX/")
             and not PurePosixPath(info.filename).name.startswith("._")
         ]
-        paths = [PurePosixPath(info.filename) for info in members]
-        top_level = [p for p in paths if len(p.parts) == 1]
-        prefix: PurePosixPath | None = None
-        if not any(p.suffix == ".txt" for p in top_level):
-            folders = {p.parts[0] for p in paths if len(p.parts) == 2 and p.suffix == ".txt"}
-            if len(folders) == 1:
-                prefix = PurePosixPath(folders.pop())
-                warnings.warn(
-                    f"{label}: the GTFS files are inside the folder '{prefix}/' of the zip; "
-                    "read them from there",
-                    FeedWarning,
-                    stacklevel=3,
-                )
-        texts: dict[str, bytes] = {}
-        others: list[str] = []
-        for info, path in zip(members, paths, strict=True):
-            if prefix is not None:
-                if path.parent != prefix:
-                    continue
-            elif len(path.parts) != 1:
+    paths = [PurePosixPath(info.filename) for info in members]
+    top_level = [p for p in paths if len(p.parts) == 1]
+    prefix: PurePosixPath | None = None
+    if not any(p.suffix == ".txt" for p in top_level):
+        folders = {p.parts[0] for p in paths if len(p.parts) == 2 and p.suffix == ".txt"}
+        if len(folders) == 1:
+            prefix = PurePosixPath(folders.pop())
+            warnings.warn(
+                f"{label}: the GTFS files are inside the folder '{prefix}/' of the zip; "
+                "read them from there",
+                FeedWarning,
+                stacklevel=3,
+            )
+    texts: dict[str, zipfile.ZipInfo | Path] = {}
+    others: list[str] = []
+    for info, path in zip(members, paths, strict=True):
+        if prefix is not None:
+            if path.parent != prefix:
                 continue
-            if path.suffix != ".txt":
-                others.append(path.name)
-                continue
-            try:
-                texts[path.name] = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-                raise FeedFormatError(
-                    f"truncated or corrupt zip member in {label} ({exc})", file=path.name
-                ) from exc
-    return texts, others
+        elif len(path.parts) != 1:
+            continue
+        if path.suffix != ".txt":
+            others.append(path.name)
+            continue
+        texts[path.name] = info
+    return Members(label, texts, data), others
 
 
-def _read_folder(path: Path) -> tuple[dict[str, bytes], list[str]]:
-    texts: dict[str, bytes] = {}
+def _read_folder(label: str, path: Path) -> tuple[Members, list[str]]:
+    texts: dict[str, zipfile.ZipInfo | Path] = {}
     others: list[str] = []
     for child in sorted(path.iterdir()):
         if not child.is_file():
             continue
         if child.suffix == ".txt":
-            texts[child.name] = child.read_bytes()
+            texts[child.name] = child
         else:
             others.append(child.name)
-    return texts, others
+    return Members(label, texts, None), others
 
 
-def read_source(source: Source | ResolvedSource) -> tuple[str, dict[str, bytes], list[str]]:
-    """(label, {file name: bytes} of the ``*.txt`` files, other file names).
+def read_source(source: Source | ResolvedSource) -> tuple[str, Members, list[str]]:
+    """(label, the ``*.txt`` files as `Members` (read on access), other file names).
 
     Raises
     ------
     FeedMissingError
         Path does not exist, URL unreachable.
     FeedFormatError
-        Not a zip, truncated or corrupt zip.
+        Not a zip, truncated or corrupt zip; more entries than the feed limits allow
+        (sizes and ratios are checked when a member is read).
     """
     opened = resolve_source(source)
     label, resolved = opened.label, opened.data
     if isinstance(resolved, bytes):
         return (label, *_read_zip(label, resolved))
     if resolved.is_dir():
-        return (label, *_read_folder(resolved))
-    return (label, *_read_zip(label, resolved.read_bytes()))
+        return (label, *_read_folder(label, resolved))
+    return (label, *_read_zip(label, resolved))

@@ -20,6 +20,10 @@ field:
   primary key (stop_id, route_id, trip_id, (trip_id, stop_sequence), ...), times
   running backwards within a trip.
 
+Members a load does not need are not read: ``shapes.txt`` (listed in `LAZY_TABLES`) is
+read the first time ``feed.tables["shapes"]`` is asked for, and the summary counts its
+rows from a stream; every read stays within `maasmix.feeds.limits`.
+
 GTFS-Flex trips (stop_times rows with a location group, zone or pickup window instead
 of a stop and times) are validated and kept in `GtfsFeed.tables` but are not part of
 any `ServiceDay` (they have no timetable to route on).
@@ -29,8 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
-from types import MappingProxyType
+import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -39,24 +43,76 @@ import pandas as pd
 from maasmix.errors import FeedFormatError, FeedMissingError
 from maasmix.feeds.cache import DiskCache, make_key
 from maasmix.feeds.gtfs._core import CoreTables, build_core
-from maasmix.feeds.gtfs._csv import CsvTable, read_csv_table
-from maasmix.feeds.gtfs._read import ResolvedSource, Source, read_source, resolve_source
+from maasmix.feeds.gtfs._csv import CsvTable, count_csv_rows, read_csv_table
+from maasmix.feeds.gtfs._read import (
+    Members,
+    ResolvedSource,
+    Source,
+    read_source,
+    resolve_source,
+)
 from maasmix.feeds.gtfs._schema import CALENDAR_FILES, FARE_FILES, REQUIRED_COLUMNS, REQUIRED_FILES
 from maasmix.feeds.gtfs._service import active_services, build_service_day, service_dates
 from maasmix.feeds.gtfs.service_day import ServiceDay
 from maasmix.servicetime import parse_service_date
 
 __all__ = [
+    "LAZY_TABLES",
     "SERVICE_DAY_CACHE_VERSION",
     "GtfsFeed",
     "load_gtfs",
     "load_service_day",
 ]
 
-SERVICE_DAY_CACHE_VERSION = 2
+SERVICE_DAY_CACHE_VERSION = 3
 """Bump when `ServiceDay` construction changes, so cached entries are rebuilt."""
 
 DateLike = dt.date | str
+
+LAZY_TABLES: tuple[str, ...] = ("shapes",)
+"""Tables no load needs: read on first access to ``GtfsFeed.tables[name]``, not before."""
+
+
+class _Tables(Mapping[str, pd.DataFrame]):
+    """Read-only ``{table name: frame}``; the `LAZY_TABLES` are read on first access."""
+
+    def __init__(self, read: Mapping[str, CsvTable], members: Members | None) -> None:
+        self._read = dict(read)
+        self._members = members
+        lazy = [] if members is None else [n for n in LAZY_TABLES if f"{n}.txt" in members]
+        self._names = sorted(set(self._read) | set(lazy))
+        self._lock = threading.Lock()
+
+    def table(self, name: str) -> CsvTable:
+        if name not in self._read:
+            if name not in self._names or self._members is None:
+                raise KeyError(name)
+            with self._lock:
+                if name not in self._read:
+                    file = f"{name}.txt"
+                    self._read[name] = _checked(name, read_csv_table(file, self._members[file]))
+        return self._read[name]
+
+    def rows(self, name: str) -> int:
+        """Rows of a table, counted from a stream when it has not been read."""
+        if name in self._read:
+            return len(self._read[name].frame)
+        if name not in self._names or self._members is None:
+            return 0
+        file = f"{name}.txt"
+        return count_csv_rows(file, self._members.chunks(file))
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.table(name).frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
 
 
 class GtfsFeed:
@@ -76,13 +132,17 @@ class GtfsFeed:
         IANA timezone of the first agency.
     """
 
-    def __init__(self, source: str, tables: Mapping[str, CsvTable], core: CoreTables) -> None:
+    def __init__(
+        self,
+        source: str,
+        tables: Mapping[str, CsvTable],
+        core: CoreTables,
+        members: Members | None = None,
+    ) -> None:
         self.source = source
-        self.files: tuple[str, ...] = tuple(sorted(f"{name}.txt" for name in tables))
-        self.tables: Mapping[str, pd.DataFrame] = MappingProxyType(
-            {name: t.frame for name, t in sorted(tables.items())}
-        )
-        self._lines = {name: t.lines for name, t in tables.items()}
+        self._tables = _Tables(tables, members)
+        self.files: tuple[str, ...] = tuple(f"{name}.txt" for name in self._tables)
+        self.tables: Mapping[str, pd.DataFrame] = self._tables
         self._core = core
         self.timezone = core.timezone
 
@@ -94,7 +154,7 @@ class GtfsFeed:
 
     def line_numbers(self, table: str) -> np.ndarray:
         """Line number in the file (header = 1) of each row of ``tables[table]``."""
-        return self._lines[table]
+        return self._tables.table(table).lines
 
     def service_dates(self) -> list[dt.date]:
         """Every date on which at least one service_id runs, ascending."""
@@ -128,7 +188,7 @@ class GtfsFeed:
         tables = self.tables
 
         def rows(name: str) -> int:
-            return len(tables[name]) if name in tables else 0
+            return self._tables.rows(name)
 
         def counts(values: np.ndarray) -> dict[str, int]:
             keys, n = np.unique(values, return_counts=True)
@@ -207,8 +267,32 @@ class GtfsFeed:
         return gtfs_kit.Feed(dist_units=dist_units, **frames)
 
 
+def _checked(name: str, table: CsvTable) -> CsvTable:
+    """``table`` with its required columns checked (an empty file: an empty frame)."""
+    required = REQUIRED_COLUMNS.get(name, ())
+    if not table.has_header:
+        return CsvTable(
+            pd.DataFrame({c: pd.Series([], dtype=object) for c in required}),
+            np.zeros(0, dtype=np.int64),
+            has_header=False,
+        )
+    for column in required:
+        if column not in table.frame.columns:
+            raise FeedMissingError(
+                f"required column '{column}' is missing",
+                file=f"{name}.txt",
+                row=1,
+                field=column,
+            )
+    return table
+
+
 def _read_tables(texts: Mapping[str, bytes]) -> dict[str, CsvTable]:
-    tables = {name[: -len(".txt")]: read_csv_table(name, data) for name, data in texts.items()}
+    tables = {
+        name[: -len(".txt")]: read_csv_table(name, texts[name])
+        for name in texts
+        if name[: -len(".txt")] not in LAZY_TABLES
+    }
     for name in REQUIRED_FILES:
         if name not in tables:
             raise FeedMissingError(f"required file {name}.txt is missing", file=f"{name}.txt")
@@ -217,22 +301,7 @@ def _read_tables(texts: Mapping[str, bytes]) -> dict[str, CsvTable]:
             "neither calendar.txt nor calendar_dates.txt is present", file="calendar.txt"
         )
     for name, table in tables.items():
-        required = REQUIRED_COLUMNS.get(name, ())
-        if not table.has_header:
-            tables[name] = CsvTable(
-                pd.DataFrame({c: pd.Series([], dtype=object) for c in required}),
-                np.zeros(0, dtype=np.int64),
-                has_header=False,
-            )
-            continue
-        for column in required:
-            if column not in table.frame.columns:
-                raise FeedMissingError(
-                    f"required column '{column}' is missing",
-                    file=f"{name}.txt",
-                    row=1,
-                    field=column,
-                )
+        tables[name] = _checked(name, table)
     return tables
 
 
@@ -255,7 +324,7 @@ def load_gtfs(source: Source | ResolvedSource) -> GtfsFeed:
         raise FeedFormatError("no GTFS *.txt files found", file=label)
     tables = _read_tables(texts)
     core = build_core(tables)
-    return GtfsFeed(label, tables, core)
+    return GtfsFeed(label, tables, core, texts)
 
 
 def load_service_day(
