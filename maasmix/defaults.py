@@ -25,6 +25,7 @@ __all__ = [
     "RENTABLE_FORM_FACTORS",
     "RENTAL_DROPOFF_S",
     "RENTAL_PICKUP_S",
+    "RIDER_CATEGORY",
     "RIDE_SPEED_FALLBACK_MPS",
     "RIDE_SPEED_MPS",
     "WALK_SPEED_MPS",
@@ -112,3 +113,10 @@ beyond it the point is outside the network and the query is refused."""
 
 NUM_ITINERARIES = 6
 """At most this many itineraries in a plan."""
+
+# ---------------------------------------------------------------- money
+
+RIDER_CATEGORY = ""
+"""Fares v2 rider category used when the caller names none and the feed marks no
+category ``is_default_fare_category``: ``""`` prices with the products that name no
+rider category (a feed's default category is used first when it has one)."""
