@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from maasmix.servicetime import service_datetime
 
-__all__ = ["Journey", "Leg", "transit_mode"]
+__all__ = ["STREET_MODES", "Journey", "Leg", "Rental", "StopCall", "transit_mode"]
+
+#: Leg modes that move on the streets (everything else rides a transit trip).
+STREET_MODES = frozenset({"WALK", "BICYCLE", "SCOOTER", "MOPED", "CAR"})
 
 _BASIC_MODES = {
     0: "TRAM",
@@ -51,12 +54,58 @@ def transit_mode(route_type: int) -> str:
 
 
 @dataclass(frozen=True)
-class Leg:
-    """One leg: ``mode`` "WALK" or a transit mode (BUS, TRAM, SUBWAY, RAIL, ...).
+class Rental:
+    """What a rented-vehicle leg rides: the GBFS system, the vehicle and its plan.
 
-    Transit legs have ``route_*``, ``trip_id``, ``trip_key``, ``headsign`` and
-    ``stops`` (number of stops ridden past, including the one got off at); walking legs
-    have ``distance_m`` (crow-fly) and None in the transit fields.
+    ``vehicle_id`` is set for a free-floating vehicle, ``from_station_id`` /
+    ``to_station_id`` for docked rentals (pick-up and return stations); ``pricing_plan_id``
+    is the vehicle's plan, else its type's default (None when the feed publishes none).
+    """
+
+    system_id: str
+    system_name: str
+    vehicle_type_id: str | None
+    form_factor: str
+    propulsion_type: str
+    pricing_plan_id: str | None = None
+    vehicle_id: str | None = None
+    from_station_id: str | None = None
+    to_station_id: str | None = None
+
+    @property
+    def docked(self) -> bool:
+        """Whether the vehicle is taken from (and returned to) a station."""
+        return self.from_station_id is not None
+
+
+@dataclass(frozen=True)
+class StopCall:
+    """A stop a transit leg passes without the rider getting on or off."""
+
+    stop_id: str
+    name: str
+    lat: float
+    lon: float
+    arrival_s: int
+    departure_s: int
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg: ``mode`` WALK, BICYCLE, SCOOTER, MOPED or a transit mode (BUS, TRAM, ...).
+
+    Transit legs have ``route_*``, ``trip_id``, ``trip_key``, ``headsign``, ``stops``
+    (number of stops ridden past, including the one got off at) and
+    ``intermediate_stops``; street legs have ``distance_m`` (street metres, crow-fly for
+    footpaths between stops) and None in the transit fields. A rented vehicle's leg has
+    ``rental``. ``from_kind`` / ``to_kind`` say what ``from_stop_id`` / ``to_stop_id``
+    name, as OpenTripPlanner's vertex types: ``TRANSIT`` (a GTFS stop), ``BIKESHARE`` (a
+    GBFS station), ``VEHICLERENTAL`` (a free-floating vehicle's id) or ``NORMAL`` (a
+    street point, the id empty). ``geometry`` is the leg's path as (lon, lat) pairs.
+
+    Money (fares, rental prices) is attached per leg by the pricing layer; a leg
+    carries what that needs (route, agency, stops and zones for transit; system, plan,
+    duration and distance for rentals).
     """
 
     mode: str
@@ -79,6 +128,12 @@ class Leg:
     headsign: str | None = None
     stops: int | None = None
     distance_m: float | None = None
+    agency_id: str | None = None
+    from_kind: str = "TRANSIT"
+    to_kind: str = "TRANSIT"
+    rental: Rental | None = None
+    geometry: tuple[tuple[float, float], ...] = ()
+    intermediate_stops: tuple[StopCall, ...] = ()
 
     @property
     def duration_s(self) -> int:
@@ -87,8 +142,13 @@ class Leg:
 
     @property
     def is_transit(self) -> bool:
-        """Whether the leg rides a trip."""
-        return self.mode != "WALK"
+        """Whether the leg rides a transit trip (a rented or own vehicle does not)."""
+        return self.mode not in STREET_MODES
+
+    @property
+    def is_rental(self) -> bool:
+        """Whether the leg rides a rented vehicle."""
+        return self.rental is not None
 
 
 @dataclass(frozen=True)
@@ -96,8 +156,10 @@ class Journey:
     """A journey from an origin stop to a destination stop.
 
     ``departure_s``/``arrival_s``: start of the first leg and end of the last one (the
-    query time for a journey without legs); ``transfers``: rides minus one (0 for a
-    walk-only journey); ``walk_s``: seconds of walking.
+    query time for a journey without legs); ``transfers``: transit rides minus one (0
+    for a journey without transit; a rented or own vehicle is no transfer); ``walk_s``:
+    seconds of walking; ``combination``: the mode combination a door-to-door plan
+    found it for (e.g. ``"WALK+TRANSIT+WALK"``), empty for stop-to-stop journeys.
     """
 
     legs: tuple[Leg, ...]
@@ -105,6 +167,7 @@ class Journey:
     arrival_s: int
     date: dt.date
     timezone: str
+    combination: str = ""
 
     @property
     def rides(self) -> int:
@@ -119,7 +182,7 @@ class Journey:
     @property
     def walk_s(self) -> int:
         """Total walking time, seconds."""
-        return sum(leg.duration_s for leg in self.legs if not leg.is_transit)
+        return sum(leg.duration_s for leg in self.legs if leg.mode == "WALK")
 
     @property
     def duration_s(self) -> int:

@@ -18,6 +18,7 @@ __all__ = [
     "MAX_WALK_M",
     "MAX_WALK_TO_VEHICLE_M",
     "MAX_WALK_TO_VEHICLE_S",
+    "MIN_RENTAL_RIDE_M",
     "MIN_TRANSFER_S",
     "NUM_ITINERARIES",
     "PROFILE_STEP_S",
@@ -120,3 +121,6 @@ RIDER_CATEGORY = ""
 """Fares v2 rider category used when the caller names none and the feed marks no
 category ``is_default_fare_category``: ``""`` prices with the products that name no
 rider category (a feed's default category is used first when it has one)."""
+
+MIN_RENTAL_RIDE_M = 100.0
+"""A rented vehicle is ridden at least this far, metres (shorter rides are not planned)."""

@@ -204,6 +204,15 @@ def _routes(table: CsvTable) -> pd.DataFrame:
             "route_short_name": _column(table, "route_short_name").to_numpy(dtype=object),
             "route_long_name": _column(table, "route_long_name").to_numpy(dtype=object),
             "route_type": route_type.astype(np.int16),
+            "bikes_allowed": parse_int(
+                _column(table, "bikes_allowed"),
+                table.lines,
+                "routes.txt",
+                "bikes_allowed",
+                default=0,
+                low=0,
+                high=2,
+            ).astype(np.int8),
         }
     )
 
@@ -226,6 +235,13 @@ def _trips(table: CsvTable, routes: pd.DataFrame, services: pd.Index) -> pd.Data
     direction = parse_int(
         _column(table, "direction_id"), lines, file, "direction_id", default=-1, low=0, high=1
     )
+    bikes = parse_int(
+        _column(table, "bikes_allowed"), lines, file, "bikes_allowed", default=0, low=0, high=2
+    )
+    if "bikes_allowed" in routes.columns:  # a route-level value fills a trip's "no info"
+        by_route = pd.Series(routes["bikes_allowed"].to_numpy(), index=routes["route_id"])
+        from_route = by_route.reindex(route_id.to_numpy()).fillna(0).to_numpy(np.int64)
+        bikes = np.where(bikes == 0, from_route, bikes)
     return pd.DataFrame(
         {
             "trip_id": _column(table, "trip_id").to_numpy(dtype=object),
@@ -234,6 +250,7 @@ def _trips(table: CsvTable, routes: pd.DataFrame, services: pd.Index) -> pd.Data
             "headsign": _column(table, "trip_headsign").to_numpy(dtype=object),
             "shape_id": _column(table, "shape_id").to_numpy(dtype=object),
             "direction_id": direction.astype(np.int8),
+            "bikes_allowed": bikes.astype(np.int8),
         }
     )
 

@@ -148,6 +148,7 @@ def build_service_day(core: CoreTables, date: dt.date) -> ServiceDay:
             "headsign": trips["headsign"].to_numpy(dtype=object),
             "shape_id": trips["shape_id"].to_numpy(dtype=object),
             "direction_id": trips["direction_id"].to_numpy(np.int8),
+            "bikes_allowed": trips["bikes_allowed"].to_numpy(np.int8),
             "day_offset": runs["day_offset"].to_numpy(np.int8),
         }
     )

@@ -33,13 +33,16 @@ class ServiceDay:
         (str, "" when none), ``zone_id`` (str, "" when none).
     routes : DataFrame
         ``route_id``, ``agency_id``, ``route_short_name``, ``route_long_name`` (str),
-        ``route_type`` (int16).
+        ``route_type`` (int16), ``bikes_allowed`` (int8, as in ``trips.txt``; routes.txt
+        does not define it, but a column there is read the same way).
     trips : DataFrame
         One row per trip *run* on this date: ``trip_key`` (str, unique: the GTFS
         trip_id, suffixed ``@-1`` for a previous-day run and ``#k`` for the k-th
         frequency departure), ``trip_id``, ``route_id``, ``service_id``, ``headsign``,
         ``shape_id`` (str, "" when none), ``direction_id`` (int8, -1 when unknown),
-        ``day_offset`` (int8: 0 today, -1 previous service day).
+        ``day_offset`` (int8: 0 today, -1 previous service day), ``bikes_allowed``
+        (int8: 0 no information, 1 a bike may be taken on board, 2 it may not; a trip's
+        0 takes the route's value when routes.txt has the column).
     stop_times : DataFrame
         One row per (trip run, stop), sorted by ``trip_key`` then ``stop_sequence``:
         ``trip_key`` (str), ``stop_sequence`` (int32), ``stop_id`` (str),

@@ -102,6 +102,7 @@ def test_service_day_tables_and_dtypes(tiny: GtfsFeed) -> None:
         "shape_id": object,
         "direction_id": np.int8,
         "day_offset": np.int8,
+        "bikes_allowed": np.int8,
     }
     assert day.stop_times.dtypes.to_dict() == {
         "trip_key": object,
@@ -128,6 +129,7 @@ def test_service_day_tables_and_dtypes(tiny: GtfsFeed) -> None:
         "route_short_name": object,
         "route_long_name": object,
         "route_type": np.int16,
+        "bikes_allowed": np.int8,
     }
     assert day.transfers.to_dict("list") == {
         "from_stop_id": ["S2", "S1"],

@@ -1,0 +1,452 @@
+"""Shared vehicles of one GBFS system, linked to a `CompiledNetwork`'s streets.
+
+`RentalSystem` holds what planning asks of a GBFS snapshot, as arrays:
+
+- **stations**: coordinates, nearest walk and bike nodes; live: renting (installed and
+  ``is_renting``), returning (installed and ``is_returning``), docks free, vehicles
+  available by vehicle type (``vehicle_types_available``; without that breakdown every
+  available vehicle is of the system's station type: the first bicycle type, else the
+  first type, else a human-powered bicycle as GBFS says). A folder with
+  station_information only (no status) gives stations without live status: flagged
+  ``has_status = False``, usable for analysis (``assume_available=True`` in a plan).
+- **free-floating vehicles** (``station_id`` empty): usable when neither reserved nor
+  disabled, of a plannable form factor (`maasmix.defaults.RENTABLE_FORM_FACTORS`),
+  allowed to start where they stand; ``current_range_m`` is checked against each ride.
+- **geofencing**, compiled per vehicle type (`GeoRules`): at each point the rule that
+  applies is the first zone (file order) containing it with a rule for that type (first
+  matching rule); outside all zones, the first matching global rule (GBFS 3.0; 2.x:
+  everything allowed). A cycling-graph edge is forbidden when its midpoint or either end
+  lies where ``ride_through_allowed`` is false; its speed is capped by the zone's
+  ``maximum_speed_kph`` at its midpoint; a ride may end at a node only where
+  ``ride_end_allowed`` is true and ``station_parking`` is not (that asks for a station).
+  Zones whose ``end`` is before the snapshot are dropped; time windows are otherwise
+  not applied.
+- **speeds**: per (form factor, propulsion) from `maasmix.defaults.RIDE_SPEED_MPS`,
+  capped by the type's ``max_permitted_speed``.
+
+The live part is replaced by `RentalSystem.refresh` (re-reading through the loader the
+network was given); the street links of stations and vehicles are recomputed (a KD-tree
+lookup), nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from maasmix import defaults
+
+if TYPE_CHECKING:
+    from maasmix.engine.network import CompiledNetwork
+    from maasmix.feeds.gbfs import GbfsSnapshot
+
+__all__ = ["GeoRules", "RentalSystem", "VehicleType", "leg_mode"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
+
+DEFAULT_TYPE_ID = "__default__"
+"""Type id given to vehicles of a system without vehicle_types.json."""
+
+
+def leg_mode(form_factor: str) -> str:
+    """The OTP leg mode of a GBFS form factor: BICYCLE, SCOOTER or MOPED (CAR for cars)."""
+    if form_factor in ("bicycle", "cargo_bicycle"):
+        return "BICYCLE"
+    if form_factor.startswith("scooter"):
+        return "SCOOTER"
+    if form_factor == "moped":
+        return "MOPED"
+    return "CAR" if form_factor == "car" else "BICYCLE"
+
+
+@dataclass(frozen=True)
+class VehicleType:
+    """A plannable vehicle type: its id, form factor, propulsion, speed and plan."""
+
+    vehicle_type_id: str
+    form_factor: str
+    propulsion_type: str
+    speed_mps: float
+    default_pricing_plan_id: str | None
+    name: str | None = None
+
+    @property
+    def plannable(self) -> bool:
+        """Whether its form factor is planned (bikes, scooters, mopeds)."""
+        return self.form_factor in defaults.RENTABLE_FORM_FACTORS
+
+    @property
+    def mode(self) -> str:
+        """Leg mode (BICYCLE, SCOOTER, MOPED)."""
+        return leg_mode(self.form_factor)
+
+
+@dataclass(frozen=True, eq=False)
+class GeoRules:
+    """Geofencing of one vehicle type compiled on the cycling graph (or None: crow-fly).
+
+    ``edge_cost``: seconds per forward bike edge at the type's speed capped by zone
+    limits, ``inf`` where riding through is forbidden; ``end_ok`` / ``start_ok`` per bike
+    node. ``point_rules(lat, lon)`` answers the same for arbitrary points.
+    """
+
+    edge_cost: FloatArray | None
+    end_ok: BoolArray | None
+    start_ok: BoolArray | None
+    has_zones: bool
+    point_rules: Callable[
+        [FloatArray, FloatArray], tuple[BoolArray, BoolArray, BoolArray, FloatArray]
+    ]
+
+
+def _speed(form_factor: str, propulsion: str, max_kph: float) -> float:
+    speed = defaults.RIDE_SPEED_MPS.get((form_factor, propulsion), defaults.RIDE_SPEED_FALLBACK_MPS)
+    if np.isfinite(max_kph) and max_kph > 0:
+        speed = min(speed, max_kph / 3.6)
+    return float(speed)
+
+
+def _types(snapshot: GbfsSnapshot) -> dict[str, VehicleType]:
+    table = snapshot.vehicle_types
+    out: dict[str, VehicleType] = {}
+    for row in table.itertuples(index=False):
+        form = str(row.form_factor or "other")
+        prop = str(row.propulsion_type or "human")
+        kph = (
+            float(row.max_permitted_speed_kph) if pd.notna(row.max_permitted_speed_kph) else np.nan
+        )
+        out[str(row.vehicle_type_id)] = VehicleType(
+            str(row.vehicle_type_id),
+            form,
+            prop,
+            _speed(form, prop, kph),
+            None if row.default_pricing_plan_id is None else str(row.default_pricing_plan_id),
+            None if row.name is None else str(row.name),
+        )
+    if not out:
+        out[DEFAULT_TYPE_ID] = VehicleType(
+            DEFAULT_TYPE_ID, "bicycle", "human", _speed("bicycle", "human", np.nan), None
+        )
+    return out
+
+
+def _station_type(types: dict[str, VehicleType]) -> str:
+    for t in types.values():
+        if t.form_factor == "bicycle":
+            return t.vehicle_type_id
+    return next(iter(types))
+
+
+@dataclass(eq=False)
+class RentalSystem:
+    """One GBFS system linked to a network (see the module docstring)."""
+
+    system_id: str
+    name: str
+    compiled: CompiledNetwork
+    snapshot: GbfsSnapshot
+    loader: Callable[[], GbfsSnapshot] | None
+    types: dict[str, VehicleType]
+    station_type_id: str
+    has_status: bool
+    station_ids: npt.NDArray[np.object_]
+    station_names: npt.NDArray[np.object_]
+    station_lat: FloatArray
+    station_lon: FloatArray
+    station_walk_node: IntArray
+    station_walk_m: FloatArray
+    station_bike_node: IntArray
+    station_bike_m: FloatArray
+    station_renting: BoolArray
+    station_returning: BoolArray
+    station_docks: npt.NDArray[np.int64]
+    station_counts: dict[str, npt.NDArray[np.int64]]
+    vehicle_ids: npt.NDArray[np.object_]
+    vehicle_lat: FloatArray
+    vehicle_lon: FloatArray
+    vehicle_type: npt.NDArray[np.object_]
+    vehicle_range_m: FloatArray
+    vehicle_plan: npt.NDArray[np.object_]
+    vehicle_usable: BoolArray
+    vehicle_walk_node: IntArray
+    vehicle_walk_m: FloatArray
+    vehicle_bike_node: IntArray
+    vehicle_bike_m: FloatArray
+    _geo: dict[str, GeoRules] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def build(
+        cls,
+        compiled: CompiledNetwork,
+        snapshot: GbfsSnapshot,
+        *,
+        loader: Callable[[], GbfsSnapshot] | None = None,
+    ) -> RentalSystem:
+        """Link ``snapshot`` to ``compiled``'s streets."""
+        types = _types(snapshot)
+        st = snapshot.stations
+        slat = st["lat"].to_numpy(np.float64)
+        slon = st["lon"].to_numpy(np.float64)
+        has_status = bool(
+            st["is_renting"].notna().any() or st["num_vehicles_available"].notna().any()
+        )
+        station_type = _station_type(types)
+        installed = st["is_installed"].fillna(True).to_numpy(bool)
+        renting = installed & st["is_renting"].fillna(has_status is False).to_numpy(bool)
+        returning = installed & st["is_returning"].fillna(has_status is False).to_numpy(bool)
+        docks = st["num_docks_available"].fillna(0).to_numpy(np.int64)
+        total = st["num_vehicles_available"].fillna(0).to_numpy(np.int64)
+        counts: dict[str, npt.NDArray[np.int64]] = {}
+        by_type = st["vehicles_by_type"].tolist()
+        for i, breakdown in enumerate(by_type):
+            items = breakdown.items() if breakdown else [(station_type, int(total[i]))]
+            for type_id, n in items:
+                key = type_id if type_id in types else station_type
+                arr = counts.setdefault(key, np.zeros(len(st), np.int64))
+                arr[i] += int(n)
+        veh = snapshot.vehicles
+        free = veh.loc[veh["station_id"].isna()].reset_index(drop=True)
+        vtype = (
+            free["vehicle_type_id"].where(free["vehicle_type_id"].notna(), None).to_numpy(object)
+        )
+        vtype = np.array(
+            [t if t in types else (station_type if t is None else t) for t in vtype], dtype=object
+        )
+        vlat = free["lat"].to_numpy(np.float64)
+        vlon = free["lon"].to_numpy(np.float64)
+        plannable = np.array([t in types and types[t].plannable for t in vtype], dtype=bool)
+        usable = (
+            plannable
+            & ~free["is_reserved"].fillna(False).to_numpy(bool)
+            & ~free["is_disabled"].fillna(False).to_numpy(bool)
+        )
+        plans = free["pricing_plan_id"].to_numpy(object)
+        sw, swm = _link(compiled, "walk", slat, slon)
+        sb, sbm = _link(compiled, "bike", slat, slon)
+        vw, vwm = _link(compiled, "walk", vlat, vlon)
+        vb, vbm = _link(compiled, "bike", vlat, vlon)
+        system = cls(
+            system_id=snapshot.system.system_id,
+            name=snapshot.system.name,
+            compiled=compiled,
+            snapshot=snapshot,
+            loader=loader,
+            types=types,
+            station_type_id=station_type,
+            has_status=has_status,
+            station_ids=st["station_id"].astype(str).to_numpy(object),
+            station_names=st["name"].fillna("").astype(str).to_numpy(object),
+            station_lat=slat,
+            station_lon=slon,
+            station_walk_node=sw,
+            station_walk_m=swm,
+            station_bike_node=sb,
+            station_bike_m=sbm,
+            station_renting=renting,
+            station_returning=returning,
+            station_docks=docks,
+            station_counts=counts,
+            vehicle_ids=free["vehicle_id"].astype(str).to_numpy(object),
+            vehicle_lat=vlat,
+            vehicle_lon=vlon,
+            vehicle_type=vtype,
+            vehicle_range_m=free["current_range_m"].to_numpy(np.float64),
+            vehicle_plan=plans,
+            vehicle_usable=usable,
+            vehicle_walk_node=vw,
+            vehicle_walk_m=vwm,
+            vehicle_bike_node=vb,
+            vehicle_bike_m=vbm,
+        )
+        # a vehicle parked where rides may not start is not usable
+        for type_id in set(vtype[usable].tolist()):
+            rules = system.geo(type_id)
+            if rules.has_zones:
+                sel = np.flatnonzero(usable & (vtype == type_id))
+                _, start_ok, _, _ = rules.point_rules(vlat[sel], vlon[sel])
+                usable[sel[~start_ok]] = False
+        return system
+
+    # ------------------------------------------------------------------ live status
+
+    @property
+    def last_updated(self) -> dt.datetime:
+        """When the snapshot was published (the newest ``last_updated`` of its files)."""
+        return self.snapshot.system.last_updated
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        """``last_updated + ttl``."""
+        return self.snapshot.expires_at
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the numeric arrays."""
+        arrays = [
+            self.station_lat, self.station_lon, self.station_walk_node, self.station_walk_m,
+            self.station_bike_node, self.station_bike_m, self.station_renting,
+            self.station_returning, self.station_docks, self.vehicle_lat, self.vehicle_lon,
+            self.vehicle_range_m, self.vehicle_usable, self.vehicle_walk_node,
+            self.vehicle_walk_m, self.vehicle_bike_node, self.vehicle_bike_m,
+            *self.station_counts.values(),
+        ]  # fmt: skip
+        return int(sum(a.nbytes for a in arrays))
+
+    def refresh(self, now: dt.datetime, *, force: bool = False) -> bool:
+        """Re-read the status when ``now`` is past ``expires_at`` (or ``force``)."""
+        if self.loader is None or (not force and now < self.expires_at):
+            return False
+        fresh = RentalSystem.build(self.compiled, self.loader(), loader=self.loader)
+        geo_same = fresh.snapshot.geofencing_zones.equals(self.snapshot.geofencing_zones)
+        keep_geo = self._geo if geo_same else {}
+        self.__dict__.update(fresh.__dict__)
+        self._geo = keep_geo
+        return True
+
+    # ------------------------------------------------------------------ queries
+
+    def rentable_at_station(self, type_id: str) -> BoolArray:
+        """Stations renting with at least one vehicle of ``type_id`` available."""
+        counts = self.station_counts.get(type_id)
+        if counts is None:
+            return np.zeros(len(self.station_ids), bool)
+        if not self.has_status:
+            return self.station_renting.copy()
+        return self.station_renting & (counts > 0)
+
+    def returnable(self) -> BoolArray:
+        """Stations returning with a free dock (all of them without live status)."""
+        if not self.has_status:
+            return self.station_returning.copy()
+        return self.station_returning & (self.station_docks > 0)
+
+    def plan_id(self, type_id: str, vehicle: int | None = None) -> str | None:
+        """The vehicle's own pricing plan, else its type's default."""
+        if vehicle is not None:
+            own = self.vehicle_plan[vehicle]
+            if own is not None and not (isinstance(own, float) and np.isnan(own)):
+                return str(own)
+        t = self.types.get(type_id)
+        return t.default_pricing_plan_id if t else None
+
+    def geo(self, type_id: str) -> GeoRules:
+        """Geofencing of ``type_id`` compiled on the cycling graph (cached per type)."""
+        cached = self._geo.get(type_id)
+        if cached is None:
+            cached = _compile_geo(self, type_id)
+            self._geo[type_id] = cached
+        return cached
+
+
+def _link(
+    compiled: CompiledNetwork, mode: str, lat: FloatArray, lon: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    graph = compiled.walk if mode == "walk" else compiled.bike
+    if graph is None or len(lat) == 0:
+        return np.full(len(lat), -1, np.int32), np.full(len(lat), np.inf)
+    return graph.nearest(lat, lon)
+
+
+def _rule_tables(
+    system: RentalSystem, type_id: str
+) -> tuple[list[object], pd.DataFrame, pd.Series | None]:
+    """(zone geometries, their rule for the type, the global rule) in precedence order."""
+    zones = system.snapshot.geofencing_zones
+    glob = system.snapshot.geofencing_global_rules
+    if len(zones):
+        at = pd.Timestamp(system.last_updated)
+        ends = zones["end"]
+        zones = zones.loc[ends.isna() | (ends >= at)]
+    matches = (
+        zones["vehicle_type_ids"].map(lambda ids: not ids or type_id in ids)
+        | zones["rule_index"].isna()
+    )
+    chosen = zones.loc[matches].drop_duplicates("zone_id", keep="first")
+    geoms = chosen["geometry"].tolist()
+    g = None
+    if len(glob):
+        gm = glob["vehicle_type_ids"].map(lambda ids: not ids or type_id in ids)
+        if gm.any():
+            g = glob.loc[gm].iloc[0]
+    return geoms, chosen.reset_index(drop=True), g
+
+
+def _flag(value: object, default: bool) -> bool:
+    return default if value is None or pd.isna(value) else bool(value)
+
+
+def _compile_geo(system: RentalSystem, type_id: str) -> GeoRules:
+    import shapely
+
+    vt = system.types.get(type_id) or system.types[system.station_type_id]
+    geoms, rules, glob = _rule_tables(system, type_id)
+    n_z = len(geoms)
+    g_start = _flag(None if glob is None else glob["ride_start_allowed"], True)
+    g_end = _flag(None if glob is None else glob["ride_end_allowed"], True)
+    g_through = _flag(None if glob is None else glob["ride_through_allowed"], True)
+    g_station = _flag(None if glob is None else glob["station_parking"], False)
+    g_speed = np.nan if glob is None else float(glob["maximum_speed_kph"])
+    z_start = np.array([_flag(v, g_start) for v in rules["ride_start_allowed"]], bool)
+    z_end = np.array([_flag(v, g_end) for v in rules["ride_end_allowed"]], bool)
+    z_through = np.array([_flag(v, g_through) for v in rules["ride_through_allowed"]], bool)
+    z_station = np.array([_flag(v, g_station) for v in rules["station_parking"]], bool)
+    z_speed = rules["maximum_speed_kph"].to_numpy(np.float64) if n_z else np.empty(0)
+    prepared = [shapely.prepare(g) or g for g in geoms]
+    tree = shapely.STRtree(prepared) if n_z else None
+
+    def point_rules(
+        lat: FloatArray, lon: FloatArray
+    ) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray]:
+        lat = np.atleast_1d(np.asarray(lat, np.float64))
+        lon = np.atleast_1d(np.asarray(lon, np.float64))
+        zone = np.full(len(lat), n_z, np.int64)
+        if tree is not None and len(lat):
+            pts = shapely.points(lon, lat)
+            hit = tree.query(pts, predicate="within")
+            if hit.shape[1]:
+                order = np.lexsort((hit[1], hit[0]))
+                p, z = hit[0][order], hit[1][order]
+                first = np.ones(len(p), bool)
+                first[1:] = p[1:] != p[:-1]
+                zone[p[first]] = z[first]
+        inside = zone < n_z
+        zi = np.where(inside, zone, 0)
+        start = np.where(inside, z_start[zi] if n_z else g_start, g_start)
+        end = np.where(
+            inside,
+            (z_end[zi] & ~z_station[zi]) if n_z else g_end,
+            g_end and not g_station,
+        )
+        through = np.where(inside, z_through[zi] if n_z else g_through, g_through)
+        speed = np.where(inside, z_speed[zi] if n_z else g_speed, g_speed)
+        return start.astype(bool), end.astype(bool), through.astype(bool), speed
+
+    has_zones = n_z > 0 or not (g_start and g_end and g_through and not g_station)
+    bike = system.compiled.bike
+    if bike is None:
+        return GeoRules(None, None, None, has_zones, point_rules)
+    base = bike.length_m / vt.speed_mps
+    if not has_zones and np.isnan(g_speed):
+        ones = np.ones(bike.n_nodes, bool)
+        return GeoRules(base, ones, ones, False, point_rules)
+    n_start, n_end, n_through, _ = point_rules(bike.lat, bike.lon)
+    mid_lat = (bike.lat[bike.src] + bike.lat[bike.to]) / 2.0
+    mid_lon = (bike.lon[bike.src] + bike.lon[bike.to]) / 2.0
+    _, _, m_through, m_speed = point_rules(mid_lat, mid_lon)
+    speed = np.full(bike.n_edges, vt.speed_mps)
+    limited = np.isfinite(m_speed) & (m_speed > 0)
+    speed[limited] = np.minimum(speed[limited], m_speed[limited] / 3.6)
+    cost = bike.length_m / speed
+    forbidden = ~m_through | ~n_through[bike.src] | ~n_through[bike.to]
+    cost[forbidden] = np.inf
+    return GeoRules(cost, n_end, n_start, True, point_rules)
