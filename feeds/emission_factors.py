@@ -1,0 +1,118 @@
+"""Emission factors (g CO2e per passenger-km) read from YAML: the packaged defaults or a file.
+
+The defaults are ``maasmix/emission_factors.yaml`` (UK DESNZ greenhouse gas conversion
+factors 2025, with the source, year and row of every factor written in the file). A
+user file of the same shape overrides rows with the same ``(mode, propulsion)`` and
+adds new ones. The computation per leg is `maasmix.engine.emissions`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from maasmix.errors import InputError
+
+__all__ = ["DEFAULT_FACTORS_FILE", "EmissionFactors", "load_emission_factors"]
+
+DEFAULT_FACTORS_FILE = "emission_factors.yaml"
+"""Name of the packaged defaults inside the ``maasmix`` package."""
+
+
+@dataclass(frozen=True)
+class EmissionFactors:
+    """``factors[(mode, propulsion)]`` = grams CO2e per passenger-km.
+
+    ``propulsion`` ``"any"`` is the factor used when a leg's propulsion has no row of
+    its own. ``basis`` names the source row of each factor; ``sources`` the files'
+    ``source`` and ``year`` entries, defaults first.
+    """
+
+    factors: dict[tuple[str, str], float]
+    basis: dict[tuple[str, str], str] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+
+def _parse(
+    data: Any, file: str
+) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], str], str]:
+    if not isinstance(data, dict) or not isinstance(data.get("factors"), list):
+        raise InputError("expected a mapping with a 'factors' list", file=file, field="factors")
+    factors: dict[tuple[str, str], float] = {}
+    basis: dict[tuple[str, str], str] = {}
+    for i, row in enumerate(data["factors"]):
+        where = f"factors[{i}]"
+        if not isinstance(row, dict):
+            raise InputError("expected a mapping", file=file, row=i, field=where)
+        mode, propulsion = row.get("mode"), row.get("propulsion", "any")
+        if not isinstance(mode, str) or not mode:
+            raise InputError(
+                "mode must be a non-empty string", file=file, row=i, field=f"{where}.mode"
+            )
+        if not isinstance(propulsion, str) or not propulsion:
+            raise InputError(
+                "propulsion must be a non-empty string",
+                file=file,
+                row=i,
+                field=f"{where}.propulsion",
+            )
+        value = row.get("g_per_pkm")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise InputError(
+                f"g_per_pkm must be a number >= 0, got {value!r}",
+                file=file,
+                row=i,
+                field=f"{where}.g_per_pkm",
+            )
+        key = (mode.lower(), propulsion.lower())
+        factors[key] = float(value)
+        basis[key] = str(row.get("basis", ""))
+    source = f"{data.get('source', file)} ({data.get('year', 'year not given')})"
+    return factors, basis, source
+
+
+def _read_yaml(text: str, file: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+            file=file,
+            row=None if mark is None else mark.line + 1,
+        ) from exc
+
+
+def load_emission_factors(path: str | os.PathLike[str] | None = None) -> EmissionFactors:
+    """The packaged defaults, overridden by the YAML file ``path`` when given.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not YAML, or a row is malformed (file, row and field named).
+    """
+    text = resources.files("maasmix").joinpath(DEFAULT_FACTORS_FILE).read_text(encoding="utf-8")
+    factors, basis, source = _parse(_read_yaml(text, DEFAULT_FACTORS_FILE), DEFAULT_FACTORS_FILE)
+    sources = [source]
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError("emission factors file not found", file=str(p))
+        more, more_basis, more_source = _parse(
+            _read_yaml(p.read_text(encoding="utf-8"), str(p)), str(p)
+        )
+        factors.update(more)
+        basis.update(more_basis)
+        sources.append(more_source)
+    return EmissionFactors(factors=factors, basis=basis, sources=tuple(sources))
