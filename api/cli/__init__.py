@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from maasmix import __version__
-from maasmix.api.cli import bundles, demo, feeds, route
+from maasmix.api.cli import bundles, demo, fares, feeds, route
 from maasmix.errors import FeedWarning, MaasmixError
 
 
@@ -67,6 +67,7 @@ def _root(
 
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(bundles.app, name="bundles")
+app.add_typer(fares.app, name="fares")
 app.command("route")(route.route)
 app.command("demo")(demo.demo)
 
