@@ -9,9 +9,21 @@ The transit router (RAPTOR family) in one class, `TransitRouter`::
 
 Modules: `timetable` (the compiled arrays), `footpaths`, `raptor` and `mcraptor` (the
 searches), `itinerary` (journeys and legs), `paths` (rebuilding journeys from a
-search), `router` (the public face).
+search), `router` (the public face); money and emissions: `fares` (transit fares),
+`rental_prices` (GBFS pricing plans), `bundle_prices` (a traveller's subscription),
+`emissions` (g CO2e per leg).
 """
 
+from maasmix.engine.fares import (
+    CompiledFares,
+    Fare,
+    FareLeg,
+    FareProductUse,
+    LegFare,
+    compile_fares,
+    price_journey,
+    price_legs,
+)
 from maasmix.engine.footpaths import Footpaths, build_footpaths, walk_seconds
 from maasmix.engine.itinerary import Journey, Leg, transit_mode
 from maasmix.engine.raptor import INF, RaptorResult, one_to_all, point_to_point, range_query
@@ -20,16 +32,24 @@ from maasmix.engine.timetable import CompiledTimetable, compile_timetable
 
 __all__ = [
     "INF",
+    "CompiledFares",
     "CompiledTimetable",
+    "Fare",
+    "FareLeg",
+    "FareProductUse",
     "Footpaths",
     "Journey",
     "Leg",
+    "LegFare",
     "RaptorResult",
     "TransitRouter",
     "build_footpaths",
+    "compile_fares",
     "compile_timetable",
     "one_to_all",
     "point_to_point",
+    "price_journey",
+    "price_legs",
     "range_query",
     "transit_mode",
     "walk_seconds",

@@ -28,6 +28,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix import defaults
+from maasmix.engine.fares import (
+    CompiledFares,
+    Fare,
+    FareLeg,
+    journey_fare_legs,
+    price_legs,
+    trip_index,
+)
 from maasmix.engine.itinerary import Journey
 from maasmix.engine.mcraptor import mc_search
 from maasmix.engine.paths import mc_journeys, raptor_journeys
@@ -398,4 +406,42 @@ class TransitRouter:
                 "duration_s": duration,
                 "transfers": trans,
             }
+        )
+
+    # ------------------------------------------------------------------ fares
+
+    def fare_legs(self, journey: Journey) -> list[FareLeg]:
+        """The transit legs of ``journey`` as fare records, every stop ridden past
+        included (read from this timetable; see `maasmix.engine.fares`)."""
+        trips = self.__dict__.get("_trip_index")
+        if trips is None:
+            trips = trip_index(self.timetable)
+            self.__dict__["_trip_index"] = trips
+        return journey_fare_legs(self.timetable, journey, trips=trips)
+
+    def price(
+        self,
+        journey: Journey,
+        fares: CompiledFares,
+        *,
+        rider_category: str | None = None,
+        fare_media: str | None = None,
+        active_services: Sequence[str] | None = None,
+    ) -> Fare:
+        """The fare of a journey found by this router (``fares``: `compile_fares` of the
+        same feed's `maasmix.feeds.fares.read_fares`); leg indices index ``journey.legs``.
+
+        Raises
+        ------
+        QueryError
+            Unknown rider category or fare medium.
+        """
+        positions = [i for i, leg in enumerate(journey.legs) if leg.is_transit]
+        return price_legs(
+            fares,
+            self.fare_legs(journey),
+            rider_category=rider_category,
+            fare_media=fare_media,
+            active_services=active_services,
+            positions=positions,
         )
