@@ -596,7 +596,7 @@ class _Chain:
             init = self.a_secs + opt.pickup_s
             if not np.isfinite(init).any():
                 return
-            limit = float(np.nanmin(init) + opt.max_ride_s)
+            limit = float(_top(init) + opt.max_ride_s)
             self.ride = self._ride_field(
                 g.bike_node, g.bike_m, g.lat, g.lon, init, limit, speed, geo, False
             )
@@ -641,7 +641,7 @@ class _Chain:
             src_cost = self.end_secs + wm / ws
             if not np.isfinite(src_cost).any():
                 return
-            limit = float(np.nanmin(src_cost) + opt.max_access_walk_s)
+            limit = float(_top(src_cost) + opt.max_access_walk_s)
             self.end_lat, self.end_lon = lat, lon
             self.after = self._walk_from(wnode, src_cost, lat, lon, limit, False)
             self.ok = True
@@ -689,7 +689,7 @@ class _Chain:
         if not np.isfinite(init).any():
             return
         self.end_lat, self.end_lon = lat, lon
-        limit = float(np.nanmin(init) + opt.max_ride_s)
+        limit = float(_top(init) + opt.max_ride_s)
         self.ride = self._ride_field(bnode, bm, lat, lon, init, limit, speed, geo, True)
         v_secs, v_m, v_org = _at_points(q, self.ride, g.lat, g.lon, g.bike_node, g.bike_m)
         self.v_secs = v_secs + opt.pickup_s
@@ -697,7 +697,7 @@ class _Chain:
         src_cost = self.v_secs + g.walk_m / ws
         if not np.isfinite(src_cost).any():
             return
-        limit = float(np.nanmin(src_cost) + opt.max_walk_to_vehicle_s)
+        limit = float(_top(src_cost) + opt.max_walk_to_vehicle_s)
         self.after = self._walk_from(g.walk_node, src_cost, g.lat, g.lon, limit, True)
         self.ok = True
 
@@ -959,6 +959,12 @@ class _Chain:
                 )
             )
         return out
+
+
+def _top(values: FloatArray) -> float:
+    """The largest finite value (the bound of a search seeded with these costs)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if len(finite) else 0.0
 
 
 def _range_ok(r: RentalSystem, vehicle: int, metres: float) -> bool:

@@ -197,7 +197,7 @@ class RentalSystem:
         st = snapshot.stations
         slat = st["lat"].to_numpy(np.float64)
         slon = st["lon"].to_numpy(np.float64)
-        has_status = bool(
+        has_status = len(st) == 0 or bool(
             st["is_renting"].notna().any() or st["num_vehicles_available"].notna().any()
         )
         station_type = _station_type(types)
@@ -401,8 +401,9 @@ def _compile_geo(system: RentalSystem, type_id: str) -> GeoRules:
     z_through = np.array([_flag(v, g_through) for v in rules["ride_through_allowed"]], bool)
     z_station = np.array([_flag(v, g_station) for v in rules["station_parking"]], bool)
     z_speed = rules["maximum_speed_kph"].to_numpy(np.float64) if n_z else np.empty(0)
-    prepared = [shapely.prepare(g) or g for g in geoms]
-    tree = shapely.STRtree(prepared) if n_z else None
+    for g in geoms:
+        shapely.prepare(g)
+    tree = shapely.STRtree(geoms) if n_z else None
 
     def point_rules(
         lat: FloatArray, lon: FloatArray
