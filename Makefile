@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export MAASMIX_DATA ?= $(abspath ../shared/data)
 
-.PHONY: setup demo test test-fast bench bench-check lint serve clean
+.PHONY: setup demo test test-fast bench bench-install bench-check bench-baseline bench-peers \
+	bench-smoke lint serve clean
 
 setup: $(STAMP)
 
@@ -24,13 +25,44 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow"
 
-bench: setup
-	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/pytest benchmarks --benchmark-enable --benchmark-autosave --benchmark-columns=min,median,mean,max,rounds -p no:randomly
+# Benchmarks (see README, "Performance"): a run is saved to $(BENCH_RUN) and, for
+# pytest-benchmark's own --benchmark-compare, under .benchmarks/.
+BENCH_DIR  := reports/bench
+BENCH_RUN  ?= $(BENCH_DIR)/latest.json
+BENCH_OPTS := -p no:randomly -p no:cacheprovider -rs --benchmark-columns=min,median,max,rounds \
+	--benchmark-timer=time.process_time
 
-bench-check: setup
+bench-install: setup
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/pytest benchmarks --benchmark-enable --benchmark-compare --benchmark-compare-fail=median:25%
+
+bench: bench-install
+	mkdir -p $(BENCH_DIR)
+	$(BIN)/pytest benchmarks --benchmark-enable --benchmark-autosave \
+		--benchmark-json=$(BENCH_RUN) $(BENCH_OPTS)
+	$(BIN)/python -m benchmarks.report scaling $(BENCH_RUN) reports/scaling.png
+	$(BIN)/python -m benchmarks.report summary $(BENCH_RUN) > $(BENCH_DIR)/summary.md
+
+# Compare the saved run (made by `make bench` when there is none) with the committed
+# baseline of this machine kind; fails when a normalised median regressed > 15 %.
+bench-check: bench-install
+	@test -f $(BENCH_RUN) || $(MAKE) bench
+	$(BIN)/python -m benchmarks.check $(BENCH_RUN) --report $(BENCH_DIR)/check.md
+
+# Rewrite the baseline on purpose, from a fresh full run.
+bench-baseline: bench
+	$(BIN)/python -m benchmarks.check $(BENCH_RUN) --write-baseline
+
+# Install the peers PyPI offers (pyvalhalla in build/peers-venv, Python >= 3.12) and run
+# them on the same inputs: reports/peers.md, reports/peers.png.
+bench-peers: bench-install
+	$(BIN)/python -m benchmarks.peers.install build/peers-venv
+	mkdir -p $(BENCH_DIR)
+	$(BIN)/pytest benchmarks/test_bench_peers.py --benchmark-enable \
+		--benchmark-json=$(BENCH_DIR)/peers.json $(BENCH_OPTS) -s
+
+# One round of every suite on small inputs, so that the benchmarks never rot (CI).
+bench-smoke: bench-install
+	MAASMIX_BENCH_SMOKE=1 $(BIN)/pytest benchmarks --benchmark-disable $(BENCH_OPTS) -q
 
 # mypy cannot follow the package-dir mapping of an editable install, so it checks a
 # tree of symlinks laid out as the installed namespace (build/typecheck/maasmix/...).

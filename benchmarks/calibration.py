@@ -79,8 +79,13 @@ def python_part(lines: int = PYTHON_LINES, grid: int = GRID) -> float:
 
 
 def workload() -> float:
-    """Both parts, once: the unit of the normalised times."""
+    """Both parts, once: the run-level unit (``test_calibration_start`` / ``_end``)."""
     return numpy_part() + python_part()
+
+
+def slice_() -> float:
+    """A fifth of `workload` (same mix), timed before every round of every benchmark."""
+    return numpy_part(NUMPY_N // 5) + python_part(PYTHON_LINES // 5, GRID // 2)
 
 
 def main() -> None:

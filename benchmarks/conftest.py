@@ -10,6 +10,14 @@ Every benchmark (a test that uses the ``benchmark`` fixture) gets, in its
 - ``rss_growth_mib``: that peak minus the resident size when the test started, i.e. the
   memory the measured work needed on top of what was already loaded.
 
+and every timed round is *paired* with a slice of the calibration workload
+(`benchmarks.calibration.slice_`) run just before it with the same timer:
+``extra_info["normalised_median"]`` is the median over rounds of round time / slice time,
+which is what `benchmarks.check` compares. A burst of load from another process slows
+the slice and the round alike, so their ratio moves far less than either (``make bench``
+also times with ``time.process_time``, CPU seconds of this process, which a busy second
+core does not inflate the way it inflates wall time).
+
 Fixtures for the suites:
 
 - ``data_dir`` / ``dataset``: the real-data folder, as in the test suite;
@@ -17,6 +25,7 @@ Fixtures for the suites:
   ``--benchmark-disable``); suites shrink their inputs (fewer queries, smaller
   synthetic sizes) so that every suite runs in seconds;
 - ``bench_rounds(n)``: ``n`` in a full run, 1 in the smoke run;
+- in the smoke run, a suite's module-level ``TIME_LIMIT_S`` is cut to 3 s;
 - ``peak_python_mib(fn)``: tracemalloc peak of one extra call of ``fn`` (Python heap,
   numpy buffers included), for suites that want it beside the RSS figures.
 
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 import sys
 import time
 import tracemalloc
@@ -41,11 +51,16 @@ from typing import Any
 
 import pytest
 
+from benchmarks import calibration
 from tests.conftest import data_dir, dataset
 
 __all__ = ["bench_rounds", "bench_smoke", "data_dir", "dataset", "peak_python_mib"]
 
 SLOWDOWN_ENV = "MAASMIX_BENCH_SLOWDOWN"
+#: In the smoke run, a suite's module-level ``TIME_LIMIT_S`` (solver time limits) is cut
+#: to this many seconds, so that the run checks that the suite works, not how far a
+#: solver gets.
+SMOKE_TIME_LIMIT_S = 3.0
 SMOKE_ENV = "MAASMIX_BENCH_SMOKE"
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
@@ -92,6 +107,21 @@ def bench_smoke(pytestconfig: pytest.Config) -> bool:
     return _is_smoke(pytestconfig)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _smoke_time_limit(request: pytest.FixtureRequest, bench_smoke: bool) -> Iterator[None]:
+    """Smoke run: cut a suite's ``TIME_LIMIT_S`` to `SMOKE_TIME_LIMIT_S`."""
+    module = request.module
+    if not bench_smoke or not isinstance(getattr(module, "TIME_LIMIT_S", None), int | float):
+        yield
+        return
+    saved = module.TIME_LIMIT_S
+    module.TIME_LIMIT_S = min(saved, SMOKE_TIME_LIMIT_S)
+    try:
+        yield
+    finally:
+        module.TIME_LIMIT_S = saved
+
+
 @pytest.fixture(scope="session")
 def bench_rounds(bench_smoke: bool) -> Callable[[int], int]:
     """``bench_rounds(5)`` is 5 in a full run and 1 in the smoke run."""
@@ -129,21 +159,44 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def _install_slowdown(benchmark: Any, factor: float) -> None:
-    """Make every call that ``benchmark`` times take ``factor`` times as long."""
-    make_runner = benchmark._make_runner
+def _install_hooks(benchmark: Any, factor: float) -> list[tuple[float, float]]:
+    """Pair every timed round with a calibration slice; apply the slowdown hook.
 
-    def slow_make_runner(function: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-        def slower(*a: Any, **k: Any) -> Any:
-            started = time.perf_counter()
-            result = function(*a, **k)
-            _spin((factor - 1.0) * (time.perf_counter() - started))
+    Returns the list that collects ``(round seconds, slice seconds)`` pairs, both read
+    with the benchmark's own timer.
+    """
+    make_runner = benchmark._make_runner
+    pairs: list[tuple[float, float]] = []
+
+    def hooked_make_runner(function: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        target = function
+        if factor != 1.0:
+
+            def slower(*a: Any, **k: Any) -> Any:
+                started = time.perf_counter()
+                result = function(*a, **k)
+                _spin((factor - 1.0) * (time.perf_counter() - started))
+                return result
+
+            target = slower
+        runner = make_runner(target, args, kwargs)
+
+        def paired(loops_range: Any, timer: Callable[[], float] = benchmark._timer) -> Any:
+            if loops_range is not None:  # benchmark(...)'s many tiny loops: not paired
+                return runner(loops_range)
+            started = timer()
+            calibration.slice_()
+            slice_s = timer() - started
+            result = runner(loops_range)
+            pairs.append((float(result[0]), slice_s))
             return result
 
-        return make_runner(slower, args, kwargs)
+        return paired
 
-    benchmark._make_runner = slow_make_runner
-    benchmark.extra_info["injected_slowdown"] = factor
+    benchmark._make_runner = hooked_make_runner
+    if factor != 1.0:
+        benchmark.extra_info["injected_slowdown"] = factor
+    return pairs
 
 
 @pytest.fixture(autouse=True)
@@ -153,9 +206,7 @@ def _benchmark_memory(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     benchmark = request.getfixturevalue("benchmark")
-    factor = _slowdown_factor(request.node.name)
-    if factor != 1.0:
-        _install_slowdown(benchmark, factor)
+    pairs = _install_hooks(benchmark, _slowdown_factor(request.node.name))
     start_kib = _status_kib("VmRSS") or 0
     reset_ok = _reset_peak()
     yield
@@ -163,6 +214,11 @@ def _benchmark_memory(request: pytest.FixtureRequest) -> Iterator[None]:
     benchmark.extra_info["peak_rss_mib"] = round(peak / 1024, 1)
     if reset_ok:
         benchmark.extra_info["rss_growth_mib"] = round(max(peak - start_kib, 0) / 1024, 1)
+    if pairs:
+        benchmark.extra_info["slice_s"] = round(statistics.median(c for _, c in pairs), 6)
+        benchmark.extra_info["normalised_median"] = round(
+            statistics.median(d / c for d, c in pairs if c > 0), 6
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

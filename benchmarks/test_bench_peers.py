@@ -214,7 +214,11 @@ def _peer_python() -> Path | None:
     override = os.environ.get("MAASMIX_PEER_PYTHON")
     if override:
         return Path(override)
-    return PEER_VENV_PYTHON if PEER_VENV_PYTHON.exists() else None
+    if PEER_VENV_PYTHON.exists():
+        return PEER_VENV_PYTHON
+    import importlib.util
+
+    return Path(sys.executable) if importlib.util.find_spec("valhalla") else None
 
 
 @pytest.fixture(scope="module", params=sorted(FEEDS))
