@@ -127,6 +127,7 @@ class StreetCSR:
     rto: IntArray
     rsrc: IntArray
     redge: Int64Array
+    snap_nodes: IntArray | None = None
     _index: PointIndex | None = field(default=None, repr=False)
 
     @property
@@ -148,16 +149,27 @@ class StreetCSR:
 
     @property
     def index(self) -> PointIndex:
-        """Nearest-node lookups (built on first use)."""
+        """Nearest-node lookups over the snapping nodes (built on first use)."""
         if self._index is None:
-            object.__setattr__(self, "_index", PointIndex(self.lat, self.lon))
+            keep = self._snappable()
+            object.__setattr__(self, "_index", PointIndex(self.lat[keep], self.lon[keep]))
         assert self._index is not None
         return self._index
 
+    def _snappable(self) -> IntArray:
+        if self.snap_nodes is None or len(self.snap_nodes) == 0:
+            return np.arange(self.n_nodes, dtype=np.int32)
+        return self.snap_nodes
+
     def nearest(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> tuple[IntArray, FloatArray]:
-        """Nearest node of each point and its great-circle distance in metres."""
+        """Nearest snapping node of each point and its great-circle distance in metres.
+
+        Snapping nodes are those of the connected components (edges taken both ways)
+        holding at least `MIN_COMPONENT_SHARE` of the nodes or `MIN_COMPONENT_NODES`
+        nodes: a point next to an islet of a clipped extract snaps to the real network.
+        """
         idx, dist = self.index.nearest(lats, lons)
-        return idx.astype(np.int32), dist
+        return self._snappable()[idx].astype(np.int32), dist
 
     def edge_cost(self, speed_mps: float) -> FloatArray:
         """Seconds to traverse each edge at ``speed_mps``."""
@@ -211,6 +223,27 @@ class StreetCSR:
         self.__dict__.update(state)
 
 
+#: A component with at least this share of a graph's nodes is snapped to.
+MIN_COMPONENT_SHARE = 0.05
+#: ... or with at least this many nodes.
+MIN_COMPONENT_NODES = 500
+
+
+def _snap_nodes(n: int, u: Int64Array, v: Int64Array) -> IntArray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.empty(0, np.int32)
+    matrix = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, label = connected_components(matrix, directed=True, connection="weak")
+    size = np.bincount(label)
+    big = (size >= MIN_COMPONENT_SHARE * n) | (size >= MIN_COMPONENT_NODES)
+    if not big.any():
+        big = size == size.max()
+    return np.flatnonzero(big[label]).astype(np.int32)
+
+
 def compile_streets(graph: StreetGraph, mode: str) -> StreetCSR:
     """A `StreetCSR` of one `StreetGraph` (edges are already sorted by ``u``)."""
     nodes = graph.nodes
@@ -241,6 +274,7 @@ def compile_streets(graph: StreetGraph, mode: str) -> StreetCSR:
         rto=u[rorder].astype(np.int32),
         rsrc=v[rorder].astype(np.int32),
         redge=rorder,
+        snap_nodes=_snap_nodes(n, u, v),
     )
 
 

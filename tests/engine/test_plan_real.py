@@ -1,0 +1,252 @@
+"""Door-to-door plans on real feeds, checking facts about every result."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from maasmix.engine import TransitRouter
+from maasmix.engine.network import Network, compile_network
+from maasmix.engine.planner import Plan, PlanOptions, _Query, _walk_access
+from maasmix.errors import FeedWarning, QueryError
+from maasmix.feeds.gbfs import load_gbfs
+from maasmix.feeds.osm import load_osm
+from tests.engine.builders import DATE, make_day
+
+pytestmark = pytest.mark.slow
+
+HELSINKI_OSM = (24.9360, 60.1650, 24.9525, 60.1785)
+"""Inside the Helsinki OSM extract (west, south, east, north)."""
+
+
+def _quiet() -> warnings.catch_warnings:  # type: ignore[type-arg]
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("ignore", FeedWarning)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def helsinki(dataset: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Network:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        return Network.from_files(
+            gtfs=dataset("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip"),
+            osm=dataset("osm-helsinki", "Helsinki.osm.pbf"),
+            gbfs=[dataset("gbfs-helsinki-hsl")],
+            date="20220222",
+            cache_dir=tmp_path_factory.mktemp("cache"),
+        )
+
+
+@pytest.fixture(scope="module")
+def bay(dataset: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Network:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        return Network.from_files(
+            gtfs=[dataset("gtfs-bay-area", "bart.zip"), dataset("gtfs-bay-area", "caltrain.zip")],
+            gbfs=[dataset("gbfs-bay-area-baywheels")],
+            date="20190305",
+            cache_dir=tmp_path_factory.mktemp("cache"),
+        )
+
+
+def _pairs(net: Network, n: int, seed: int, box: tuple[float, float, float, float] | None = None):  # type: ignore[no-untyped-def]
+    west, south, east, north = box or net.compiled.bbox
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(south, north, (n, 2))
+    lon = rng.uniform(west, east, (n, 2))
+    return [((lat[i, 0], lon[i, 0]), (lat[i, 1], lon[i, 1])) for i in range(n)]
+
+
+def _check_plan_facts(plan: Plan, net: Network) -> None:
+    """Facts every plan must satisfy, whatever the city."""
+    rentals = {r.system_id: r for r in net.rentals}
+    for j in plan.itineraries:
+        assert j.departure_s <= j.arrival_s
+        assert j.transfers == max(sum(1 for leg in j.legs if leg.is_transit) - 1, 0)
+        for a, b in zip(j.legs[:-1], j.legs[1:], strict=True):
+            assert a.end_s <= b.start_s
+        for leg in j.legs:
+            assert leg.geometry, leg
+            assert leg.geometry[0] == pytest.approx((leg.from_lon, leg.from_lat))
+            assert leg.geometry[-1] == pytest.approx((leg.to_lon, leg.to_lat))
+            if leg.rental is None:
+                continue
+            r = rentals[leg.rental.system_id]
+            assert not leg.is_transit
+            if leg.rental.from_station_id is not None:
+                i = int(np.flatnonzero(r.station_ids == leg.rental.from_station_id)[0])
+                assert r.station_renting[i]
+                assert sum(int(c[i]) for c in r.station_counts.values()) > 0  # had a bike
+            if leg.rental.to_station_id is not None:
+                k = int(np.flatnonzero(r.station_ids == leg.rental.to_station_id)[0])
+                assert r.station_returning[k] and r.station_docks[k] > 0  # had a free dock
+            if leg.rental.vehicle_id is not None:
+                v = int(np.flatnonzero(r.vehicle_ids == leg.rental.vehicle_id)[0])
+                assert r.vehicle_usable[v]
+
+
+def test_helsinki_plans(helsinki: Network) -> None:
+    at = dt.datetime(2022, 2, 22, 8, 15)
+    seen: set[str] = set()
+    rented = 0
+    for origin, dest in _pairs(helsinki, 25, 1, HELSINKI_OSM):
+        for arrive_by in (False, True):
+            plan = helsinki.plan(origin, dest, at, arrive_by=arrive_by)
+            assert plan.itineraries, (origin, dest)
+            assert plan.streets == "osm"
+            _check_plan_facts(plan, helsinki)
+            seen |= {j.combination for j in plan.itineraries}
+            rented += sum(any(leg.is_rental for leg in j.legs) for j in plan.itineraries)
+            if arrive_by:
+                assert all(j.arrival_s <= 8 * 3600 + 15 * 60 for j in plan.itineraries)
+    assert {"WALK", "BICYCLE", "WALK+TRANSIT+WALK"} <= seen
+    assert rented > 0
+    assert any("snapshot" in n for n in plan.notices)  # the 2021 GBFS against a 2022 plan
+
+
+def test_helsinki_transit_part_equals_stop_to_stop_raptor(helsinki: Network) -> None:
+    router = TransitRouter(helsinki.compiled.timetable, min_transfer_s=helsinki.min_transfer_s)
+    tt = helsinki.compiled.timetable
+    compared = 0
+    for origin, dest in _pairs(helsinki, 20, 5, HELSINKI_OSM):
+        plan = helsinki.plan(origin, dest, "2022-02-22T08:30:00", modes="TRANSIT")
+        q = _Query(helsinki, origin, dest, PlanOptions())
+        a_stops, a_secs = _walk_access(q, False).arrays()
+        e_stops, e_secs = _walk_access(q, True).arrays()
+        access = {str(tt.stop_ids[s]): int(x) for s, x in zip(a_stops, a_secs, strict=True)}
+        egress = {str(tt.stop_ids[s]): int(x) for s, x in zip(e_stops, e_secs, strict=True)}
+        ref = router.journeys(access, egress, 8 * 3600 + 30 * 60)
+        ref_best = min(
+            (j.arrival_s + egress[j.legs[-1].to_stop_id] for j in ref if j.rides), default=None
+        )
+        ours = [j.arrival_s for j in plan.itineraries if j.combination == "WALK+TRANSIT+WALK"]
+        if ref_best is None:
+            assert not ours
+            continue
+        assert min(ours) == ref_best
+        compared += 1
+    assert compared >= 5
+
+
+def test_bay_area_crow_fly_with_docked_and_free_floating(bay: Network) -> None:
+    box = (-122.45, 37.74, -122.38, 37.80)  # San Francisco, docks and bikes, BART
+    at = dt.datetime(2019, 3, 5, 8, 0)
+    kinds = {"docked": 0, "free": 0}
+    for origin, dest in _pairs(bay, 15, 3, box):
+        plan = bay.plan(origin, dest, at)
+        assert plan.streets == "crow-fly"
+        assert any("crow-fly" in n for n in plan.notices)
+        _check_plan_facts(plan, bay)
+        for j in plan.itineraries:
+            for leg in j.legs:
+                if leg.rental is not None:
+                    kinds["docked" if leg.rental.docked else "free"] += 1
+    # an SF trip to Oakland takes BART
+    plan = bay.plan((37.7599, -122.4148), (37.8044, -122.2712), at, modes="WALK,TRANSIT")
+    assert any(leg.mode == "SUBWAY" for j in plan.itineraries for leg in j.legs)
+    assert kinds["docked"] + kinds["free"] > 0
+
+
+def test_bay_area_point_far_outside(bay: Network) -> None:
+    with pytest.raises(QueryError) as err:
+        bay.plan((38.7, -122.4), (37.78, -122.41), "2019-03-05T08:00:00")  # 100 km north
+    assert err.value.parameter == "from"
+
+
+@pytest.fixture(scope="module")
+def oslo(dataset: Callable[..., Path]) -> tuple[Network, pd.DataFrame]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        streets = load_osm(dataset("osm-oslo-east", "oslo-east-filtered.osm.pbf"))
+        snap = load_gbfs(dataset("gbfs-oslo-tier"))
+    # TIER publishes only geofencing here: add its scooter type and scooters in east Oslo
+    rng = np.random.default_rng(4)
+    n = 400
+    west, south, east, north = streets.bbox
+    vehicles = pd.DataFrame(
+        {
+            "vehicle_id": [f"tier-{i}" for i in range(n)],
+            "lat": rng.uniform(south, north, n),
+            "lon": rng.uniform(west, east, n),
+            "station_id": pd.Series([None] * n, dtype=object),
+            "vehicle_type_id": ["YTI:VehicleType:escooter_oslo"] * n,
+            "current_range_m": np.full(n, 20000.0),
+            "is_reserved": pd.array([False] * n, dtype="boolean"),
+            "is_disabled": pd.array([False] * n, dtype="boolean"),
+            "pricing_plan_id": pd.Series([None] * n, dtype=object),
+            "last_reported": pd.Series([pd.NaT] * n, dtype="datetime64[ns, UTC]"),
+        }
+    )
+    types = pd.DataFrame(
+        {
+            "vehicle_type_id": ["YTI:VehicleType:escooter_oslo"],
+            "form_factor": ["scooter_standing"],
+            "propulsion_type": ["electric"],
+            "max_range_m": [40000.0],
+            "name": ["TIER scooter"],
+            "pricing_plan_ids": [()],
+            "default_pricing_plan_id": [None],
+            "max_permitted_speed_kph": [np.nan],
+        }
+    )
+    snap = dataclasses.replace(snap, vehicles=vehicles, vehicle_types=types)
+    day = make_day(
+        {"A": (59.90, 10.75), "B": (59.92, 10.78)},
+        [("t1", "R", [("A", "08:00:00", "08:00:00"), ("B", "08:10:00", "08:10:00")])],
+    )
+    net = Network(compile_network(day, streets))
+    net.add_gbfs(snap)
+    return net, snap.geofencing_zones
+
+
+def test_oslo_scooters_respect_geofencing(oslo: tuple[Network, pd.DataFrame]) -> None:
+    net, zones = oslo
+    typed = zones[zones["vehicle_type_ids"].map(lambda ids: "YTI:VehicleType:escooter_oslo" in ids)]
+    first = typed.drop_duplicates("zone_id")  # the first rule of each zone for the type
+    geoms = first["geometry"].tolist()
+    end_ok = first["ride_end_allowed"].fillna(True).astype(bool).to_numpy()
+    through_ok = first["ride_through_allowed"].fillna(True).astype(bool).to_numpy()
+
+    def rule(x: np.ndarray, y: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """The flag of the first zone (file order) containing each point; True outside."""
+        out = np.ones(len(x), bool)
+        decided = np.zeros(len(x), bool)
+        for g, flag in zip(geoms, flags, strict=True):
+            inside = shapely.contains_xy(g, x, y) & ~decided
+            out[inside] = flag
+            decided |= inside
+        return out
+
+    west, south, east, north = net.compiled.bbox
+    box = (west + 0.02, south + 0.01, east - 0.02, north - 0.01)
+    rides = 0
+    at = dt.datetime.combine(DATE, dt.time(12))
+    for origin, dest in _pairs(net, 40, 9, box):
+        try:
+            plan = net.plan(origin, dest, at, modes="WALK,SCOOTER_RENTAL")
+        except QueryError:
+            continue
+        _check_plan_facts(plan, net)
+        for j in plan.itineraries:
+            for leg in j.legs:
+                if leg.mode != "SCOOTER":
+                    continue
+                rides += 1
+                assert rule(np.array([leg.to_lon]), np.array([leg.to_lat]), end_ok).all()
+                inner = np.asarray(leg.geometry[1:-1])  # the street nodes ridden through
+                if len(inner):
+                    assert rule(inner[:, 0], inner[:, 1], through_ok).all()
+                    mids = (inner[1:] + inner[:-1]) / 2.0
+                    if len(mids):
+                        assert rule(mids[:, 0], mids[:, 1], through_ok).all()
+    assert rides >= 5
