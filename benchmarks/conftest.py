@@ -219,6 +219,9 @@ def _benchmark_memory(request: pytest.FixtureRequest) -> Iterator[None]:
         benchmark.extra_info["normalised_median"] = round(
             statistics.median(d / c for d, c in pairs if c > 0), 6
         )
+        benchmark.extra_info["normalised_min"] = round(
+            min(d for d, _ in pairs) / max(min(c for _, c in pairs), 1e-9), 6
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

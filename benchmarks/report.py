@@ -52,7 +52,7 @@ def peer_markdown(rows: list[dict[str, Any]]) -> str:
         )
     notes = sorted({r["ours"] for r in rows if r.get("ours")})
     if notes:
-        lines += ["", *(f"maasmix column for street routes: {n}." for n in notes)]
+        lines += ["", *(f"maasmix side of the street routes: {n}." for n in notes)]
     if missing:
         lines += ["", "Not measured:", ""]
         lines += [f"- {r['peer']}, {r['task']} ({r['city']}): {r['status']}" for r in missing]

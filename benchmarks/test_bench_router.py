@@ -85,7 +85,7 @@ def test_compile(benchmark: Any, feed: dict[str, Any], bench_rounds: Callable[[i
     from maasmix.engine import compile_timetable
 
     tt = benchmark.pedantic(
-        compile_timetable, args=(feed["day"],), rounds=bench_rounds(5), iterations=1
+        compile_timetable, args=(feed["day"],), rounds=bench_rounds(7), iterations=1
     )
     benchmark.extra_info.update(feed["info"])
     assert tt.n_stop_times == feed["info"]["stop_times"]
@@ -127,7 +127,7 @@ def test_point_to_point(
         feed,
         "p2p",
         N_P2P,
-        bench_rounds(5),
+        bench_rounds(11),
         lambda r, q: r.journeys(q.origin, q.destination, q.departure_s, max_transfers=8),
     )
     found = sum(bool(a) for a in answers)
@@ -157,7 +157,7 @@ def test_one_to_all(
         feed,
         "one_to_all",
         N_ONE_TO_ALL,
-        bench_rounds(5),
+        bench_rounds(11),
         lambda r, q: r.earliest_arrival_array(q.origin, q.departure_s),
     )
 
@@ -170,7 +170,7 @@ def test_range_60_min(
         feed,
         "range60",
         N_RANGE,
-        bench_rounds(3),
+        bench_rounds(5),
         lambda r, q: r.profile(
             q.origin, q.destination, q.departure_s, q.departure_s + 3600, step_s=60
         ),
