@@ -320,14 +320,14 @@ class RentalSystem:
         counts = self.station_counts.get(type_id)
         if counts is None:
             return np.zeros(len(self.station_ids), bool)
-        if not self.has_status:
-            return self.station_renting.copy()
+        if not self.has_status:  # no live status: only when a plan assumes availability
+            return np.zeros(len(self.station_ids), bool)
         return self.station_renting & (counts > 0)
 
     def returnable(self) -> BoolArray:
         """Stations returning with a free dock (all of them without live status)."""
         if not self.has_status:
-            return self.station_returning.copy()
+            return np.zeros(len(self.station_ids), bool)
         return self.station_returning & (self.station_docks > 0)
 
     def plan_id(self, type_id: str, vehicle: int | None = None) -> str | None:

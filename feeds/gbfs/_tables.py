@@ -552,12 +552,16 @@ def geofencing(
     v3 = major(raw.version or version) >= 3
     array = "data.geofencing_zones.features"
     rows: list[dict[str, Any]] = []
+    null_geometry: list[str] = []
     for i, feature in enumerate(collection["features"]):
         path = f"{array}[{i}]"
         if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
             raise FeedFormatError(
                 "expected a GeoJSON Feature with properties", file=src, row=i, field=path
             )
+        if feature.get("geometry") is None:
+            null_geometry.append(f"{path}.geometry")
+            continue
         props = feature["properties"]
         geometry = _geometry(feature.get("geometry"), src, i, f"{path}.geometry")
         stamps = timestamp_column(
@@ -583,6 +587,14 @@ def geofencing(
             continue
         parsed = _rules(rules, v3, src, i, f"{path}.properties.rules")
         rows.extend({**zone, **rule, "rule_index": k} for k, rule in enumerate(parsed))
+    if null_geometry:
+        warnings.warn(
+            f"{src}: {len(null_geometry)} geofencing zone(s) with a null geometry dropped "
+            f"(they bound no area): {', '.join(null_geometry[:3])}"
+            f"{', ...' if len(null_geometry) > 3 else ''}",
+            FeedWarning,
+            stacklevel=3,
+        )
     if v3:
         if "global_rules" not in raw.data:
             raise FeedMissingError(

@@ -186,6 +186,16 @@ def timestamp_column(
         if no_offset.any():
             i = idx[int(np.flatnonzero(no_offset)[0])]
             _bad_timestamp(texts[i], where, i, paths, rows, "has no UTC offset (RFC 3339)")
+        spaced = strings.str.match(r"^\d{4}-\d\d-\d\d \d").to_numpy(dtype=bool)
+        if spaced.any():
+            i = idx[int(np.flatnonzero(spaced)[0])]
+            warnings.warn(
+                f"{where.file}: {int(spaced.sum())} timestamp(s) written with a space instead "
+                f"of 'T' (e.g. {texts[i]!r} at {paths[i] if paths is not None else where.path(i)})"
+                "; read as RFC 3339",
+                FeedWarning,
+                stacklevel=3,
+            )
         try:
             parsed = pd.to_datetime(strings, format="ISO8601", utc=True)
         except (ValueError, TypeError):

@@ -18,7 +18,10 @@ but not in station_information is dropped; stations and free-floating vehicles w
 missing/null coordinates are dropped (the count is given); numbers written as strings are
 read as numbers; amounts finer than the currency's minor unit are rounded half-even; a
 gbfs.json that does not list system_information (gbfs-oslo-tier) gets the file beside it.
-Lyft feeds (gbfs-bay-area-baywheels) also carry ``fusion_lat``/``fusion_lon``: they are
+A geofencing zone whose geometry is null is dropped; timestamps written with a space
+instead of ``T`` (``"2025-05-21 07:48:04.229881+00:00"``) are read as RFC 3339; a folder
+holding only ``station_information.json`` gives a system named after the folder (UTC)
+whose stations have no live status. Lyft feeds (gbfs-bay-area-baywheels) also carry ``fusion_lat``/``fusion_lon``: they are
 ignored; ``lat``/``lon`` are the specification's coordinates (and lie within 500 m of a
 dock for 73 % of the bikes, against 44 % for the fusion pair).
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +39,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError
+from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
 from maasmix.feeds._http import is_url
 from maasmix.feeds.cache import DiskCache, content_hash, make_key
-from maasmix.feeds.gbfs._source import Discovered, RawFile, discover, major
+from maasmix.feeds.gbfs._source import Discovered, RawFile, discover, major, read_file
 from maasmix.feeds.gbfs._tables import geofencing, pricing, stations, vehicle_types, vehicles
 from maasmix.feeds.gbfs._values import localized
 
@@ -242,7 +246,7 @@ def load_gbfs(source: str | Path, *, language: str | None = None) -> GbfsSnapsho
         A file whose ``version`` (MAJOR) contradicts the dataset's, or a field name of
         another version.
     """
-    found = discover(source, language)
+    found = _station_information_only(source) or discover(source, language)
     files = found.files
     info = files["system_information"]
     if "station_status" in files and "station_information" not in files:
@@ -317,6 +321,44 @@ def load_gbfs_cached(
     )
     result = DiskCache(cache_dir).get_or_build(key, lambda: load_gbfs(source, language=language))
     return result if isinstance(result, GbfsSnapshot) else load_gbfs(source, language=language)
+
+
+def _station_information_only(source: str | Path) -> Discovered | None:
+    """A folder holding station_information.json but no system_information.json nor
+    gbfs.json (a real quirk of station registries): its stations, without live status,
+    under a system named after the folder, in UTC (a FeedWarning says so)."""
+    if is_url(source):
+        return None
+    folder = Path(source)
+    info_path = folder / "station_information.json"
+    if not (
+        folder.is_dir()
+        and info_path.is_file()
+        and not (folder / "system_information.json").is_file()
+        and not (folder / "gbfs.json").is_file()
+        and not any(
+            (folder / f"{name}.json").is_file()
+            for name in ("station_status", "vehicle_status", "free_bike_status")
+        )
+    ):
+        return None
+    info = read_file(str(info_path), "station_information")
+    warnings.warn(
+        f"{folder}: only station_information.json (no system_information.json): stations "
+        f"without live status, system id {folder.name!r}, timezone UTC assumed",
+        FeedWarning,
+        stacklevel=3,
+    )
+    system = RawFile(
+        "system_information",
+        str(folder / "system_information.json"),
+        info.version,
+        info.last_updated,
+        info.ttl_s,
+        {"system_id": folder.name, "name": folder.name, "timezone": "Etc/UTC", "language": "und"},
+    )
+    files = {"system_information": system, "station_information": info}
+    return Discovered(info.version or "1.0", files, None, (), None)
 
 
 def _languages(
