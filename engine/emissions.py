@@ -88,12 +88,12 @@ def leg_factor_key(leg: Leg) -> tuple[str, str]:
     if leg.rental is not None:
         mode = _FORM_FACTORS.get(leg.rental.form_factor, leg.rental.form_factor)
         return mode, leg.rental.propulsion_type or "any"
-    mode = _TRANSIT.get(leg.mode)
-    if mode is None:
+    street_or_transit = _TRANSIT.get(leg.mode)
+    if street_or_transit is None:
         return leg.mode.lower(), "any"
-    if mode in ("walk", "bicycle"):
-        return mode, "human"
-    return mode, "any"
+    if street_or_transit in ("walk", "bicycle"):
+        return street_or_transit, "human"
+    return street_or_transit, "any"
 
 
 def leg_distance_m(leg: Leg) -> float:

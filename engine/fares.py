@@ -45,8 +45,10 @@ Fares v2 (``fare_products``, ``fare_leg_rules``, ``fare_transfer_rules``, ...)
     transfer count and duration limit allow it (the duration is measured from the first
     leg of the chain, with ``duration_limit_type`` choosing departure or arrival of each
     end); ``fare_transfer_type`` 0 charges A plus the rule's product (the next leg rides
-    on A's use), 1 charges A, the rule's product and B, 2 replaces the chain's products
-    by the rule's product alone.
+    on A's use and the rule's), 1 charges A, the rule's product and B (the next leg
+    rides on the rule's product and its own B), 2 replaces the chain's products by the
+    rule's product alone (riding on it from the chain's first leg). A chain goes on
+    while transfer rules apply, whatever the transfer type.
 
 No I/O happens here.
 """
@@ -738,30 +740,29 @@ def _price_v2(
         applied = False
         if chain is not None:
             for _amount, group, product in options:
-                for rule in _transfer_rule(fares, chain.group, group):
-                    same = rule.from_group == rule.to_group and rule.from_group != ""
-                    if same and rule.count >= 0 and chain.transfers + 1 > rule.count:
+                for tr in _transfer_rule(fares, chain.group, group):
+                    same = tr.from_group == tr.to_group and tr.from_group != ""
+                    if same and tr.count >= 0 and chain.transfers + 1 > tr.count:
                         continue
-                    if not _within(rule, legs[chain.first], leg):
+                    if not _within(tr, legs[chain.first], leg):
                         continue
                     extra = (
-                        _product(fares, rule.product_id, category, media)
-                        if rule.product_id
-                        else None
+                        _product(fares, tr.product_id, category, media) if tr.product_id else None
                     )
-                    if rule.product_id and extra is None:
+                    if tr.product_id and extra is None:
                         continue
                     chain_legs = tuple(pos[chain.first : j + 1])
-                    if rule.transfer_type == 2:
+                    if tr.transfer_type == 2:
                         if extra is None:
                             continue
                         uses[chain.use] = None
                         chain.use = new_use(extra, chain_legs)
                     else:
-                        extend(chain.use, pos[j])
+                        if tr.transfer_type == 0:
+                            extend(chain.use, pos[j])  # the next leg rides on A's use
                         if extra is not None:
                             new_use(extra, (pos[j - 1], pos[j]))
-                        if rule.transfer_type == 1:
+                        if tr.transfer_type == 1:
                             new_use(product, (pos[j],))
                     chain.transfers += 1
                     chain.group = group

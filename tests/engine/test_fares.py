@@ -334,7 +334,7 @@ def test_timeframes(tmp_path: Path) -> None:
     ("transfer_type", "product", "total", "uses"),
     [
         ("0", "PASS", 250, [("BUS", (0, 1)), ("PASS", (0, 1))]),
-        ("1", "PASS", 550, [("BUS", (0, 1)), ("PASS", (0, 1)), ("TRAM", (1,))]),
+        ("1", "PASS", 550, [("BUS", (0,)), ("PASS", (0, 1)), ("TRAM", (1,))]),
         ("2", "COMBO", 400, [("COMBO", (0, 1))]),
         ("0", "", 200, [("BUS", (0, 1))]),
     ],
