@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from maasmix import __version__
-from maasmix.api.cli import bundles, demo, fares, feeds, route
+from maasmix.api.cli import bundles, demo, fares, feeds, plan, route
 from maasmix.errors import FeedWarning, MaasmixError
 
 
@@ -70,6 +70,7 @@ app.add_typer(bundles.app, name="bundles")
 app.add_typer(fares.app, name="fares")
 app.command("route")(route.route)
 app.command("demo")(demo.demo)
+plan.register(app)
 
 
 def main() -> None:

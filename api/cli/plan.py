@@ -1,0 +1,160 @@
+"""`maasmix plan`: door-to-door itineraries; `maasmix serve`: the HTTP API with networks
+loaded at start (``GET|POST /v1/plan`` plans on them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from maasmix.api.cli._render import print_json
+from maasmix.api.schemas.plan import plan_geojson, plan_out
+from maasmix.api.settings import get_settings
+from maasmix.engine.itinerary import Journey
+from maasmix.engine.network import Network
+from maasmix.engine.planner import Plan
+from maasmix.errors import QueryError
+from maasmix.servicetime import format_clock
+
+
+def parse_latlon(text: str, parameter: str) -> tuple[float, float]:
+    """``"LAT,LON"`` -> (lat, lon); anything else is a QueryError naming ``parameter``."""
+    parts = str(text).split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise QueryError(f"expected LAT,LON, got {str(text)[:40]!r}", parameter=parameter) from None
+
+
+def parse_at(text: str) -> dt.datetime:
+    """An ISO 8601 date-time (``2022-02-22T08:00`` or with an offset)."""
+    try:
+        return dt.datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        raise QueryError(f"not an ISO 8601 date-time: {str(text)[:40]!r}", parameter="at") from None
+
+
+def load_network(
+    gtfs: list[str],
+    osm: str | None,
+    gbfs: list[str],
+    date: str | dt.date,
+    cache_dir: Path | None = None,
+) -> Network:
+    """`Network.from_files` with the settings' cache folder."""
+    return Network.from_files(
+        gtfs=gtfs,
+        osm=osm,
+        gbfs=gbfs,
+        date=date,
+        cache_dir=cache_dir or get_settings().cache_dir,
+    )
+
+
+def plan(
+    gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
+    origin: str = typer.Option(..., "--from", help="origin LAT,LON"),
+    destination: str = typer.Option(..., "--to", help="destination LAT,LON"),
+    at: str = typer.Option(..., "--at", help="ISO 8601 date-time, e.g. 2022-02-22T08:00"),
+    osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
+    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
+    date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
+    arrive_by: bool = typer.Option(False, "--arrive-by", help="--at is the latest arrival"),
+    modes: str | None = typer.Option(
+        None, "--modes", help="comma-separated: WALK,BICYCLE,TRANSIT,BICYCLE_RENTAL,SCOOTER_RENTAL"
+    ),
+    num: int = typer.Option(6, "--num", min=1, max=50, help="at most this many itineraries"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+    as_json: bool = typer.Option(False, "--json", help="print OTP-like itineraries as JSON"),
+    as_geojson: bool = typer.Option(False, "--geojson", help="print the legs as GeoJSON"),
+) -> None:
+    """Plan door-to-door journeys between two coordinates (walk, bike, rentals, transit)."""
+    o = parse_latlon(origin, "from")
+    d = parse_latlon(destination, "to")
+    when = parse_at(at)
+    net = load_network(gtfs, osm, gbfs, date or when.date(), cache_dir)
+    result = net.plan(o, d, when, arrive_by=arrive_by, modes=modes, num_itineraries=num)
+    if as_geojson:
+        print(json.dumps(plan_geojson(result), ensure_ascii=False))
+        return
+    if as_json:
+        print_json(
+            plan_out(result, net.date.isoformat()).model_dump(mode="json", exclude_none=True)
+        )
+        return
+    print_plan(Console(), result)
+
+
+def print_plan(console: Console, result: Plan) -> None:
+    """A plan as rich tables: one per itinerary, a row per leg; notices first."""
+    for notice in result.notices:
+        console.print(f"[dim]note: {notice}[/dim]")
+    if not result.itineraries:
+        console.print("no itinerary found")
+        return
+    for n, journey in enumerate(result.itineraries, start=1):
+        console.print(itinerary_table(n, journey))
+
+
+def itinerary_table(n: int, journey: Journey) -> Table:
+    """One itinerary: a row per leg."""
+    title = (
+        f"{n}. {journey.combination}: {format_clock(journey.departure_s)} -> "
+        f"{format_clock(journey.arrival_s)}, {journey.duration_s // 60} min, "
+        f"{journey.transfers} transfer(s), {journey.walk_s // 60} min walking"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("mode", "from", "dep", "to", "arr", "km", "detail"):
+        table.add_column(column)
+    for leg in journey.legs:
+        if leg.is_transit:
+            detail = f"{leg.route_short_name or leg.route_id} to {leg.headsign or ''}".strip()
+        elif leg.rental is not None:
+            r = leg.rental
+            detail = f"{r.system_name}: {r.form_factor}" + (
+                f" {r.vehicle_id}" if r.vehicle_id else ""
+            )
+        else:
+            detail = ""
+        table.add_row(
+            leg.mode,
+            leg.from_name,
+            format_clock(leg.start_s),
+            leg.to_name,
+            format_clock(leg.end_s),
+            f"{(leg.distance_m or 0) / 1000:.2f}",
+            detail,
+        )
+    return table
+
+
+def serve(
+    gtfs: list[str] = typer.Option([], "--gtfs", help="GTFS feed(s) of the network to load"),
+    osm: str | None = typer.Option(None, "--osm", help="OSM extract of the network"),
+    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS system(s) of the network"),
+    date: str | None = typer.Option(None, "--date", help="service date (YYYYMMDD; default today)"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Run the HTTP API; with ``--gtfs`` it loads that network first for ``/v1/plan``."""
+    import uvicorn
+
+    from maasmix.api.app import app
+    from maasmix.api.routes.plan import register_network
+
+    if gtfs:
+        day = date or dt.date.today().strftime("%Y%m%d")
+        register_network(app, "default", load_network(gtfs, osm, gbfs, day))
+    uvicorn.run(app, host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` and ``serve`` to the root command."""
+    app.command("plan")(plan)
+    app.command("serve")(serve)

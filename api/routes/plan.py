@@ -1,0 +1,142 @@
+"""HTTP route: door-to-door plans (``GET|POST /v1/plan``) on networks loaded at start.
+
+``maasmix serve --gtfs ... [--osm ...] [--gbfs ...]`` builds the network once and
+registers it (`register_network`); requests never make the server read a file. GBFS
+status is refreshed (honouring each feed's ``ttl``) before a plan for "now". Bad input is
+a 422 problem+json naming the parameter (``from``, ``to``, ``at``, ``modes``); no loaded
+network is a 503.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from maasmix import defaults
+from maasmix.api.problems import problem_responses
+from maasmix.api.schemas.plan import PlanOut, plan_out
+from maasmix.engine.network import Network
+from maasmix.errors import QueryError
+
+router = APIRouter(tags=["plan"], responses=problem_responses(422, 503))
+
+__all__ = ["PlanRequest", "register_network", "router"]
+
+
+class LatLon(BaseModel):
+    """A WGS84 point."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class PlanRequest(BaseModel):
+    """Body of ``POST /v1/plan``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    origin: LatLon = Field(alias="from")
+    destination: LatLon = Field(alias="to")
+    at: str | None = Field(None, description="ISO 8601 date-time; default now", max_length=40)
+    arrive_by: bool = Field(False, alias="arriveBy")
+    modes: list[str] | None = Field(None, max_length=12)
+    num_itineraries: int = Field(defaults.NUM_ITINERARIES, alias="numItineraries", ge=1, le=20)
+    network: str | None = Field(None, description="name of a loaded network", max_length=64)
+
+
+def register_network(app: FastAPI, name: str, network: Network) -> None:
+    """Make ``network`` plannable under ``name`` (the first one registered is the default)."""
+    networks: dict[str, Network] = getattr(app.state, "networks", None) or {}
+    networks[name] = network
+    app.state.networks = networks
+
+
+def _network(request: Request, name: str | None) -> Network:
+    networks: dict[str, Network] = getattr(request.app.state, "networks", None) or {}
+    if not networks:
+        raise HTTPException(
+            503, "no network is loaded: start the server with maasmix serve --gtfs ... --osm ..."
+        )
+    if name is None:
+        return next(iter(networks.values()))
+    if name not in networks:
+        raise HTTPException(404, f"no network named {name[:64]!r}; loaded: {', '.join(networks)}")
+    return networks[name]
+
+
+def _plan(request: Request, body: PlanRequest) -> PlanOut:
+    net = _network(request, body.network)
+    if body.at is None:
+        when = dt.datetime.now(dt.UTC)
+        net.refresh_gbfs(now=when)
+    else:
+        try:
+            when = dt.datetime.fromisoformat(body.at.strip())
+        except ValueError:
+            raise QueryError(
+                f"not an ISO 8601 date-time: {body.at[:40]!r}", parameter="at"
+            ) from None
+    result = net.plan(
+        (body.origin.lat, body.origin.lon),
+        (body.destination.lat, body.destination.lon),
+        when,
+        arrive_by=body.arrive_by,
+        modes=body.modes,
+        num_itineraries=body.num_itineraries,
+    )
+    return plan_out(result, net.date.isoformat())
+
+
+def _latlon(text: str, parameter: str) -> LatLon:
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise QueryError(f"expected LAT,LON, got {text[:40]!r}", parameter=parameter) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise QueryError(
+            f"({lat}, {lon}) is not a WGS84 point (lat in [-90, 90], lon in [-180, 180])",
+            parameter=parameter,
+        )
+    return LatLon(lat=lat, lon=lon)
+
+
+@router.get(
+    "/plan", operation_id="get_plan", response_model=PlanOut, response_model_exclude_none=True
+)
+def plan_get(
+    request: Request,
+    origin: Annotated[str, Query(alias="from", description="LAT,LON", max_length=64)],
+    destination: Annotated[str, Query(alias="to", description="LAT,LON", max_length=64)],
+    at: Annotated[str | None, Query(description="ISO 8601 date-time", max_length=40)] = None,
+    arrive_by: Annotated[bool, Query(alias="arriveBy")] = False,
+    modes: Annotated[str | None, Query(description="comma-separated modes", max_length=200)] = None,
+    num_itineraries: Annotated[
+        int, Query(alias="numItineraries", ge=1, le=20)
+    ] = defaults.NUM_ITINERARIES,
+    network: Annotated[str | None, Query(max_length=64)] = None,
+) -> PlanOut:
+    """Door-to-door itineraries between two coordinates (OTP-shaped legs)."""
+    body = PlanRequest(
+        origin=_latlon(origin, "from"),
+        destination=_latlon(destination, "to"),
+        at=at,
+        arrive_by=arrive_by,
+        modes=[m for m in modes.split(",") if m.strip()] if modes else None,
+        num_itineraries=num_itineraries,
+        network=network,
+    )
+    return _plan(request, body)
+
+
+@router.post(
+    "/plan", operation_id="post_plan", response_model=PlanOut, response_model_exclude_none=True
+)
+def plan_post(request: Request, body: PlanRequest) -> PlanOut:
+    """Same as GET, with a JSON body."""
+    return _plan(request, body)
