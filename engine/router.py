@@ -15,6 +15,11 @@ Transfer semantics (router parameters): a trip can be boarded when the rider is 
 stop ``min_transfer_s`` seconds before it departs, except for the first trip of a
 journey (at or before the departure suffices); footpaths (see `engine.footpaths`) are
 walked at most once before the first ride, between two rides and after the last ride.
+
+Money: ``router.price(journey, compile_fares(read_fares(load_gtfs(path))))`` gives the
+journey's fare (`maasmix.engine.fares`; Fares v1 and v2), reading the stops each ride
+passes from this timetable so that zone rules see them; a door-to-door planner prices
+its transit legs the same way.
 """
 
 from __future__ import annotations
