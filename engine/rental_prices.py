@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from maasmix.engine.itinerary import Leg
 from maasmix.errors import QueryError
 from maasmix.money import Money
 
@@ -38,6 +39,7 @@ __all__ = [
     "RentalPrice",
     "plan_for",
     "plans_from_tables",
+    "price_leg",
     "price_rental",
     "price_rentals",
 ]
@@ -214,3 +216,18 @@ def plan_for(
             f"no pricing plan {plan_id!r} (the system has: {known})", parameter=parameter
         )
     return plans[plan_id]
+
+
+def price_leg(plans: Mapping[str, RentalPlan], leg: Leg) -> RentalPrice:
+    """The price of a rented-vehicle `Leg`: its ``rental.pricing_plan_id`` among ``plans``,
+    its duration (``end_s - start_s``) and its ``distance_m`` (0 when unknown).
+
+    Raises
+    ------
+    QueryError
+        The leg is not a rental, or its plan is not among ``plans``.
+    """
+    if leg.rental is None:
+        raise QueryError(f"a {leg.mode} leg is not a rental", parameter="legs")
+    plan = plan_for(plans, leg.rental.pricing_plan_id)
+    return price_rental(plan, float(leg.duration_s), float(leg.distance_m or 0.0))

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from maasmix.engine.itinerary import Leg, Rental
 from maasmix.engine.rental_prices import (
     RateSegment,
     RentalPlan,
     plan_for,
     plans_from_tables,
+    price_leg,
     price_rental,
     price_rentals,
 )
@@ -135,6 +138,50 @@ def test_lillestrom_plans(dataset: Callable[..., Path]) -> None:
         assert plan.segments == () and "60 minutter" in plan.description
         for minutes in (5, 59, 180):
             assert price_rental(plan, minutes * 60).total == Money(round(p["price"] * 100), "NOK")
+
+
+def test_lillestrom_overtime_as_segments(dataset: Callable[..., Path]) -> None:
+    """The plans' free text, transcribed as segments: "if the ride lasts more than 60
+    minutes, a fee of 20.0 NOK is charged for the first half hour, and 40.0 NOK for every
+    started half hour after that"."""
+    plan = plans(dataset("gbfs-lillestrom-bysykkel"))[
+        "YLS:PricingPlan:867E4558-77E3-4608-8941-0C667E924280"
+    ]
+    assert plan.name == "3-dagerskort" and "20.0 NOK" in plan.description
+    overtime = replace(
+        plan,
+        segments=(
+            RateSegment("per_min", start=60, rate_minor=2000, interval=0, end=90),
+            RateSegment("per_min", start=90, rate_minor=4000, interval=30),
+        ),
+    )
+    base = plan.price_minor
+    for minutes, nok in [(59, 0), (60, 0), (61, 20), (90, 20), (91, 60), (120, 60), (121, 100)]:
+        assert price_rental(overtime, minutes * 60).total == Money(base + nok * 100, "NOK")
+
+
+def test_price_of_a_rental_leg() -> None:
+    leg = Leg(
+        mode="SCOOTER",
+        from_stop_id="v1",
+        from_name="",
+        from_lat=0.0,
+        from_lon=0.0,
+        to_stop_id="",
+        to_name="",
+        to_lat=0.0,
+        to_lon=0.01,
+        start_s=1000,
+        end_s=1000 + 600,
+        distance_m=2500.0,
+        from_kind="VEHICLERENTAL",
+        to_kind="NORMAL",
+        rental=Rental("sys", "Sys", "def456", "scooter", "electric", pricing_plan_id="plan3"),
+    )
+    got = price_leg(plans(FIXTURES / "v3_0"), leg)
+    assert got.total == Money(300 + 10 * 50 + 3 * 25, "CAD")
+    with pytest.raises(QueryError):
+        price_leg({}, leg)
 
 
 def test_bad_rental_input() -> None:
