@@ -7,13 +7,15 @@ request validation (pydantic)             422     ``/v1/problems/invalid-request
 `FeedMissingError`, `ScenarioMissingError` 404     ``/v1/problems/<error-name>``
 other `InputError` (feeds, scenarios)     422     ``/v1/problems/<error-name>``
 `QueryError` (incl. `NoServiceError`)     422     ``/v1/problems/<error-name>``
-HTTP errors (403, 404, 405 with Allow)    status  ``about:blank``
+HTTP errors (400, 403, 404, 405)          status  ``about:blank``
 anything else                             500     ``/v1/problems/internal-error``
 ========================================  ======  ==================================
 
 The title is the status phrase; ``detail`` says what is wrong; error attributes (file,
 row, field, parameter, ...) are extension members. Server paths never reach a body:
-the data folder's prefix is cut from every message.
+the data folder's prefix is cut from every message. A 405 names in ``Allow`` every
+method the path answers; a 400 (a body that cannot be parsed) is documented on every
+operation that takes a body.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from maasmix.api.settings import get_settings
 from maasmix.errors import (
@@ -75,6 +78,14 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 if str(status)[0] in "45":
                     response["content"] = {PROBLEM_JSON: {"schema": ref}}
                     response["description"] = HTTPStatus(int(status)).phrase
+            if "requestBody" in operation:  # a body that cannot be parsed
+                responses.setdefault(
+                    "400",
+                    {
+                        "description": HTTPStatus(400).phrase,
+                        "content": {PROBLEM_JSON: {"schema": ref}},
+                    },
+                )
             responses.setdefault(
                 "500",
                 {
@@ -129,6 +140,20 @@ def _error_body(exc: MaasmixError) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route of ``app`` answers at the request's path (Starlette's own
+    405 names only the first matching route's)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error family to problem+json bodies (see the module docstring)."""
 
@@ -164,8 +189,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
+        return problem(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,8 @@ from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._http import FetchPolicy
 from maasmix.feeds.cache import default_cache_dir
 from maasmix.feeds.limits import FeedLimits
+from maasmix.pricing import limits as scenario_limits
+from maasmix.pricing.limits import ScenarioLimits
 
 
 class Settings(BaseSettings):
@@ -27,8 +29,9 @@ class Settings(BaseSettings):
 
     ``MAASMIX_FEED_LIMITS__<FIELD>`` overrides one of the bounds on reading inputs
     (`maasmix.feeds.limits.FeedLimits`, e.g. ``MAASMIX_FEED_LIMITS__MAX_MEMBER_BYTES``
-    for giant feeds); `apply_settings` puts them in force for the process (the CLI and
-    the app do so at start-up).
+    for giant feeds), ``MAASMIX_SCENARIO_LIMITS__<FIELD>`` one of the bounds on a pricing
+    scenario's size (`maasmix.pricing.limits.ScenarioLimits`); `apply_settings` puts them
+    in force for the process (the CLI and the app do so at start-up).
     """
 
     model_config = SettingsConfigDict(env_prefix="MAASMIX_", env_nested_delimiter="__")
@@ -36,8 +39,9 @@ class Settings(BaseSettings):
     data: Path = Path("../shared/data")
     cache_dir: Path = Field(default_factory=default_cache_dir)
     remote_sources: list[str] = Field(default_factory=list)
-    routers_in_memory: int = Field(8, ge=0, le=1024)
+    routers_in_memory: int = Field(default=8, ge=0, le=1024)
     feed_limits: FeedLimits = Field(default_factory=FeedLimits)
+    scenario_limits: ScenarioLimits = Field(default_factory=ScenarioLimits)
 
     def fetch_policy(self) -> FetchPolicy:
         """How the server fetches for clients: only ``remote_sources``, never internal."""
@@ -53,4 +57,5 @@ def apply_settings(settings: Settings | None = None) -> Settings:
     """Put the settings' limits in force for this process; returns the settings."""
     settings = settings or get_settings()
     feed_limits.configure(settings.feed_limits)
+    scenario_limits.configure(settings.scenario_limits)
     return settings

@@ -60,7 +60,10 @@ def level_label(value: float) -> str:
 
 def price_grid(grid: PriceGrid, currency: str) -> tuple[int, ...]:
     """Monthly prices min, min + step, ..., <= max, in minor units."""
-    low, high, step = (to_minor(v, currency) for v in (grid.min, grid.max, grid.step))
+    try:
+        low, high, step = (to_minor(v, currency) for v in (grid.min, grid.max, grid.step))
+    except ValueError as exc:
+        raise ScenarioError(f"price grid: {exc}", field="prices") from None
     if step <= 0:
         raise ScenarioError("price grid step is below one minor unit", field="step")
     return tuple(range(low, high + 1, step))

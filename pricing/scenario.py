@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from maasmix.errors import ScenarioError, ScenarioMissingError
 from maasmix.money import is_currency
+from maasmix.pricing.limits import size_problems
 
 Unit = Literal["trip", "minute", "km", "ride", "day"]
 #: Units of a mode included in a bundle per month: a number, or ``"unlimited"``.
@@ -460,6 +461,8 @@ def validate_scenario(
         _raise_validation(exc, data, file, root)
         raise  # unreachable: _raise_validation always raises
     problems = _check_references(scenario)
+    if not problems:  # sizes estimated before anything is allocated (pricing.limits)
+        problems = size_problems(scenario)
     if problems:
         loc, message = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""

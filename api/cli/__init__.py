@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from maasmix import __version__
 from maasmix.api.cli import bundles, demo, fares, feeds, plan, route
+from maasmix.api.settings import apply_settings
 from maasmix.errors import FeedWarning, MaasmixError
 
 
@@ -63,6 +64,7 @@ def _root(
     ),
 ) -> None:
     """maasmix: multimodal journey planning and MaaS bundle pricing."""
+    apply_settings()  # MAASMIX_FEED_LIMITS__... and the other limits, for this run
 
 
 app.add_typer(feeds.app, name="feeds")

@@ -103,6 +103,9 @@ class Members(Mapping[str, bytes]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 
+    def __contains__(self, name: object) -> bool:  # never read a member to answer this
+        return name in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)
 

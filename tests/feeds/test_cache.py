@@ -152,7 +152,10 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_cache_dir() == tmp_path / "env"
     assert DiskCache().directory == tmp_path / "env"
     monkeypatch.delenv("MAASMIX_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert default_cache_dir() == Path.home() / ".cache" / "maasmix"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "maasmix"
 
 
 def forbid_loading(monkeypatch: pytest.MonkeyPatch) -> None:

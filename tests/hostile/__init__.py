@@ -136,3 +136,18 @@ def copy_of(source: Path, target: Path) -> Path:
     """A plain copy (the shared data folder is read-only)."""
     shutil.copyfile(source, target)
     return target
+
+
+def scenario_with_grid(target: Path, grid: dict[str, float]) -> Path:
+    """The demo city scenario with every price grid replaced by ``grid``."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "pricing" / "examples" / "demo_city.yaml").read_text("utf-8"))
+    cands = data["candidates"]
+    cands["prices"] = dict(grid)
+    for spec in cands.get("listed", []):
+        spec.pop("prices", None)
+    if cands.get("generate"):
+        cands["generate"].pop("prices", None)
+    target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return target
