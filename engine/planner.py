@@ -52,6 +52,10 @@ MODES = ("WALK", "BICYCLE", "TRANSIT", "BICYCLE_RENTAL", "SCOOTER_RENTAL", "MOPE
 
 _RENTAL_MODE = {"BICYCLE": "BICYCLE_RENTAL", "SCOOTER": "SCOOTER_RENTAL", "MOPED": "MOPED_RENTAL"}
 
+#: Street searches that must reach the other end are first bounded by this many times the
+#: crow-fly time (plus a minute); a trip not found within it is searched again unbounded.
+DIRECT_DETOUR_BOUND = 2.5
+
 #: Crow-fly networks: a point farther than this from every stop and station is outside.
 CROW_MAX_SNAP_M = 10.0 * defaults.MAX_SNAP_M
 
@@ -263,6 +267,7 @@ class _Query:
         self.d = Place("Destination", destination[0], destination[1])
         self.crow = self.cn.crow_fly
         self._fields: dict[str, Field] = {}
+        self._chains: dict[tuple[int, bool], _Chain] = {}
         self.tt = self.cn.timetable
         if self.crow:
             for p, name in ((self.o, "from"), (self.d, "to")):
@@ -307,13 +312,27 @@ class _Query:
 
     # -------------------------------------------------------------- street fields
 
+    def direct_bound(self, speed: float, cap: float) -> float:
+        """Bound of a search that must reach the other end: `DIRECT_DETOUR_BOUND` times
+        the crow-fly time plus a minute, at most ``cap`` (a longer street path is found
+        by `_direct`'s second, unbounded search)."""
+        crow = float(haversine_m(self.o.lat, self.o.lon, self.d.lat, self.d.lon))
+        return float(min(cap, DIRECT_DETOUR_BOUND * crow / speed + 60.0))
+
+    def chain(self, g: _Group, reverse: bool) -> _Chain:
+        """The rental chain of ``g`` (built once per query and direction)."""
+        key = (id(g), reverse)
+        if key not in self._chains:
+            self._chains[key] = _Chain(self, g, reverse)
+        return self._chains[key]
+
     def walk_field(self, reverse: bool) -> Field:
         """Walking from the origin (forward) or to the destination (reverse)."""
         key = "walk-rev" if reverse else "walk"
         if key not in self._fields:
             limit = float(
                 max(
-                    self.opt.max_direct_walk_s,
+                    self.direct_bound(self.ws, self.opt.max_direct_walk_s),
                     self.opt.max_access_walk_s,
                     self.opt.max_walk_to_vehicle_s,
                 )
@@ -335,7 +354,9 @@ class _Query:
         """Own bike from the origin (forward) or to the destination (reverse)."""
         key = "bike-rev" if reverse else "bike"
         if key not in self._fields:
-            limit = float(max(self.opt.max_ride_s, self.opt.max_access_bike_s))
+            limit = float(
+                max(self.direct_bound(self.bs, self.opt.max_ride_s), self.opt.max_access_bike_s)
+            )
             p, (node, snap) = (self.d, self.d_bike) if reverse else (self.o, self.o_bike)
             if self.crow:
                 f = crow_field(
@@ -405,13 +426,23 @@ def _direct(q: _Query, mode: str) -> list[list[Piece]]:
     if mode == "WALK":
         f = q.walk_field(False)
         secs, metres, _ = q.point_at(f, q.d, q.d_walk)
-        if secs > q.opt.max_direct_walk_s:
+        if not np.isfinite(secs) and f.limit < q.opt.max_direct_walk_s and not q.crow:
+            assert q.cn.walk is not None
+            f = graph_field(
+                q.cn.walk, [q.o_walk[0]], [q.o_walk[1] / q.ws], q.opt.max_direct_walk_s, q.ws
+            )
+            secs, metres, _ = q.point_at(f, q.d, q.d_walk)
+        if not secs <= q.opt.max_direct_walk_s:
             return []
         return [[_walk_piece(q, f, q.d_walk[0], q.o, q.d, secs, metres)]]
     bf = q.bike_field(False)
     if bf is None:
         return []
     secs, metres, _ = q.point_at(bf, q.d, q.d_bike)
+    if not np.isfinite(secs) and bf.limit < q.opt.max_ride_s and not q.crow:
+        assert q.cn.bike is not None
+        bf = graph_field(q.cn.bike, [q.o_bike[0]], [q.o_bike[1] / q.bs], q.opt.max_ride_s, q.bs)
+        secs, metres, _ = q.point_at(bf, q.d, q.d_bike)
     if not secs <= q.opt.max_ride_s:
         return []
     geom = q.geometry(bf, q.d_bike[0], q.o, q.d)
@@ -973,7 +1004,7 @@ def _range_ok(r: RentalSystem, vehicle: int, metres: float) -> bool:
 
 
 def _rental_direct(q: _Query, g: _Group) -> list[Piece] | None:
-    chain = _Chain(q, g, False)
+    chain = q.chain(g, False)
     if not chain.ok:
         return None
     d = q.d
@@ -991,7 +1022,7 @@ def _rental_direct(q: _Query, g: _Group) -> list[Piece] | None:
 
 
 def _rental_access(q: _Query, g: _Group, reverse: bool) -> AccessSet | None:
-    chain = _Chain(q, g, reverse)
+    chain = q.chain(g, reverse)
     if not chain.ok:
         return None
     tt, cn = q.tt, q.cn
@@ -1360,8 +1391,8 @@ def plan(
             if park is not None:
                 combos.append((park, walk_out, cn.timetable, cn.reverse))
             if cn.bike_timetable is not None and cn.bike_reverse is not None:
-                b_in = _bike_access(q, False, opt.max_ride_s)
-                b_out = _bike_access(q, True, opt.max_ride_s)
+                b_in = _bike_access(q, False, opt.max_access_bike_s)
+                b_out = _bike_access(q, True, opt.max_access_bike_s)
                 if b_in is not None and b_out is not None:
                     combos.append((b_in, b_out, cn.bike_timetable, cn.bike_reverse))
         firsts = [a for g in groups if (a := _rental_access(q, g, False)) is not None]
