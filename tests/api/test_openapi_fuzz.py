@@ -20,10 +20,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 EXAMPLES = 30
 
-#: What the contract promises: no 5xx (see `no_server_error`), only documented status codes, bodies and headers
-#: as documented, the documented media type (problem+json for every 4xx), ``Allow`` on
-#: 405. A schema-valid request may still be refused with 422 (an unknown stop, a path
-#: the file system cannot hold), so "positive data accepted" is not asked for.
+#: What the contract promises: no 5xx (see `no_server_error`), only documented status
+#: codes, bodies and headers as documented, the documented media type (problem+json for
+#: every 4xx), ``Allow`` on 405. A schema-valid request may still be refused with 422
+#: (an unknown stop, a path the file system cannot hold), so "positive data accepted"
+#: is not asked for.
 SPEC = app.openapi()
 
 
