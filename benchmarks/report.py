@@ -111,9 +111,8 @@ def scaling_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
         if "scaling" not in info:
             continue
         key = info["scaling"]
-        series[key].append(
-            (float(info["x"]), float(b["stats"]["median"]), info.get("rss_growth_mib"))
-        )
+        memory = info.get("peak_alloc_mib", info.get("rss_growth_mib"))
+        series[key].append((float(info["x"]), float(b["stats"]["median"]), memory))
         xlabel[key] = info.get("x_label", "input size")
         rows.append(
             {
@@ -121,6 +120,7 @@ def scaling_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
                 "x": info["x"],
                 "median_s": b["stats"]["median"],
                 "rss_growth_mib": info.get("rss_growth_mib"),
+                "peak_alloc_mib": info.get("peak_alloc_mib"),
             }
         )
     if not series:
@@ -142,7 +142,7 @@ def scaling_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
             axes[1][col].set_xscale("log")
             axes[1][col].set_yscale("log")
         axes[1][col].set_xlabel(xlabel[key], fontsize=9)
-        axes[1][col].set_ylabel("peak RSS growth MiB" if col == 0 else "")
+        axes[1][col].set_ylabel("peak allocated MiB" if col == 0 else "")
     fig.suptitle("Scaling: time (top) and peak memory (bottom) against input size")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
