@@ -4,7 +4,8 @@ Each benchmark records ``extra_info["scaling"]`` (the curve), ``["x"]`` (the inp
 ``["x_label"]`` and ``["peak_alloc_mib"]`` (tracemalloc peak of one extra call: what the
 operation allocates, numpy buffers included; RSS growth says little here, since freed
 memory of the earlier sizes is reused);
-``python -m benchmarks.report scaling RUN.json reports/scaling.png`` plots them from a stored run (``make bench`` does). Inputs:
+``python -m benchmarks.report scaling RUN.json reports/scaling.png`` plots them from a
+stored run (``make bench`` does). Inputs:
 
 - **stop times** (synthetic grid timetables, `benchmarks.synthetic.service_day`, 50k to
   5 million stop times; the real feeds stop at 226k): compiling the timetable, 20
