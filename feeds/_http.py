@@ -146,14 +146,20 @@ def check_url(url: str, policy: FetchPolicy | None = None) -> None:
         raise _refused(url, "internal addresses are never fetched")
 
 
-def fetch_bytes(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
+def fetch_bytes(
+    url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, max_bytes: int | None = None
+) -> bytes:
     """GET ``url`` within the fetch policy and limits; return the body.
+
+    ``max_bytes`` lowers the size cap for this fetch (e.g. a JSON document's limit).
 
     Raises
     ------
     FeedMissingError
-        Refused by the policy, connection failed, timed out, too large, redirected too
-        often or off the allowed hosts, or a non-2xx status.
+        Refused by the policy, connection failed, timed out, redirected too often or off
+        the allowed hosts, or a non-2xx status.
+    FeedFormatError
+        The body is larger than the cap.
     """
     limits = feed_limits.current()
     deadline = time.monotonic() + limits.max_fetch_s
@@ -172,7 +178,10 @@ def fetch_bytes(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
                     raise FeedMissingError(
                         f"HTTP {response.status_code} {response.reason}", file=_shown(url)
                     )
-                return _body(response, url, deadline, limits)
+                cap = int(limits.max_fetch_bytes)
+                return _body(
+                    response, url, deadline, cap if max_bytes is None else min(cap, max_bytes)
+                )
     raise FeedMissingError(
         f"more than {limits.max_redirects} redirects (feed limit max_redirects)",
         file=_shown(url),
@@ -208,18 +217,15 @@ def _timed_out(url: str) -> FeedMissingError:
     )
 
 
-def _body(
-    response: requests.Response, url: str, deadline: float, limits: feed_limits.FeedLimits
-) -> bytes:
-    cap = int(limits.max_fetch_bytes)
-    too_large = FeedMissingError(
-        f"the body is larger than {cap} bytes (feed limit max_fetch_bytes)", file=_shown(url)
+def _body(response: requests.Response, url: str, deadline: float, cap: int) -> bytes:
+    limit = "max_fetch_bytes" if cap == feed_limits.current().max_fetch_bytes else "max_json_bytes"
+    too_large = FeedFormatError(
+        f"the body is larger than {cap} bytes (feed limit {limit})", file=_shown(url)
     )
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
         raise too_large
-    parts: list[bytes] = []
-    size = 0
+    body = bytearray()
     raw = response.raw
     try:
         while True:
@@ -229,11 +235,10 @@ def _body(
             piece = raw.read1(1 << 16, decode_content=True)
             if not piece:
                 break
-            size += len(piece)
-            if size > cap:
+            if len(body) + len(piece) > cap:
                 raise too_large
-            parts.append(piece)
-    except FeedMissingError:
+            body += piece
+    except (FeedMissingError, FeedFormatError):
         raise
     except (requests.RequestException, OSError, ValueError) as exc:
         logger.info("reading %s failed: %s", _shown(url), exc)
@@ -245,7 +250,7 @@ def _body(
         if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
             raise _timed_out(url) from None
         raise FeedMissingError("cannot fetch: connection failed", file=_shown(url)) from None
-    return b"".join(parts)
+    return bytes(body)
 
 
 def fetch_json(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:

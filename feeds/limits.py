@@ -18,8 +18,8 @@ field                      default      bounds
 ``extra_fields_margin``    32           fields a row may have beyond its header's count
                                         (empty ones are the trailing-comma repair)
 ``max_json_bytes``         256 MiB      one JSON document (GBFS file)
-``max_fetch_bytes``        1 GiB        one http(s) body
-``max_fetch_s``            60 s         one http(s) fetch in all (connect, redirects,
+``max_fetch_bytes``        512 MiB      one http(s) body
+``max_fetch_s``            30 s         one http(s) fetch in all (connect, redirects,
                                         every read), not per read
 ``max_redirects``          5            redirects followed by one fetch
 ``max_cache_bytes``        8 GiB        entries in one disk cache folder (least
@@ -60,8 +60,8 @@ class FeedLimits:
     max_columns: int = 1_000
     extra_fields_margin: int = 32
     max_json_bytes: int = 256 * MiB
-    max_fetch_bytes: int = 1 * GiB
-    max_fetch_s: float = 60.0
+    max_fetch_bytes: int = 512 * MiB
+    max_fetch_s: float = 30.0
     max_redirects: int = 5
     max_cache_bytes: int = 8 * GiB
 

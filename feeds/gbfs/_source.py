@@ -87,7 +87,8 @@ def _read_bytes(location: str) -> bytes:
     """The bytes of a GBFS file or URL, within the feed limits (`maasmix.feeds.limits`)."""
     cap = feed_limits.current().max_json_bytes
     if is_url(location):
-        body = fetch_bytes(location)  # the fetch policy also covers URLs listed in gbfs.json
+        # the fetch policy also covers the URLs listed in a fetched gbfs.json
+        body = fetch_bytes(location, max_bytes=cap)
     else:
         path = Path(location)
         if not path.is_file():

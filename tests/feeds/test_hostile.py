@@ -273,7 +273,7 @@ def test_slow_sender_is_cut_at_the_total_time(server: str) -> None:
 
 @pytest.mark.parametrize("path", ["/big", "/big-declared"])
 def test_large_body_is_cut_at_the_size_cap(server: str, path: str) -> None:
-    with limits.override(max_fetch_bytes=1 << 20), pytest.raises(FeedMissingError) as info:
+    with limits.override(max_fetch_bytes=1 << 20), pytest.raises(FeedFormatError) as info:
         fetch_bytes(server + path)
     assert "max_fetch_bytes" in str(info.value)
 
