@@ -20,17 +20,20 @@ How a leg gets its price
    the leg after the transfer). Totals are per currency, never added across currencies.
 
 Fares v1 (``fare_attributes`` + ``fare_rules``)
-    As OpenTripPlanner's default fare service: the rows of one fare_id form one rule
-    set (the routes named, the (origin, destination) zone pairs, the contains zones).
-    A run of consecutive legs may ride on one fare when: every route is among the
-    fare's routes (if it names any); the first boarding zone and the last alighting
-    zone are one of its pairs (a blank side matches any zone; if it names any pair);
-    the zones passed through (all stops of the run) equal its contains set (if it names
-    any); the run has no more transfers than ``transfers`` allows (blank: unlimited);
-    and the last boarding is at most ``transfer_duration`` seconds after the first
-    (blank: no limit). A fare without any fare_rules row applies to every route of its
-    agency (to every route when it names none). The journey's fare is the cheapest
-    split of its legs into such runs (dynamic programming over the legs, exact).
+    The rows of a fare_id with the same (route_id, origin_id, destination_id) form one
+    rule whose contains zones are all their ``contains_id`` values (the specification:
+    "all contains_id zones must be matched"); rules that differ only in their route are
+    one rule for all those routes (a blank route_id: any route). A run of consecutive
+    legs may ride on one fare when one of its rules matches: the first boarding zone is
+    its origin and the last alighting zone its destination (blank: any zone); every
+    route ridden is among its routes; the zones passed through (every stop of the run)
+    are its contains zones (exactly; or among them with ``compile_fares(...,
+    contains="subset")``); the run has no more transfers than ``transfers`` allows
+    (blank: unlimited); and the last boarding is at most ``transfer_duration`` seconds
+    after the first (blank: no limit). A fare without any fare_rules row applies to
+    every route of its agency (to every route when it names none). The journey's fare
+    is the cheapest split of its legs into such runs (dynamic programming over the
+    legs, exact).
 Fares v2 (``fare_products``, ``fare_leg_rules``, ``fare_transfer_rules``, ...)
     A leg matches a leg rule when its route's network, its boarding stop's areas, its
     alighting stop's areas and its departure/arrival times (within a timeframe of the
@@ -191,10 +194,19 @@ class _V1Fare:
     transfers: int
     duration_s: int
     agency_id: str
-    routes: frozenset[str]
-    pairs: frozenset[tuple[str, str]]
-    contains: frozenset[str]
     has_rules: bool
+
+
+@dataclass(frozen=True)
+class _V1Rule:
+    """One rule of a fare: an (origin, destination) pair ("" = any), the contains zones
+    of its rows, and the routes it names (empty: any route)."""
+
+    fare: _V1Fare
+    origin: str
+    destination: str
+    contains: frozenset[str]
+    routes: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -238,7 +250,7 @@ class CompiledFares:
     stop_areas: Mapping[str, frozenset[str]]
     route_agency: Mapping[str, str]
     route_networks: Mapping[str, frozenset[str]]
-    v1_by_pair: Mapping[tuple[str, str], tuple[_V1Fare, ...]]
+    v1_by_pair: Mapping[tuple[str, str], tuple[_V1Rule, ...]]
     v1_fares: tuple[_V1Fare, ...]
     leg_rules: tuple[_LegRule, ...]
     products: Mapping[str, tuple[_Product, ...]]
@@ -249,6 +261,7 @@ class CompiledFares:
     fare_media: frozenset[str]
     has_rule_priority: bool
     listed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    contains: str = "exact"
 
     @property
     def has_v1(self) -> bool:
@@ -279,8 +292,23 @@ class CompiledFares:
         return rider_category_id
 
 
-def compile_fares(tables: FareTables) -> CompiledFares:
-    """Lookups for pricing journeys from the typed fare tables of one feed."""
+def compile_fares(tables: FareTables, *, contains: str = defaults.FARE_CONTAINS) -> CompiledFares:
+    """Lookups for pricing journeys from the typed fare tables of one feed.
+
+    ``contains``: how Fares v1 ``contains_id`` zones are read, ``"exact"`` (the
+    specification: a rule applies when the zones ridden through are exactly its
+    contains zones) or ``"subset"`` (when they are among them: the reading of feeds that
+    list a ticket's valid zones, such as HSL's AB/ABC/ABCD tickets).
+
+    Raises
+    ------
+    QueryError
+        (parameter ``contains``) another value.
+    """
+    if contains not in ("exact", "subset"):
+        raise QueryError(
+            f"contains must be 'exact' or 'subset', got {contains!r}", parameter="contains"
+        )
     stops = tables.stops
     zone = dict(zip(stops["stop_id"], stops["zone_id"], strict=True))
     parent = dict(zip(stops["stop_id"], stops["parent_station"], strict=True))
@@ -301,38 +329,41 @@ def compile_fares(tables: FareTables) -> CompiledFares:
         nets[route].add(net)
     route_networks = {r: frozenset(n) for r, n in nets.items()}
 
-    # Fares v1: one rule set per fare_id
+    # Fares v1: rows with the same (route, origin, destination) form one rule (their
+    # contains zones together); rules with the same (origin, destination, contains) are
+    # merged over their routes (a blank route in any of them: every route).
     fares: list[_V1Fare] = []
+    v1_rules: list[_V1Rule] = []
     rules_by_fare = {fid: g for fid, g in tables.rules.groupby("fare_id", sort=False)}
     for row in tables.attributes.itertuples(index=False):
         g = rules_by_fare.get(row.fare_id)
-        routes: frozenset[str] = frozenset()
-        pairs: frozenset[tuple[str, str]] = frozenset()
-        contains: frozenset[str] = frozenset()
-        if g is not None:
-            routes = frozenset(r for r in g["route_id"] if r)
-            pairs = frozenset(
-                (o, d) for o, d in zip(g["origin_id"], g["destination_id"], strict=True) if o or d
-            )
-            contains = frozenset(c for c in g["contains_id"] if c)
-        fares.append(
-            _V1Fare(
-                fare_id=str(row.fare_id),
-                price=int(row.price_minor),
-                currency=str(row.currency),
-                transfers=int(row.transfers),
-                duration_s=int(row.transfer_duration_s),
-                agency_id=str(row.agency_id),
-                routes=routes,
-                pairs=pairs,
-                contains=contains,
-                has_rules=g is not None,
-            )
+        fare = _V1Fare(
+            fare_id=str(row.fare_id),
+            price=int(row.price_minor),
+            currency=str(row.currency),
+            transfers=int(row.transfers),
+            duration_s=int(row.transfer_duration_s),
+            agency_id=str(row.agency_id),
+            has_rules=g is not None,
         )
-    by_pair: dict[tuple[str, str], list[_V1Fare]] = defaultdict(list)
-    for fare in fares:
-        for pair in fare.pairs or {("*", "*")}:
-            by_pair[pair].append(fare)
+        fares.append(fare)
+        if g is None:
+            v1_rules.append(_V1Rule(fare, "", "", frozenset(), frozenset()))
+            continue
+        zones_of: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for route, o, d, c in zip(
+            g["route_id"], g["origin_id"], g["destination_id"], g["contains_id"], strict=True
+        ):
+            zones_of[(route, o, d)].update({c} if c else set())
+        routes_of: dict[tuple[str, str, frozenset[str]], set[str]] = defaultdict(set)
+        for (route, o, d), zones in zones_of.items():
+            routes_of[(o, d, frozenset(zones))].add(route)
+        for (o, d, zones), routes in routes_of.items():
+            named = frozenset() if "" in routes else frozenset(routes)
+            v1_rules.append(_V1Rule(fare, o, d, zones, named))
+    by_pair: dict[tuple[str, str], list[_V1Rule]] = defaultdict(list)
+    for rule in v1_rules:
+        by_pair[(rule.origin, rule.destination)].append(rule)
 
     lr = tables.leg_rules
     leg_rules = tuple(
@@ -401,6 +432,7 @@ def compile_fares(tables: FareTables) -> CompiledFares:
         fare_media=frozenset(tables.media["fare_media_id"]),
         has_rule_priority=tables.has_rule_priority,
         listed=listed,
+        contains=contains,
     )
 
 
@@ -517,9 +549,10 @@ def _result(
 # ------------------------------------------------------------------------ Fares v1
 
 
-def _v1_candidates(fares: CompiledFares, origin: str, dest: str) -> list[_V1Fare]:
-    out: list[_V1Fare] = []
-    for key in ((origin, dest), (origin, ""), ("", dest), ("*", "*")):
+def _v1_candidates(fares: CompiledFares, origin: str, dest: str) -> list[_V1Rule]:
+    out: list[_V1Rule] = []
+    keys = {(origin, dest), (origin, ""), ("", dest), ("", "")}
+    for key in keys:
         out.extend(fares.v1_by_pair.get(key, ()))
     return out
 
@@ -534,15 +567,19 @@ def _v1_run_fare(
     transfers = j - i
     span = last.start_s - first.start_s
     routes = {leg.route_id for leg in legs[i : j + 1]}
+    subset = fares.contains == "subset"
     best: _V1Fare | None = None
-    for fare in _v1_candidates(fares, origin, dest):
+    for rule in _v1_candidates(fares, origin, dest):
+        fare = rule.fare
+        if best is not None and fare.price >= best.price:
+            continue
         if fare.transfers >= 0 and transfers > fare.transfers:
             continue
         if fare.duration_s >= 0 and span > fare.duration_s:
             continue
-        if fare.routes and not routes <= fare.routes:
+        if rule.routes and not routes <= rule.routes:
             continue
-        if fare.contains and fare.contains != zones:
+        if rule.contains and not (zones <= rule.contains if subset else zones == rule.contains):
             continue
         if not fare.has_rules and fare.agency_id:
             agencies = {
@@ -550,34 +587,33 @@ def _v1_run_fare(
             }
             if agencies != {fare.agency_id}:
                 continue
-        if best is None or fare.price < best.price:
-            best = fare
+        best = fare
     return best
 
 
 def _price_v1(fares: CompiledFares, legs: Sequence[FareLeg], pos: list[int]) -> Fare:
     n = len(legs)
-    inf = np.iinfo(np.int64).max
-    best = [inf] * (n + 1)
+    # best[k]: (legs left unpriced, minor units) of the cheapest split of legs[:k]; an
+    # unpriced leg weighs more than any price, so a fare covering it always wins
+    best: list[tuple[int, int]] = [(0, 0)] + [(n + 1, 0)] * n
     choice: list[tuple[int, _V1Fare | None]] = [(0, None)] * (n + 1)
-    best[0] = 0
     leg_zones = [
         {fares.stop_zone[s] for s in leg.all_stops() if s in fares.stop_zone} for leg in legs
     ]
     for j in range(n):
+        # leg j unpriced, after the best split of legs[:j]
+        best[j + 1] = (best[j][0] + 1, best[j][1])
+        choice[j + 1] = (j, None)
         zones: set[str] = set()
         for i in range(j, -1, -1):
             zones |= leg_zones[i]
-            if best[i] == inf:
-                continue
             fare = _v1_run_fare(fares, legs, i, j, set(zones))
-            if fare is not None and best[i] + fare.price < best[j + 1]:
-                best[j + 1] = best[i] + fare.price
+            if fare is None:
+                continue
+            cost = (best[i][0], best[i][1] + fare.price)
+            if cost <= best[j + 1]:  # a tie goes to the longer run (fewer tickets)
+                best[j + 1] = cost
                 choice[j + 1] = (i, fare)
-        if best[j + 1] == inf:
-            # leg j has no fare at all: leave it unpriced and carry on after it
-            best[j + 1] = best[j] if best[j] != inf else 0
-            choice[j + 1] = (j, None)
     uses: list[FareProductUse] = []
     unpriced: list[int] = []
     k = n

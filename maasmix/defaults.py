@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "BIKE_SPEED_MPS",
     "DETOUR_FACTOR",
+    "FARE_CONTAINS",
     "MAX_ACCESS_BIKE_S",
     "MAX_ACCESS_WALK_S",
     "MAX_DIRECT_WALK_S",
@@ -124,3 +125,8 @@ rider category (a feed's default category is used first when it has one)."""
 
 MIN_RENTAL_RIDE_M = 100.0
 """A rented vehicle is ridden at least this far, metres (shorter rides are not planned)."""
+
+FARE_CONTAINS = "exact"
+"""How Fares v1 ``contains_id`` zones are read: ``"exact"`` (the GTFS specification: the
+zones ridden through are the rule's zones) or ``"subset"`` (they are among them, for feeds
+listing a ticket's valid zones, e.g. HSL)."""

@@ -384,3 +384,68 @@ def test_no_fares_published(tmp_path: Path) -> None:
     fares = tiny_fares(tmp_path, {})
     fare = price_legs(fares, [FareLeg("R1", "S1", "S2", 0, 60)])
     assert fare.system == "" and fare.unpriced == (0,) and fare.totals == ()
+
+
+# ----------------------------------------------------------------------------- synthetic v1
+
+V1_ATTRIBUTES = (
+    "fare_id,price,currency_type,payment_method,transfers,transfer_duration\n"
+    "AB,2.80,EUR,0,,4800\nB,1.50,EUR,0,0,\nR2,1.00,EUR,0,,\n"
+)
+V1_RULES = (
+    "fare_id,route_id,origin_id,destination_id,contains_id\nAB,,,,A\nAB,,,,B\nB,,B,B,\nR2,R2,,,\n"
+)
+
+
+def test_v1_rules_by_row_group(tmp_path: Path) -> None:
+    """Rows of one fare with the same (route, origin, destination) are one rule: AB needs
+    zones A and B together; R2 (route R2, any zones) and B (origin and destination B)
+    are separate rules."""
+    fares = tiny_fares(tmp_path, {"fare_attributes.txt": V1_ATTRIBUTES, "fare_rules.txt": V1_RULES})
+    a_then_ab = [
+        FareLeg("R1", "S1", "S2", 0, 300, ("S1", "S2")),
+        FareLeg("R1", "S2", "S3", 600, 900, ("S2", "S3")),
+    ]
+    fare = price_legs(fares, a_then_ab)
+    # the first leg alone has no fare, but both together ride on one AB ticket
+    assert fare.complete and [(p.product_id, p.legs) for p in fare.products] == [("AB", (0, 1))]
+    assert fare.totals == (Money(280, "EUR"),)
+    # within zone B the B fare is cheaper; on route R2 the route fare is cheapest
+    assert price_legs(fares, [FareLeg("R1", "S3", "S4", 0, 60)]).totals == (Money(150, "EUR"),)
+    assert price_legs(fares, [FareLeg("R2", "S1", "S4", 0, 60)]).totals == (Money(100, "EUR"),)
+    # zone A only: exactly {A} is no rule's contains set, but {A} is among AB's zones
+    only_a = [FareLeg("R1", "S1", "S2", 0, 60)]
+    assert price_legs(fares, only_a).unpriced == (0,)
+    subset = compile_fares(read_fares(load_gtfs(tmp_path / "tiny")), contains="subset")
+    assert price_legs(subset, only_a).totals == (Money(280, "EUR"),)
+    # beyond AB's transfer_duration: two tickets (AB for the A+B leg; none for zone A)
+    late = [a_then_ab[0], replace(a_then_ab[1], start_s=4801, end_s=5000)]
+    fare = price_legs(fares, late)
+    assert fare.unpriced == (0,) and [p.legs for p in fare.products] == [(1,)]
+    with pytest.raises(QueryError):
+        compile_fares(read_fares(load_gtfs(tmp_path / "tiny")), contains="some")
+
+
+@pytest.mark.slow
+def test_helsinki_zone_tickets(dataset: Callable[..., Path]) -> None:
+    path = dataset("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip")
+    router = TransitRouter.from_gtfs(path, "20220222", use_cache=False)
+    tables = read_fares(load_gtfs(path))
+    exact, subset = compile_fares(tables), compile_fares(tables, contains="subset")
+    price = {r["fare_id"]: cents(r["price"]) for r in raw(path, "fare_attributes.txt")}
+    zone = {r["stop_id"]: r["zone_id"] for r in raw(path, "stops.txt")}
+    # Kamppi area (zone A) to a zone B stop, and within zone A
+    pairs = [("1111601", "1291170"), ("1301143", "1020241")]
+    for origin, destination in pairs:
+        journey = router.journeys(origin, destination, "08:00")[0]
+        ridden = {zone[s] for leg in router.fare_legs(journey) for s in leg.all_stops()}
+        fare = router.price(journey, subset)
+        # the cheapest ticket whose zones include every zone ridden
+        valid = [f for f in price if f.isalpha() and ridden <= set(f)]
+        assert fare.complete
+        assert fare.totals == (Money(min(price[f] for f in valid), "EUR"),)
+        assert len(fare.products) == 1
+        if ridden == {"A", "B"}:
+            assert router.price(journey, exact) == fare
+        else:
+            assert not router.price(journey, exact).complete
