@@ -356,11 +356,11 @@ def compile_fares(tables: FareTables, *, contains: str = defaults.FARE_CONTAINS)
         ):
             zones_of[(route, o, d)].update({c} if c else set())
         routes_of: dict[tuple[str, str, frozenset[str]], set[str]] = defaultdict(set)
-        for (route, o, d), zones in zones_of.items():
-            routes_of[(o, d, frozenset(zones))].add(route)
-        for (o, d, zones), routes in routes_of.items():
-            named = frozenset() if "" in routes else frozenset(routes)
-            v1_rules.append(_V1Rule(fare, o, d, zones, named))
+        for (route, o, d), zone_set in zones_of.items():
+            routes_of[(o, d, frozenset(zone_set))].add(route)
+        for (o, d, contained), routes in routes_of.items():
+            named: frozenset[str] = frozenset() if "" in routes else frozenset(routes)
+            v1_rules.append(_V1Rule(fare, o, d, contained, named))
     by_pair: dict[tuple[str, str], list[_V1Rule]] = defaultdict(list)
     for rule in v1_rules:
         by_pair[(rule.origin, rule.destination)].append(rule)
