@@ -333,7 +333,14 @@ class Network:
         }
 
         def build(day: ServiceDay, streets: StreetNetwork | None) -> CompiledNetwork:
-            return compile_network(day, streets, **params)
+            return compile_network(
+                day,
+                streets,
+                max_walk_m=max_walk_m,
+                walk_speed=walk_speed,
+                bike_speed=bike_speed,
+                detour_factor=detour_factor,
+            )
 
         compiled = load_network_compiled(
             gtfs,

@@ -225,10 +225,11 @@ def service_seconds(
 ) -> tuple[int, dt.datetime]:
     """Seconds after the network's service-day midnight of ``when`` (naive: local time)."""
     if isinstance(when, str):
+        text = when
         try:
-            when = dt.datetime.fromisoformat(when.strip())
+            when = dt.datetime.fromisoformat(text.strip())
         except ValueError:
-            raise QueryError(f"not an ISO 8601 date-time: {when[:40]!r}", parameter="at") from None
+            raise QueryError(f"not an ISO 8601 date-time: {text[:40]!r}", parameter="at") from None
     if not isinstance(when, dt.datetime):
         raise QueryError("expected a date-time", parameter="at")
     zone = timezone_of(net.timezone)
@@ -777,6 +778,12 @@ class _Chain:
             reverse=reverse,
         )
 
+    @property
+    def after_field(self) -> Field:
+        """The last walk's field (set whenever the chain is usable)."""
+        assert self.after is not None
+        return self.after
+
     # -------------------------------------------------------------- reading the chain
 
     def cost_at(
@@ -797,7 +804,7 @@ class _Chain:
             best = np.full(n, np.inf)
             how: list[Any] = [None] * n
             if self.after is not None:
-                secs, _, org = _at_points(q, self.after, lat, lon, wnode, wm)
+                secs, _, org = _at_points(q, self.after_field, lat, lon, wnode, wm)
                 walk_part = secs - np.where(
                     org >= 0, self.end_secs[np.maximum(org, 0)] if len(self.end_secs) else 0, 0
                 )
@@ -814,7 +821,7 @@ class _Chain:
                 for i in np.flatnonzero(better):
                     how[i] = ("direct", -1)
             return best, how
-        secs, _, org = _at_points(q, self.after, lat, lon, wnode, wm)
+        secs, _, org = _at_points(q, self.after_field, lat, lon, wnode, wm)
         walk_part = secs - np.where(org >= 0, self.v_secs[np.maximum(org, 0)], 0)
         secs = np.where(walk_part <= opt.max_walk_to_vehicle_s, secs, np.inf)
         return secs, [("after", int(org[i])) if np.isfinite(secs[i]) else None for i in range(n)]
@@ -834,6 +841,7 @@ class _Chain:
         q, g, opt = self.q, self.g, self.q.opt
         kind, k = how
         r = g.system
+        end_station: int | None
         speed_geo = self.ride
         if not self.reverse:
             if kind == "direct":
@@ -902,7 +910,7 @@ class _Chain:
             if tail is not None:
                 secs, metres, _ = _at_points(
                     q,
-                    self.after,
+                    self.after_field,
                     np.array([t_lat]),
                     np.array([t_lon]),
                     np.array([t_wnode]),
@@ -916,7 +924,7 @@ class _Chain:
                         target,
                         int(np.ceil(float(secs[0]) - end_time)),
                         round(float(metres[0]), 1),
-                        q.geometry(self.after, node, end_place, target),
+                        q.geometry(self.after_field, node, end_place, target),
                     )
                 )
             return out
@@ -925,7 +933,7 @@ class _Chain:
         vplace = g.place(v)
         secs, metres, _ = _at_points(
             q,
-            self.after,
+            self.after_field,
             np.array([t_lat]),
             np.array([t_lon]),
             np.array([t_wnode]),
@@ -948,7 +956,7 @@ class _Chain:
                 "BIKESHARE",
                 str(r.station_ids[j]),
             )
-            end_station: int | None = j
+            end_station = j
             wnode = int(r.station_walk_node[j])
         elif j < 0:
             end_place, end_station, wnode = q.d, None, -1
@@ -966,7 +974,7 @@ class _Chain:
                 vplace,
                 int(np.ceil(total - float(self.v_secs[v]))),
                 round(float(metres[0]), 1),
-                q.geometry(self.after, t_wnode, target, vplace),
+                q.geometry(self.after_field, t_wnode, target, vplace),
             ),
             Piece(
                 g.mode,

@@ -300,7 +300,7 @@ class RentalSystem:
             self.vehicle_walk_m, self.vehicle_bike_node, self.vehicle_bike_m,
             *self.station_counts.values(),
         ]  # fmt: skip
-        return int(sum(a.nbytes for a in arrays))
+        return int(sum(np.asarray(a).nbytes for a in arrays))
 
     def refresh(self, now: dt.datetime, *, force: bool = False) -> bool:
         """Re-read the status when ``now`` is past ``expires_at`` (or ``force``)."""

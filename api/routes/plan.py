@@ -122,14 +122,16 @@ def plan_get(
     network: Annotated[str | None, Query(max_length=64)] = None,
 ) -> PlanOut:
     """Door-to-door itineraries between two coordinates (OTP-shaped legs)."""
-    body = PlanRequest(
-        origin=_latlon(origin, "from"),
-        destination=_latlon(destination, "to"),
-        at=at,
-        arrive_by=arrive_by,
-        modes=[m for m in modes.split(",") if m.strip()] if modes else None,
-        num_itineraries=num_itineraries,
-        network=network,
+    body = PlanRequest.model_validate(
+        {
+            "from": _latlon(origin, "from"),
+            "to": _latlon(destination, "to"),
+            "at": at,
+            "arriveBy": arrive_by,
+            "modes": [m for m in modes.split(",") if m.strip()] if modes else None,
+            "numItineraries": num_itineraries,
+            "network": network,
+        }
     )
     return _plan(request, body)
 

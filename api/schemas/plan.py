@@ -155,7 +155,7 @@ def _place(kind: str, ident: str, name: str, lat: float, lon: float) -> PlaceOut
 
 def _when(j: Journey, seconds: int) -> tuple[str, int]:
     moment = service_datetime(j.date, j.timezone, seconds)
-    return moment.isoformat(), int(round(moment.timestamp() * 1000))
+    return moment.isoformat(), round(moment.timestamp() * 1000)
 
 
 def leg_out(leg: Leg, j: Journey) -> LegOut:

@@ -21,9 +21,10 @@ gbfs.json that does not list system_information (gbfs-oslo-tier) gets the file b
 A geofencing zone whose geometry is null is dropped; timestamps written with a space
 instead of ``T`` (``"2025-05-21 07:48:04.229881+00:00"``) are read as RFC 3339; a folder
 holding only ``station_information.json`` gives a system named after the folder (UTC)
-whose stations have no live status. Lyft feeds (gbfs-bay-area-baywheels) also carry ``fusion_lat``/``fusion_lon``: they are
-ignored; ``lat``/``lon`` are the specification's coordinates (and lie within 500 m of a
-dock for 73 % of the bikes, against 44 % for the fusion pair).
+whose stations have no live status. Lyft feeds (gbfs-bay-area-baywheels) also carry
+``fusion_lat``/``fusion_lon``: they are ignored; ``lat``/``lon`` are the specification's
+coordinates (and lie within 500 m of a dock for 73 % of the bikes, against 44 % for the
+fusion pair).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from tests.engine.builders import DATE
 from tests.engine.plan_builders import LAT, band, lon_at, network, write_gbfs
 
 AT = dt.datetime.combine(DATE, dt.time(8, 0))
-O, D = (LAT, lon_at(0)), (LAT, lon_at(30))
+ORIGIN, DEST = (LAT, lon_at(0)), (LAT, lon_at(30))
 
 
 def _station_status(folder: Path, bikes: dict[str, int]) -> None:
@@ -41,19 +41,22 @@ def test_refresh_honours_ttl_and_keeps_the_compiled_network(tmp_path: Path) -> N
         warnings.simplefilter("ignore", FeedWarning)
         net.add_gbfs_source(folder)
     compiled = net.compiled
-    first = net.plan(O, D, AT, modes="BICYCLE_RENTAL").itineraries[0]
+    first = net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL").itineraries[0]
     assert first.legs[1].rental.from_station_id == "A"
     _station_status(folder, {"A": 0})
     system = net.rentals[0]
     before_expiry = system.expires_at - dt.timedelta(seconds=1)
     assert net.refresh_gbfs(now=before_expiry) == []  # ttl not over: nothing re-read
     assert (
-        net.plan(O, D, AT, modes="BICYCLE_RENTAL").itineraries[0].legs[1].rental.from_station_id
+        net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL")
+        .itineraries[0]
+        .legs[1]
+        .rental.from_station_id
         == "A"
     )
     assert net.refresh_gbfs(now=system.expires_at) == ["synth"]
     assert net.compiled is compiled
-    again = net.plan(O, D, AT, modes="BICYCLE_RENTAL").itineraries[0]
+    again = net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL").itineraries[0]
     assert again.legs[1].rental.from_station_id == "A2"
     assert net.refresh_gbfs(force=True, now=before_expiry) == ["synth"]
 
@@ -62,7 +65,7 @@ def test_snapshot_age_is_stated(tmp_path: Path) -> None:
     net = network(
         tmp_path, write_gbfs(tmp_path / "gbfs", stations=[("A", 1, 3, 5), ("B", 29, 2, 5)])
     )
-    plan = net.plan(O, D, AT.replace(hour=20))
+    plan = net.plan(ORIGIN, DEST, AT.replace(hour=20))
     assert any(
         "snapshot is of 2024-03-05T09:00:00+01:00" in n and "before" in n for n in plan.notices
     )
@@ -77,7 +80,7 @@ def test_null_geometry_zone_is_dropped_with_a_warning(tmp_path: Path) -> None:
     assert snap.geofencing_zones["zone_id"].tolist() == ["zone-1"]
     net = network(tmp_path, None)
     net.add_gbfs(snap)
-    assert net.plan(O, D, AT, modes="SCOOTER_RENTAL").itineraries
+    assert net.plan(ORIGIN, DEST, AT, modes="SCOOTER_RENTAL").itineraries
 
 
 def test_space_separated_timestamps_are_read(tmp_path: Path) -> None:
@@ -107,10 +110,10 @@ def test_station_information_only_folder(tmp_path: Path, dataset) -> None:  # ty
         warnings.simplefilter("ignore", FeedWarning)
         net = network(tmp_path, synthetic)
     assert not net.rentals[0].has_status
-    plain = net.plan(O, D, AT, modes="WALK,BICYCLE_RENTAL")
+    plain = net.plan(ORIGIN, DEST, AT, modes="WALK,BICYCLE_RENTAL")
     assert {j.combination for j in plain.itineraries} == {"WALK"}
     assert any("without live status" in n for n in plain.notices)
-    assumed = net.plan(O, D, AT, modes="WALK,BICYCLE_RENTAL", assume_available=True)
+    assumed = net.plan(ORIGIN, DEST, AT, modes="WALK,BICYCLE_RENTAL", assume_available=True)
     assert "BICYCLE_RENTAL" in {j.combination for j in assumed.itineraries}
 
 
@@ -126,4 +129,4 @@ def test_station_in_status_but_not_in_information(tmp_path: Path) -> None:
     net = network(tmp_path, None)
     net.add_gbfs(snap)
     assert "GHOST" not in set(net.rentals[0].station_ids)
-    assert net.plan(O, D, AT, modes="BICYCLE_RENTAL").itineraries
+    assert net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL").itineraries

@@ -46,7 +46,6 @@ def test_docked_bike_beats_walking_with_exact_times(tmp_path: Path) -> None:
     speed = defaults.RIDE_SPEED_MPS[("bicycle", "human")]
     w1 = math.ceil(metres(0, 1) / WALK)
     ride = math.ceil(w1 + PICK + metres(1, 29) / speed + DROP - w1)
-    w2 = math.ceil(metres(0, 30) / WALK - metres(1, 29) / speed * 0)  # placeholder, see below
     legs = rent.legs  # type: ignore[attr-defined]
     assert [leg.mode for leg in legs] == ["WALK", "BICYCLE", "WALK"]
     assert legs[0].duration_s == w1
@@ -56,7 +55,6 @@ def test_docked_bike_beats_walking_with_exact_times(tmp_path: Path) -> None:
     assert rent.arrival_s < walk.arrival_s  # type: ignore[attr-defined]
     assert plan.itineraries[0].combination == "BICYCLE_RENTAL"
     assert rent.transfers == 0  # type: ignore[attr-defined]
-    del w2
 
 
 def test_empty_station_is_avoided(tmp_path: Path) -> None:
@@ -131,7 +129,8 @@ def test_arrive_by_returns_the_latest_departure_arriving_in_time(bus_net) -> Non
     transit = by_combination(plan)["WALK+TRANSIT+WALK"]
     access = math.ceil(metres(4, 5) / WALK)
     egress = math.ceil(metres(25, 26) / WALK)
-    # buses at :00, :10, ... take 6 min: the 08:30 bus arrives 08:36, the 08:40 at 08:46 > 08:45 - egress
+    # buses at :00, :10, ... take 6 min: the 08:30 bus arrives 08:36, the 08:40 one at
+    # 08:46, too late for 08:45
     bus = transit.legs[1]  # type: ignore[attr-defined]
     assert bus.start_s == 8 * 3600 + 30 * 60
     assert transit.departure_s == bus.start_s - access  # type: ignore[attr-defined]
