@@ -32,7 +32,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from maasmix.engine.fares import CompiledFares, Fare, FareLeg
-from maasmix.engine.rental_prices import RentalPlan, price_rental
+from maasmix.engine.itinerary import Leg
+from maasmix.engine.rental_prices import RentalPlan, plan_for, price_rental
 from maasmix.errors import QueryError
 from maasmix.money import Money
 
@@ -43,6 +44,7 @@ __all__ = [
     "PricedLeg",
     "TravellerBundle",
     "apply_bundle",
+    "rental_leg_priced",
     "rental_priced_leg",
     "transit_priced_legs",
 ]
@@ -284,3 +286,23 @@ def rental_priced_leg(
         raise QueryError(f"no bundle kind for form factor {form_factor!r}", parameter="form_factor")
     price = price_rental(plan, duration_s, distance_m).total
     return PricedLeg(kind, price, plan=plan, duration_s=duration_s, distance_m=distance_m)
+
+
+def rental_leg_priced(plans: Mapping[str, RentalPlan], leg: Leg) -> PricedLeg:
+    """The `PricedLeg` of a rented-vehicle `Leg` (its plan among ``plans``, its
+    duration and ``distance_m``, its vehicle's form factor).
+
+    Raises
+    ------
+    QueryError
+        Not a rental leg, or its pricing plan is not among ``plans``.
+    """
+    if leg.rental is None:
+        raise QueryError(f"a {leg.mode} leg is not a rental", parameter="legs")
+    plan = plan_for(plans, leg.rental.pricing_plan_id)
+    return rental_priced_leg(
+        plan,
+        float(leg.duration_s),
+        float(leg.distance_m or 0.0),
+        form_factor=leg.rental.form_factor,
+    )

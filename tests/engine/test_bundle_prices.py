@@ -13,10 +13,12 @@ from maasmix.engine.bundle_prices import (
     PricedLeg,
     TravellerBundle,
     apply_bundle,
+    rental_leg_priced,
     rental_priced_leg,
     transit_priced_legs,
 )
 from maasmix.engine.fares import compile_fares, price_legs
+from maasmix.engine.itinerary import Leg, Rental
 from maasmix.engine.rental_prices import plans_from_tables
 from maasmix.errors import InputError, QueryError, ScenarioError
 from maasmix.feeds.fares import read_fares
@@ -63,6 +65,32 @@ def test_minute_and_ride_allowances(plan3) -> None:  # type: ignore[no-untyped-d
     assert cost.rides_left == {"rental": 0}
     unlimited = apply_bundle(TravellerBundle(rides_left={"bicycle": math.inf}), rides)
     assert unlimited.out_of_pocket == (Money(0, "CAD"),)
+
+
+def test_rental_leg_under_a_bundle(plan3) -> None:  # type: ignore[no-untyped-def]
+    leg = Leg(
+        mode="BICYCLE",
+        from_stop_id="st1",
+        from_name="",
+        from_lat=0.0,
+        from_lon=0.0,
+        to_stop_id="st2",
+        to_name="",
+        to_lat=0.0,
+        to_lon=0.01,
+        start_s=0,
+        end_s=40 * 60,
+        distance_m=0.0,
+        from_kind="BIKESHARE",
+        to_kind="BIKESHARE",
+        rental=Rental("sys", "Sys", "abc123", "bicycle", "human", pricing_plan_id="plan3"),
+    )
+    priced = rental_leg_priced({"plan3": plan3}, leg)
+    assert priced.kind == "bicycle" and priced.price == Money(300 + 40 * 50, "CAD")
+    cost = apply_bundle(TravellerBundle(free_minutes_per_ride={"bicycle": 30}), [priced])
+    assert cost.out_of_pocket == (Money(10 * 50, "CAD"),)
+    with pytest.raises(QueryError):
+        rental_leg_priced({}, leg)
 
 
 def test_discount(plan3) -> None:  # type: ignore[no-untyped-def]
