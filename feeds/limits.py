@@ -17,7 +17,7 @@ field                      default      bounds
 ``max_columns``            1,000        names in a CSV header
 ``extra_fields_margin``    32           fields a row may have beyond its header's count
                                         (empty ones are the trailing-comma repair)
-``max_json_bytes``         256 MiB      one JSON document (GBFS file)
+``max_json_bytes``         64 MiB       one JSON document (GBFS file)
 ``max_fetch_bytes``        512 MiB      one http(s) body
 ``max_fetch_s``            30 s         one http(s) fetch in all (connect, redirects,
                                         every read), not per read
@@ -59,7 +59,7 @@ class FeedLimits:
     max_line_bytes: int = 1 * MiB
     max_columns: int = 1_000
     extra_fields_margin: int = 32
-    max_json_bytes: int = 256 * MiB
+    max_json_bytes: int = 64 * MiB
     max_fetch_bytes: int = 512 * MiB
     max_fetch_s: float = 30.0
     max_redirects: int = 5
