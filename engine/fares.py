@@ -43,15 +43,17 @@ Fares v2 (``fare_products``, ``fare_leg_rules``, ``fare_transfer_rules``, ...)
     another rule" without it, as the specification says. The rider category is the
     caller's, else the feed's default category (``is_default_fare_category``), else
     products without a category; among the fare media (all, or the one asked for) the
-    cheapest product is used. Transfers are applied left to right: a leg following a
-    leg of group A is priced by the transfer rule from A to its group when the chain's
-    transfer count and duration limit allow it (the duration is measured from the first
-    leg of the chain, with ``duration_limit_type`` choosing departure or arrival of each
-    end); ``fare_transfer_type`` 0 charges A plus the rule's product (the next leg rides
-    on A's use and the rule's), 1 charges A, the rule's product and B (the next leg
-    rides on the rule's product and its own B), 2 replaces the chain's products by the
-    rule's product alone (riding on it from the chain's first leg). A chain goes on
-    while transfer rules apply, whatever the transfer type.
+    cheapest product is used. Transfers: a leg following a leg of group A may be
+    priced by the transfer rule from A to its group when the chain's transfer count and
+    duration limit allow it (the duration is measured from the first leg of the chain,
+    with ``duration_limit_type`` choosing departure or arrival of each end); every
+    combination of transfer rules used or not is tried and the cheapest kept (a rider
+    may always buy a new ticket instead; beyond 10 transit legs they are applied
+    greedily left to right); ``fare_transfer_type`` 0 charges A plus the rule's
+    product (the next leg rides on A's use and the rule's), 1 charges A, the rule's
+    product and B (the next leg rides on the rule's product and its own B), 2 replaces
+    the chain's products by the rule's product alone (riding on it from the chain's
+    first leg). A chain goes on while transfer rules apply, whatever the transfer type.
 
 No I/O happens here.
 """
@@ -723,14 +725,38 @@ class _Chain:
     use: int  # index into uses of the chain's product use
 
 
-def _price_v2(
+_EXHAUSTIVE_V2_LEGS = 10
+"""Up to this many transit legs every combination of transfer rules used or not is tried
+(2^(legs-1) evaluations); beyond, transfers are applied greedily left to right."""
+
+
+def _v2_options(
     fares: CompiledFares,
-    legs: Sequence[FareLeg],
-    pos: list[int],
+    leg: FareLeg,
     category: str,
     media: str | None,
     services: frozenset[str] | None,
-) -> Fare:
+) -> list[tuple[int, str, _Product]]:
+    """(amount, leg group, product) of every leg rule matching ``leg``, cheapest first."""
+    options = []
+    for rule in _leg_rules(fares, leg, services):
+        product = _product(fares, rule.product_id, category, media)
+        if product is not None:
+            options.append((product.amount, rule.leg_group_id, product))
+    options.sort(key=lambda o: o[0])
+    return options
+
+
+def _v2_evaluate(
+    fares: CompiledFares,
+    legs: Sequence[FareLeg],
+    pos: list[int],
+    options: list[list[tuple[int, str, _Product]]],
+    category: str,
+    media: str | None,
+    allow: Sequence[bool],
+) -> tuple[list[FareProductUse], list[int]]:
+    """Product uses and unpriced legs when leg j may continue a chain iff ``allow[j]``."""
     uses: list[FareProductUse | None] = []
     unpriced: list[int] = []
     chain: _Chain | None = None
@@ -763,19 +789,13 @@ def _price_v2(
         )
 
     for j, leg in enumerate(legs):
-        options = []
-        for rule in _leg_rules(fares, leg, services):
-            product = _product(fares, rule.product_id, category, media)
-            if product is not None:
-                options.append((product.amount, rule.leg_group_id, product))
-        if not options:
+        if not options[j]:
             unpriced.append(pos[j])
             chain = None
             continue
-        options.sort(key=lambda o: o[0])
         applied = False
-        if chain is not None:
-            for _amount, group, product in options:
+        if chain is not None and allow[j]:
+            for _amount, group, product in options[j]:
                 for tr in _transfer_rule(fares, chain.group, group):
                     same = tr.from_group == tr.to_group and tr.from_group != ""
                     if same and tr.count >= 0 and chain.transfers + 1 > tr.count:
@@ -787,12 +807,11 @@ def _price_v2(
                     )
                     if tr.product_id and extra is None:
                         continue
-                    chain_legs = tuple(pos[chain.first : j + 1])
                     if tr.transfer_type == 2:
                         if extra is None:
                             continue
                         uses[chain.use] = None
-                        chain.use = new_use(extra, chain_legs)
+                        chain.use = new_use(extra, tuple(pos[chain.first : j + 1]))
                     else:
                         if tr.transfer_type == 0:
                             extend(chain.use, pos[j])  # the next leg rides on A's use
@@ -807,10 +826,40 @@ def _price_v2(
                 if applied:
                     break
         if not applied:
-            _amount, group, product = options[0]
+            _amount, group, product = options[j][0]
             chain = _Chain(first=j, group=group, transfers=0, use=new_use(product, (pos[j],)))
-    kept = [u for u in uses if u is not None]
-    return _result(kept, pos, unpriced, "fares_v2", category)
+    return [u for u in uses if u is not None], unpriced
+
+
+def _price_v2(
+    fares: CompiledFares,
+    legs: Sequence[FareLeg],
+    pos: list[int],
+    category: str,
+    media: str | None,
+    services: frozenset[str] | None,
+) -> Fare:
+    """The cheapest use of the transfer rules: every combination of transfers taken or
+    not (up to `_EXHAUSTIVE_V2_LEGS` legs), by (unpriced legs, amount, product uses)."""
+    options = [_v2_options(fares, leg, category, media, services) for leg in legs]
+    n = len(legs)
+    if not fares.transfer_rules or n < 2:
+        choices: list[tuple[bool, ...]] = [(True,) * n]
+    elif n > _EXHAUSTIVE_V2_LEGS:
+        choices = [(True,) * n]
+    else:
+        choices = [
+            (False, *((mask >> k) & 1 == 1 for k in range(n - 1))) for mask in range(2 ** (n - 1))
+        ]
+        choices.reverse()  # all transfers first: on a tie, the fewest tickets win
+    best: tuple[tuple[int, int, int], list[FareProductUse], list[int]] | None = None
+    for allow in choices:
+        uses, unpriced = _v2_evaluate(fares, legs, pos, options, category, media, allow)
+        key = (len(unpriced), sum(u.amount.amount_minor for u in uses), len(uses))
+        if best is None or key < best[0]:
+            best = (key, uses, unpriced)
+    assert best is not None
+    return _result(best[1], pos, best[2], "fares_v2", category)
 
 
 # ------------------------------------------------------------------------ journeys

@@ -261,6 +261,7 @@ PRODUCTS = (
     "fare_product_id,fare_product_name,amount,currency\n"
     "BUS,Bus,2.00,EUR\nTRAM,Tram,3.00,EUR\nCITY,City,1.50,EUR\nNIGHT,Night,5.00,EUR\n"
     "PASS,Transfer pass,0.50,EUR\nCOMBO,Bus and tram,4.00,EUR\n"
+    "DISC,Transfer discount,-0.50,EUR\n"
 )
 NETWORKS = "route_id,network_id\nR1,bus\nR2,tram\n"
 
@@ -334,7 +335,9 @@ def test_timeframes(tmp_path: Path) -> None:
     ("transfer_type", "product", "total", "uses"),
     [
         ("0", "PASS", 250, [("BUS", (0, 1)), ("PASS", (0, 1))]),
-        ("1", "PASS", 550, [("BUS", (0,)), ("PASS", (0, 1)), ("TRAM", (1,))]),
+        ("1", "DISC", 450, [("BUS", (0,)), ("DISC", (0, 1)), ("TRAM", (1,))]),
+        # A + AB + B with a positive AB costs more than two tickets: the rider buys two
+        ("1", "PASS", 500, [("BUS", (0,)), ("TRAM", (1,))]),
         ("2", "COMBO", 400, [("COMBO", (0, 1))]),
         ("0", "", 200, [("BUS", (0, 1))]),
     ],
