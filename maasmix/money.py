@@ -8,6 +8,7 @@ cross public boundaries as integer minor units plus the currency code; per-unit 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 
+@functools.cache
 def currency_exponent(code: str) -> int:
     """Decimals of the ISO 4217 currency ``code`` (2 for EUR and BRL, 0 JPY, 3 KWD).
 
