@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from maasmix.errors import FeedFormatError, FeedMissingError
 from maasmix.feeds._http import is_url
+from maasmix.feeds.gtfs._read import usable_path
 
 Kind = Literal["gtfs", "gbfs", "osm"]
 
@@ -27,6 +28,8 @@ _OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2")
 
 def detect_kind(source: str | Path) -> Kind:
     """Tell whether ``source`` is a GTFS feed, a GBFS system or an OSM extract."""
+    if not is_url(str(source)):
+        usable_path(source)  # a name no file system holds: FeedMissingError, not OSError
     name = str(source).lower().split("?", 1)[0]
     if name.endswith(_OSM_SUFFIXES):
         return "osm"

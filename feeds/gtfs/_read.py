@@ -34,6 +34,26 @@ def source_label(source: Source) -> str:
     return str(source)
 
 
+MAX_NAME_BYTES = 255
+"""Longest file or folder name (one path component) the file systems we run on hold."""
+
+
+def usable_path(source: str | os.PathLike[str]) -> Path:
+    """``source`` as a `Path`, or `FeedMissingError` for a name no file system can hold
+    (a component over 255 bytes, a NUL) instead of an ``OSError`` later."""
+    text = os.fspath(source)
+    parts = text.replace("\\", "/").split("/")
+    if "\0" in text or any(
+        len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for p in parts
+    ):
+        shown = text if len(text) <= 80 else text[:80] + "..."
+        raise FeedMissingError(
+            f"not a usable path (a name longer than {MAX_NAME_BYTES} bytes, or a NUL)",
+            file=shown,
+        )
+    return Path(text).expanduser()
+
+
 def source_bytes(source: Source) -> bytes | Path:
     """The zip bytes of a URL or bytes source, or the existing local path.
 
@@ -46,8 +66,12 @@ def source_bytes(source: Source) -> bytes | Path:
         return source
     if is_url(source):
         return fetch_bytes(str(source))
-    path = Path(source).expanduser()
-    if not path.exists():
+    path = usable_path(source)
+    try:
+        exists = path.exists()
+    except OSError as exc:
+        raise FeedMissingError(f"not a usable path ({exc.strerror})", file=str(source)) from None
+    if not exists:
         raise FeedMissingError("no such file or folder", file=str(source))
     return path
 

@@ -383,3 +383,16 @@ def test_bytes_and_folder_sources_read_lazily(bart: Path, tmp_path: Path) -> Non
     from_folder = load_gtfs(folder)
     rows = load_gtfs(bart).summary()["shapes_rows"]
     assert from_bytes.summary()["shapes_rows"] == from_folder.summary()["shapes_rows"] == rows
+
+
+@pytest.mark.parametrize(
+    "name", ["x" * 300 + ".zip", "d/" + "y" * 256 + "/gbfs.json", "z" * 300 + ".osm.pbf"]
+)
+def test_names_no_file_system_holds_are_feed_errors(name: str) -> None:
+    from maasmix.feeds.inspect import inspect_source
+
+    with pytest.raises(FeedMissingError, match="not a usable path"):
+        inspect_source(name)
+    if name.endswith(".zip"):
+        with pytest.raises(FeedMissingError, match="not a usable path"):
+            load_gtfs(name)
