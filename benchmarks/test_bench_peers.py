@@ -3,8 +3,11 @@
 - **pynigiri** (MOTIS's core, C++): the 100 point-to-point transit queries of
   `test_bench_router.py` on Milan and Helsinki. Both sides get footpaths between stops up
   to 500 m (maasmix's default; nigiri's ``link_stop_distance``) and at most 8 transfers;
-  answers are compared on the earliest arrival. pynigiri's Python API has no one-to-all
-  query: that row is reported as not offered.
+  answers are compared on the earliest arrival (at nigiri's one-minute resolution; the
+  two routers time footpaths differently: maasmix walks crow-fly x 1.3 at 1.33 m/s in
+  whole seconds, nigiri uses its own speed in whole minutes, so arrivals a few minutes
+  apart either way are expected). pynigiri's Python API has no one-to-all query: that
+  row is reported as not offered.
 - **pyvalhalla** (C++): walking (``pedestrian``) and cycling (``bicycle``) routes between
   100 random node pairs of maasmix's street graphs of the Milan and Helsinki OSM extracts,
   tiles built from the same extract. The maasmix side is the street search of the
@@ -190,6 +193,7 @@ def test_peer_nigiri_point_to_point(
         arrival_diff_min=diffs,
         agreement=(
             f"{sum(abs(d) <= 1 for d in diffs)}/{both} same earliest arrival (±1 min), "
+            f"{sum(abs(d) <= 5 for d in diffs)}/{both} within 5 min, "
             f"{sum(d > 1 for d in diffs)} earlier by maasmix, "
             f"{sum(d < -1 for d in diffs)} earlier by the peer"
         ),
@@ -340,8 +344,9 @@ def test_peer_valhalla_multimodal(benchmark: Any) -> None:
         peer="pyvalhalla",
         task="walk + transit",
         city="-",
-        status="not measured: maasmix has no door-to-door planner yet to compare with "
-        "(Valhalla's multimodal costing needs transit tiles from valhalla_ingest_transit)",
+        status="not built: Valhalla's multimodal costing needs transit tiles made from the "
+        "GTFS by valhalla_ingest_transit and valhalla_convert_transit; this harness builds "
+        "street tiles only",
     )
     _report_skip(benchmark, row)
 
