@@ -83,6 +83,15 @@ class _Tables(Mapping[str, pd.DataFrame]):
         self._names = sorted(set(self._read) | set(lazy))
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:  # picklable (a lock is not)
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def table(self, name: str) -> CsvTable:
         if name not in self._read:
             if name not in self._names or self._members is None:
