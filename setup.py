@@ -6,7 +6,7 @@ the root package ``maasmix/`` holds the shared primitives. No other top-level na
 installed.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 LAYERS = ("feeds", "engine", "pricing", "api")
 
@@ -14,6 +14,8 @@ packages = ["maasmix"]
 package_dir = {"maasmix": "maasmix"}
 for layer in LAYERS:
     package_dir[f"maasmix.{layer}"] = layer
-    packages += [f"maasmix.{name}" for name in find_packages(include=[layer, f"{layer}.*"])]
+    # namespace discovery also takes the data folders (pricing/schema, examples, templates)
+    found = find_namespace_packages(include=[layer, f"{layer}.*"], exclude=["*__pycache__"])
+    packages += [f"maasmix.{name}" for name in found]
 
 setup(packages=packages, package_dir=package_dir)
