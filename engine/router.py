@@ -59,6 +59,9 @@ TIMETABLE_CACHE_VERSION = 2
 TimeLike = str | int | np.integer
 StopsLike = str | Sequence[str] | Mapping[str, int]
 
+#: Longest access or egress offset of an origin or destination stop, seconds (one day).
+MAX_OFFSET_S = 86_400
+
 #: Most departures one profile query may ask for.
 MAX_PROFILE_DEPARTURES = 24 * 3600
 
@@ -213,8 +216,12 @@ class TransitRouter:
         idx: list[int] = []
         off: list[int] = []
         for stop_id, offset in items:
-            if offset < 0:
-                raise QueryError(f"offset of {stop_id!r} must be >= 0 s, got {offset}")
+            if not 0 <= offset <= MAX_OFFSET_S:
+                raise QueryError(
+                    f"offset of {str(stop_id)[:80]!r} must lie within 0 .. {MAX_OFFSET_S} s, "
+                    f"got {offset}",
+                    parameter="offset",
+                )
             for i in self.stop_indices(stop_id).tolist():
                 idx.append(int(i))
                 off.append(offset)

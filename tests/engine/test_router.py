@@ -381,3 +381,11 @@ def test_destination_egress_enters_the_comparison() -> None:
     assert ends[900] == [("B", "08:10:00", 0), ("C", "08:20:00", 1)]
     mc = r.mc_journeys("A", {"B": 900, "C": 0}, "07:50")
     assert [(j.legs[-1].to_stop_id, j.transfers) for j in mc] == [("B", 0), ("C", 1)]
+
+
+def test_offsets_are_bounded() -> None:
+    r = router(TRANSFER)
+    for offset in (-1, 10**12):
+        with pytest.raises(QueryError, match="offset") as info:
+            r.journeys({"A": offset}, "C", "07:50")
+        assert info.value.parameter == "offset"
