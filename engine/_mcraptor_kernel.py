@@ -149,8 +149,12 @@ def mcraptor(
     depart: int,
     max_rounds: int,
     slack: int,
+    origin_walk: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """McRAPTOR from ``origins`` leaving at ``depart``; at most ``max_rounds`` rides.
+
+    ``origin_walk[i]`` is the walking already done on reaching origin ``i`` (its access
+    walk; 0 for stop-to-stop queries), the starting value of the walking criterion.
 
     Returns ``(pool, target_labels, n_labels)``: the label pool (rows ``< n_labels``)
     and the ids of every label that reached a target (to be Pareto-filtered).
@@ -184,12 +188,12 @@ def mcraptor(
     for oi in range(len(origins)):
         o = origins[oi]
         a = depart + origin_offsets[oi]
-        if _ride_dominated(pool, ride_head, o, a, 0):
+        if _ride_dominated(pool, ride_head, o, a, origin_walk[oi]):
             continue
         pool, lab = _new_label(pool, n_lab)[0], n_lab
         n_lab += 1
         pool[lab, F_ARR] = a
-        pool[lab, F_WALK] = 0
+        pool[lab, F_WALK] = origin_walk[oi]
         pool[lab, F_READY] = a
         pool[lab, F_ROUND] = 0
         pool[lab, F_KIND] = 0

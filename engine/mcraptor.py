@@ -83,10 +83,13 @@ def mc_search(
     *,
     max_rides: int | None,
     min_transfer_s: int,
+    origin_walk: IntArray | None = None,
 ) -> McLabels:
     """McRAPTOR from ``origins`` (compiled indices) leaving at ``depart``.
 
-    ``max_rides`` None means no limit; ``min_transfer_s`` as in `engine.raptor`.
+    ``max_rides`` None means no limit; ``min_transfer_s`` as in `engine.raptor`;
+    ``origin_walk``: walking seconds already done at each origin (default 0), counted in
+    the walking criterion.
     """
     pool, labels, _ = MC_KERNEL(
         *tt.kernel_arrays(),
@@ -97,5 +100,8 @@ def mc_search(
         int(depart),
         -1 if max_rides is None else int(max_rides),
         int(min_transfer_s),
+        np.zeros(len(origins), np.int32)
+        if origin_walk is None
+        else np.ascontiguousarray(origin_walk, dtype=np.int32),
     )
     return McLabels(pool, labels)

@@ -34,7 +34,8 @@ import numpy.typing as npt
 from maasmix import defaults
 from maasmix.engine.access import Field, crow_field, graph_field
 from maasmix.engine.itinerary import Journey, Leg, Rental, StopCall
-from maasmix.engine.paths import raptor_journeys
+from maasmix.engine.mcraptor import mc_search
+from maasmix.engine.paths import mc_journeys, raptor_journeys
 from maasmix.engine.raptor import INF, point_to_point
 from maasmix.engine.rentals import RentalSystem, VehicleType
 from maasmix.engine.timetable import CompiledTimetable
@@ -55,6 +56,15 @@ _RENTAL_MODE = {"BICYCLE": "BICYCLE_RENTAL", "SCOOTER": "SCOOTER_RENTAL", "MOPED
 #: Street searches that must reach the other end are first bounded by this many times the
 #: crow-fly time (plus a minute); a trip not found within it is searched again unbounded.
 DIRECT_DETOUR_BOUND = 2.5
+
+#: McRAPTOR (walking trade-offs of walk + transit + walk, depart-at) looks at journeys of
+#: at most this many rides; RAPTOR covers the rest (arrival, transfers).
+MC_MAX_RIDES = 3
+#: ... from and to the this many stops nearest in access (egress) time.
+MC_MAX_STOPS = 10
+
+#: `_Chain.cost_at`: the point is reached by riding to it and parking there.
+DIRECT = -2
 
 #: Crow-fly networks: a point farther than this from every stop and station is outside.
 CROW_MAX_SNAP_M = 10.0 * defaults.MAX_SNAP_M
@@ -794,15 +804,17 @@ class _Chain:
         wm: FloatArray,
         bnode: IntArray,
         bm: FloatArray,
-    ) -> tuple[FloatArray, list[Any]]:
-        """Total seconds at target points and, per point, how to rebuild the chain."""
+    ) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+        """Total seconds at target points and, per point, how to rebuild the chain: the
+        source index of the last walk (>= 0), `DIRECT` (ridden to the point itself) or
+        -1 (out of reach)."""
         q, g, opt = self.q, self.g, self.q.opt
         n = len(lat)
         if not self.ok:
-            return np.full(n, np.inf), [None] * n
+            return np.full(n, np.inf), np.full(n, -1, np.int64)
         if not self.reverse:
             best = np.full(n, np.inf)
-            how: list[Any] = [None] * n
+            how = np.full(n, -1, np.int64)
             if self.after is not None:
                 secs, _, org = _at_points(q, self.after_field, lat, lon, wnode, wm)
                 walk_part = secs - np.where(
@@ -810,7 +822,7 @@ class _Chain:
                 )
                 secs = np.where(walk_part <= opt.max_access_walk_s, secs, np.inf)
                 best = secs
-                how = [("after", int(org[i])) if np.isfinite(secs[i]) else None for i in range(n)]
+                how = np.where(np.isfinite(secs), org, -1).astype(np.int64)
             if q.crow and not g.docked:
                 # ride to the target itself and park there, where allowed
                 secs, _, _ = _at_points(q, self.ride, lat, lon, bnode, bm)
@@ -818,17 +830,16 @@ class _Chain:
                 secs = np.where(end_ok, secs + opt.dropoff_s, np.inf)
                 better = secs < best
                 best = np.where(better, secs, best)
-                for i in np.flatnonzero(better):
-                    how[i] = ("direct", -1)
+                how[better] = DIRECT
             return best, how
         secs, _, org = _at_points(q, self.after_field, lat, lon, wnode, wm)
         walk_part = secs - np.where(org >= 0, self.v_secs[np.maximum(org, 0)], 0)
         secs = np.where(walk_part <= opt.max_walk_to_vehicle_s, secs, np.inf)
-        return secs, [("after", int(org[i])) if np.isfinite(secs[i]) else None for i in range(n)]
+        return secs, np.where(np.isfinite(secs), org, -1).astype(np.int64)
 
     def pieces(
         self,
-        how: Any,
+        how: int,
         target: Place,
         t_lat: float,
         t_lon: float,
@@ -839,7 +850,7 @@ class _Chain:
     ) -> list[Piece] | None:
         """Walk, ride (pick-up and drop-off included), walk, for one target point."""
         q, g, opt = self.q, self.g, self.q.opt
-        kind, k = how
+        kind, k = ("direct", -1) if how == DIRECT else ("after", int(how))
         r = g.system
         end_station: int | None
         speed_geo = self.ride
@@ -1024,7 +1035,7 @@ def _rental_direct(q: _Query, g: _Group) -> list[Piece] | None:
         np.array([q.d_bike[0]]),
         np.array([q.d_bike[1]]),
     )
-    if not np.isfinite(secs[0]) or how[0] is None:
+    if not np.isfinite(secs[0]) or how[0] == -1:
         return None
     return chain.pieces(how[0], d, d.lat, d.lon, q.d_walk[0], q.d_walk[1], q.d_bike[0], q.d_bike[1])
 
@@ -1048,7 +1059,7 @@ def _rental_access(q: _Query, g: _Group, reverse: bool) -> AccessSet | None:
 
     def build(s: int) -> list[Piece]:
         got = chain.pieces(
-            how[s],
+            int(how[s]),
             q.stop_place(s),
             float(tt.stop_lat[s]),
             float(tt.stop_lon[s]),
@@ -1195,7 +1206,10 @@ def _transit(
     when_s: int,
     arrive_by: bool,
     label: str,
+    walking: bool = False,
 ) -> list[Journey]:
+    """Transit between the access and egress sets; ``walking`` adds the McRAPTOR
+    journeys (Pareto also over walking, the access walk included) of a depart-at query."""
     o, off = access.arrays()
     t, eg = egress.arrays()
     if not len(o) or not len(t):
@@ -1214,6 +1228,21 @@ def _transit(
             min_transfer_s=slack,
         )
         found = raptor_journeys(tt, res, t, eg)
+        if walking:
+            mo, moff = _nearest(o, off, MC_MAX_STOPS)
+            mt, meg = _nearest(t, eg, MC_MAX_STOPS)
+            labels = mc_search(
+                tt,
+                mo,
+                moff,
+                mt,
+                meg,
+                when_s,
+                max_rides=min(q.opt.max_transfers + 1, MC_MAX_RIDES),
+                min_transfer_s=slack,
+                origin_walk=moff,
+            )
+            found += mc_journeys(tt, labels, mt, meg)
     else:
         back = point_to_point(
             rev,
@@ -1265,7 +1294,7 @@ def _transit(
             legs.append(_leg_from_piece(p, cur))
             cur += p.duration_s
         for leg in j.legs:
-            legs.append(_enrich_transit(q, tt, leg) if leg.is_transit else _footpath_geometry(leg))
+            legs.append(leg if leg.is_transit else _footpath_geometry(leg))
         cur = j.arrival_s
         for p in after:
             legs.append(_leg_from_piece(p, cur))
@@ -1284,6 +1313,14 @@ def _transit(
             Journey(tuple(legs), legs[0].start_s, legs[-1].end_s, tt.date, tt.timezone, label)
         )
     return out
+
+
+def _nearest(stops: IntArray, secs: IntArray, k: int) -> tuple[IntArray, IntArray]:
+    """The ``k`` stops of smallest time (all of them when fewer)."""
+    if len(stops) <= k:
+        return stops, secs
+    pick = np.argsort(secs, kind="stable")[:k]
+    return stops[pick], secs[pick]
 
 
 def _pareto(journeys: list[Journey], arrive_by: bool) -> list[int]:
@@ -1423,9 +1460,11 @@ def plan(
         last_all = _merge(lasts, "RENTAL")
         if first_all is not None and last_all is not None:
             combos.append((first_all, last_all, cn.timetable, cn.reverse))
-        for a_set, e_set, tt, rev in combos:
+        for n, (a_set, e_set, tt, rev) in enumerate(combos):
             label = f"{a_set.label}+TRANSIT+{e_set.label}"
-            candidates.extend(_transit(q, a_set, e_set, tt, rev, when_s, arrive_by, label))
+            candidates.extend(
+                _transit(q, a_set, e_set, tt, rev, when_s, arrive_by, label, walking=n == 0)
+            )
     candidates = [
         j
         for j in candidates
@@ -1454,7 +1493,16 @@ def plan(
         if i not in chosen_idx:
             chosen_idx.append(i)
     selected = [candidates[i] for i in chosen_idx[: opt.num_itineraries]]
-    selected = [replace(j, combination=_combination(j)) for j in selected]
+    selected = [
+        replace(
+            j,
+            combination=_combination(j),
+            legs=tuple(
+                _enrich_transit(q, q.cn.timetable, leg) if leg.is_transit else leg for leg in j.legs
+            ),
+        )
+        for j in selected
+    ]
     selected.sort(key=lambda j: (j.arrival_s, -j.departure_s, j.transfers, j.walk_s))
     return Plan(
         origin=o,
