@@ -181,3 +181,33 @@ def test_every_leg_geometry_starts_and_ends_at_its_places(bus_net) -> None:  # t
             assert leg.geometry[0] == pytest.approx((leg.from_lon, leg.from_lat))
             assert leg.geometry[-1] == pytest.approx((leg.to_lon, leg.to_lat))
         assert np.all(np.diff([leg.start_s for leg in j.legs]) >= 0)
+
+
+def test_pareto_over_walking_keeps_a_later_trip_with_less_walk(tmp_path: Path) -> None:
+    from maasmix.engine.network import Network, compile_network
+    from maasmix.feeds.osm import load_osm
+    from tests.engine.builders import make_day
+    from tests.engine.plan_builders import write_street
+
+    stops = {"N": (LAT, lon_at(1)), "F": (LAT, lon_at(8)), "Q": (LAT, lon_at(25))}
+    trips = [
+        ("fast", "B1", [("F", "08:12:00", "08:12:00"), ("Q", "08:18:00", "08:18:00")]),
+        ("near", "B2", [("N", "08:20:00", "08:20:00"), ("Q", "08:40:00", "08:40:00")]),
+    ]
+    street = load_osm(write_street(tmp_path / "street.osm"))
+    net = Network(compile_network(make_day(stops, trips), street), min_transfer_s=0)
+    plan = net.plan((LAT, lon_at(0)), (LAT, lon_at(25)), AT, modes="TRANSIT")
+    rides = {leg.route_id for j in plan.itineraries for leg in j.legs if leg.is_transit}
+    assert rides == {"B1", "B2"}  # the fast bus (more walking) and the near one (less)
+    walks = {j.legs[1].route_id: j.walk_s for j in plan.itineraries}
+    arrivals = {j.legs[1].route_id: j.arrival_s for j in plan.itineraries}
+    assert walks["B2"] < walks["B1"] and arrivals["B2"] > arrivals["B1"]
+
+
+def test_plan_converts_to_a_geodataframe(bus_net) -> None:  # type: ignore[no-untyped-def]
+    plan = bus_net.plan((LAT, lon_at(0)), (LAT, lon_at(26)), AT)
+    frame = plan.to_geodataframe()
+    assert len(frame) == sum(len(j.legs) for j in plan.itineraries)
+    assert frame.crs.to_epsg() == 4326
+    assert set(frame.geometry.geom_type) == {"LineString"}
+    assert {"itinerary", "leg", "mode", "start", "end", "distance_m"} <= set(frame.columns)
