@@ -44,6 +44,9 @@ from maasmix.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/v1/problems/"
+
+#: Engine parameter names as the HTTP routes call them.
+HTTP_PARAMETERS = {"depart": "at", "window_start": "start", "window_end": "end"}
 logger = logging.getLogger(__name__)
 
 
@@ -183,7 +186,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(QueryError)
-    async def _query(_: Request, exc: QueryError) -> JSONResponse:
+    async def _query(_: Request, raised: QueryError) -> JSONResponse:
+        exc = raised.renamed(HTTP_PARAMETERS)
         return problem(
             422, str(exc), type_=PROBLEM_BASE + _kebab(type(exc).__name__), **_error_body(exc)
         )

@@ -21,7 +21,9 @@ error or the 0-based index of an array item (the field path then names it, e.g.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Mapping
 
 
 class MaasmixError(Exception):
@@ -124,6 +126,16 @@ class QueryError(MaasmixError, ValueError):
     def to_dict(self) -> dict[str, object]:
         """The error as a JSON-ready dict: type, message, parameter."""
         return {**super().to_dict(), "parameter": self.parameter}
+
+    def renamed(self, names: Mapping[str, str]) -> QueryError:
+        """This error with its parameter named as an interface calls it (``depart`` is
+        ``--at`` on the command line); itself when the name needs no change."""
+        if self.parameter not in names:
+            return self
+        clone = copy.copy(self)
+        clone.parameter = names[self.parameter]
+        clone.args = (str(clone),)
+        return clone
 
 
 class NoServiceError(QueryError):

@@ -17,7 +17,10 @@ from typer.core import TyperGroup
 from maasmix import __version__
 from maasmix.api.cli import bundles, demo, fares, feeds, plan, route
 from maasmix.api.settings import apply_settings
-from maasmix.errors import FeedWarning, MaasmixError
+from maasmix.errors import FeedWarning, MaasmixError, QueryError
+
+#: Engine parameter names as the command line spells them.
+CLI_PARAMETERS = {"depart": "--at", "window_start": "--start", "window_end": "--end"}
 
 
 class _ReportingGroup(TyperGroup):
@@ -29,7 +32,8 @@ class _ReportingGroup(TyperGroup):
             try:
                 return super().invoke(ctx)
             except MaasmixError as exc:
-                typer.echo(f"error: {exc}", err=True)
+                shown = exc.renamed(CLI_PARAMETERS) if isinstance(exc, QueryError) else exc
+                typer.echo(f"error: {shown}", err=True)
                 raise typer.Exit(2) from exc
             finally:
                 for warning in caught:
