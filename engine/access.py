@@ -103,8 +103,7 @@ class Field:
         """(lon, lat) of the graph path to (forward) or from (reverse) ``node``."""
         if self.search is None or node < 0:
             return []
-        nodes = self.search.path(int(node))
-        return self.search.graph.coordinates(nodes)
+        return self.search.coordinates(int(node))
 
 
 def graph_field(

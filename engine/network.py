@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NETWORK_CACHE_VERSION", "CompiledNetwork", "Network", "compile_network"]
 
-NETWORK_CACHE_VERSION = 1
+NETWORK_CACHE_VERSION = 2
 """Bump when `CompiledNetwork` changes, so cached compiled networks are rebuilt."""
 
 FloatArray = npt.NDArray[np.float64]

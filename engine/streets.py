@@ -88,6 +88,35 @@ class StreetSearch:
             nodes.reverse()
         return np.asarray(nodes, dtype=np.int32)
 
+    def edge_path(self, node: int) -> Int64Array:
+        """Forward CSR positions of the path's edges, in travel order (see `path`)."""
+        g = self.graph
+        src = g.rsrc if self.reverse else g.src
+        edges: list[int] = []
+        x = int(node)
+        for _ in range(g.n_nodes + 1):
+            e = int(self.pred[x])
+            if e < 0:
+                break
+            edges.append(int(g.redge[e]) if self.reverse else e)
+            x = int(src[e])
+        if not self.reverse:
+            edges.reverse()
+        return np.asarray(edges, dtype=np.int64)
+
+    def coordinates(self, node: int) -> list[tuple[float, float]]:
+        """(lon, lat) of the path, through every OSM node of its ways when known."""
+        g = self.graph
+        if g.geom_start is None:
+            return g.coordinates(self.path(node))
+        out: list[tuple[float, float]] = []
+        for e in self.edge_path(node).tolist():
+            piece = g.edge_coordinates(e)
+            out.extend(piece[1:] if out else piece)
+        if not out:
+            return g.coordinates([int(node)])
+        return out
+
 
 @dataclass(frozen=True, eq=False)
 class StreetCSR:
@@ -128,6 +157,10 @@ class StreetCSR:
     rsrc: IntArray
     redge: Int64Array
     snap_nodes: IntArray | None = None
+    geom_lat: FloatArray | None = None
+    geom_lon: FloatArray | None = None
+    geom_start: Int64Array | None = None
+    geom_stop: Int64Array | None = None
     _index: PointIndex | None = field(default=None, repr=False)
 
     @property
@@ -145,7 +178,12 @@ class StreetCSR:
         """Bytes of the numeric arrays."""
         arrays = (self.lat, self.lon, self.osm_id, self.ptr, self.to, self.src, self.length_m)
         rev = (self.rptr, self.rto, self.rsrc, self.redge)
-        return sum(a.nbytes for a in (*arrays, *rev))
+        geo = [
+            a
+            for a in (self.geom_lat, self.geom_lon, self.geom_start, self.geom_stop)
+            if a is not None
+        ]
+        return sum(a.nbytes for a in (*arrays, *rev, *geo))
 
     @property
     def index(self) -> PointIndex:
@@ -209,6 +247,16 @@ class StreetCSR:
             )
         return StreetSearch(self, dist, metres, pred, origin, reverse)
 
+    def edge_coordinates(self, edge: int) -> list[tuple[float, float]]:
+        """(lon, lat) of one edge's polyline from tail to head (its two nodes when the
+        graph carries no way geometry)."""
+        if self.geom_start is None or self.geom_stop is None:
+            return self.coordinates([int(self.src[edge]), int(self.to[edge])])
+        assert self.geom_lat is not None and self.geom_lon is not None
+        a, b = int(self.geom_start[edge]), int(self.geom_stop[edge])
+        sl = slice(a, b + 1) if a <= b else slice(a, (b - 1) if b > 0 else None, -1)
+        return list(zip(self.geom_lon[sl].tolist(), self.geom_lat[sl].tolist(), strict=True))
+
     def coordinates(self, nodes: npt.ArrayLike) -> list[tuple[float, float]]:
         """``[(lon, lat), ...]`` of ``nodes`` (GeoJSON order)."""
         idx = np.asarray(nodes, dtype=np.int64)
@@ -260,6 +308,7 @@ def compile_streets(graph: StreetGraph, mode: str) -> StreetCSR:
     rorder = np.lexsort((u, v)).astype(np.int64)
     rptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(v, minlength=n), out=rptr[1:])
+    geo = graph.geometry if len(edges) else None
     return StreetCSR(
         mode=mode,
         lat=nodes["lat"].to_numpy(dtype=np.float64).copy(),
@@ -275,6 +324,10 @@ def compile_streets(graph: StreetGraph, mode: str) -> StreetCSR:
         rsrc=v[rorder].astype(np.int32),
         redge=rorder,
         snap_nodes=_snap_nodes(n, u, v),
+        geom_lat=geo.lat if geo is not None else None,
+        geom_lon=geo.lon if geo is not None else None,
+        geom_start=geo.start[order] if geo is not None else None,
+        geom_stop=geo.stop[order] if geo is not None else None,
     )
 
 

@@ -30,6 +30,27 @@ class GraphTables:
     nodes: pd.DataFrame
     edges: pd.DataFrame
     street_length_m: float
+    geometry: EdgeGeometry | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeGeometry:
+    """The polylines of a graph's edges: every OSM node of the way between the two ends.
+
+    Edge ``i`` (row ``i`` of ``edges``) runs through points ``start[i] .. stop[i]``
+    (inclusive) of ``lat``/``lon``, read backwards when ``stop[i] < start[i]``.
+    """
+
+    lat: FloatArray
+    lon: FloatArray
+    start: npt.NDArray[np.int64]
+    stop: npt.NDArray[np.int64]
+
+    def coordinates(self, edge: int) -> list[tuple[float, float]]:
+        """(lon, lat) of edge ``edge``'s polyline, from its tail to its head."""
+        a, b = int(self.start[edge]), int(self.stop[edge])
+        sl = slice(a, b + 1) if a <= b else slice(a, (b - 1) if b > 0 else None, -1)
+        return list(zip(self.lon[sl].tolist(), self.lat[sl].tolist(), strict=True))
 
 
 def empty_tables() -> GraphTables:
@@ -133,6 +154,7 @@ def build_tables(
 
     keep = u_ref != v_ref
     u_ref, v_ref, length, way_idx = u_ref[keep], v_ref[keep], length[keep], way_idx[keep]
+    g_first, g_last = first_seg[keep], last_seg[keep] + 1
     if len(u_ref) == 0:
         return empty_tables()
 
@@ -151,6 +173,8 @@ def build_tables(
     ev = np.concatenate([v[fwd], u[bwd]])
     e_way = np.concatenate([way_idx[fwd], way_idx[bwd]])
     e_len = np.concatenate([length[fwd], length[bwd]])
+    e_start = np.concatenate([g_first[fwd], g_last[bwd]]).astype(np.int64)
+    e_stop = np.concatenate([g_last[fwd], g_first[bwd]]).astype(np.int64)
     way_id = raw.way_id[e_way]
     order = np.lexsort((way_id, ev, eu))
     edges = pd.DataFrame(
@@ -163,4 +187,7 @@ def build_tables(
         }
     )
     street_length = float(length[fwd | bwd].sum())
-    return GraphTables(nodes, edges, street_length)
+    geometry = EdgeGeometry(
+        np.ascontiguousarray(lat), np.ascontiguousarray(lon), e_start[order], e_stop[order]
+    )
+    return GraphTables(nodes, edges, street_length, geometry)

@@ -82,7 +82,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
-from maasmix.feeds.osm._graph import GraphTables, build_tables
+from maasmix.feeds.osm._graph import EdgeGeometry, GraphTables, build_tables
 from maasmix.feeds.osm._graph import missing_segments as _missing_segments
 from maasmix.feeds.osm._read import read_ways
 from maasmix.geodesy import PointIndex
@@ -104,11 +104,14 @@ class StreetGraph:
     street_length_m : float
         Length of the streets in the graph, metres, each street piece counted once
         whichever directions it allows.
+    geometry : EdgeGeometry or None
+        Each edge's polyline through every OSM node of its way (aligned with ``edges``).
     """
 
     nodes: pd.DataFrame
     edges: pd.DataFrame
     street_length_m: float = 0.0
+    geometry: EdgeGeometry | None = None
 
     @cached_property
     def _index(self) -> PointIndex:
@@ -204,7 +207,7 @@ class StreetNetwork:
 
 
 def _graph(tables: GraphTables) -> StreetGraph:
-    return StreetGraph(tables.nodes, tables.edges, tables.street_length_m)
+    return StreetGraph(tables.nodes, tables.edges, tables.street_length_m, tables.geometry)
 
 
 def load_osm(path: str | os.PathLike[str]) -> StreetNetwork:

@@ -114,3 +114,28 @@ def test_nearest_node_is_nearest(graphs: dict[str, StreetCSR]) -> None:
         assert dist[i] == pytest.approx(float(all_d.min()), rel=0.02, abs=0.5)
         assert haversine_m(lat[i], lon[i], g.lat[node[i]], g.lon[node[i]]) == pytest.approx(dist[i])
         assert node[i] in set(snap.tolist())
+
+
+def test_edge_polylines_join_their_nodes_and_measure_their_length(
+    graphs: dict[str, StreetCSR],
+) -> None:
+    from maasmix.geodesy import haversine_m
+
+    for g in graphs.values():
+        assert g.geom_start is not None
+        rng = np.random.default_rng(1)
+        for e in rng.choice(g.n_edges, size=300, replace=False).tolist():
+            line = np.asarray(g.edge_coordinates(e))
+            assert tuple(line[0]) == pytest.approx((g.lon[g.src[e]], g.lat[g.src[e]]))
+            assert tuple(line[-1]) == pytest.approx((g.lon[g.to[e]], g.lat[g.to[e]]))
+            metres = haversine_m(line[:-1, 1], line[:-1, 0], line[1:, 1], line[1:, 0]).sum()
+            assert metres == pytest.approx(g.length_m[e], rel=1e-9, abs=1e-6)
+        # a searched path's geometry runs from its source to its end, edge after edge
+        cost = g.edge_cost(1.33)
+        found = g.search([0], [0.0], 900.0, cost)
+        far = int(np.nanargmax(np.where(np.isfinite(found.dist), found.dist, np.nan)))
+        coords = np.asarray(found.coordinates(far))
+        assert tuple(coords[0]) == pytest.approx((g.lon[0], g.lat[0]))
+        assert tuple(coords[-1]) == pytest.approx((g.lon[far], g.lat[far]))
+        walked = haversine_m(coords[:-1, 1], coords[:-1, 0], coords[1:, 1], coords[1:, 0]).sum()
+        assert walked == pytest.approx(found.metres[far], rel=1e-9, abs=1e-6)
