@@ -12,6 +12,8 @@
 - **free-floating vehicles** (``station_id`` empty): usable when neither reserved nor
   disabled, of a plannable form factor (`maasmix.defaults.RENTABLE_FORM_FACTORS`),
   allowed to start where they stand; ``current_range_m`` is checked against each ride.
+  Stations and vehicles farther than `maasmix.defaults.MAX_SNAP_M` from the walking graph
+  (outside the OSM extract) are not used.
 - **geofencing**, compiled per vehicle type (`GeoRules`): at each point the rule that
   applies is the first zone (file order) containing it with a rule for that type (first
   matching rule); outside all zones, the first matching global rule (GBFS 3.0; 2.x:
@@ -235,6 +237,11 @@ class RentalSystem:
         sb, sbm = _link(compiled, "bike", slat, slon)
         vw, vwm = _link(compiled, "walk", vlat, vlon)
         vb, vbm = _link(compiled, "bike", vlat, vlon)
+        # stations and vehicles off the street network (beyond the extract) are not used
+        on_streets = (sw < 0) | (swm <= defaults.MAX_SNAP_M)
+        renting &= on_streets
+        returning &= on_streets
+        usable &= (vw < 0) | (vwm <= defaults.MAX_SNAP_M)
         system = cls(
             system_id=snapshot.system.system_id,
             name=snapshot.system.name,
