@@ -1536,5 +1536,5 @@ def _combination(j: Journey) -> str:
             core.insert(0, "WALK")
         if parts[-1] == "WALK" and "TRANSIT" in parts and parts[-2] == "TRANSIT":
             core.append("WALK")
-        parts = core or ["WALK"]
+        parts = [p for i, p in enumerate(core) if i == 0 or core[i - 1] != p] or ["WALK"]
     return "+".join(parts)
