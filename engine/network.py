@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from maasmix import defaults
 from maasmix.engine.reversal import reverse_timetable
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NETWORK_CACHE_VERSION", "CompiledNetwork", "Network", "compile_network"]
 
-NETWORK_CACHE_VERSION = 2
+NETWORK_CACHE_VERSION = 3
 """Bump when `CompiledNetwork` changes, so cached compiled networks are rebuilt."""
 
 FloatArray = npt.NDArray[np.float64]
@@ -58,7 +59,9 @@ class CompiledNetwork:
     streets) and ``stop_walk_m`` / ``stop_bike_m`` the distance to it;
     ``bike_to_walk`` / ``walk_to_bike``: for each node of one graph, the node of the
     other at the same OSM node (else the nearest) and the metres between them.
-    ``bbox``: (west, south, east, north) of the stops and street nodes.
+    ``bbox``: (west, south, east, north) of the stops and street nodes. ``trip_shape``:
+    per compiled trip of ``timetable``, its shape (-1: none), whose points are
+    ``shape_lat/lon[shape_ptr[i]:shape_ptr[i+1]]`` (shapes.txt, when read).
     """
 
     timetable: CompiledTimetable
@@ -82,6 +85,10 @@ class CompiledNetwork:
     bike_speed: float
     detour_factor: float
     streets_source: str | None = None
+    shape_ptr: npt.NDArray[np.int64] | None = None
+    shape_lat: FloatArray | None = None
+    shape_lon: FloatArray | None = None
+    trip_shape: IntArray | None = None
     _stop_index: PointIndex | None = field(default=None, repr=False)
 
     @property
@@ -217,6 +224,7 @@ def compile_network(
         if len(lat)
         else (0.0, 0.0, 0.0, 0.0)
     )
+    shape_ptr, shape_lat, shape_lon, trip_shape = _shapes(day, tt)
     return CompiledNetwork(
         timetable=tt,
         reverse=reverse_timetable(tt),
@@ -239,7 +247,32 @@ def compile_network(
         bike_speed=float(bike_speed),
         detour_factor=float(detour_factor),
         streets_source=streets.source if streets is not None else None,
+        shape_ptr=shape_ptr,
+        shape_lat=shape_lat,
+        shape_lon=shape_lon,
+        trip_shape=trip_shape,
     )
+
+
+def _shapes(
+    day: ServiceDay, tt: CompiledTimetable
+) -> tuple[npt.NDArray[np.int64] | None, FloatArray | None, FloatArray | None, IntArray | None]:
+    """Shapes in CSR form and each compiled trip's shape index (None without shapes)."""
+    shapes = day.shapes
+    if shapes is None or shapes.empty:
+        return None, None, None, None
+    codes, ids = pd.factorize(shapes["shape_id"].astype(str), sort=False)
+    ptr = np.zeros(len(ids) + 1, np.int64)
+    np.cumsum(np.bincount(codes, minlength=len(ids)), out=ptr[1:])
+    order = np.argsort(codes, kind="stable")
+    lat = shapes["lat"].to_numpy(np.float64)[order]
+    lon = shapes["lon"].to_numpy(np.float64)[order]
+    by_key = pd.Series(
+        day.trips["shape_id"].astype(str).to_numpy(), index=day.trips["trip_key"].astype(str)
+    )
+    shape_of_trip = by_key.reindex(pd.Index(tt.trip_keys.astype(str))).fillna("").to_numpy()
+    index = pd.Index(ids).get_indexer(shape_of_trip).astype(np.int32)
+    return ptr, lat, lon, index
 
 
 class Network:

@@ -63,6 +63,9 @@ MC_MAX_RIDES = 3
 #: ... from and to the this many stops nearest in access (egress) time.
 MC_MAX_STOPS = 10
 
+#: A shape is drawn between two stops only if both lie within this of it, metres.
+SHAPE_SNAP_M = 150.0
+
 #: `_Chain.cost_at`: the point is reached by riding to it and parking there.
 DIRECT = -2
 
@@ -1167,19 +1170,13 @@ def _enrich_transit(q: _Query, tt: CompiledTimetable, leg: Leg) -> Leg:
         if i0 < i < i1
     )
     path = stops[i0 : i1 + 1]
-    geometry = tuple((float(tt.stop_lon[s]), float(tt.stop_lat[s])) for s in path.tolist())
+    geometry = _shape_geometry(q.cn, trip, tt, int(stops[i0]), int(stops[i1]))
+    if geometry is None:
+        geometry = tuple((float(tt.stop_lon[s]), float(tt.stop_lat[s])) for s in path.tolist())
+    line = np.asarray(geometry, dtype=np.float64)
     metres = (
-        float(
-            np.sum(
-                haversine_m(
-                    tt.stop_lat[path[:-1]],
-                    tt.stop_lon[path[:-1]],
-                    tt.stop_lat[path[1:]],
-                    tt.stop_lon[path[1:]],
-                )
-            )
-        )
-        if len(path) > 1
+        float(haversine_m(line[:-1, 1], line[:-1, 0], line[1:, 1], line[1:, 0]).sum())
+        if len(line) > 1
         else 0.0
     )
     route = tt.route_ids.tolist().index(leg.route_id) if leg.route_id is not None else -1
@@ -1191,6 +1188,33 @@ def _enrich_transit(q: _Query, tt: CompiledTimetable, leg: Leg) -> Leg:
         distance_m=round(metres, 1),
         agency_id=agency or None,
     )
+
+
+def _shape_geometry(
+    cn: CompiledNetwork, trip: int, tt: CompiledTimetable, a: int, b: int
+) -> tuple[tuple[float, float], ...] | None:
+    """The trip's shapes.txt polyline between stops ``a`` and ``b`` (nearest shape points,
+    in order), with the stops at both ends; None without a usable shape."""
+    if cn.trip_shape is None or cn.shape_ptr is None or tt is not cn.timetable:
+        return None
+    assert cn.shape_lat is not None and cn.shape_lon is not None
+    k = int(cn.trip_shape[trip])
+    if k < 0:
+        return None
+    lo, hi = int(cn.shape_ptr[k]), int(cn.shape_ptr[k + 1])
+    lat, lon = cn.shape_lat[lo:hi], cn.shape_lon[lo:hi]
+    if len(lat) < 2:
+        return None
+    da = haversine_m(tt.stop_lat[a], tt.stop_lon[a], lat, lon)
+    i0 = int(np.argmin(da))
+    db = haversine_m(tt.stop_lat[b], tt.stop_lon[b], lat[i0:], lon[i0:])
+    i1 = i0 + int(np.argmin(db))
+    if da[i0] > SHAPE_SNAP_M or db[i1 - i0] > SHAPE_SNAP_M:
+        return None
+    inner = list(zip(lon[i0 : i1 + 1].tolist(), lat[i0 : i1 + 1].tolist(), strict=True))
+    start = (float(tt.stop_lon[a]), float(tt.stop_lat[a]))
+    end = (float(tt.stop_lon[b]), float(tt.stop_lat[b]))
+    return (start, *inner, end)
 
 
 def _footpath_geometry(leg: Leg) -> Leg:

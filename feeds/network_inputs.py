@@ -13,6 +13,7 @@ feed keeps its ids as they are. The feeds must share one timezone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import warnings
@@ -24,12 +25,12 @@ import pandas as pd
 
 from maasmix.errors import FeedIntegrityError, FeedWarning, NoServiceError
 from maasmix.feeds.cache import DiskCache, content_hash, make_key
-from maasmix.feeds.gtfs import ServiceDay, load_service_day
+from maasmix.feeds.gtfs import ServiceDay, load_gtfs, load_service_day
 from maasmix.feeds.gtfs._read import ResolvedSource, Source, resolve_source
 from maasmix.feeds.osm import StreetNetwork, load_osm
 from maasmix.servicetime import parse_service_date
 
-__all__ = ["load_network_compiled", "merge_service_days"]
+__all__ = ["load_network_compiled", "merge_service_days", "read_shapes"]
 
 T = TypeVar("T")
 
@@ -41,6 +42,36 @@ def _prefix(frame: pd.DataFrame, columns: Sequence[str], prefix: str) -> pd.Data
             values = out[column].astype(str)
             out[column] = (prefix + values).where(values != "", "")
     return out
+
+
+def read_shapes(source: ResolvedSource) -> pd.DataFrame | None:
+    """shapes.txt of a feed as ``shape_id``, ``lat``, ``lon`` in point order (None: no
+    shapes.txt). Rows whose coordinates or sequence do not parse are dropped with a
+    FeedWarning (shapes only draw transit legs)."""
+    feed = load_gtfs(source)
+    if "shapes" not in feed.tables:
+        return None
+    raw = feed.tables["shapes"]
+    frame = pd.DataFrame(
+        {
+            "shape_id": raw["shape_id"].astype(str),
+            "lat": pd.to_numeric(raw["shape_pt_lat"], errors="coerce"),
+            "lon": pd.to_numeric(raw["shape_pt_lon"], errors="coerce"),
+            "seq": pd.to_numeric(raw["shape_pt_sequence"], errors="coerce"),
+        }
+    )
+    bad = frame[["lat", "lon", "seq"]].isna().any(axis=1) | ~frame["lat"].between(-90, 90)
+    bad |= ~frame["lon"].between(-180, 180)
+    if bad.any():
+        warnings.warn(
+            f"{source.label}: {int(bad.sum())} shapes.txt row(s) without usable coordinates "
+            "or sequence dropped (transit legs of those shapes are drawn stop to stop)",
+            FeedWarning,
+            stacklevel=3,
+        )
+        frame = frame.loc[~bad]
+    frame = frame.sort_values(["shape_id", "seq"], kind="stable")
+    return frame[["shape_id", "lat", "lon"]].reset_index(drop=True)
 
 
 def merge_service_days(days: Sequence[ServiceDay], labels: Sequence[str]) -> ServiceDay:
@@ -61,7 +92,7 @@ def merge_service_days(days: Sequence[ServiceDay], labels: Sequence[str]) -> Ser
             field="agency_timezone",
         )
     parts: dict[str, list[pd.DataFrame]] = {
-        k: [] for k in ("stops", "routes", "trips", "stop_times", "transfers")
+        k: [] for k in ("stops", "routes", "trips", "stop_times", "transfers", "shapes")
     }
     for day, label in zip(days, labels, strict=True):
         p = f"{label}:"
@@ -72,7 +103,9 @@ def merge_service_days(days: Sequence[ServiceDay], labels: Sequence[str]) -> Ser
         )
         parts["stop_times"].append(_prefix(day.stop_times, ["trip_key", "stop_id"], p))
         parts["transfers"].append(_prefix(day.transfers, ["from_stop_id", "to_stop_id"], p))
-    merged = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+        if day.shapes is not None:
+            parts["shapes"].append(_prefix(day.shapes, ["shape_id"], p))
+    merged = {k: pd.concat(v, ignore_index=True) for k, v in parts.items() if v}
     periods = [d.service_period for d in days if d.service_period is not None]
     period = (min(p[0] for p in periods), max(p[1] for p in periods)) if periods else None
     return ServiceDay(
@@ -84,6 +117,7 @@ def merge_service_days(days: Sequence[ServiceDay], labels: Sequence[str]) -> Ser
         stop_times=merged["stop_times"].sort_values(["trip_key", "stop_sequence"]),
         transfers=merged["transfers"],
         service_period=period,
+        shapes=merged.get("shapes"),
     )
 
 
@@ -128,7 +162,13 @@ def load_network_compiled(
     osm_name = os.fspath(osm) if osm is not None else None
 
     def build() -> T:
-        days = [load_service_day(o, day, cache_dir=cache_dir, use_cache=use_cache) for o in opened]
+        days = [
+            dataclasses.replace(
+                load_service_day(o, day, cache_dir=cache_dir, use_cache=use_cache),
+                shapes=read_shapes(o),
+            )
+            for o in opened
+        ]
         merged = merge_service_days(days, labels)
         if merged.trips.empty:
             raise NoServiceError(

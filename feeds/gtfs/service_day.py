@@ -56,6 +56,10 @@ class ServiceDay:
     service_period : tuple[datetime.date, datetime.date] | None
         First and last date of the whole feed on which any service runs (None: none
         does), so that an empty day can say when the feed does run.
+    shapes : DataFrame | None
+        shapes.txt when a loader attached it (`maasmix.feeds.network_inputs`):
+        ``shape_id`` (str), ``lat``, ``lon`` (float64), sorted by shape then
+        ``shape_pt_sequence``; None when not read.
     """
 
     date: dt.date
@@ -66,3 +70,4 @@ class ServiceDay:
     stop_times: pd.DataFrame
     transfers: pd.DataFrame
     service_period: tuple[dt.date, dt.date] | None = None
+    shapes: pd.DataFrame | None = None

@@ -98,7 +98,7 @@ def _check_plan_facts(plan: Plan, net: Network) -> None:
 def test_helsinki_plans(helsinki: Network) -> None:
     at = dt.datetime(2022, 2, 22, 8, 15)
     seen: set[str] = set()
-    rented = 0
+    rented = shaped = 0
     for origin, dest in _pairs(helsinki, 25, 1, HELSINKI_OSM):
         for arrive_by in (False, True):
             plan = helsinki.plan(origin, dest, at, arrive_by=arrive_by)
@@ -107,10 +107,17 @@ def test_helsinki_plans(helsinki: Network) -> None:
             _check_plan_facts(plan, helsinki)
             seen |= {j.combination for j in plan.itineraries}
             rented += sum(any(leg.is_rental for leg in j.legs) for j in plan.itineraries)
+            shaped += sum(
+                len(leg.geometry) > len(leg.intermediate_stops) + 2
+                for j in plan.itineraries
+                for leg in j.legs
+                if leg.is_transit
+            )
             if arrive_by:
                 assert all(j.arrival_s <= 8 * 3600 + 15 * 60 for j in plan.itineraries)
     assert {"WALK", "BICYCLE", "WALK+TRANSIT+WALK"} <= seen
     assert rented > 0
+    assert shaped > 0  # transit legs drawn along shapes.txt, not only stop to stop
     assert any("snapshot" in n for n in plan.notices)  # the 2021 GBFS against a 2022 plan
 
 
