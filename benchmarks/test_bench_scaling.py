@@ -88,7 +88,7 @@ def test_scaling_compile(benchmark: Any, stop_times: int) -> None:
     from maasmix.engine import compile_timetable
 
     day = _day(stop_times)
-    rounds = 1 if stop_times >= 5_000_000 else 3
+    rounds = 1 if stop_times >= 5_000_000 else 3 if stop_times >= 1_000_000 else 7
     _curve(
         benchmark,
         "compile timetable",
@@ -121,8 +121,8 @@ def test_scaling_point_to_point(benchmark: Any, stop_times: int) -> None:
     def work() -> Any:
         return [router.journeys(q.origin, q.destination, q.departure_s) for q in queries]
 
-    _curve(benchmark, "20 point-to-point queries", stop_times, "stop times", 3, work)
-    benchmark.pedantic(work, rounds=3, iterations=1)
+    _curve(benchmark, "20 point-to-point queries", stop_times, "stop times", 5, work)
+    benchmark.pedantic(work, rounds=5, iterations=1)
 
 
 def test_scaling_one_to_all(benchmark: Any, stop_times: int) -> None:
@@ -131,8 +131,8 @@ def test_scaling_one_to_all(benchmark: Any, stop_times: int) -> None:
     def work() -> Any:
         return [router.earliest_arrival_array(q.origin, q.departure_s) for q in queries]
 
-    _curve(benchmark, "20 one-to-all queries", stop_times, "stop times", 3, work)
-    benchmark.pedantic(work, rounds=3, iterations=1)
+    _curve(benchmark, "20 one-to-all queries", stop_times, "stop times", 5, work)
+    benchmark.pedantic(work, rounds=5, iterations=1)
 
 
 @pytest.fixture(scope="module")
@@ -164,10 +164,10 @@ def test_scaling_osm_load(benchmark: Any, side: int, grids: Callable[[int], Path
         "read OSM into street graphs",
         side * side,
         "OSM nodes (grid)",
-        3,
+        5,
         lambda: _load(path),
     )
-    net = benchmark.pedantic(_load, args=(path,), rounds=3, iterations=1)
+    net = benchmark.pedantic(_load, args=(path,), rounds=5, iterations=1)
     benchmark.extra_info.update(walk_nodes=len(net.walk.nodes), walk_edges=len(net.walk.edges))
 
 
@@ -182,8 +182,8 @@ def test_scaling_street_search(benchmark: Any, side: int, grids: Callable[[int],
     def work() -> Any:
         return [walk.search([int(s)], [0.0], np.inf, cost) for s in sources]
 
-    _curve(benchmark, "10 one-to-all street searches", walk.n_nodes, "street nodes (walk)", 3, work)
-    benchmark.pedantic(work, rounds=3, iterations=1)
+    _curve(benchmark, "10 one-to-all street searches", walk.n_nodes, "street nodes (walk)", 5, work)
+    benchmark.pedantic(work, rounds=5, iterations=1)
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,8 @@ def test_scaling_matrix_origins(benchmark: Any, origins: int, helsinki: Any) -> 
     def matrix() -> Any:
         return np.stack([helsinki.earliest_arrival_array(q.origin, 8 * 3600) for q in queries])
 
-    _curve(benchmark, "travel-time matrix (Helsinki)", origins, "origins", 3, matrix)
-    result = benchmark.pedantic(matrix, rounds=3, iterations=1)
+    rounds = 5 if origins >= 1000 else 9
+    _curve(benchmark, "travel-time matrix (Helsinki)", origins, "origins", rounds, matrix)
+    result = benchmark.pedantic(matrix, rounds=rounds, iterations=1)
     assert result.shape[0] == origins
     benchmark.extra_info["matrix_shape"] = list(result.shape)

@@ -84,6 +84,14 @@ def test_peers_time_limits_new_and_missing_benchmarks() -> None:
     assert not check.failed(check.compare(run, base))
 
 
+def test_few_rounds_get_a_wider_limit_in_a_new_baseline() -> None:
+    run = _run(a=1.0)
+    run["benchmarks"][1]["stats"]["rounds"] = 1
+    entry = check.make_baseline(run)["benchmarks"]["benchmarks/test_x.py::a"]
+    assert entry["threshold"] == check.FEW_ROUNDS_THRESHOLD
+    assert not check.failed(check.compare(_run(a=1.25), check.make_baseline(run)))
+
+
 def test_memory_threshold_is_opt_in() -> None:
     base = check.make_baseline(_run(a=1.0))
     run = _run(a=1.0)
