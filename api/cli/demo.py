@@ -8,6 +8,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
+from maasmix.api.cli._demo_plan import demo_plans, demo_plans_json, print_demo_plans
 from maasmix.api.cli._render import print_json, print_summary
 from maasmix.api.cli.bundles import print_result
 from maasmix.api.cli.route import journey_table
@@ -30,7 +31,9 @@ def demo(
     time_limit: float = typer.Option(20.0, help="seconds for the bundle optimiser"),
     as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
 ) -> None:
-    """Build the demo city, read it back, plan a journey across it and design its bundles.
+    """Build the demo city, read it back, plan journeys across it and design its bundles.
+
+    Door-to-door plans show walk + tram, a docked bike + bus and a scooter last mile.
 
     The bundle menu comes from the shipped ``demo_city`` scenario (cited tariffs); an HTML
     report with plots is written to ``OUT/bundle-report``.
@@ -47,6 +50,7 @@ def demo(
     )
     origin, destination = _opposite_corners(router)
     journeys = router.journeys(origin, destination, DEMO_DEPARTURE)
+    door_to_door = demo_plans(city, cache_dir=get_settings().cache_dir)
     scenario = load_scenario(example_path(DEMO_SCENARIO))
     options = SolverOptions.from_spec(scenario.solver, time_limit_s=time_limit)
     bundles = optimise(scenario, options=options)
@@ -60,6 +64,7 @@ def demo(
                 "journeys": [
                     itinerary_out(j).model_dump(mode="json", exclude_none=True) for j in journeys
                 ],
+                "door_to_door": demo_plans_json(door_to_door),
                 "bundles": bundles.to_dict(),
             }
         )
@@ -70,6 +75,7 @@ def demo(
     console.print(f"\n[bold]Transit journeys leaving at {DEMO_DEPARTURE}[/bold]")
     for n, journey in enumerate(journeys, start=1):
         console.print(journey_table(n, journey))
+    print_demo_plans(console, door_to_door)
     console.print("\n[bold]Subscription bundles (scenario demo_city)[/bold]")
     print_result(console, bundles)
     console.print(f"report: {out / 'bundle-report' / 'index.html'}")

@@ -54,6 +54,22 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     by_transfers = sorted(journeys, key=lambda j: j["numberOfTransfers"])
     ends = [j["endSeconds"] for j in by_transfers]
     assert all(a > b for a, b in itertools.pairwise(ends))
+    # door to door: the three showcases, each a chain of legs in time order
+    shows = {
+        p["title"]: [leg["mode"] for leg in p["itinerary"]["legs"]] for p in report["door_to_door"]
+    }
+    assert set(shows) == {"walk + tram", "docked bike + bus", "scooter last mile"}
+    assert set(shows["walk + tram"]) == {"WALK", "TRAM"}
+    assert "BICYCLE" in shows["docked bike + bus"] and "BUS" in shows["docked bike + bus"]
+    last = shows["scooter last mile"]
+    assert "SCOOTER" in last and last.index("SCOOTER") > max(
+        i for i, mode in enumerate(last) if mode in ("BUS", "TRAM")
+    )
+    for plan in report["door_to_door"]:
+        legs = plan["itinerary"]["legs"]
+        rentals = [leg for leg in legs if leg["mode"] in ("BICYCLE", "SCOOTER")]
+        assert all(leg["rentedBike"] for leg in rentals)
+        assert [leg["startTime"] for leg in legs] == sorted(leg["startTime"] for leg in legs)
     assert (tmp_path / "city" / "demo_city_gtfs.zip").exists()
     bundles = report["bundles"]
     assert 1 <= len(bundles["menu"]) <= 3
