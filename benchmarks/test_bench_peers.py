@@ -351,11 +351,12 @@ def test_peer_valhalla_multimodal(benchmark: Any) -> None:
     _report_skip(benchmark, row)
 
 
-def test_zz_peer_report() -> None:
-    """Write reports/peers.{json,md,png} from the rows above."""
+def test_zz_peer_report(bench_smoke: bool) -> None:
+    """Write reports/peers.{json,md,png} from the rows above (the smoke run's few queries
+    go to reports/smoke/ instead, so they never replace a full report)."""
     from benchmarks.report import write_peer_report
 
     if not ROWS:
         pytest.skip("no peer rows (suite deselected)")
-    paths = write_peer_report(ROWS, REPORTS)
+    paths = write_peer_report(ROWS, REPORTS / "smoke" if bench_smoke else REPORTS)
     print("\n" + Path(paths["md"]).read_text())
