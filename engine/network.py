@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,13 +38,16 @@ from maasmix.feeds.osm import StreetNetwork
 from maasmix.geodesy import PointIndex
 
 if TYPE_CHECKING:
+    from maasmix.engine.bundle_prices import TravellerBundle
+    from maasmix.engine.plan_money import NetworkFares
     from maasmix.engine.planner import Plan
     from maasmix.engine.rentals import RentalSystem
+    from maasmix.feeds.emission_factors import EmissionFactors
     from maasmix.feeds.gbfs import GbfsSnapshot
 
 __all__ = ["NETWORK_CACHE_VERSION", "CompiledNetwork", "Network", "compile_network"]
 
-NETWORK_CACHE_VERSION = 3
+NETWORK_CACHE_VERSION = 4
 """Bump when `CompiledNetwork` changes, so cached compiled networks are rebuilt."""
 
 FloatArray = npt.NDArray[np.float64]
@@ -89,6 +92,7 @@ class CompiledNetwork:
     shape_lat: FloatArray | None = None
     shape_lon: FloatArray | None = None
     trip_shape: IntArray | None = None
+    fares: NetworkFares | None = None
     _stop_index: PointIndex | None = field(default=None, repr=False)
 
     @property
@@ -294,12 +298,37 @@ class Network:
         rentals: Iterable[RentalSystem] = (),
         *,
         min_transfer_s: int = defaults.MIN_TRANSFER_S,
+        emission_factors: EmissionFactors | None = None,
     ) -> None:
         if min_transfer_s < 0:
             raise QueryError(f"must be >= 0, got {min_transfer_s}", parameter="min_transfer_s")
         self.compiled = compiled
         self.rentals: list[RentalSystem] = list(rentals)
         self.min_transfer_s = int(min_transfer_s)
+        self._emission_factors = emission_factors
+
+    @property
+    def emission_factors(self) -> EmissionFactors:
+        """The emission factors itineraries are rated by (default: the shipped file)."""
+        if self._emission_factors is None:
+            from maasmix.feeds.emission_factors import load_emission_factors
+
+            self._emission_factors = load_emission_factors()
+        return self._emission_factors
+
+    @emission_factors.setter
+    def emission_factors(self, factors: EmissionFactors) -> None:
+        self._emission_factors = factors
+
+    def with_fares(self, fares: NetworkFares | None) -> Network:
+        """This network with ``fares`` as its compiled fare tables (the same GBFS systems)."""
+        net = Network(
+            replace(self.compiled, fares=fares),
+            min_transfer_s=self.min_transfer_s,
+            emission_factors=self._emission_factors,
+        )
+        net.rentals = list(self.rentals)
+        return net
 
     def __repr__(self) -> str:
         c = self.compiled
@@ -341,6 +370,8 @@ class Network:
         min_transfer_s: int = defaults.MIN_TRANSFER_S,
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
+        fare_contains: str | Mapping[str, str] | None = None,
+        emission_factors: EmissionFactors | None = None,
     ) -> Network:
         """Read GTFS feed(s), an optional OSM extract and GBFS systems; compile; link.
 
@@ -348,6 +379,15 @@ class Network:
         ``$MAASMIX_CACHE_DIR``) keyed by every input's content and the parameters;
         reading and caching are done by `maasmix.feeds.network_inputs` and
         `maasmix.feeds.gbfs`, this class only computes.
+
+        The fare tables of every feed are compiled with it (``compiled.fares``, a
+        `maasmix.engine.plan_money.NetworkFares`, by feed label = file stem).
+        ``fare_contains``: how each feed's Fares v1 ``contains_id`` zones are read,
+        ``"exact"`` (the GTFS specification; the default, `maasmix.defaults.FARE_CONTAINS`)
+        or ``"subset"`` (a rule's zones are the zones its ticket is valid in: HSL needs
+        it); one string for every feed or a mapping by feed label (the file stem, e.g.
+        ``{"hsl": "subset"}`` for ``hsl.zip``). ``emission_factors``: the CO2e factors
+        (default: the shipped file, `maasmix.feeds.emission_factors`).
 
         Raises
         ------
@@ -365,8 +405,14 @@ class Network:
             "detour_factor": float(detour_factor),
         }
 
+        from maasmix.engine.plan_money import compile_network_fares, fare_contains_by_feed
+        from maasmix.feeds.network_fares import feed_labels, read_network_fares
+
+        contains = fare_contains_by_feed(feed_labels(gtfs), fare_contains)
+        params["fare_contains"] = sorted(contains.items())  # type: ignore[assignment]
+
         def build(day: ServiceDay, streets: StreetNetwork | None) -> CompiledNetwork:
-            return compile_network(
+            compiled = compile_network(
                 day,
                 streets,
                 max_walk_m=max_walk_m,
@@ -374,6 +420,8 @@ class Network:
                 bike_speed=bike_speed,
                 detour_factor=detour_factor,
             )
+            fares = compile_network_fares(read_network_fares(gtfs), contains)
+            return replace(compiled, fares=fares)
 
         compiled = load_network_compiled(
             gtfs,
@@ -387,7 +435,7 @@ class Network:
             cache_dir=cache_dir,
             use_cache=use_cache,
         )
-        net = cls(compiled, min_transfer_s=min_transfer_s)
+        net = cls(compiled, min_transfer_s=min_transfer_s, emission_factors=emission_factors)
         for source in gbfs:
             net.add_gbfs_source(source)
         return net
@@ -437,9 +485,31 @@ class Network:
         *,
         arrive_by: bool = False,
         modes: Iterable[str] | str | None = None,
+        bundle: TravellerBundle | None = None,
+        rider_category: str | None = None,
+        money: bool | None = None,
         **options: Any,
     ) -> Plan:
-        """Door-to-door itineraries between two (lat, lon) points; see `engine.planner.plan`."""
-        from maasmix.engine.planner import plan
+        """Door-to-door itineraries between two (lat, lon) points; see `engine.planner.plan`.
 
-        return plan(self, origin, destination, when, arrive_by=arrive_by, modes=modes, **options)
+        Every itinerary gets its money and CO2e (``Plan.money``, see
+        `maasmix.engine.plan_money`): prices under ``bundle`` (a traveller's
+        subscription, None: pay as you go) for ``rider_category`` (a Fares v2
+        rider_category_id; None: each feed's default). ``money`` (default: True with a
+        bundle) makes the answer the Pareto set over (arrival, out-of-pocket cost,
+        transfers).
+        """
+        from maasmix.engine.plan_money import plan_with_money
+
+        return plan_with_money(
+            self,
+            origin,
+            destination,
+            when,
+            arrive_by=arrive_by,
+            modes=modes,
+            bundle=bundle,
+            rider_category=rider_category,
+            money=money,
+            **options,
+        )

@@ -45,6 +45,7 @@ from maasmix.servicetime import MAX_QUERY_TIME_S, service_datetime, timezone_of
 
 if TYPE_CHECKING:
     from maasmix.engine.network import CompiledNetwork, Network
+    from maasmix.engine.plan_money import ItineraryMoney
 
 __all__ = ["MODES", "Plan", "PlanOptions", "plan"]
 
@@ -145,6 +146,11 @@ class Plan:
     notices : list[str]
         Facts about the answer: crow-fly streets, the age of each GBFS snapshot against
         the planned time, stations without live status.
+    money : list[ItineraryMoney]
+        One per itinerary (same order) when planned by `Network.plan`: prices, bundle
+        split and CO2e (`maasmix.engine.plan_money`); ``bundle`` the bundle applied,
+        ``rider_category`` the one asked for, ``by_money`` whether the Pareto set was
+        over (arrival, out-of-pocket cost, transfers).
     """
 
     origin: tuple[float, float]
@@ -155,6 +161,10 @@ class Plan:
     itineraries: list[Journey]
     notices: list[str] = field(default_factory=list)
     streets: str = "osm"
+    money: list[ItineraryMoney] = field(default_factory=list)
+    bundle: str | None = None
+    rider_category: str | None = None
+    by_money: bool = False
 
     def __len__(self) -> int:
         return len(self.itineraries)
@@ -1404,6 +1414,7 @@ def plan(
     *,
     arrive_by: bool = False,
     modes: Iterable[str] | str | None = None,
+    choose: Callable[[list[Journey], bool], list[int]] | None = None,
     **options: Any,
 ) -> Plan:
     """Door-to-door itineraries (see the module docstring).
@@ -1419,6 +1430,9 @@ def plan(
     modes
         Mode names (`MODES`, or ``RENTAL`` for every shared mode), a list or a
         comma-separated string; None: all.
+    choose
+        ``choose(candidates, arrive_by)`` -> indices of the candidates to return, in
+        order, replacing the Pareto choice (money: `maasmix.engine.plan_money`).
     options
         `PlanOptions` fields.
 
@@ -1516,6 +1530,8 @@ def plan(
     ):
         if i not in chosen_idx:
             chosen_idx.append(i)
+    if choose is not None:
+        chosen_idx = choose(candidates, arrive_by)
     selected = [candidates[i] for i in chosen_idx[: opt.num_itineraries]]
     selected = [
         replace(
