@@ -39,6 +39,7 @@ from maasmix.engine.paths import mc_journeys, raptor_journeys
 from maasmix.engine.raptor import INF, point_to_point
 from maasmix.engine.rentals import RentalSystem, VehicleType
 from maasmix.engine.timetable import CompiledTimetable
+from maasmix.engine.vehicle_range import ride_in_range, split_by_range
 from maasmix.errors import QueryError
 from maasmix.geodesy import haversine_m
 from maasmix.servicetime import MAX_QUERY_TIME_S, service_datetime, timezone_of
@@ -292,6 +293,7 @@ class _Query:
         self.crow = self.cn.crow_fly
         self._fields: dict[str, Field] = {}
         self._chains: dict[tuple[int, bool], _Chain] = {}
+        self.moment: dt.datetime | None = None  # the planned time (geofencing windows)
         self.tt = self.cn.timetable
         if self.crow:
             for p, name in ((self.o, "from"), (self.d, "to")):
@@ -530,6 +532,7 @@ class _Group:
     walk_m: FloatArray
     bike_node: IntArray
     bike_m: FloatArray
+    forward_only: bool = False  # a short-range vehicle: first mile or whole trip only
 
     @property
     def mode(self) -> str:
@@ -601,22 +604,32 @@ def _groups(q: _Query, modes: Sequence[str]) -> list[_Group]:
             usable = r.vehicle_usable & (r.vehicle_type == type_id)
             rng = r.vehicle_range_m
             usable &= ~(rng < 100.0)  # NaN (unpublished) passes
-            vidx = np.flatnonzero(usable).astype(np.int32)
-            if len(vidx):
-                out.append(
-                    _Group(
-                        r,
-                        vt,
-                        False,
-                        vidx,
-                        r.vehicle_lat[vidx],
-                        r.vehicle_lon[vidx],
-                        r.vehicle_walk_node[vidx],
-                        r.vehicle_walk_m[vidx],
-                        r.vehicle_bike_node[vidx],
-                        r.vehicle_bike_m[vidx],
+            main, singles = split_by_range(
+                np.flatnonzero(usable).astype(np.int32),
+                rng,
+                r.vehicle_lat,
+                r.vehicle_lon,
+                (q.o.lat, q.o.lon),
+                q.opt.max_ride_s * vt.speed_mps,
+                q.opt.max_walk_to_vehicle_m,
+            )
+            for k, vidx in enumerate([main, *singles]):
+                if len(vidx):
+                    out.append(
+                        _Group(
+                            r,
+                            vt,
+                            False,
+                            vidx,
+                            r.vehicle_lat[vidx],
+                            r.vehicle_lon[vidx],
+                            r.vehicle_walk_node[vidx],
+                            r.vehicle_walk_m[vidx],
+                            r.vehicle_bike_node[vidx],
+                            r.vehicle_bike_m[vidx],
+                            forward_only=k > 0,
+                        )
                     )
-                )
     return out
 
 
@@ -637,7 +650,7 @@ class _Chain:
         self.ok = False
         opt = q.opt
         speed = g.vtype.speed_mps
-        geo = g.system.geo(g.vtype.vehicle_type_id)
+        geo = g.system.geo(g.vtype.vehicle_type_id, q.moment)
         self.geo = geo
         walk = q.walk_field(reverse)
         self.walk = walk
@@ -684,6 +697,10 @@ class _Chain:
                 self.end_secs = dist[nodes] + opt.dropoff_s
                 self.end_m = self.ride.search.metres[nodes]  # type: ignore[union-attr]
                 self.end_org = self.ride.search.origin[nodes]  # type: ignore[union-attr]
+                reach = ride_in_range(
+                    r.vehicle_range_m[g.index[np.maximum(self.end_org, 0)]], self.end_m
+                )
+                self.end_secs = np.where(reach, self.end_secs, np.inf)
                 bike = q.cn.bike
                 assert bike is not None
                 lat, lon = bike.lat[nodes], bike.lon[nodes]
@@ -748,6 +765,9 @@ class _Chain:
         self.ride = self._ride_field(bnode, bm, lat, lon, init, limit, speed, geo, True)
         v_secs, v_m, v_org = _at_points(q, self.ride, g.lat, g.lon, g.bike_node, g.bike_m)
         self.v_secs = v_secs + opt.pickup_s
+        if not g.docked:
+            reach = ride_in_range(r.vehicle_range_m[g.index], v_m)
+            self.v_secs = np.where(reach, self.v_secs, np.inf)
         self.v_m, self.v_org = v_m, v_org
         src_cost = self.v_secs + g.walk_m / ws
         if not np.isfinite(src_cost).any():
@@ -902,9 +922,10 @@ class _Chain:
                     )
                     ride_node = int(r.station_bike_node[j])
                 else:
-                    end_station = None
-                    end_place = Place("Parking", float(self.end_lat[k]), float(self.end_lon[k]))
                     ride_node = int(self.end_index[k])
+                    end_place, end_station = _parking(
+                        self.geo, r, ride_node, float(self.end_lat[k]), float(self.end_lon[k])
+                    )
                 tail = (k, end_place)
             if v < 0:
                 return None
@@ -985,9 +1006,8 @@ class _Chain:
         elif j < 0:
             end_place, end_station, wnode = q.d, None, -1
         else:
-            end_place, end_station = (
-                Place("Parking", float(self.end_lat[m]), float(self.end_lon[m])),
-                None,
+            end_place, end_station = _parking(
+                self.geo, r, j, float(self.end_lat[m]), float(self.end_lon[m])
             )
             wnode = int(q.cn.bike_to_walk[j])
         ride_s = float(self.v_secs[v]) - end_walk
@@ -1030,6 +1050,25 @@ def _top(values: FloatArray) -> float:
     return float(finite.max()) if len(finite) else 0.0
 
 
+def _parking(
+    geo: Any, r: RentalSystem, node: int, lat: float, lon: float
+) -> tuple[Place, int | None]:
+    """Where a free-floating ride ending at cycling node ``node`` is parked: the station
+    of a station-parking zone at that node (with its index), else the node itself."""
+    stations = getattr(geo, "end_station", None)
+    j = int(stations[node]) if stations is not None and node >= 0 else -1
+    if j < 0:
+        return Place("Parking", lat, lon), None
+    place = Place(
+        str(r.station_names[j]),
+        float(r.station_lat[j]),
+        float(r.station_lon[j]),
+        "BIKESHARE",
+        str(r.station_ids[j]),
+    )
+    return place, j
+
+
 def _range_ok(r: RentalSystem, vehicle: int, metres: float) -> bool:
     rng = float(r.vehicle_range_m[vehicle])
     return not np.isfinite(rng) or rng >= metres * defaults.RANGE_RESERVE
@@ -1054,6 +1093,8 @@ def _rental_direct(q: _Query, g: _Group) -> list[Piece] | None:
 
 
 def _rental_access(q: _Query, g: _Group, reverse: bool) -> AccessSet | None:
+    if reverse and g.forward_only:
+        return None
     chain = q.chain(g, reverse)
     if not chain.ok:
         return None
@@ -1453,6 +1494,7 @@ def plan(
         raise QueryError("max_transfers must be >= 0 and num_itineraries >= 1", parameter="options")
     when_s, moment = service_seconds(net, when, arrive_by)
     q = _Query(net, o, d, opt)
+    q.moment = moment
     candidates: list[Journey] = []
     for mode in ("WALK", "BICYCLE"):
         if mode in chosen:

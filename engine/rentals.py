@@ -45,6 +45,7 @@ import pandas as pd
 from maasmix import defaults
 
 if TYPE_CHECKING:
+    from maasmix.engine.geofencing import ZoneRules
     from maasmix.engine.network import CompiledNetwork
     from maasmix.feeds.gbfs import GbfsSnapshot
 
@@ -95,9 +96,12 @@ class VehicleType:
 class GeoRules:
     """Geofencing of one vehicle type compiled on the cycling graph (or None: crow-fly).
 
-    ``edge_cost``: seconds per forward bike edge at the type's speed capped by zone
-    limits, ``inf`` where riding through is forbidden; ``end_ok`` / ``start_ok`` per bike
-    node. ``point_rules(lat, lon)`` answers the same for arbitrary points.
+    ``edge_cost``: seconds per forward bike edge at the type's speed, each part of the
+    edge at its zone's limit, ``inf`` where any part of it rides through a forbidding
+    zone (`engine.geofencing`); ``end_ok`` / ``start_ok`` per bike node (``end_ok`` also
+    at the node of a station a free-floating vehicle may be parked at, ``end_station``
+    per node: that station's index, -1 none). ``point_rules(lat, lon)`` answers (start,
+    end, through, speed limit km/h) for arbitrary points; ``rules`` the zones compiled.
     """
 
     edge_cost: FloatArray | None
@@ -107,6 +111,8 @@ class GeoRules:
     point_rules: Callable[
         [FloatArray, FloatArray], tuple[BoolArray, BoolArray, BoolArray, FloatArray]
     ]
+    rules: ZoneRules | None = None
+    end_station: IntArray | None = None
 
 
 def _speed(form_factor: str, propulsion: str, max_kph: float) -> float:
@@ -182,7 +188,11 @@ class RentalSystem:
     vehicle_walk_m: FloatArray
     vehicle_bike_node: IntArray
     vehicle_bike_m: FloatArray
-    _geo: dict[str, GeoRules] = field(default_factory=dict, repr=False)
+    _geo: dict[tuple[str, int], GeoRules] = field(default_factory=dict, repr=False)
+    _edges: dict[tuple[str, bytes, float], tuple[FloatArray, BoolArray]] = field(
+        default_factory=dict, repr=False
+    )
+    _bounds: npt.NDArray[np.int64] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
 
@@ -276,11 +286,13 @@ class RentalSystem:
             vehicle_bike_m=vbm,
         )
         # a vehicle parked where rides may not start is not usable
+        from maasmix.engine.geofencing import zone_rules
+
         for type_id in set(vtype[usable].tolist()):
-            rules = system.geo(type_id)
-            if rules.has_zones:
+            rules = zone_rules(snapshot, type_id, None)
+            if not rules.trivial:
                 sel = np.flatnonzero(usable & (vtype == type_id))
-                _, start_ok, _, _ = rules.point_rules(vlat[sel], vlon[sel])
+                start_ok, _, _, _, _ = rules.point_rules(vlat[sel], vlon[sel])
                 usable[sel[~start_ok]] = False
         return system
 
@@ -315,9 +327,9 @@ class RentalSystem:
             return False
         fresh = RentalSystem.build(self.compiled, self.loader(), loader=self.loader)
         geo_same = fresh.snapshot.geofencing_zones.equals(self.snapshot.geofencing_zones)
-        keep_geo = self._geo if geo_same else {}
+        keep_edges = self._edges if geo_same else {}
         self.__dict__.update(fresh.__dict__)
-        self._geo = keep_geo
+        self._edges = keep_edges  # per-edge geometry work kept; station links recomputed
         return True
 
     # ------------------------------------------------------------------ queries
@@ -346,12 +358,22 @@ class RentalSystem:
         t = self.types.get(type_id)
         return t.default_pricing_plan_id if t else None
 
-    def geo(self, type_id: str) -> GeoRules:
-        """Geofencing of ``type_id`` compiled on the cycling graph (cached per type)."""
-        cached = self._geo.get(type_id)
+    def geo(self, type_id: str, at: dt.datetime | None = None) -> GeoRules:
+        """Geofencing of ``type_id`` at ``at`` (None: the snapshot's time) compiled on the
+        cycling graph; cached per type and per span between the zones' ``start``/``end``
+        instants (the active zones are the same within one)."""
+        if self._bounds is None:
+            self._bounds = _window_bounds(self.snapshot)
+        moment = at if at is not None else self.last_updated
+        stamp = pd.Timestamp(moment)
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        span = int(np.searchsorted(self._bounds, stamp.value, side="right"))
+        key = (type_id, span)
+        cached = self._geo.get(key)
         if cached is None:
-            cached = _compile_geo(self, type_id)
-            self._geo[type_id] = cached
+            cached = _compile_geo(self, type_id, moment)
+            self._geo[key] = cached
         return cached
 
 
@@ -364,97 +386,51 @@ def _link(
     return graph.nearest(lat, lon)
 
 
-def _rule_tables(
-    system: RentalSystem, type_id: str
-) -> tuple[list[object], pd.DataFrame, pd.Series | None]:
-    """(zone geometries, their rule for the type, the global rule) in precedence order."""
-    zones = system.snapshot.geofencing_zones
-    glob = system.snapshot.geofencing_global_rules
-    if len(zones):
-        at = pd.Timestamp(system.last_updated)
-        ends = zones["end"]
-        zones = zones.loc[ends.isna() | (ends >= at)]
-    matches = (
-        zones["vehicle_type_ids"].map(lambda ids: not ids or type_id in ids)
-        | zones["rule_index"].isna()
-    )
-    chosen = zones.loc[matches].drop_duplicates("zone_id", keep="first")
-    geoms = chosen["geometry"].tolist()
-    g = None
-    if len(glob):
-        gm = glob["vehicle_type_ids"].map(lambda ids: not ids or type_id in ids)
-        if gm.any():
-            g = glob.loc[gm].iloc[0]
-    return geoms, chosen.reset_index(drop=True), g
+def _window_bounds(snapshot: GbfsSnapshot) -> npt.NDArray[np.int64]:
+    """Sorted distinct ``start``/``end`` instants of the zones (ns since the epoch)."""
+    zones = snapshot.geofencing_zones
+    if not len(zones):
+        return np.empty(0, np.int64)
+    stamps = pd.concat([zones["start"], zones["end"]]).dropna()
+    return np.unique(stamps.to_numpy("datetime64[ns]").astype(np.int64))
 
 
-def _flag(value: object, default: bool) -> bool:
-    return default if value is None or pd.isna(value) else bool(value)
-
-
-def _compile_geo(system: RentalSystem, type_id: str) -> GeoRules:
-    import shapely
+def _compile_geo(system: RentalSystem, type_id: str, at: dt.datetime | None) -> GeoRules:
+    """Geofencing of ``type_id`` at ``at``: exact per edge (`engine.geofencing`)."""
+    from maasmix.engine.geofencing import edge_rules, zone_rules
 
     vt = system.types.get(type_id) or system.types[system.station_type_id]
-    geoms, rules, glob = _rule_tables(system, type_id)
-    n_z = len(geoms)
-    g_start = _flag(None if glob is None else glob["ride_start_allowed"], True)
-    g_end = _flag(None if glob is None else glob["ride_end_allowed"], True)
-    g_through = _flag(None if glob is None else glob["ride_through_allowed"], True)
-    g_station = _flag(None if glob is None else glob["station_parking"], False)
-    g_speed = np.nan if glob is None else float(glob["maximum_speed_kph"])
-    z_start = np.array([_flag(v, g_start) for v in rules["ride_start_allowed"]], bool)
-    z_end = np.array([_flag(v, g_end) for v in rules["ride_end_allowed"]], bool)
-    z_through = np.array([_flag(v, g_through) for v in rules["ride_through_allowed"]], bool)
-    z_station = np.array([_flag(v, g_station) for v in rules["station_parking"]], bool)
-    z_speed = rules["maximum_speed_kph"].to_numpy(np.float64) if n_z else np.empty(0)
-    for g in geoms:
-        shapely.prepare(g)
-    tree = shapely.STRtree(geoms) if n_z else None
+    rules = zone_rules(system.snapshot, type_id, at)
 
     def point_rules(
         lat: FloatArray, lon: FloatArray
     ) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray]:
-        lat = np.atleast_1d(np.asarray(lat, np.float64))
-        lon = np.atleast_1d(np.asarray(lon, np.float64))
-        zone = np.full(len(lat), n_z, np.int64)
-        if tree is not None and len(lat):
-            pts = shapely.points(lon, lat)
-            hit = tree.query(pts, predicate="within")
-            if hit.shape[1]:
-                order = np.lexsort((hit[1], hit[0]))
-                p, z = hit[0][order], hit[1][order]
-                first = np.ones(len(p), bool)
-                first[1:] = p[1:] != p[:-1]
-                zone[p[first]] = z[first]
-        inside = zone < n_z
-        zi = np.where(inside, zone, 0)
-        start = np.where(inside, z_start[zi] if n_z else g_start, g_start)
-        end = np.where(
-            inside,
-            (z_end[zi] & ~z_station[zi]) if n_z else g_end,
-            g_end and not g_station,
-        )
-        through = np.where(inside, z_through[zi] if n_z else g_through, g_through)
-        speed = np.where(inside, z_speed[zi] if n_z else g_speed, g_speed)
-        return start.astype(bool), end.astype(bool), through.astype(bool), speed
+        start, end, through, speed, _ = rules.point_rules(lat, lon)
+        return start, end, through, speed
 
-    has_zones = n_z > 0 or not (g_start and g_end and g_through and not g_station)
+    has_zones = not rules.trivial
     bike = system.compiled.bike
     if bike is None:
-        return GeoRules(None, None, None, has_zones, point_rules)
-    base = bike.length_m / vt.speed_mps
-    if not has_zones and np.isnan(g_speed):
+        return GeoRules(None, None, None, has_zones, point_rules, rules=rules)
+    if not has_zones:
         ones = np.ones(bike.n_nodes, bool)
-        return GeoRules(base, ones, ones, False, point_rules)
-    n_start, n_end, n_through, _ = point_rules(bike.lat, bike.lon)
-    mid_lat = (bike.lat[bike.src] + bike.lat[bike.to]) / 2.0
-    mid_lon = (bike.lon[bike.src] + bike.lon[bike.to]) / 2.0
-    _, _, m_through, m_speed = point_rules(mid_lat, mid_lon)
-    speed = np.full(bike.n_edges, vt.speed_mps)
-    limited = np.isfinite(m_speed) & (m_speed > 0)
-    speed[limited] = np.minimum(speed[limited], m_speed[limited] / 3.6)
-    cost = bike.length_m / speed
-    forbidden = ~m_through | ~n_through[bike.src] | ~n_through[bike.to]
-    cost[forbidden] = np.inf
-    return GeoRules(cost, n_end, n_start, True, point_rules)
+        return GeoRules(bike.length_m / vt.speed_mps, ones, ones, False, point_rules, rules=rules)
+    edge_key = (type_id, rules.key, vt.speed_mps)
+    cached = system._edges.get(edge_key)
+    if cached is None:
+        cached = edge_rules(bike, rules, vt.speed_mps)
+        system._edges[edge_key] = cached
+    cost, forbidden = cached
+    cost = np.where(forbidden, np.inf, cost)
+    n_start, n_end, _, _, _ = rules.point_rules(bike.lat, bike.lon)
+    # station parking: a free-floating vehicle ends at a returning station of the system
+    # inside such a zone (at the station's cycling node)
+    end_station = np.full(bike.n_nodes, -1, np.int32)
+    if len(system.station_ids) and rules.n_zones:
+        _, _, _, _, s_station = rules.point_rules(system.station_lat, system.station_lon)
+        ok = s_station & system.station_returning & (system.station_bike_node >= 0)
+        ok &= system.station_bike_m <= defaults.MAX_SNAP_M
+        idx = np.flatnonzero(ok).astype(np.int32)
+        end_station[system.station_bike_node[idx[::-1]]] = idx[::-1]  # first station wins
+    n_end = n_end | (end_station >= 0)
+    return GeoRules(cost, n_end, n_start, True, point_rules, rules=rules, end_station=end_station)

@@ -14,6 +14,7 @@ __all__ = [
     "MAX_ACCESS_WALK_S",
     "MAX_DIRECT_WALK_S",
     "MAX_RIDE_S",
+    "MAX_SHORT_RANGE_VEHICLES",
     "MAX_SNAP_M",
     "MAX_TRANSFERS",
     "MAX_WALK_M",
@@ -108,6 +109,10 @@ MAX_DIRECT_WALK_S = 3600
 
 RANGE_RESERVE = 1.1
 """A vehicle's ``current_range`` must cover the ride's length times this factor."""
+
+MAX_SHORT_RANGE_VEHICLES = 8
+"""Vehicles (nearest the origin) whose range may not cover the longest ride that are each
+searched on their own, so a nearer short-range vehicle never hides one that can ride."""
 
 MAX_SNAP_M = 1000.0
 """Farthest a coordinate may be from the nearest street node (or stop, crow-fly), metres;

@@ -57,11 +57,12 @@ def write_gbfs(
     folder: Path,
     *,
     stations: list[tuple[str, float, int, int]] = (),  # type: ignore[assignment]
-    scooters: list[tuple[str, float]] = (),  # type: ignore[assignment]
+    scooters: list[tuple[str, float] | tuple[str, float, float]] = (),  # type: ignore[assignment]
     zones: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> Path:
     """A GBFS 2.3 folder: stations ``(id, node position, bikes, docks)``, free scooters
-    ``(id, node position)`` and geofencing zones (GeoJSON features)."""
+    ``(id, node position[, current range in metres, default 15 km])`` and geofencing
+    zones (GeoJSON features)."""
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, Any]] = {
         "system_information": {
@@ -121,9 +122,10 @@ def write_gbfs(
                     "is_reserved": False,
                     "is_disabled": False,
                     "vehicle_type_id": "scooter",
-                    "current_range_meters": 15000,
+                    "current_range_meters": scooter[2] if len(scooter) > 2 else 15000,
                 }
-                for vid, x in scooters
+                for scooter in scooters
+                for vid, x in [scooter[:2]]
             ]
         },
         "geofencing_zones": {

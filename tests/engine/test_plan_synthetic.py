@@ -111,7 +111,7 @@ def test_speed_limited_zone_lengthens_the_ride_by_the_expected_seconds(tmp_path:
     r_free = rental_legs(free.plan(origin, dest, AT, modes="SCOOTER_RENTAL"), "SCOOTER_RENTAL")[0]
     r_slow = rental_legs(slow.plan(origin, dest, AT, modes="SCOOTER_RENTAL"), "SCOOTER_RENTAL")[0]
     speed = defaults.RIDE_SPEED_MPS[("scooter_standing", "electric")]
-    inside = metres(10, 20)  # edges 10..20 have their midpoints in the zone
+    inside = metres(9.6, 20.4)  # the part of the street inside the zone, exactly
     expected = inside / (9 / 3.6) - inside / speed
     assert r_slow.duration_s - r_free.duration_s == pytest.approx(expected, abs=1.0)
 
