@@ -332,8 +332,8 @@ class Pricer:
             return charged, uses_of, products, set(positions), records_out
         records = journey_fare_legs(self.cn.timetable, journey, trips=_net_cache(self.cn).trips)
         by_feed: dict[str, list[tuple[int, FareLeg]]] = defaultdict(list)
-        for pos, rec in zip(positions, records, strict=True):
-            by_feed[fares.split(rec.route_id)[0]].append((pos, _strip(rec, fares)))
+        for at, rec in zip(positions, records, strict=True):
+            by_feed[fares.split(rec.route_id)[0]].append((at, _strip(rec, fares)))
         for label, items in by_feed.items():
             feed = fares.feeds.get(label)
             pos = [p for p, _ in items]

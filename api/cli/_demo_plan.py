@@ -27,6 +27,7 @@ from maasmix.api.cli.plan import itinerary_table
 from maasmix.api.schemas.plan import itinerary_out
 from maasmix.engine.itinerary import Journey
 from maasmix.engine.network import Network
+from maasmix.engine.plan_money import ItineraryMoney
 from maasmix.feeds.demo import DemoCity
 
 __all__ = ["DemoPlan", "demo_plans", "demo_plans_json", "print_demo_plans"]
@@ -37,12 +38,14 @@ TRIES = 60
 
 @dataclass(frozen=True)
 class DemoPlan:
-    """One showcase journey: what it shows, where from and to, the itinerary."""
+    """One showcase journey: what it shows, where from and to, the itinerary and its
+    money and CO2e (`maasmix.engine.plan_money.ItineraryMoney`)."""
 
     title: str
     origin: tuple[float, float]
     destination: tuple[float, float]
     journey: Journey
+    money: ItineraryMoney | None = None
 
 
 def _walk_tram(j: Journey) -> bool:
@@ -89,9 +92,9 @@ def demo_plans(
             o = (float(rng.uniform(south, north)), float(rng.uniform(west, east)))
             d = (float(rng.uniform(south, north)), float(rng.uniform(west, east)))
             plan = net.plan(o, d, when, modes=modes, num_itineraries=10)
-            match = next((j for j in plan.itineraries if wanted(j)), None)
-            if match is not None:
-                found.append(DemoPlan(title, o, d, match))
+            k = next((i for i, j in enumerate(plan.itineraries) if wanted(j)), None)
+            if k is not None:
+                found.append(DemoPlan(title, o, d, plan.itineraries[k], plan.money[k]))
                 break
     return found
 
@@ -104,7 +107,7 @@ def print_demo_plans(console: Console, found: list[DemoPlan]) -> None:
         console.print(
             f"[bold]{item.title}[/bold]: from {o[0]:.5f},{o[1]:.5f} to {d[0]:.5f},{d[1]:.5f}"
         )
-        console.print(itinerary_table(n, item.journey))
+        console.print(itinerary_table(n, item.journey, item.money))
 
 
 def demo_plans_json(found: list[DemoPlan]) -> list[dict[str, Any]]:
@@ -114,7 +117,9 @@ def demo_plans_json(found: list[DemoPlan]) -> list[dict[str, Any]]:
             "title": item.title,
             "from": {"lat": item.origin[0], "lon": item.origin[1]},
             "to": {"lat": item.destination[0], "lon": item.destination[1]},
-            "itinerary": itinerary_out(item.journey).model_dump(mode="json", exclude_none=True),
+            "itinerary": itinerary_out(item.journey, item.money).model_dump(
+                mode="json", exclude_none=True
+            ),
         }
         for item in found
     ]

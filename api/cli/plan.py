@@ -16,6 +16,7 @@ from maasmix.api.schemas.plan import plan_geojson, plan_out
 from maasmix.api.settings import get_settings
 from maasmix.engine.itinerary import Journey
 from maasmix.engine.network import Network
+from maasmix.engine.plan_money import ItineraryMoney
 from maasmix.engine.planner import Plan
 from maasmix.errors import QueryError
 from maasmix.servicetime import format_clock
@@ -46,6 +47,7 @@ def load_network(
     gbfs: list[str],
     date: str | dt.date,
     cache_dir: Path | None = None,
+    fare_contains: str | None = None,
 ) -> Network:
     """`Network.from_files` with the settings' cache folder."""
     return Network.from_files(
@@ -54,6 +56,7 @@ def load_network(
         gbfs=gbfs,
         date=date,
         cache_dir=cache_dir or get_settings().cache_dir,
+        fare_contains=fare_contains,
     )
 
 
@@ -73,13 +76,43 @@ def plan(
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
     as_json: bool = typer.Option(False, "--json", help="print OTP-like itineraries as JSON"),
     as_geojson: bool = typer.Option(False, "--geojson", help="print the legs as GeoJSON"),
+    bundle: str | None = typer.Option(
+        None,
+        "--bundle",
+        help="SCENARIO.yaml:BUNDLE_NAME (a scenario's bundle) or FILE (an inline bundle, "
+        "YAML); prices are then what this traveller pays, and chosen by it",
+    ),
+    rider_category: str | None = typer.Option(
+        None, "--rider-category", help="Fares v2 rider_category_id (default: the feed's)"
+    ),
+    money: bool = typer.Option(
+        False, "--money", help="Pareto over (arrival, cost, transfers) (implied by --bundle)"
+    ),
+    fare_contains: str | None = typer.Option(
+        None,
+        "--fare-contains",
+        help="Fares v1 contains_id reading: exact (default) or subset (HSL), all feeds",
+    ),
 ) -> None:
     """Plan door-to-door journeys between two coordinates (walk, bike, rentals, transit)."""
+    from maasmix.api.cli._bundle_option import resolve_bundle
+
     o = parse_latlon(origin, "from")
     d = parse_latlon(destination, "to")
     when = parse_at(at)
-    net = load_network(gtfs, osm, gbfs, date or when.date(), cache_dir)
-    result = net.plan(o, d, when, arrive_by=arrive_by, modes=modes, num_itineraries=num)
+    traveller = resolve_bundle(bundle)
+    net = load_network(gtfs, osm, gbfs, date or when.date(), cache_dir, fare_contains)
+    result = net.plan(
+        o,
+        d,
+        when,
+        arrive_by=arrive_by,
+        modes=modes,
+        num_itineraries=num,
+        bundle=traveller,
+        rider_category=rider_category,
+        money=True if money else None,
+    )
     if as_geojson:
         print(json.dumps(plan_geojson(result), ensure_ascii=False))
         return
@@ -95,24 +128,35 @@ def print_plan(console: Console, result: Plan) -> None:
     """A plan as rich tables: one per itinerary, a row per leg; notices first."""
     for notice in result.notices:
         console.print(f"[dim]note: {notice}[/dim]")
+    if result.bundle is not None:
+        console.print(f"bundle: {result.bundle} (prices: what this traveller pays)")
     if not result.itineraries:
         console.print("no itinerary found")
         return
     for n, journey in enumerate(result.itineraries, start=1):
-        console.print(itinerary_table(n, journey))
+        money = result.money[n - 1] if n - 1 < len(result.money) else None
+        console.print(itinerary_table(n, journey, money))
 
 
-def itinerary_table(n: int, journey: Journey) -> Table:
-    """One itinerary: a row per leg."""
+def itinerary_table(n: int, journey: Journey, money: ItineraryMoney | None = None) -> Table:
+    """One itinerary: a row per leg (with ``money``: price and CO2e columns)."""
+    from maasmix.api.cli._bundle_option import itinerary_money_text, leg_money_cells
+
     title = (
         f"{n}. {journey.combination}: {format_clock(journey.departure_s)} -> "
         f"{format_clock(journey.arrival_s)}, {journey.duration_s // 60} min, "
         f"{journey.transfers} transfer(s), {journey.walk_s // 60} min walking"
     )
+    if money is not None:
+        title += f"; {itinerary_money_text(money)}"
     table = Table(title=title, title_justify="left")
-    for column in ("mode", "from", "dep", "to", "arr", "km", "detail"):
+    columns = ["mode", "from", "dep", "to", "arr", "km", "detail"]
+    if money is not None:
+        columns += ["price", "CO2e"]
+    for column in columns:
         table.add_column(column)
-    for leg in journey.legs:
+    for k, leg in enumerate(journey.legs):
+        extra = leg_money_cells(money.legs[k]) if money is not None else ()
         if leg.is_transit:
             detail = f"{leg.route_short_name or leg.route_id} to {leg.headsign or ''}".strip()
         elif leg.rental is not None:
@@ -130,6 +174,7 @@ def itinerary_table(n: int, journey: Journey) -> Table:
             format_clock(leg.end_s),
             f"{(leg.distance_m or 0) / 1000:.2f}",
             detail,
+            *extra,
         )
     return table
 

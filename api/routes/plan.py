@@ -10,7 +10,7 @@ network is a 503.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +21,7 @@ from maasmix.api.schemas.plan import PlanOut, plan_out
 from maasmix.engine.network import Network
 from maasmix.errors import QueryError
 
-router = APIRouter(tags=["plan"], responses=problem_responses(422, 503))
+router = APIRouter(tags=["plan"], responses=problem_responses(403, 404, 422, 503))
 
 __all__ = ["PlanRequest", "register_network", "router"]
 
@@ -45,6 +45,20 @@ class PlanRequest(BaseModel):
     modes: list[str] | None = Field(None, max_length=12)
     num_itineraries: int = Field(defaults.NUM_ITINERARIES, alias="numItineraries", ge=1, le=20)
     network: str | None = Field(None, description="name of a loaded network", max_length=64)
+    bundle: dict[str, Any] | None = Field(
+        None, description="an inline traveller bundle (transit, free_minutes_per_ride, ...)"
+    )
+    bundle_scenario: str | None = Field(
+        None,
+        alias="bundleScenario",
+        max_length=1024,
+        description="example scenario name, or a scenario file under the data folder",
+    )
+    bundle_name: str | None = Field(None, alias="bundleName", max_length=200)
+    rider_category: str | None = Field(None, alias="riderCategory", max_length=200)
+    money: bool | None = Field(
+        None, description="Pareto over (arrival, cost, transfers); default: with a bundle"
+    )
 
 
 def register_network(app: FastAPI, name: str, network: Network) -> None:
@@ -68,6 +82,9 @@ def _network(request: Request, name: str | None) -> Network:
 
 
 def _plan(request: Request, body: PlanRequest) -> PlanOut:
+    from maasmix.api.routes._plan_bundle import request_bundle
+
+    traveller = request_bundle(body.bundle, body.bundle_scenario, body.bundle_name)
     net = _network(request, body.network)
     if body.at is None:
         when = dt.datetime.now(dt.UTC)
@@ -86,6 +103,9 @@ def _plan(request: Request, body: PlanRequest) -> PlanOut:
         arrive_by=body.arrive_by,
         modes=body.modes,
         num_itineraries=body.num_itineraries,
+        bundle=traveller,
+        rider_category=body.rider_category,
+        money=body.money,
     )
     return plan_out(result, net.date.isoformat())
 
@@ -120,8 +140,17 @@ def plan_get(
         int, Query(alias="numItineraries", ge=1, le=20)
     ] = defaults.NUM_ITINERARIES,
     network: Annotated[str | None, Query(max_length=64)] = None,
+    bundle: Annotated[
+        str | None, Query(description="inline traveller bundle, JSON", max_length=4000)
+    ] = None,
+    bundle_scenario: Annotated[str | None, Query(alias="bundleScenario", max_length=1024)] = None,
+    bundle_name: Annotated[str | None, Query(alias="bundleName", max_length=200)] = None,
+    rider_category: Annotated[str | None, Query(alias="riderCategory", max_length=200)] = None,
+    money: Annotated[bool | None, Query()] = None,
 ) -> PlanOut:
     """Door-to-door itineraries between two coordinates (OTP-shaped legs)."""
+    from maasmix.api.routes._plan_bundle import parse_bundle_query
+
     body = PlanRequest.model_validate(
         {
             "from": _latlon(origin, "from"),
@@ -131,6 +160,11 @@ def plan_get(
             "modes": [m for m in modes.split(",") if m.strip()] if modes else None,
             "numItineraries": num_itineraries,
             "network": network,
+            "bundle": parse_bundle_query(bundle),
+            "bundleScenario": bundle_scenario,
+            "bundleName": bundle_name,
+            "riderCategory": rider_category,
+            "money": money,
         }
     )
     return _plan(request, body)

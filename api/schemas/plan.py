@@ -18,7 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from maasmix.api.schemas.plan_money import (
+    FareProductOut,
+    ItineraryFareOut,
+    LegFareOut,
+    fare_products_out,
+    itinerary_fare_out,
+    leg_fare_out,
+)
 from maasmix.engine.itinerary import Journey, Leg
+from maasmix.engine.plan_money import ItineraryMoney, LegMoney
 from maasmix.engine.planner import Plan
 from maasmix.servicetime import service_datetime
 
@@ -106,6 +115,8 @@ class LegOut(_Out):
     agency_id: str | None = Field(None, alias="agencyId")
     intermediate_stops: list[StopCallOut] | None = Field(None, alias="intermediateStops")
     rental: RentalOut | None = None
+    fare: LegFareOut | None = None
+    co2e: float | None = Field(None, description="grams CO2e (distance x factor)")
 
 
 class ItineraryOut(_Out):
@@ -120,6 +131,9 @@ class ItineraryOut(_Out):
     waiting_time: int = Field(alias="waitingTime")
     modes: str = Field(description="the mode combination, e.g. WALK+TRANSIT+WALK")
     legs: list[LegOut]
+    fare_products: list[FareProductOut] | None = Field(None, alias="fareProducts")
+    fare: ItineraryFareOut | None = None
+    co2e: float | None = Field(None, description="grams CO2e of the itinerary")
 
 
 class PointOut(_Out):
@@ -139,6 +153,11 @@ class PlanOut(_Out):
     streets: str = Field(description="osm, or crow-fly (distance x detour factor)")
     notices: list[str]
     itineraries: list[ItineraryOut]
+    bundle: str | None = Field(None, description="the traveller bundle applied")
+    rider_category: str | None = Field(None, alias="riderCategory")
+    by_money: bool = Field(
+        False, alias="byMoney", description="Pareto over (arrival, out-of-pocket cost, transfers)"
+    )
 
 
 def _place(kind: str, ident: str, name: str, lat: float, lon: float) -> PlaceOut:
@@ -158,7 +177,7 @@ def _when(j: Journey, seconds: int) -> tuple[str, int]:
     return moment.isoformat(), round(moment.timestamp() * 1000)
 
 
-def leg_out(leg: Leg, j: Journey) -> LegOut:
+def leg_out(leg: Leg, j: Journey, money: LegMoney | None = None) -> LegOut:
     """The JSON shape of one leg."""
     start, start_ms = _when(j, leg.start_s)
     end, end_ms = _when(j, leg.end_s)
@@ -220,10 +239,12 @@ def leg_out(leg: Leg, j: Journey) -> LegOut:
         )
         if rental is not None
         else None,
+        fare=leg_fare_out(money) if money is not None else None,
+        co2e=round(money.co2e_g, 1) if money is not None else None,
     )
 
 
-def itinerary_out(j: Journey) -> ItineraryOut:
+def itinerary_out(j: Journey, money: ItineraryMoney | None = None) -> ItineraryOut:
     """The JSON shape of one itinerary."""
     start, start_ms = _when(j, j.departure_s)
     end, end_ms = _when(j, j.arrival_s)
@@ -238,7 +259,13 @@ def itinerary_out(j: Journey) -> ItineraryOut:
         walkDistance=round(sum(leg.distance_m or 0.0 for leg in j.legs if leg.mode == "WALK"), 1),
         waitingTime=j.waiting_s,
         modes=j.combination,
-        legs=[leg_out(leg, j) for leg in j.legs],
+        legs=[
+            leg_out(leg, j, money.legs[k] if money is not None else None)
+            for k, leg in enumerate(j.legs)
+        ],
+        fareProducts=fare_products_out(money.products) if money is not None else None,
+        fare=itinerary_fare_out(money) if money is not None else None,
+        co2e=round(money.co2e_g, 1) if money is not None else None,
     )
 
 
@@ -253,7 +280,13 @@ def plan_out(plan: Plan, date: str) -> PlanOut:
         modes=list(plan.modes),
         streets=plan.streets,
         notices=list(plan.notices),
-        itineraries=[itinerary_out(j) for j in plan.itineraries],
+        itineraries=[
+            itinerary_out(j, plan.money[i] if i < len(plan.money) else None)
+            for i, j in enumerate(plan.itineraries)
+        ],
+        bundle=plan.bundle,
+        riderCategory=plan.rider_category,
+        byMoney=plan.by_money,
     )
 
 
@@ -261,8 +294,10 @@ def plan_geojson(plan: Plan) -> dict[str, Any]:
     """Every leg of every itinerary as a GeoJSON Feature (LineString, lon/lat)."""
     features = []
     for i, j in enumerate(plan.itineraries):
+        money = plan.money[i] if i < len(plan.money) else None
         for k, leg in enumerate(j.legs):
-            body = leg_out(leg, j).model_dump(mode="json", exclude_none=True)
+            lm = money.legs[k] if money is not None else None
+            body = leg_out(leg, j, lm).model_dump(mode="json", exclude_none=True)
             geometry = body.pop("legGeometry")
             features.append(
                 {
