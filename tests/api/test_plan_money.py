@@ -209,3 +209,17 @@ def test_http_bad_bundle_problems(
     assert got.status_code == status, got.text
     assert got.headers["content-type"].startswith("application/problem+json")
     assert needle in got.text
+
+
+def test_demo_showcases_show_prices_and_co2(tmp_path: Path) -> None:
+    from maasmix.api.cli._demo_plan import demo_plans, demo_plans_json
+    from maasmix.feeds.demo import write_demo_city
+
+    found = demo_plans(write_demo_city(tmp_path / "city"), cache_dir=tmp_path / "cache")
+    assert found
+    for item in found:
+        assert item.money is not None and item.money.complete
+        assert item.money.totals and item.money.co2e_g > 0
+    body = demo_plans_json(found)
+    assert all(b["itinerary"]["fare"]["totals"] for b in body)
+    assert all(b["itinerary"]["co2e"] > 0 for b in body)
