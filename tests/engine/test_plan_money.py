@@ -331,3 +331,20 @@ def test_helsinki_fares_subset_and_co2(dataset: Callable[..., Path], tmp_path: P
         assert m.co2e_g > 0 and math.isfinite(m.co2e_g)
     p = Pricer(net)
     assert p.fares is not None and p.fares.contains == {"helsinki_hsl_gtfs_2022-02": "subset"}
+
+
+def test_arrive_by_with_money_keeps_the_later_dearer_departure_and_the_walk(
+    city: Network,
+) -> None:
+    latest = dt.datetime.combine(DATE, dt.time(8, 30))
+    plan = city.plan(P, Q, latest, modes="WALK,TRANSIT", arrive_by=True, money=True)
+    by = {j.combination: (j, m) for j, m in zip(plan.itineraries, plan.money, strict=True)}
+    assert set(by) == {"WALK", "WALK+TRANSIT+WALK"}
+    bus, bus_m = by["WALK+TRANSIT+WALK"]
+    walk, _ = by["WALK"]
+    ride = next(leg for leg in bus.legs if leg.is_transit)
+    assert ride.start_s == 8 * 3600 + 20 * 60  # the last bus arriving by 08:30 (08:26)
+    assert bus.departure_s > walk.departure_s  # leaves later, but costs EUR 2.50
+    assert bus_m.out_of_pocket == (Money(FARE_MINOR, "EUR"),)
+    free = city.plan(P, Q, latest, modes="WALK,TRANSIT", arrive_by=True, bundle=UNLIMITED)
+    assert _signature(free) == ["WALK+TRANSIT+WALK"]
