@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from maasmix.api.deps import server_source
-from maasmix.api.settings import get_settings
+from maasmix.api.settings import Settings, get_settings
 from maasmix.engine.bundle_prices import TravellerBundle
-from maasmix.errors import QueryError
+from maasmix.errors import QueryError, ScenarioMissingError
 from maasmix.pricing.bundle_file import bundle_from_mapping
 from maasmix.pricing.scenario import example_names, example_path
 from maasmix.pricing.traveller_bundle import load_traveller_bundle
@@ -38,9 +38,13 @@ def parse_bundle_query(text: str | None) -> dict[str, Any] | None:
 
 
 def request_bundle(
-    inline: dict[str, Any] | None, scenario: str | None, name: str | None
+    inline: dict[str, Any] | None,
+    scenario: str | None,
+    name: str | None,
+    settings: Settings | None = None,
 ) -> TravellerBundle | None:
-    """The bundle a request names (None: none); see the module docstring."""
+    """The bundle a request names (None: none); see the module docstring. ``settings``:
+    the server's (its data folder bounds scenario files; default `get_settings`)."""
     if inline is not None and scenario is not None:
         raise QueryError("give either bundle or bundleScenario, not both", parameter="bundle")
     if inline is not None:
@@ -55,7 +59,11 @@ def request_bundle(
     if "/" not in scenario and stem in example_names():
         path = str(example_path(stem))
     elif scenario.endswith((".yaml", ".yml")):
-        path = server_source(scenario, get_settings(), parameter="bundleScenario")
+        path = server_source(scenario, settings or get_settings(), parameter="bundleScenario")
     else:
-        path = str(example_path(stem))  # ScenarioMissingError (404) naming the examples
+        raise ScenarioMissingError(
+            f"no example scenario named {scenario[:64]!r} (known: {', '.join(example_names())});"
+            " a scenario file is named by its .yaml path under the data folder",
+            file=scenario[:64],
+        )
     return load_traveller_bundle(path, name).bundle

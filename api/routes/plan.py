@@ -16,8 +16,10 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from maasmix import defaults
+from maasmix.api.deps import SettingsDep
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.plan import PlanOut, plan_out
+from maasmix.api.settings import Settings
 from maasmix.engine.network import Network
 from maasmix.errors import QueryError
 
@@ -81,10 +83,10 @@ def _network(request: Request, name: str | None) -> Network:
     return networks[name]
 
 
-def _plan(request: Request, body: PlanRequest) -> PlanOut:
+def _plan(request: Request, body: PlanRequest, settings: Settings) -> PlanOut:
     from maasmix.api.routes._plan_bundle import request_bundle
 
-    traveller = request_bundle(body.bundle, body.bundle_scenario, body.bundle_name)
+    traveller = request_bundle(body.bundle, body.bundle_scenario, body.bundle_name, settings)
     net = _network(request, body.network)
     if body.at is None:
         when = dt.datetime.now(dt.UTC)
@@ -131,6 +133,7 @@ def _latlon(text: str, parameter: str) -> LatLon:
 )
 def plan_get(
     request: Request,
+    settings: SettingsDep,
     origin: Annotated[str, Query(alias="from", description="LAT,LON", max_length=64)],
     destination: Annotated[str, Query(alias="to", description="LAT,LON", max_length=64)],
     at: Annotated[str | None, Query(description="ISO 8601 date-time", max_length=40)] = None,
@@ -167,12 +170,12 @@ def plan_get(
             "money": money,
         }
     )
-    return _plan(request, body)
+    return _plan(request, body, settings)
 
 
 @router.post(
     "/plan", operation_id="post_plan", response_model=PlanOut, response_model_exclude_none=True
 )
-def plan_post(request: Request, body: PlanRequest) -> PlanOut:
+def plan_post(request: Request, body: PlanRequest, settings: SettingsDep) -> PlanOut:
     """Same as GET, with a JSON body."""
-    return _plan(request, body)
+    return _plan(request, body, settings)
