@@ -49,7 +49,7 @@ from maasmix.engine.bundle_prices import (
     apply_bundle,
     rental_leg_priced,
 )
-from maasmix.engine.emissions import journey_emissions
+from maasmix.engine.emissions import LegEmission, leg_distance_m, leg_emission
 from maasmix.engine.fares import (
     CompiledFares,
     FareLeg,
@@ -59,7 +59,7 @@ from maasmix.engine.fares import (
     price_legs,
     trip_index,
 )
-from maasmix.engine.itinerary import Journey
+from maasmix.engine.itinerary import Journey, Leg
 from maasmix.engine.rental_prices import RentalPlan, plans_from_tables
 from maasmix.errors import QueryError
 from maasmix.money import Money
@@ -169,7 +169,8 @@ class LegMoney:
     no fare rule or pricing plan gives its price (unknown, not zero); ``fare_products``:
     the product use ids the leg rides on; ``out_of_pocket`` / ``covered``: what the
     traveller pays and what the bundle covers (``rule`` says which rule);
-    ``co2e_g``: grams CO2e (``distance_m`` / 1000 x ``g_per_pkm``).
+    ``co2e_g``: grams CO2e (``distance_m`` / 1000 x ``g_per_pkm``; None when no factor
+    exists for the leg's mode, e.g. a route_type outside the GTFS list).
     """
 
     leg: int
@@ -179,8 +180,8 @@ class LegMoney:
     out_of_pocket: tuple[Money, ...]
     covered: tuple[Money, ...]
     rule: str
-    co2e_g: float
-    g_per_pkm: float
+    co2e_g: float | None
+    g_per_pkm: float | None
     distance_m: float
     pricing_plan_id: str | None = None
 
@@ -192,7 +193,8 @@ class ItineraryMoney:
     ``products``: each fare product use once (its ``legs`` index ``journey.legs``);
     ``totals``, ``out_of_pocket``, ``covered``: per currency, sorted by code;
     ``unpriced``: indices of legs whose price is unknown; ``complete``: whether the
-    out-of-pocket total is exact (no unpriced leg left to pay); ``co2e_g``: grams CO2e.
+    out-of-pocket total is exact (no unpriced leg left to pay); ``co2e_g``: grams CO2e
+    of the legs that have a factor (``co2e_complete``: all of them).
     """
 
     legs: tuple[LegMoney, ...]
@@ -205,6 +207,7 @@ class ItineraryMoney:
     co2e_g: float
     bundle: str | None = None
     rider_category: str | None = None
+    co2e_complete: bool = True
 
 
 def _sum(items: Iterable[Money]) -> tuple[Money, ...]:
@@ -402,7 +405,11 @@ class Pricer:
             if plan is None:
                 unpriced.add(i)
                 continue
-            rec = rental_leg_priced(plans, leg)
+            try:
+                rec = rental_leg_priced(plans, leg)
+            except QueryError:  # a form factor no bundle kind names ("other")
+                unpriced.add(i)
+                continue
             records[i] = rec
             charged[i] = (rec.price,)
         order = sorted(records)
@@ -420,12 +427,13 @@ class Pricer:
                 ):
                     unpriced.discard(i)
                     covered_by[i] = ((), (), "unlimited transit")
-        emissions, total_g = journey_emissions(self.factors, journey)
+        emissions = [self._emission(leg, i) for i, leg in enumerate(journey.legs)]
         legs: list[LegMoney] = []
         for i in range(len(journey.legs)):
             price = charged.get(i, ())
             oop, cov, rule = covered_by.get(i, (price, (), ""))
             e = emissions[i]
+            distance = e.distance_m if e is not None else leg_distance_m(journey.legs[i])
             legs.append(
                 LegMoney(
                     leg=i,
@@ -435,9 +443,9 @@ class Pricer:
                     out_of_pocket=oop,
                     covered=tuple(m for m in cov if m.amount_minor),
                     rule=rule,
-                    co2e_g=e.grams,
-                    g_per_pkm=e.g_per_pkm,
-                    distance_m=e.distance_m,
+                    co2e_g=e.grams if e is not None else None,
+                    g_per_pkm=e.g_per_pkm if e is not None else None,
+                    distance_m=distance,
                     pricing_plan_id=plan_ids.get(i),
                 )
             )
@@ -449,10 +457,17 @@ class Pricer:
             covered=_sum(m for lm in legs for m in lm.covered),
             unpriced=tuple(sorted(unpriced)),
             complete=not unpriced,
-            co2e_g=total_g,
+            co2e_g=float(sum(e.grams for e in emissions if e is not None)),
             bundle=self.bundle.name if self.bundle is not None else None,
             rider_category=self.rider_category,
+            co2e_complete=all(e is not None for e in emissions),
         )
+
+    def _emission(self, leg: Leg, index: int) -> LegEmission | None:
+        try:
+            return leg_emission(self.factors, leg, index)
+        except QueryError:  # no factor for the mode
+            return None
 
     def _agency_covered(self, agency_id: str) -> bool:
         assert self.bundle is not None

@@ -64,7 +64,7 @@ def _money(items: tuple[Money, ...]) -> str:
 
 def leg_money_cells(lm: LegMoney) -> tuple[str, str]:
     """(price cell, CO2e cell) of one leg: ``"2.50 EUR"``, ``"4.00 USD (paid 0.00 USD)"``,
-    ``"?"`` when unknown, ``""`` when free; grams CO2e."""
+    ``"?"`` when unknown, ``""`` when free; grams CO2e (``"?"``: no factor)."""
     if not lm.priced:
         price = "?"
     elif lm.price:
@@ -73,7 +73,7 @@ def leg_money_cells(lm: LegMoney) -> tuple[str, str]:
             price += f" (pay {_money(lm.out_of_pocket)})"
     else:
         price = ""
-    return price, f"{lm.co2e_g:.0f} g"
+    return price, "?" if lm.co2e_g is None else f"{lm.co2e_g:.0f} g"
 
 
 def itinerary_money_text(m: ItineraryMoney) -> str:
@@ -83,5 +83,5 @@ def itinerary_money_text(m: ItineraryMoney) -> str:
         parts.append(f"you pay {_money(m.out_of_pocket) or 'nothing'}")
     if not m.complete:
         parts.append(f"{len(m.unpriced)} leg(s) unpriced")
-    parts.append(f"{m.co2e_g:.0f} g CO2e")
+    parts.append(f"{m.co2e_g:.0f} g CO2e" + ("" if m.co2e_complete else " (some legs unrated)"))
     return ", ".join(parts)

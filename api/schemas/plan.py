@@ -240,7 +240,7 @@ def leg_out(leg: Leg, j: Journey, money: LegMoney | None = None) -> LegOut:
         if rental is not None
         else None,
         fare=leg_fare_out(money) if money is not None else None,
-        co2e=round(money.co2e_g, 1) if money is not None else None,
+        co2e=round(money.co2e_g, 1) if money is not None and money.co2e_g is not None else None,
     )
 
 

@@ -348,3 +348,17 @@ def test_arrive_by_with_money_keeps_the_later_dearer_departure_and_the_walk(
     assert bus_m.out_of_pocket == (Money(FARE_MINOR, "EUR"),)
     free = city.plan(P, Q, latest, modes="WALK,TRANSIT", arrive_by=True, bundle=UNLIMITED)
     assert _signature(free) == ["WALK+TRANSIT+WALK"]
+
+
+def test_a_mode_without_emission_factor_is_unrated_not_an_error(city: Network) -> None:
+    from maasmix.feeds.emission_factors import EmissionFactors
+
+    walk_only = EmissionFactors(factors={("walk", "human"): 0.0})
+    p = Pricer(city, factors=walk_only)
+    plan = city.plan(P, Q, WHEN, modes="WALK,TRANSIT", money=True)
+    bus = next(j for j in plan.itineraries if j.rides)
+    m = p.price(bus)
+    ride = next(i for i, leg in enumerate(bus.legs) if leg.is_transit)
+    assert m.legs[ride].co2e_g is None and m.legs[ride].g_per_pkm is None
+    assert not m.co2e_complete and m.co2e_g == 0.0
+    assert m.totals == (Money(FARE_MINOR, "EUR"),)
