@@ -46,7 +46,12 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/v1/problems/"
 
 #: Engine parameter names as the HTTP routes call them.
-HTTP_PARAMETERS = {"depart": "at", "window_start": "start", "window_end": "end"}
+HTTP_PARAMETERS = {
+    "depart": "at",
+    "window_start": "start",
+    "window_end": "end",
+    "rider_category": "riderCategory",
+}
 logger = logging.getLogger(__name__)
 
 

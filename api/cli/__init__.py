@@ -20,7 +20,14 @@ from maasmix.api.settings import apply_settings
 from maasmix.errors import FeedWarning, MaasmixError, QueryError
 
 #: Engine parameter names as the command line spells them.
-CLI_PARAMETERS = {"depart": "--at", "window_start": "--start", "window_end": "--end"}
+CLI_PARAMETERS = {
+    "depart": "--at",
+    "window_start": "--start",
+    "window_end": "--end",
+    "rider_category": "--rider-category",
+    "bundle": "--bundle",
+    "fare_contains": "--fare-contains",
+}
 
 
 class _ReportingGroup(TyperGroup):

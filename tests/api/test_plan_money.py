@@ -133,7 +133,7 @@ def test_cli_money_columns_and_bundle(files: dict[str, Path]) -> None:
     [
         (("--bundle", "bad.yaml"), "rides_left.bicycle"),
         (("--bundle", "demo_city.yaml:No such bundle"), "no bundle named"),
-        (("--rider-category", "nobody"), "unknown rider category"),
+        (("--rider-category", "nobody"), "--rider-category: unknown rider category"),
     ],
 )
 def test_cli_bad_input_exit_2(files: dict[str, Path], extra: tuple[str, str], needle: str) -> None:
@@ -198,7 +198,7 @@ def test_http_money_inline_and_scenario_bundle(client: TestClient) -> None:
         ({"bundleScenario": "atlantis", "bundleName": "Urban"}, 404, "no example scenario"),
         ({"bundleScenario": "../../etc/city.yaml", "bundleName": "X"}, 403, "data folder"),
         ({"bundle": {"rides_left": {"bicycle": -1}}}, 422, "rides_left.bicycle"),
-        ({"riderCategory": "nobody"}, 422, "unknown rider category"),
+        ({"riderCategory": "nobody"}, 422, "riderCategory: unknown rider category"),
         ({"bundleName": "Urban"}, 422, "bundleScenario"),
     ],
 )
