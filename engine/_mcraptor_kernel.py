@@ -12,8 +12,9 @@ has two bags, kept as linked lists through the pool with dominated labels unlink
 
 Rounds count rides; labels are never compared across a larger round (rounds only
 grow), which makes the result Pareto-optimal over the three criteria. Target pruning
-drops a label when a label already at a target arrives (plus egress) no later with no
-more walking.
+drops a label when a label already at a target arrives (plus its egress time) no later
+with no more walking (plus its egress walk) than the label could at best: its own
+arrival and walking plus the least egress time and egress walk of any target.
 """
 
 from __future__ import annotations
@@ -56,13 +57,16 @@ def _dominated_at_target(
     any_head: np.ndarray,
     targets: np.ndarray,
     egress: np.ndarray,
+    egress_walk: np.ndarray,
     a: int,
     w: int,
 ) -> bool:
+    # a journey ending at target ti arrives at arr + egress having walked walk +
+    # egress_walk; a label (a, w) can only end later and having walked more
     for ti in range(len(targets)):
         e = any_head[targets[ti]]
         while e >= 0:
-            if pool[e, F_ARR] + egress[ti] <= a and pool[e, F_WALK] <= w:
+            if pool[e, F_ARR] + egress[ti] <= a and pool[e, F_WALK] + egress_walk[ti] <= w:
                 return True
             e = pool[e, F_NEXT_ANY]
     return False
@@ -150,11 +154,14 @@ def mcraptor(
     max_rounds: int,
     slack: int,
     origin_walk: np.ndarray,
+    target_walk: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """McRAPTOR from ``origins`` leaving at ``depart``; at most ``max_rounds`` rides.
 
     ``origin_walk[i]`` is the walking already done on reaching origin ``i`` (its access
-    walk; 0 for stop-to-stop queries), the starting value of the walking criterion.
+    walk; 0 for stop-to-stop queries), the starting value of the walking criterion;
+    ``target_walk[i]`` the walking still to do after target ``i`` (its egress walk),
+    counted when target labels prune others.
 
     Returns ``(pool, target_labels, n_labels)``: the label pool (rows ``< n_labels``)
     and the ids of every label that reached a target (to be Pareto-filtered).
@@ -166,6 +173,12 @@ def mcraptor(
     ride_head = np.full(n_stops, -1, dtype=np.int32)
     any_head = np.full(n_stops, -1, dtype=np.int32)
     board_head = np.full(n_stops, -1, dtype=np.int32)
+    # every journey still ends at some target: at least the least egress time and walk
+    min_eg = 0
+    min_ew = 0
+    if len(targets):
+        min_eg = target_egress.min()
+        min_ew = target_walk.min()
     is_target = np.zeros(n_stops, dtype=np.bool_)
     for ti in range(len(targets)):
         is_target[targets[ti]] = True
@@ -239,7 +252,9 @@ def mcraptor(
                 r = a + slack if k > 0 else a
                 if _any_dominated(pool, any_head, q, a, r, w):
                     continue
-                if _dominated_at_target(pool, any_head, targets, target_egress, a, w):
+                if _dominated_at_target(
+                    pool, any_head, targets, target_egress, target_walk, a + min_eg, w + min_ew
+                ):
                     continue
                 pool, lab = _new_label(pool, n_lab)[0], n_lab
                 n_lab += 1
@@ -305,7 +320,15 @@ def mcraptor(
                         w = rb_walk[bi]
                         if _ride_dominated(pool, ride_head, s, a, w):
                             continue
-                        if _dominated_at_target(pool, any_head, targets, target_egress, a, w):
+                        if _dominated_at_target(
+                            pool,
+                            any_head,
+                            targets,
+                            target_egress,
+                            target_walk,
+                            a + min_eg,
+                            w + min_ew,
+                        ):
                             continue
                         pool, lab = _new_label(pool, n_lab)[0], n_lab
                         n_lab += 1

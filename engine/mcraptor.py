@@ -84,12 +84,14 @@ def mc_search(
     max_rides: int | None,
     min_transfer_s: int,
     origin_walk: IntArray | None = None,
+    target_walk: IntArray | None = None,
 ) -> McLabels:
     """McRAPTOR from ``origins`` (compiled indices) leaving at ``depart``.
 
     ``max_rides`` None means no limit; ``min_transfer_s`` as in `engine.raptor`;
     ``origin_walk``: walking seconds already done at each origin (default 0), counted in
-    the walking criterion.
+    the walking criterion; ``target_walk``: walking seconds still to do after each
+    target (its egress walk, default 0), counted when target labels prune others.
     """
     pool, labels, _ = MC_KERNEL(
         *tt.kernel_arrays(),
@@ -103,5 +105,8 @@ def mc_search(
         np.zeros(len(origins), np.int32)
         if origin_walk is None
         else np.ascontiguousarray(origin_walk, dtype=np.int32),
+        np.zeros(len(targets), np.int32)
+        if target_walk is None
+        else np.ascontiguousarray(target_walk, dtype=np.int32),
     )
     return McLabels(pool, labels)

@@ -179,14 +179,26 @@ def _raptor_steps(
 
 
 def mc_journeys(
-    tt: CompiledTimetable, labels: McLabels, targets: np.ndarray, egress: np.ndarray
+    tt: CompiledTimetable,
+    labels: McLabels,
+    targets: np.ndarray,
+    egress: np.ndarray,
+    egress_walk: np.ndarray | None = None,
 ) -> list[Journey]:
-    """Journeys of the McRAPTOR labels that reached a target, Pareto over 3 criteria."""
+    """Journeys of the McRAPTOR labels that reached a target, Pareto over 3 criteria
+    (arrival plus egress; transfers; walking plus ``egress_walk``, default none)."""
     eg = dict(zip(targets.tolist(), egress.tolist(), strict=True))
+    ew = (
+        dict(zip(targets.tolist(), egress_walk.tolist(), strict=True))
+        if egress_walk is not None
+        else {}
+    )
     candidates: list[tuple[int, int, int, int]] = []
     for lab in labels.target_labels.tolist():
-        arrival = labels.arrival(lab) + eg.get(labels.stop(lab), 0)
-        candidates.append((arrival, labels.rides(lab), labels.walk_s(lab), lab))
+        stop = labels.stop(lab)
+        arrival = labels.arrival(lab) + eg.get(stop, 0)
+        walk = labels.walk_s(lab) + ew.get(stop, 0)
+        candidates.append((arrival, labels.rides(lab), walk, lab))
     keep = _pareto_indices([(c[0], max(c[1] - 1, 0), c[2]) for c in candidates])
     out = []
     for i in keep:

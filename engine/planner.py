@@ -14,7 +14,13 @@ vehicles of the GBFS systems, docked and free-floating). The plan combines them:
 Street searches are bounded Dijkstra (`engine.access`); the transit part is RAPTOR
 (`engine.raptor`), forward for depart-at; arrive-by runs the same kernel on the
 time-reversed timetable (`engine.reversal`) to find the latest departure for each
-number of rides, then rebuilds that journey forward.
+number of rides, then rebuilds that journey forward. Depart-at walk + transit + walk also
+runs McRAPTOR (walking as a criterion, the access walk counted from the start and the
+egress walk in its pruning) from and to the `MC_MAX_STOPS` nearest stops each way.
+
+Shared rides follow the geofencing of the planned time exactly on the streets' geometry
+(`engine.geofencing`); a free-floating vehicle with too little range for a ride gives way
+to the next usable one (`engine.vehicle_range`).
 
 The answer (`Plan`) is the Pareto set over (arrival, or departure for arrive-by;
 transfers; walking time) plus the best itinerary of each mode combination, at most
@@ -59,11 +65,12 @@ _RENTAL_MODE = {"BICYCLE": "BICYCLE_RENTAL", "SCOOTER": "SCOOTER_RENTAL", "MOPED
 #: crow-fly time (plus a minute); a trip not found within it is searched again unbounded.
 DIRECT_DETOUR_BOUND = 2.5
 
-#: McRAPTOR (walking trade-offs of walk + transit + walk, depart-at) looks at journeys of
-#: at most this many rides; RAPTOR covers the rest (arrival, transfers).
-MC_MAX_RIDES = 3
-#: ... from and to the this many stops nearest in access (egress) time.
-MC_MAX_STOPS = 10
+#: McRAPTOR (walking trade-offs of walk + transit + walk, depart-at) allows
+#: ``max_transfers + 1`` rides, as RAPTOR, from and to this many stops of the walking
+#: access (egress) set nearest in time (None: the whole sets, every stop within
+#: ``max_access_walk_s``). Measured on Helsinki (40 pairs, 2 shared cores, all modes):
+#: 10 stops plan in ~16 ms median, 20 in ~17-24 ms, the whole sets in ~57 ms.
+MC_MAX_STOPS: int | None = 10
 
 #: A shape is drawn between two stops only if both lie within this of it, metres.
 SHAPE_SNAP_M = 150.0
@@ -1313,11 +1320,12 @@ def _transit(
                 mt,
                 meg,
                 when_s,
-                max_rides=min(q.opt.max_transfers + 1, MC_MAX_RIDES),
+                max_rides=q.opt.max_transfers + 1,
                 min_transfer_s=slack,
                 origin_walk=moff,
+                target_walk=meg,
             )
-            found += mc_journeys(tt, labels, mt, meg)
+            found += mc_journeys(tt, labels, mt, meg, egress_walk=meg)
     else:
         back = point_to_point(
             rev,
@@ -1390,9 +1398,9 @@ def _transit(
     return out
 
 
-def _nearest(stops: IntArray, secs: IntArray, k: int) -> tuple[IntArray, IntArray]:
-    """The ``k`` stops of smallest time (all of them when fewer)."""
-    if len(stops) <= k:
+def _nearest(stops: IntArray, secs: IntArray, k: int | None) -> tuple[IntArray, IntArray]:
+    """The ``k`` stops of smallest time (all of them when fewer, or ``k`` is None)."""
+    if k is None or len(stops) <= k:
         return stops, secs
     pick = np.argsort(secs, kind="stable")[:k]
     return stops[pick], secs[pick]

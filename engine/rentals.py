@@ -14,15 +14,16 @@
   allowed to start where they stand; ``current_range_m`` is checked against each ride.
   Stations and vehicles farther than `maasmix.defaults.MAX_SNAP_M` from the walking graph
   (outside the OSM extract) are not used.
-- **geofencing**, compiled per vehicle type (`GeoRules`): at each point the rule that
-  applies is the first zone (file order) containing it with a rule for that type (first
-  matching rule); outside all zones, the first matching global rule (GBFS 3.0; 2.x:
-  everything allowed). A cycling-graph edge is forbidden when its midpoint or either end
-  lies where ``ride_through_allowed`` is false; its speed is capped by the zone's
-  ``maximum_speed_kph`` at its midpoint; a ride may end at a node only where
-  ``ride_end_allowed`` is true and ``station_parking`` is not (that asks for a station).
-  Zones whose ``end`` is before the snapshot are dropped; time windows are otherwise
-  not applied.
+- **geofencing**, compiled per vehicle type and planned time (`GeoRules`, built by
+  `maasmix.engine.geofencing`): the zones active at the planned time (``start``/``end``),
+  the first zone (file order) with a rule for that type deciding each place; outside all
+  zones, the first matching global rule (GBFS 3.0; 2.x: everything allowed). Exact on the
+  streets' real geometry: a cycling-graph edge is forbidden when any part of its polyline
+  lies where ``ride_through_allowed`` is false, and its ride time sums each part's length
+  at that part's ``maximum_speed_kph``; a ride may end at a node only where
+  ``ride_end_allowed`` is true, and in a ``station_parking`` zone only at a returning
+  station of the system. The per-edge work is cached with the system (kept across status
+  refreshes while the zones are unchanged).
 - **speeds**: per (form factor, propulsion) from `maasmix.defaults.RIDE_SPEED_MPS`,
   capped by the type's ``max_permitted_speed``.
 

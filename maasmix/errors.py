@@ -107,6 +107,10 @@ class ScenarioMissingError(ScenarioError):
     """A scenario file or a named example scenario that does not exist."""
 
 
+class DeploymentError(InputError):
+    """A server deployment file that cannot be used (bad YAML, a missing file or field)."""
+
+
 class QueryError(MaasmixError, ValueError):
     """A query parameter that cannot be used.
 

@@ -1,8 +1,10 @@
 """HTTP route: door-to-door plans (``GET|POST /v1/plan``) on networks loaded at start.
 
 ``maasmix serve --gtfs ... [--osm ...] [--gbfs ...]`` builds the network once and
-registers it (`register_network`); requests never make the server read a file. GBFS
-status is refreshed (honouring each feed's ``ttl``) before a plan for "now". Bad input is
+registers it (`register_network`; ``--deployment FILE``: every network of the file, by
+name, ``network=NAME``); requests never make the server read a file. GBFS status is
+refreshed in the background as each feed's ``ttl`` expires (`maasmix.api.gbfs_refresh`,
+started with the app by ``maasmix serve``); without it, before a plan for "now". Bad input is
 a 422 problem+json naming the parameter (``from``, ``to``, ``at``, ``modes``); no loaded
 network is a 503.
 """
@@ -90,7 +92,8 @@ def _plan(request: Request, body: PlanRequest, settings: Settings) -> PlanOut:
     net = _network(request, body.network)
     if body.at is None:
         when = dt.datetime.now(dt.UTC)
-        net.refresh_gbfs(now=when)
+        if getattr(request.app.state, "gbfs_refresher", None) is None:
+            net.refresh_gbfs(now=when)  # no background refresh (maasmix.api.gbfs_refresh)
     else:
         try:
             when = dt.datetime.fromisoformat(body.at.strip())

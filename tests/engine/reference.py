@@ -287,3 +287,107 @@ def _walk(net: RefNetwork, at: np.ndarray) -> np.ndarray:
     ok = src < INF
     np.minimum.at(out, net.fp_to[ok], src[ok] + net.fp_dur[ok])
     return out
+
+
+_BIG = 1 << 40
+
+
+def _seg_cummin(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Running minimum of ``values`` restarted at each new ``segment`` (sorted, >= 0)."""
+    shifted = values - segment * _BIG
+    return np.minimum.accumulate(shifted) + segment * _BIG
+
+
+def _pareto2(stop: np.ndarray, arr: np.ndarray, walk: np.ndarray) -> np.ndarray:
+    """Indices of the labels Pareto-optimal over (arrival, walk) at their stop."""
+    if not len(stop):
+        return np.empty(0, np.int64)
+    order = np.lexsort((walk, arr, stop))
+    s, w = stop[order], walk[order]
+    best = _seg_cummin(w, s)
+    before = np.empty(len(order), np.int64)
+    before[0] = _BIG
+    before[1:] = best[:-1]
+    before[1:][s[1:] != s[:-1]] = _BIG  # first label of each stop
+    return order[w < before]
+
+
+def mc_pareto(
+    net: RefNetwork,
+    origins: list[int],
+    origin_times: list[int],
+    origin_walk: list[int],
+    targets: list[int],
+    egress: list[int],
+    egress_walk: list[int],
+    max_rides: int,
+    slack: int = 0,
+) -> set[tuple[int, int, int]]:
+    """Pareto set of (arrival + egress, rides, walk + egress walk) at the targets.
+
+    Semantics, straight from the definitions: at most one footpath between two rides (and
+    one from the origin before the first); boarding a trip needs ``ready <= departure``,
+    ready being the arrival plus ``slack`` after a ride and the bare arrival before the
+    first one; walking counts the origin walk, every footpath and the egress walk. Rounds
+    are rides; per round and stop the labels are Pareto over (arrival, walk), separately
+    for labels that arrived riding (which may walk on) and walking (which may not). Every
+    trip is tried from every label (no earliest-trip shortcut), in numpy.
+    """
+    o = np.asarray(origins, np.int64)
+    ride_stop, ride_arr = o.copy(), np.asarray(origin_times, np.int64)
+    ride_walk = np.asarray(origin_walk, np.int64)
+    keep = _pareto2(ride_stop, ride_arr, ride_walk)
+    ride_stop, ride_arr, ride_walk = ride_stop[keep], ride_arr[keep], ride_walk[keep]
+    tgt = {int(t): (int(e), int(w)) for t, e, w in zip(targets, egress, egress_walk, strict=True)}
+    found: list[tuple[int, int, int]] = []
+    n_rows = len(net.row_stop)
+    for k in range(max_rides + 1):
+        # footpaths from the labels that arrived riding (or at an origin)
+        cnt = net.fp_ptr[ride_stop + 1] - net.fp_ptr[ride_stop]
+        lab = np.repeat(np.arange(len(ride_stop)), cnt)
+        first = np.repeat(net.fp_ptr[ride_stop], cnt)
+        off = np.arange(len(lab)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        e = first + off
+        walk_stop = net.fp_to[e]
+        walk_arr = ride_arr[lab] + net.fp_dur[e]
+        walk_walk = ride_walk[lab] + net.fp_dur[e]
+        keep = _pareto2(walk_stop, walk_arr, walk_walk)
+        walk_stop, walk_arr, walk_walk = walk_stop[keep], walk_arr[keep], walk_walk[keep]
+        stop = np.concatenate([ride_stop, walk_stop])
+        arr = np.concatenate([ride_arr, walk_arr])
+        walk = np.concatenate([ride_walk, walk_walk])
+        for s, a, w in zip(stop.tolist(), arr.tolist(), walk.tolist(), strict=True):
+            if s in tgt:
+                found.append((a + tgt[s][0], k, w + tgt[s][1]))
+        if k == max_rides or not len(stop):
+            break
+        ready = arr + (slack if k > 0 else 0)
+        # per row: least walk of a label at its stop ready by its departure
+        order = np.lexsort((ready, stop))
+        ls, lr, lw = stop[order], ready[order], walk[order]
+        prefmin = _seg_cummin(lw, ls)
+        key = ls * _BIG + lr
+        q = np.searchsorted(key, net.row_stop * _BIG + net.row_dep, side="right") - 1
+        ok = (q >= 0) & net.row_board
+        ok &= ls[np.maximum(q, 0)] == net.row_stop
+        board = np.where(ok, prefmin[np.maximum(q, 0)], _BIG // 4)
+        # least walk boarded at an earlier position of the same trip
+        trip_seg = np.concatenate([[0], np.cumsum(net.row_trip[1:] != net.row_trip[:-1])])
+        seen = _seg_cummin(board, trip_seg)
+        on = np.full(n_rows, _BIG // 4, np.int64)
+        same = np.zeros(n_rows, bool)
+        same[1:] = net.row_trip[1:] == net.row_trip[:-1]
+        on[1:] = np.where(same[1:], seen[:-1], _BIG // 4)
+        alight = net.row_alight & (on < _BIG // 4)
+        ride_stop = net.row_stop[alight]
+        ride_arr = net.row_arr[alight]
+        ride_walk = on[alight]
+        keep = _pareto2(ride_stop, ride_arr, ride_walk)
+        ride_stop, ride_arr, ride_walk = ride_stop[keep], ride_arr[keep], ride_walk[keep]
+    out: set[tuple[int, int, int]] = set()
+    for p in set(found):
+        if not any(
+            q != p and q[0] <= p[0] and q[1] <= p[1] and q[2] <= p[2] for q in found
+        ):
+            out.add(p)
+    return out
