@@ -72,7 +72,10 @@ def network(
 
 
 def test_plan_money_cost(
-    benchmark: Any, network: dict[str, Any], bench_rounds: Callable[[int], int]
+    benchmark: Any,
+    network: dict[str, Any],
+    bench_rounds: Callable[[int], int],
+    bench_smoke: bool,
 ) -> None:
     from maasmix.engine.bundle_prices import TravellerBundle
     from maasmix.engine.planner import plan as bare_plan
@@ -116,7 +119,7 @@ def test_plan_money_cost(
     info["check"] = False  # three plans per pair: a ratio, not a latency to regress on
     SUMMARY[network["name"]] = info
     benchmark.extra_info.update(info)
-    assert info["plans_with_a_fare"] > 0
+    assert bench_smoke or info["plans_with_a_fare"] > 0
 
 
 def test_zz_print_summary() -> None:
