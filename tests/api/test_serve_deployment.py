@@ -214,3 +214,49 @@ def test_the_app_refreshes_in_the_background_from_start_to_shutdown(tmp_path: Pa
     assert not refresher.running
     assert app.state.gbfs_refresher is None
     json.dumps(refresher.refreshes)  # plain counts
+
+
+# ---------------------------------------------------------------------- the command
+
+
+def test_serve_deployment_registers_every_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import maasmix.api.cli.plan as cli_plan
+    from maasmix.api.app import app
+    from maasmix.api.cli import app as cli
+
+    (tmp_path / "a.zip").write_bytes(b"")
+    file = _write(
+        tmp_path / "deploy.yaml",
+        "networks:\n  one:\n    gtfs: a.zip\n    date: '20240305'\n"
+        "  two:\n    gtfs: a.zip\n    date: '20240306'\n",
+    )
+    loaded: list[tuple[list[str], str | None, list[str], object]] = []
+    monkeypatch.setattr(
+        cli_plan,
+        "load_network",
+        lambda g, o, b, d: loaded.append((g, o, b, d)) or network(tmp_path),
+    )
+    served: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda application, **kw: served.append(application))
+    monkeypatch.setattr(app.state, "networks", {}, raising=False)
+    result = CliRunner().invoke(cli, ["serve", "--deployment", str(file)])
+    assert result.exit_code == 0, result.output
+    assert [d for *_, d in loaded] == [dt.date(2024, 3, 5), dt.date(2024, 3, 6)]
+    assert list(app.state.networks) == ["one", "two"] and served == [app]
+    assert app.state.gbfs_background is True
+    app.state.gbfs_background = False
+
+
+def test_serve_with_a_bad_deployment_exits_2_naming_the_field(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from maasmix.api.cli import app as cli
+
+    file = _write(tmp_path / "deploy.yaml", "networks:\n  one:\n    gtfs: gone.zip\n    date: x\n")
+    result = CliRunner().invoke(cli, ["serve", "--deployment", str(file)])
+    assert result.exit_code == 2
+    assert "networks.one.gtfs[0]" in result.output and "Traceback" not in result.output
