@@ -223,3 +223,22 @@ def test_demo_showcases_show_prices_and_co2(tmp_path: Path) -> None:
     body = demo_plans_json(found)
     assert all(b["itinerary"]["fare"]["totals"] for b in body)
     assert all(b["itinerary"]["co2e"] > 0 for b in body)
+
+
+def test_http_scenario_file_under_the_data_folder(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maasmix.pricing.scenario import example_path
+
+    (tmp_path / "city.yaml").write_text(example_path("demo_city").read_text(encoding="utf-8"))
+    (tmp_path / "broken.yaml").write_text("name: broken\nmodes: 7\n")
+    monkeypatch.setenv("MAASMIX_DATA", str(tmp_path))
+    ok = _post(client, bundleScenario="city.yaml", bundleName="Urban (Whim-like)")
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["bundle"] == "Urban (Whim-like)"
+    broken = _post(client, bundleScenario="broken.yaml", bundleName="X")
+    assert broken.status_code == 422, broken.text
+    assert broken.json()["file"] == "broken.yaml"  # the data folder's prefix is cut
+    assert str(tmp_path) not in broken.text
+    missing = _post(client, bundleScenario="nope.yaml", bundleName="X")
+    assert missing.status_code == 404, missing.text
