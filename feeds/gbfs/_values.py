@@ -178,7 +178,7 @@ def timestamp_column(
             texts[i] = value
         else:
             _bad_timestamp(value, where, i, paths, rows)
-    out = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))
+    out = _posix_seconds(seconds, where, values, paths, rows)
     if texts:
         idx = list(texts)
         strings = pd.Series(list(texts.values()), dtype=object)
@@ -207,6 +207,33 @@ def timestamp_column(
             raise
         out.iloc[idx] = parsed.to_numpy()
     return out.astype("datetime64[ns, UTC]")
+
+
+#: Latest POSIX time accepted (2200-01-01): beyond it a timestamp is a unit mix-up.
+_MAX_POSIX_S = 7_258_118_400.0
+
+
+def _posix_seconds(
+    seconds: np.ndarray,
+    where: Column,
+    values: Sequence[Any],
+    paths: Sequence[str] | None,
+    rows: Sequence[int | None] | None,
+) -> pd.Series:
+    """POSIX seconds (NaN: missing) as datetime64[ns, UTC], converted in integers here
+    rather than by pandas' float path, so no floating-point state can make it fail."""
+    present = ~np.isnan(seconds)
+    bad = present & ~((seconds >= 0) & (seconds <= _MAX_POSIX_S))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        _bad_timestamp(values[i], where, i, paths, rows, "is outside 1970 .. 2200")
+    nanoseconds = np.full(len(seconds), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    with np.errstate(all="ignore"):
+        whole = np.floor(seconds[present])
+        nanoseconds[present] = whole.astype(np.int64) * 1_000_000_000 + np.round(
+            (seconds[present] - whole) * 1e9
+        ).astype(np.int64)
+    return pd.Series(pd.DatetimeIndex(nanoseconds.view("datetime64[ns]")).tz_localize("UTC"))
 
 
 def _bad_timestamp(
