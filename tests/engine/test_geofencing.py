@@ -207,3 +207,59 @@ def test_a_vehicle_with_too_short_a_range_gives_way_to_the_next_usable_one(tmp_p
     assert leg.rental.vehicle_id == "s1"
     assert leg.distance_m * defaults.RANGE_RESERVE <= 500.0
     assert j.legs[0].to_stop_id == "s1"
+
+
+def test_an_edge_whose_way_bends_into_a_zone_is_forbidden(tmp_path: Path) -> None:
+    """One way of three OSM nodes, the middle one 50 m north of the chord: the graph has
+    one edge per direction, its ends and its chord outside a small no-ride zone around
+    the bend; only the way's polyline enters it."""
+    from maasmix.engine.network import compile_network
+    from maasmix.feeds.gbfs import load_gbfs
+    from maasmix.feeds.osm import load_osm
+    from tests.engine.builders import make_day
+
+    north = 50.0 / 111_195.0
+    pts = [(LAT, lon_at(0)), (LAT + north, lon_at(0.5)), (LAT, lon_at(1)), (LAT, lon_at(2))]
+    nodes = "\n".join(
+        f'  <node id="{i + 1}" lat="{la:.7f}" lon="{lo:.7f}" version="1"/>'
+        for i, (la, lo) in enumerate(pts)
+    )
+    osm = tmp_path / "bend.osm"
+    osm.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        f"{nodes}\n"
+        '  <way id="1" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>'
+        '<tag k="highway" v="residential"/></way>\n'
+        '  <way id="2" version="1"><nd ref="3"/><nd ref="4"/>'
+        '<tag k="highway" v="residential"/></way>\n</osm>\n'
+    )
+    zone = polygon([(0.4, 40.0), (0.6, 40.0), (0.6, 60.0), (0.4, 60.0)], NO_RIDE)
+    gbfs = write_gbfs(tmp_path / "gbfs", scooters=[("s1", 0)], zones=[zone])
+    day = make_day(
+        {"P": (LAT, lon_at(0)), "Q": (LAT, lon_at(2))},
+        [("t", "B", [("P", "08:00:00", "08:00:00"), ("Q", "08:05:00", "08:05:00")])],
+    )
+    net = Network(compile_network(day, load_osm(osm)))
+    net.add_gbfs(load_gbfs(gbfs))
+    bike = net.compiled.bike
+    assert bike is not None and bike.n_nodes == 3 and bike.n_edges == 4
+    geo = net.rentals[0].geo("scooter")
+    assert geo.edge_cost is not None
+    bent = np.isclose(np.minimum(bike.lon[bike.src], bike.lon[bike.to]), lon_at(0), atol=1e-9)
+    assert bent.sum() == 2
+    assert np.isinf(geo.edge_cost[bent]).all() and np.isfinite(geo.edge_cost[~bent]).all()
+    # the LineStrings cut are each edge's polyline from tail to head (both directions)
+    import shapely
+
+    from maasmix.engine.geofencing import edge_lines
+
+    lines = edge_lines(bike, 2.0, 3.0)
+    for e in range(bike.n_edges):
+        want = np.asarray(bike.edge_coordinates(e)) * [2.0, 3.0]
+        np.testing.assert_allclose(shapely.get_coordinates(lines[e]), want)
+    assert max(len(bike.edge_coordinates(e)) for e in range(bike.n_edges)) == 3
+    # the chord's midpoint, the ends: all outside (what a point test would have seen)
+    _, _, through, _ = geo.point_rules(
+        np.array([LAT, LAT, LAT]), np.array([lon_at(0), lon_at(0.5), lon_at(1)])
+    )
+    assert through.all()
