@@ -58,17 +58,19 @@ class RowChecker:
         for b, xs in enumerate(mm.x):
             v[xs[menu[b] + 1 if b in menu else 0].index()] = 1.0
         net = inst.subsidy - inst.maas_cost
+        c = mm.scale  # the model's variables are Y = c y0, Z = c z, sigma = S / c
         for k in range(inst.n_classes):
             if mm.p:
                 v[mm.p[k].index()] = y0[k] * sum(
-                    inst.w[b][k, li] * (inst.prices[b][li] + net[k, b]) for b, li in menu.items()
+                    mm.w_model[b][k, li] * (inst.prices[b][li] + net[k, b])
+                    for b, li in menu.items()
                 )
-            v[mm.y0[k].index()] = y0[k]
-            v[mm.s[k].index()] = big_s[k]
+            v[mm.y0[k].index()] = c[k] * y0[k]
+            v[mm.s[k].index()] = big_s[k] / c[k]
             if mm.t is not None:
                 v[mm.t[k].index()] = math.log(big_s[k])
             for b, zb in enumerate(mm.z[k]):
-                v[zb[menu[b] + 1 if b in menu else 0].index()] = y0[k]
+                v[zb[menu[b] + 1 if b in menu else 0].index()] = c[k] * y0[k]
         return v
 
     def feasible(self, menu: dict[int, int]) -> bool:

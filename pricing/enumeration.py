@@ -1,100 +1,54 @@
 """Exhaustive menu search: every menu of at most K bundles, each at one of its prices.
 
-The MIP (`pricing.model`) proves optimality by branch and bound on a linear relaxation
-that is weak when classes disagree on prices: on 8 segments x 31 bundles x 25 prices,
-K = 3, SCIP is still at a 2-3 % gap after minutes. Real menus are small (Whim sold 3-4
-plans, the Sydney trial 3), and for them the menus can simply be counted out: every set
-of at most K items (bundle, price level) with no two of the same bundle and no
+Every set of at most K items (bundle, price level) with no two of the same bundle and no
 price-ladder violation is scored exactly by the logit formula and checked against every
 row of `pricing.rows` (budget, operator floors, surplus floors, uptake, profit, subsidy,
-surplus). The best feasible menu is optimal with a zero gap by construction.
+surplus; see `pricing.menus`). The best feasible menu is optimal with a zero gap by
+construction.
 
 Work is the number of menus, ``sum_{d <= K} e_d(L_1, ..., L_B)`` (elementary symmetric
 polynomials of the grid sizes; the ladder removes some): 70.6 million for 31 x 25, K = 3.
-`menu_count` gives it before starting; ``solver="AUTO"`` uses this search up to
-`ENUMERATION_LIMIT` menus and the MIP beyond.
+`menu_count` gives it before starting. Up to `NUMPY_LIMIT` menus the search runs in numpy
+(no kernel to compile: a toy scenario is answered at once in a fresh environment); beyond,
+in a numba kernel (`pricing._enumeration_kernel`, compiled once per environment and cached
+on disk). For large menus the branch and bound (`pricing.branch_bound`) proves the same
+optimum with far less work.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing._enumeration_kernel import _feasible, _score, search_from
 from maasmix.pricing.instance import Instance
-from maasmix.pricing.model import RawSolve
-from maasmix.pricing.rows import (
-    LinearRow,
-    LogRow,
-    Requirements,
-    linear_rows,
-    log_rows,
-    objective_row,
+from maasmix.pricing.menus import (
+    IMPROVE,
+    ROW_TOL,
+    MenuProblem,
+    Progress,
+    SearchProgress,
+    StopCheck,
+    build_problem,
+    count_menus,
 )
+from maasmix.pricing.model import RawSolve
+from maasmix.pricing.rows import Requirements
 
-F = npt.NDArray[np.float64]
-#: Up to this many menus, ``AUTO`` enumerates (about 2-4 s on two cores per 10^8 menus).
-ENUMERATION_LIMIT = 150_000_000
+#: Up to this many menus the search runs in numpy (about 1-3 million menus a second).
+NUMPY_LIMIT = 2_000_000
 SOLVER_NAME = "maasmix exhaustive menu search"
-_ROW_TOL = 1e-9
 _CHUNK = 4
-
-Progress = Callable[[int, int], None]
+_NUMPY_BLOCK = 2048
 
 
 def menu_count(inst: Instance, req: Requirements | None = None) -> int:
     """Menus of at most K bundles (each at one price), before the ladder removes any."""
     disabled = req.disabled if req is not None else frozenset()
     top = len(inst.bundles) if "menu_size" in disabled else inst.menu_size
-    poly = [1] + [0] * max(0, top)  # poly[d] = e_d over the bundles seen so far
-    for prices in inst.prices:
-        for d in range(len(poly) - 1, 0, -1):
-            poly[d] += poly[d - 1] * len(prices)
-    return sum(poly)
-
-
-def _items(inst: Instance) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Bundle and price-level index of every item, bundle by bundle."""
-    sizes = np.array([len(p) for p in inst.prices], dtype=np.int64)
-    bundle = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    level = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(start, sizes)
-    return bundle, level
-
-
-def _conflicts(
-    inst: Instance, req: Requirements, bundle: npt.NDArray[np.int64]
-) -> npt.NDArray[np.bool_]:
-    """(I, I): same bundle, or a more inclusive bundle priced below a less inclusive one."""
-    conflict = bundle[:, None] == bundle[None, :]
-    if inst.price_ladder and "price_ladder" not in req.disabled:
-        start = np.concatenate([[0], np.cumsum([len(p) for p in inst.prices])])
-        for hi, lo in inst.ladder:
-            cheaper = inst.prices[hi][:, None] < inst.prices[lo][None, :]
-            block = conflict[start[hi] : start[hi + 1], start[lo] : start[lo + 1]]
-            block |= cheaper
-            conflict[start[lo] : start[lo + 1], start[hi] : start[hi + 1]] |= cheaper.T
-    return conflict
-
-
-def _linear_arrays(inst: Instance, rows: list[LinearRow]) -> tuple[F, F, F, F]:
-    """(R, K) outside terms, (R, I, K) item terms, (R,) lower and upper bounds."""
-    n_k = inst.n_classes
-    n_i = sum(len(p) for p in inst.prices)
-    out = np.zeros((len(rows), n_k))
-    item = np.zeros((len(rows), n_i, n_k))
-    for r, row in enumerate(rows):
-        outside, per_bundle = row.coefficients(inst)
-        out[r] = outside
-        if per_bundle:
-            item[r] = np.concatenate([c.T for c in per_bundle], axis=0)
-    lo = np.array([row.lo for row in rows], dtype=float)
-    hi = np.array([row.hi for row in rows], dtype=float)
-    return out, item, lo, hi
+    return count_menus((len(p) for p in inst.prices), top)
 
 
 def enumerate_menus(
@@ -105,85 +59,167 @@ def enumerate_menus(
     time_limit_s: float = 60.0,
     progress: Progress | None = None,
     hint: dict[int, int] | None = None,
+    stop: StopCheck | None = None,
+    compiled: bool | None = None,
 ) -> RawSolve:
     """Best menu for ``kind`` under the policy and ``req``, by exhaustive search.
 
     Status ``optimal`` (every menu scored; gap 0), ``infeasible`` (none satisfies the
-    rows), or at the time limit ``feasible`` / ``not_solved`` with no bound.
-    ``progress(done, total)`` counts first items searched. The time limit counts from the
-    start of the search (compiling the kernel, once per environment, is not counted; the
-    reported seconds include it). A feasible ``hint`` (bundle ->
-    level) only saves work: menus that do not beat it skip the row checks.
+    rows), or, at the time limit or when ``stop()`` turns true, ``feasible`` /
+    ``not_solved`` with no bound. ``progress`` gets the menus searched so far. The time
+    limit counts from the start of the search (loading the numba kernel is not counted;
+    the reported seconds include it). A feasible ``hint`` (bundle -> level) only saves
+    work. ``compiled`` forces the numba kernel (True) or numpy (False); default: numpy up to
+    `NUMPY_LIMIT` menus.
     """
-    req = req if req is not None else Requirements()
     start = time.perf_counter()
-    obj, sense = objective_row(inst, kind)
-    lin: list[LinearRow] = linear_rows(inst, req)
-    logs: list[LogRow] = log_rows(inst, req)
-    objective = 2
-    if isinstance(obj, LinearRow):
-        lin, objective = [obj, *lin], 0
-    elif isinstance(obj, LogRow):
-        logs, objective = [obj, *logs], 1
-    lin_out, lin_item, lin_lo, lin_hi = _linear_arrays(inst, lin)
-    log_coef = np.array([r.coef for r in logs], dtype=float).reshape(len(logs), inst.n_classes)
-    log_lo = np.array([r.lo for r in logs], dtype=float)
-    bundle, level = _items(inst)
-    w = np.concatenate([wb.T for wb in inst.w], axis=0) if inst.w else np.zeros((0, inst.n_classes))
-    s0 = 1.0 + inst.e
-    max_items = len(inst.bundles) if "menu_size" in req.disabled else inst.menu_size
-    conflict = _conflicts(inst, req, bundle)
+    prob = build_problem(inst, req, kind)
+    total = menu_count(inst, req)
+    use_kernel = total > NUMPY_LIMIT if compiled is None else compiled
+    best, best_items = -math.inf, None
+    starts = [[], prob.items_of(hint)] if hint else [[]]
+    for items in starts:
+        if len(items) > prob.max_items:
+            continue
+        score, ok = prob.evaluate([items] if items else [[-1]])
+        if ok[0] and (best_items is None or score[0] > best):
+            best, best_items = float(score[0]), list(items)
+    if use_kernel:
+        best, best_items, complete = _search_kernel(
+            prob, best, best_items, start, time_limit_s, total, progress, stop
+        )
+    else:
+        best, best_items, complete = _search_numpy(
+            prob, best, best_items, start, time_limit_s, total, progress, stop
+        )
+    seconds = time.perf_counter() - start
+    name = SOLVER_NAME + ("" if use_kernel else " (numpy)")
+    why = None
+    if not complete:
+        why = "interrupted" if stop is not None and stop() else "time_limit"
+    if best_items is None:
+        status = "infeasible" if complete else "not_solved"
+        return RawSolve(name, status, None, None, None, seconds, None, 0, "", 0, why)
+    value = prob.report(best)
+    menu = prob.menu_of(best_items)
+    if complete:
+        return RawSolve(name, "optimal", value, value, 0.0, seconds, menu, 0, "", total)
+    return RawSolve(name, "feasible", value, None, None, seconds, menu, 0, "", 0, why)
 
-    best = -math.inf
-    best_menu: dict[int, int] | None = None
-    for menu in [{}, hint or {}]:  # the empty menu, then the hint
-        picked = [int(np.flatnonzero((bundle == b) & (level == li))[0]) for b, li in menu.items()]
-        s_menu = s0 + w[picked].sum(axis=0)
-        a_menu = lin_out + lin_item[:, picked].sum(axis=1)
-        value = sense * _score(s_menu, a_menu[0] if len(lin) else s0, log_coef, objective)
-        clash = conflict[np.ix_(picked, picked)] & ~np.eye(len(picked), dtype=bool)
-        if len(picked) <= max_items and not clash.any():
-            ok = _feasible(s_menu, a_menu, lin_lo, lin_hi, log_coef, log_lo, objective, _ROW_TOL)
-            if ok and (best_menu is None or value > best):
-                best, best_menu = value, dict(menu)
 
+def _better(value: float, best: float, have: bool) -> bool:
+    return not have or value > best + IMPROVE * max(1.0, abs(best))
+
+
+def _search_numpy(
+    prob: MenuProblem,
+    best: float,
+    best_items: list[int] | None,
+    start: float,
+    time_limit_s: float,
+    total: int,
+    progress: Progress | None,
+    stop: StopCheck | None,
+) -> tuple[float, list[int] | None, bool]:
+    """Depth by depth in blocks: each block of menus is scored, then extended."""
+    n_i = prob.n_items
+    done = 1
+    if prob.max_items == 0 or n_i == 0:
+        return best, best_items, True
+    stack = [np.arange(n_i, dtype=np.int64)[:, None]]
+    while stack:
+        if time.perf_counter() - start > time_limit_s or (stop is not None and stop()):
+            return best, best_items, False
+        menus = stack.pop()
+        if len(menus) > _NUMPY_BLOCK:
+            stack.extend(np.array_split(menus, math.ceil(len(menus) / _NUMPY_BLOCK))[::-1])
+            continue
+        scores, ok = prob.evaluate(menus)
+        done += len(menus)
+        if ok.any():
+            cand = np.where(ok, scores, -np.inf)
+            j = int(np.argmax(cand))
+            if _better(float(cand[j]), best, best_items is not None):
+                best, best_items = float(cand[j]), [int(i) for i in menus[j]]
+                if prob.objective == 2:
+                    return best, best_items, True
+        if menus.shape[1] < prob.max_items:
+            kids = _children(prob, menus)
+            if len(kids):
+                stack.append(kids)
+        if progress is not None:
+            progress(
+                SearchProgress(
+                    "exhaustive",
+                    done,
+                    total,
+                    None if best_items is None else prob.report(best),
+                    None,
+                    time.perf_counter() - start,
+                    time_limit_s,
+                )
+            )
+    return best, best_items, True
+
+
+def _children(prob: MenuProblem, menus: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """(N, d) menus of ascending items -> their (M, d + 1) extensions by a later item."""
+    free = np.arange(prob.n_items)[None, :] > menus[:, -1][:, None]
+    for c in range(menus.shape[1]):
+        free &= ~prob.conflict[menus[:, c]]
+    r, j = np.nonzero(free)
+    return np.concatenate([menus[r], j[:, None]], axis=1)
+
+
+def _search_kernel(
+    prob: MenuProblem,
+    best: float,
+    best_items: list[int] | None,
+    start: float,
+    time_limit_s: float,
+    total: int,
+    progress: Progress | None,
+    stop: StopCheck | None,
+) -> tuple[float, list[int] | None, bool]:
+    from maasmix.pricing._enumeration_kernel import search_from
+
+    max_items = prob.max_items
+    args = (
+        prob.w, prob.s0, prob.lin_out, prob.lin_item, prob.lin_lo, prob.lin_hi,
+        prob.log_coef, prob.log_lo, prob.conflict, prob.objective, prob.sense, ROW_TOL,
+    )  # fmt: skip
     # compile (first call in a fresh environment) or load the kernel before the clock of the
     # time limit starts: a zero-length search with the same argument types
-    search_from(
-        np.zeros(0, dtype=np.int64), max(1, max_items), w, s0, lin_out, lin_item, lin_lo, lin_hi,
-        log_coef, log_lo, conflict, objective, sense, _ROW_TOL, best,
-    )  # fmt: skip
+    search_from(np.zeros(0, dtype=np.int64), max(1, max_items), *args, best)
     searching = time.perf_counter()
-    n_i = len(bundle)
+    n_i = prob.n_items
     done = 0
-    complete = True
-    if max_items > 0:
-        for lo in range(0, n_i, _CHUNK):
-            if done and time.perf_counter() - searching > time_limit_s:
-                complete = False
-                break
-            first = np.arange(lo, min(n_i, lo + _CHUNK), dtype=np.int64)
-            values, items = search_from(
-                first, max_items, w, s0, lin_out, lin_item, lin_lo, lin_hi,
-                log_coef, log_lo, conflict, objective, sense, _ROW_TOL, best,
-            )  # fmt: skip
-            for t in range(len(first)):
-                if values[t] > -math.inf and (best_menu is None or values[t] > best):
-                    best = float(values[t])
-                    chosen = items[t][items[t] >= 0]
-                    best_menu = {int(bundle[i]): int(level[i]) for i in chosen}
-            done = int(first[-1]) + 1
-            if progress is not None:
-                progress(done, n_i)
-    seconds = time.perf_counter() - start
-    if best_menu is None:
-        status = "infeasible" if complete else "not_solved"
-        return RawSolve(SOLVER_NAME, status, None, None, None, seconds, None, 0)
-    value = sense * best if objective != 2 else 0.0
-    if objective == 1:
-        n = inst.size / inst.total_size
-        value -= float(n @ (np.log1p(inst.e) / inst.beta))
-    value *= inst.total_size
-    if complete:
-        return RawSolve(SOLVER_NAME, "optimal", value, value, 0.0, seconds, best_menu, 0)
-    return RawSolve(SOLVER_NAME, "feasible", value, None, None, seconds, best_menu, 0)
+    if max_items == 0:
+        return best, best_items, True
+    for lo in range(0, n_i, _CHUNK):
+        if done and (
+            time.perf_counter() - searching > time_limit_s or (stop is not None and stop())
+        ):
+            return best, best_items, False
+        first = np.arange(lo, min(n_i, lo + _CHUNK), dtype=np.int64)
+        values, items = search_from(first, max_items, *args, best)
+        for t in range(len(first)):
+            if values[t] > -math.inf and _better(float(values[t]), best, best_items is not None):
+                best = float(values[t])
+                best_items = [int(i) for i in items[t][items[t] >= 0]]
+        done = int(first[-1]) + 1
+        if progress is not None:
+            # menus whose first item is done: all menus minus those over later items only
+            later = count_menus(np.bincount(prob.bundle[done:]), max_items) if done < n_i else 1
+            progress(
+                SearchProgress(
+                    "exhaustive",
+                    total - later + 1,
+                    total,
+                    None if best_items is None else prob.report(best),
+                    None,
+                    time.perf_counter() - start,
+                    time_limit_s,
+                )
+            )
+    return best, best_items, True

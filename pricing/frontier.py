@@ -1,15 +1,23 @@
 """The Pareto frontier between operator profit, city subsidy and consumer surplus.
 
 Epsilon-constraint method: profit is maximised while the swept quantity is constrained,
-one point per epsilon, each point warm-started from the previous menu (and reusing the
-same model: only the epsilon bound changes, so surplus cuts carry over).
+one point per epsilon.
 
 - ``sweep="subsidy"``: subsidy <= eps, eps from 0 to the subsidy at the profit optimum.
 - ``sweep="surplus"``: consumer-surplus change >= eps, eps from its value at the profit
   optimum to its maximum with profit >= 0.
 - ``sweep="both"``: a grid of both (about ``points`` in all).
 
-Points dominated in (profit up, subsidy down, surplus up) are flagged, not dropped.
+Points are solved from the loosest epsilon to the tightest, and each reuses what the
+sweep already knows: every menu found so far (anchors and earlier points) is an incumbent
+to start from, and the optimum of a looser point bounds the next one (its feasible set is
+smaller), so a point whose looser neighbour's menu still satisfies it is proven at once.
+With the MIP one model is kept and only the epsilon bound moves (surplus cuts carry
+over). Each point's search uses every core (`pricing.branch_bound`), so points run one
+after the other. Points with the same menu are marked (``same_as``) and drawn once; points
+dominated in (profit up, subsidy down, surplus up) by another are flagged, not dropped. A
+point stopped by the time limit keeps its status, bound and gap. ``stop()`` ends the
+sweep early: the points finished so far are returned (``interrupted``).
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from maasmix.pricing.instance import Instance, compile_instance
+from maasmix.pricing.menus import Progress as SearchProgressCallback
+from maasmix.pricing.menus import StopCheck
 from maasmix.pricing.model import Requirements, build_model
 from maasmix.pricing.objectives import SolverOptions, solve_requirements
 from maasmix.pricing.results import Result
@@ -33,12 +43,18 @@ Progress = Callable[[int, int, "FrontierPoint"], None]
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """One epsilon-constraint solve: its bounds (minor units) and the result."""
+    """One epsilon-constraint solve: its bounds (minor units) and the result.
+
+    ``dominated``: another point is at least as good in profit, subsidy and surplus and
+    better in one; ``same_as``: index (in the frontier's points) of an earlier point with
+    the same menu, None for the first one.
+    """
 
     max_subsidy_minor: float | None
     min_surplus_minor: float | None
     result: Result
     dominated: bool = False
+    same_as: int | None = None
 
     def summary(self) -> dict[str, Any]:
         """Profit, subsidy, consumer-surplus change (minor units), uptake, status, menu."""
@@ -53,11 +69,13 @@ class FrontierPoint:
             "status": r.solve.status,
             "feasible": r.feasible,
             "dominated": self.dominated,
+            "same_as": self.same_as,
             "profit_minor": r.profit_minor,
             "subsidy_minor": r.subsidy_minor,
             "cs_change_minor": r.cs_change_minor,
             "user_spend_minor": r.user_spend_minor,
             "uptake": r.uptake,
+            "best_bound": r.solve.best_bound,
             "gap": r.solve.gap,
             "seconds": r.solve.seconds,
             "menu": [{"bundle": m.bundle, "price_minor": m.price_minor} for m in r.menu],
@@ -66,7 +84,11 @@ class FrontierPoint:
 
 @dataclass(frozen=True)
 class Frontier:
-    """A frontier sweep: the anchor solves and the points in sweep order."""
+    """A frontier sweep: the anchor solves and the points in sweep order (loosest first).
+
+    ``interrupted``: the sweep was stopped before every point was solved (the points
+    here are the finished ones).
+    """
 
     scenario: str
     currency: str
@@ -74,6 +96,8 @@ class Frontier:
     anchors: dict[str, Result]
     points: list[FrontierPoint] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
+    planned: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: point summaries plus full results of every point and anchor."""
@@ -82,19 +106,37 @@ class Frontier:
             "currency": self.currency,
             "sweep": self.sweep,
             "seconds": round(self.seconds, 4),
+            "interrupted": self.interrupted,
+            "planned": self.planned,
             "points": [p.summary() for p in self.points],
             "anchors": {k: v.to_dict() for k, v in self.anchors.items()},
             "results": [p.result.to_dict() for p in self.points],
         }
 
+    def distinct(self) -> list[tuple[FrontierPoint, list[int]]]:
+        """Each distinct point (first of its menu) with the indices of the points it
+        stands for (itself and every later point with the same menu)."""
+        groups: dict[int, list[int]] = {}
+        for i, p in enumerate(self.points):
+            groups.setdefault(i if p.same_as is None else p.same_as, []).append(i)
+        return [(self.points[i], members) for i, members in groups.items()]
+
+
+def _menu_key(result: Result) -> tuple[tuple[str, int], ...] | None:
+    if not result.feasible:
+        return None
+    return tuple(sorted((m.bundle, m.price_minor) for m in result.menu))
+
 
 def _dominated(points: list[FrontierPoint]) -> list[FrontierPoint]:
+    """The points with ``dominated`` and ``same_as`` set."""
     vals = [
         (p.result.profit_minor, -p.result.subsidy_minor, p.result.cs_change_minor)
         if p.result.feasible
         else None
         for p in points
     ]
+    first: dict[tuple[tuple[str, int], ...], int] = {}
     out = []
     for i, p in enumerate(points):
         vi = vals[i]
@@ -103,7 +145,12 @@ def _dominated(points: list[FrontierPoint]) -> list[FrontierPoint]:
             for j, vj in enumerate(vals)
             if j != i
         )
-        out.append(FrontierPoint(p.max_subsidy_minor, p.min_surplus_minor, p.result, dom))
+        key = _menu_key(p.result)
+        same = None
+        if key is not None:
+            same = first.get(key)
+            first.setdefault(key, i)
+        out.append(replace(p, dominated=dom, same_as=same))
     return out
 
 
@@ -115,10 +162,13 @@ def frontier(
     options: SolverOptions | None = None,
     progress: Progress | None = None,
     base_scenario: Scenario | None = None,
+    search_progress: SearchProgressCallback | None = None,
+    stop: StopCheck | None = None,
 ) -> Frontier:
     """Sweep the frontier (defaults from the scenario's ``frontier`` and ``solver`` blocks).
 
-    ``progress(i, n, point)`` is called after each point.
+    ``progress(i, n, point)`` is called after each point, ``search_progress`` inside each
+    solve; ``stop()`` returning True ends the sweep with the points finished so far.
     """
     spec = scenario if isinstance(scenario, Scenario) else base_scenario
     inst = compile_instance(scenario) if isinstance(scenario, Scenario) else scenario
@@ -133,37 +183,72 @@ def frontier(
         uptake = spec.objective.min_uptake * inst.total_size
     start = time.perf_counter()
     anchors: dict[str, Result] = {}
-    top = solve_requirements(inst, "max_profit", Requirements(min_uptake=uptake), options)
+
+    def stopped() -> bool:
+        return stop is not None and stop()
+
+    def done(out: list[FrontierPoint], planned: int, interrupted: bool) -> Frontier:
+        return Frontier(
+            inst.name,
+            inst.currency,
+            sweep,
+            anchors,
+            _dominated(out),
+            time.perf_counter() - start,
+            interrupted,
+            planned,
+        )
+
+    top = solve_requirements(
+        inst,
+        "max_profit",
+        Requirements(min_uptake=uptake),
+        options,
+        progress=search_progress,
+        stop=stop,
+    )
     anchors["max_profit"] = top
     if not top.feasible:
-        return Frontier(inst.name, inst.currency, sweep, anchors, [], time.perf_counter() - start)
+        return done([], 0, stopped())
     sub_levels: list[float | None] = [None]
     cs_levels: list[float | None] = [None]
     per_axis = n if sweep != "both" else max(2, math.ceil(math.sqrt(n)))
     if sweep in ("subsidy", "both"):
-        sub_levels = list(np.linspace(0.0, float(top.subsidy_minor), per_axis))
+        # loosest first: from the subsidy at the profit optimum down to none
+        sub_levels = list(np.linspace(float(top.subsidy_minor), 0.0, per_axis))
     if sweep in ("surplus", "both"):
         best = solve_requirements(
-            inst, "max_surplus", Requirements(min_uptake=uptake, min_profit=0.0), options
+            inst,
+            "max_surplus",
+            Requirements(min_uptake=uptake, min_profit=0.0),
+            options,
+            progress=search_progress,
+            stop=stop,
         )
         anchors["max_surplus"] = best
         low = float(top.cs_change_minor)
         # one minor unit of slack: the anchor's figure is rounded to whole minor units
         high = float(best.cs_change_minor) - 1.0 if best.feasible else low
         cs_levels = list(np.linspace(low, max(low, high), per_axis))
+    grid = [(s, c) for s in sub_levels for c in cs_levels]
+    if stopped():
+        return done([], len(grid), True)
     req = Requirements(
         min_uptake=uptake,
         max_subsidy=None if sub_levels[0] is None else float(top.subsidy_minor) + 1.0,
         min_surplus=None if cs_levels[0] is None else cs_levels[0],
     )
     mm = None
-    if not options.enumerates(inst, req):
+    if not options.enumerates(inst, req):  # the MIP: one model, its bounds moved per point
         mm = build_model(inst, req, solver=options.mip_solver, objective="max_profit")
     scale = inst.total_size
+    known = [_menu_of(inst, r) for r in anchors.values() if r.feasible]
     hint = _menu_of(inst, top)
-    grid = [(s, c) for s in sub_levels for c in cs_levels]
     out: list[FrontierPoint] = []
+    solved: dict[tuple[float | None, float | None], Result] = {}
     for i, (s_eps, c_eps) in enumerate(grid):
+        if stopped():
+            return done(out, len(grid), True)
         # a hair of slack (1e-9 / 1e-6 per traveller) for the solver's tolerances
         point_req = replace(
             req,
@@ -176,17 +261,52 @@ def frontier(
             offset = float(mm.weights @ (mm.log_s0 / inst.beta))
             mm.groups["min_surplus"][0].SetLb(point_req.min_surplus / scale + offset)
         res = solve_requirements(
-            inst, "max_profit", point_req, options, model=mm, hint=hint, explain_infeasible=False
+            inst,
+            "max_profit",
+            point_req,
+            options,
+            model=mm,
+            hint=hint,
+            explain_infeasible=False,
+            progress=search_progress,
+            stop=stop,
+            incumbents=known,
+            known_bound=_looser_bound(solved, s_eps, c_eps, top),
         )
+        solved[(s_eps, c_eps)] = res
         point = FrontierPoint(s_eps, c_eps, res)
         out.append(point)
         if res.feasible:
             hint = _menu_of(inst, res)
+            known.append(hint)
         if progress is not None:
             progress(i + 1, len(grid), point)
-    return Frontier(
-        inst.name, inst.currency, sweep, anchors, _dominated(out), time.perf_counter() - start
-    )
+        if res.solve.stopped == "interrupted":
+            return done(out, len(grid), True)
+    return done(out, len(grid), False)
+
+
+def _looser_bound(
+    solved: dict[tuple[float | None, float | None], Result],
+    s_eps: float | None,
+    c_eps: float | None,
+    top: Result,
+) -> float | None:
+    """An upper bound on the profit of the point (s_eps, c_eps): the best proven bound of a
+    solved point whose constraints are looser in every swept direction (the profit
+    optimum is the loosest of all)."""
+    bounds = []
+    if top.solve.status == "optimal" and top.solve.best_bound is not None:
+        bounds.append(top.solve.best_bound)
+    for (s, c), r in solved.items():
+        looser = (s_eps is None or (s is not None and s >= s_eps)) and (
+            c_eps is None or (c is not None and c <= c_eps)
+        )
+        if looser and r.solve.best_bound is not None and r.solve.status in ("optimal", "feasible"):
+            bounds.append(r.solve.best_bound)
+        elif looser and r.solve.status == "infeasible":
+            return None  # nothing to reuse: a tighter point is infeasible too
+    return min(bounds) if bounds else None
 
 
 def _menu_of(inst: Instance, result: Result) -> dict[int, int]:

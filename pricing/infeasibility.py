@@ -13,15 +13,23 @@ from __future__ import annotations
 from dataclasses import replace
 
 from maasmix.pricing.instance import Instance
-from maasmix.pricing.model import Requirements, build_model, solve_model
+from maasmix.pricing.rows import Requirements, linear_rows, log_rows
 
 
-def _is_feasible(
-    inst: Instance, req: Requirements, solver: str, time_limit_s: float
-) -> bool | None:
-    """True / False, or None when the solver could not decide within the time limit."""
-    mm = build_model(inst, req, solver=solver, objective="feasibility")
-    raw = solve_model(mm, time_limit_s=time_limit_s)
+def _is_feasible(inst: Instance, req: Requirements, time_limit_s: float) -> bool | None:
+    """True / False, or None when the search could not decide within the time limit.
+
+    Decided by an exact menu method (no LP tolerances): every menu scored in numpy when
+    that is cheap, else the branch and bound, which stops at the first feasible menu.
+    """
+    from maasmix.pricing.branch_bound import branch_and_bound
+    from maasmix.pricing.enumeration import enumerate_menus
+    from maasmix.pricing.objectives import NUMPY_WORK, search_work
+
+    if search_work(inst, req) <= NUMPY_WORK:
+        raw = enumerate_menus(inst, req, "feasibility", time_limit_s=time_limit_s, compiled=False)
+    else:
+        raw = branch_and_bound(inst, req, "feasibility", time_limit_s=time_limit_s)
     if raw.status in ("optimal", "feasible"):
         return True
     if raw.status == "infeasible":
@@ -29,16 +37,22 @@ def _is_feasible(
     return None
 
 
-def constraint_groups(inst: Instance, req: Requirements, solver: str = "SCIP") -> list[str]:
-    """The names of the constraint groups a model of ``inst`` with ``req`` contains."""
-    return list(build_model(inst, req, solver=solver, objective="feasibility").groups)
+def constraint_groups(inst: Instance, req: Requirements) -> list[str]:
+    """The names of the constraint groups of ``inst`` with ``req`` (as the MIP names them)."""
+    groups: list[str] = []
+    if "menu_size" not in req.disabled:
+        groups.append("menu_size")
+    ladder = any(int(inst.prices[hi].min()) < int(inst.prices[lo].max()) for hi, lo in inst.ladder)
+    if inst.price_ladder and ladder and "price_ladder" not in req.disabled:
+        groups.append("price_ladder")
+    groups += [r.group for r in linear_rows(inst, req)] + [r.group for r in log_rows(inst, req)]
+    return list(dict.fromkeys(groups))
 
 
 def find_conflicts(
     inst: Instance,
     req: Requirements | None = None,
     *,
-    solver: str = "SCIP",
     time_limit_s: float = 10.0,
 ) -> list[str]:
     """An irreducible set of conflicting constraint groups ([] if the model is feasible).
@@ -46,14 +60,14 @@ def find_conflicts(
     A group whose test times out is kept (the set may then not be minimal).
     """
     req = req if req is not None else Requirements()
-    groups = constraint_groups(inst, req, solver)
+    groups = constraint_groups(inst, req)
     everything = frozenset(groups) | req.disabled
-    if _is_feasible(inst, req, solver, time_limit_s) is not False:
+    if _is_feasible(inst, req, time_limit_s) is not False:
         return []
     active = list(groups)
     for group in groups:
         trial = [g for g in active if g != group]
         disabled = everything - frozenset(trial)
-        if _is_feasible(inst, replace(req, disabled=disabled), solver, time_limit_s) is False:
+        if _is_feasible(inst, replace(req, disabled=disabled), time_limit_s) is False:
             active = trial
     return active

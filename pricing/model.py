@@ -21,12 +21,27 @@ Formulation (all quantities per average traveller: class weights n_k = size_k / 
   A surplus floor on a one-class segment is the linear bound ``S_k >= S0_k exp(beta f)``.
 - price ladder: for every pair (hi, lo) where hi includes more, and every level l of lo,
   ``x[lo][l] + sum(x[hi][l'] for prices of hi below the price of lo at l) <= 1``.
+
+Scaling. A class that likes a bundle a lot has S_k in the thousands and y0_k near 1e-5, so
+the rows above in y0, z and S mix coefficients of 1e-10 and 1e+5. SCIP treats every
+coefficient below its epsilon (1e-9) as zero, which turned the valid tangent
+``y0 >= 2/a - S/a^2`` into ``y0 >= 2/a`` and cut off the optimum (SCIP then "proved" a
+worse menu optimal). So the model is written in per-class scaled variables
+``Y_k = c_k y0_k``, ``Z_kbl = c_k z_kbl``, ``sigma_k = S_k / c_k`` with
+``c_k = sqrt((1 + e_k) S_max_k)``: every coefficient of the z-linearisation and of the
+tangents then lies in ``[1/sqrt(R_k), sqrt(R_k)]`` with ``R_k = S_max_k / (1 + e_k)``, and
+the tangents are written as ``a Y + sigma / a >= 2``. An exp-utility below ``1e-12 (1 +
+e_k)`` (a class that never buys that item) is written as zero. The range of every
+coefficient actually used is recorded (`MenuModel.numerics`); a model outside the
+solvers' safe range is reported, and its statuses are not trusted (`pricing.objectives`).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +50,9 @@ from ortools.linear_solver import pywraplp
 from maasmix.pricing._bounds import class_level_bounds, level_profit_bounds
 from maasmix.pricing._warmstart import RowChecker, local_search
 from maasmix.pricing.instance import Instance
+from maasmix.pricing.menus import build_problem
+from maasmix.pricing.menus import local_search as exact_local_search
+from maasmix.pricing.menus import relative_gap as _gap
 from maasmix.pricing.rows import LinearRow, Requirements, linear_rows, log_rows
 
 #: MIP solvers: OR-Tools' HiGHS interface crashed the process and CP-SAT declared feasible
@@ -42,6 +60,47 @@ from maasmix.pricing.rows import LinearRow, Requirements, linear_rows, log_rows
 SOLVERS = ("SCIP", "CBC")
 _CUT_TOL = 1e-9
 _MAX_CUT_ROUNDS = 60
+#: exp-utilities below this share of 1 + e_k are written as zero in the MIP
+_W_NEGLIGIBLE = 1e-12
+#: SCIP (and CBC) read coefficients below 1e-9 as zero; the model is trusted only when every
+#: coefficient it uses is at least ``SAFE_MIN`` (or too small to matter: its largest
+#: contribution to a row is below 1e-9) and at most ``SAFE_MAX``
+SAFE_MIN = 1e-8
+SAFE_MAX = 1e8
+
+
+@dataclass
+class Numerics:
+    """The range of the constraint coefficients a model uses, and whether it is safe."""
+
+    smallest: float = math.inf
+    largest: float = 0.0
+    unsafe: int = 0
+
+    def note(self, value: float, var_bound: float) -> float:
+        """Record one coefficient; returns it (0.0 for an exact zero)."""
+        a = abs(value)
+        if a == 0.0:
+            return 0.0
+        if a < SAFE_MIN and a * var_bound > 1e-9:
+            self.unsafe += 1
+        if a > SAFE_MAX:
+            self.unsafe += 1
+        self.smallest = min(self.smallest, a)
+        self.largest = max(self.largest, a)
+        return value
+
+    @property
+    def safe(self) -> bool:
+        """True when no coefficient is outside the solvers' safe range."""
+        return self.unsafe == 0
+
+    def describe(self) -> str:
+        """One line for people."""
+        return (
+            f"constraint coefficients from {self.smallest:.3g} to {self.largest:.3g}; "
+            f"{self.unsafe} outside [{SAFE_MIN:g}, {SAFE_MAX:g}]"
+        )
 
 
 @dataclass
@@ -65,6 +124,9 @@ class MenuModel:
     cutoff: pywraplp.Constraint | None = None
     level_bounds: list[np.ndarray] | None = None
     p: list[pywraplp.Variable] = field(default_factory=list)
+    scale: np.ndarray = field(default_factory=lambda: np.ones(0))
+    w_model: list[np.ndarray] = field(default_factory=list)
+    numerics: Numerics = field(default_factory=Numerics)
 
 
 @dataclass(frozen=True)
@@ -79,6 +141,9 @@ class RawSolve:
     seconds: float
     menu: dict[int, int] | None
     cut_rounds: int
+    note: str = ""
+    nodes: int = 0
+    stopped: str | None = None
 
 
 def _finite(s: pywraplp.Solver, value: float) -> float:
@@ -108,10 +173,18 @@ def build_model(
     n_k, n_b = inst.n_classes, len(inst.bundles)
     weights = inst.size / inst.total_size
     s_max = _s_max(inst)
-    y0_low = 1.0 / s_max
-    y0_high = 1.0 / (1.0 + inst.e)
+    s0 = 1.0 + inst.e
+    c = np.sqrt(s0 * s_max)  # per-class scale: Y = c y0, Z = c z, sigma = S / c
+    big = float(np.max(c / s0))  # the largest value of any Y, Z or sigma
+    w_model = [np.where(wb >= _W_NEGLIGIBLE * s0[:, None], wb, 0.0) for wb in inst.w]
+    num = Numerics()
+
+    def coef(con: pywraplp.Constraint, var: pywraplp.Variable, value: float, ub: float) -> None:
+        if value != 0.0:
+            con.SetCoefficient(var, float(num.note(value, ub)))
+
     x = [[s.BoolVar(f"x_{b}_{li}") for li in range(len(inst.prices[b]) + 1)] for b in range(n_b)]
-    y0 = [s.NumVar(float(y0_low[k]), float(y0_high[k]), f"y0_{k}") for k in range(n_k)]
+    y0 = [s.NumVar(float(c[k] / s_max[k]), float(c[k] / s0[k]), f"y0_{k}") for k in range(n_k)]
     z: list[list[list[pywraplp.Variable]]] = []
     groups: dict[str, list[pywraplp.Constraint]] = {}
     for b in range(n_b):
@@ -121,45 +194,51 @@ def build_model(
     for k in range(n_k):
         zk: list[list[pywraplp.Variable]] = []
         norm = s.Constraint(1.0, 1.0)
-        norm.SetCoefficient(y0[k], float(1.0 + inst.e[k]))
+        coef(norm, y0[k], float(s0[k] / c[k]), big)
         for b in range(n_b):
-            wk = inst.w[b][k]
-            zb = [s.NumVar(0.0, float(y0_high[k]), f"z_{k}_{b}_{li}") for li in range(len(wk) + 1)]
+            wk = w_model[b][k]
+            zb = [
+                s.NumVar(0.0, float(c[k] / s0[k]), f"z_{k}_{b}_{li}") for li in range(len(wk) + 1)
+            ]
             link = s.Constraint(0.0, 0.0)
             link.SetCoefficient(y0[k], -1.0)
             for li, var in enumerate(zb):
                 link.SetCoefficient(var, 1.0)
-                cap = y0_high[k] if li == 0 else 1.0 / (1.0 + inst.e[k] + wk[li - 1])
+                cap = c[k] / s0[k] if li == 0 else c[k] / (s0[k] + inst.w[b][k, li - 1])
                 up = s.Constraint(-s.infinity(), 0.0)
                 up.SetCoefficient(var, 1.0)
-                up.SetCoefficient(x[b][li], -float(cap))
+                coef(up, x[b][li], -float(cap), 1.0)
                 if li > 0:
-                    norm.SetCoefficient(var, float(wk[li - 1]))
+                    coef(norm, var, float(wk[li - 1] / c[k]), big)
             zk.append(zb)
         z.append(zk)
 
-    # s_k = S_k = 1 + e_k + sum w x: one dense row per class keeps the cuts below sparse
-    svar = [s.NumVar(float(1.0 + inst.e[k]), float(s_max[k]), f"s_{k}") for k in range(n_k)]
+    # sigma_k = S_k / c_k, S_k = 1 + e_k + sum w x: one dense row per class keeps cuts sparse
+    svar = [s.NumVar(float(s0[k] / c[k]), float(s_max[k] / c[k]), f"s_{k}") for k in range(n_k)]
     for k in range(n_k):
-        c0 = s.Constraint(float(1.0 + inst.e[k]), float(1.0 + inst.e[k]))
+        c0 = s.Constraint(float(s0[k] / c[k]), float(s0[k] / c[k]))
         c0.SetCoefficient(svar[k], 1.0)
         for b in range(n_b):
             for li, var in enumerate(x[b][1:]):
-                c0.SetCoefficient(var, -float(inst.w[b][k, li]))
-        for a in np.geomspace(1.0 + inst.e[k], s_max[k], 6):
-            # valid inequality y0_k >= 1/S_k (convex in S_k): tangent y0 >= 2/a - S/a^2
-            c0 = s.Constraint(float(2.0 / a), s.infinity())
-            c0.SetCoefficient(y0[k], 1.0)
-            c0.SetCoefficient(svar[k], float(1.0 / a**2))
+                coef(c0, var, -float(w_model[b][k, li] / c[k]), 1.0)
+        for a in np.geomspace(s0[k] / c[k], s_max[k] / c[k], 6):
+            # valid inequality y0_k >= 1/S_k, i.e. Y_k >= 1/sigma_k (convex): the tangent
+            # at a, Y >= 2/a - sigma/a^2, times a
+            c0 = s.Constraint(2.0, s.infinity())
+            coef(c0, y0[k], float(a), big)
+            coef(c0, svar[k], float(1.0 / a), big)
 
     # valid inequality: no class earns more than its Lambert-W single-class bound
     cap = class_profit_bounds(inst)
+    margin = [
+        inst.prices[b][None, :] + (inst.subsidy - inst.maas_cost)[:, b, None] for b in range(n_b)
+    ]
     for k in range(n_k):
         c0 = s.Constraint(-s.infinity(), float(cap[k]))
         for b in range(n_b):
-            coef = inst.w[b][k] * (inst.prices[b] + inst.subsidy[k, b] - inst.maas_cost[k, b])
+            row = w_model[b][k] * margin[b][k] / c[k]
             for li, var in enumerate(z[k][b][1:]):
-                c0.SetCoefficient(var, float(coef[li]))
+                coef(c0, var, float(row[li]), big)
 
     # valid inequalities (max_profit): with b offered at l, class k earns at most
     # U_kbl (pricing._bounds); p_k is class k's profit per traveller
@@ -174,38 +253,38 @@ def build_model(
             c0 = s.Constraint(0.0, 0.0)
             c0.SetCoefficient(pk, 1.0)
             for b in range(n_b):
-                coef = inst.w[b][k] * (inst.prices[b] + inst.subsidy[k, b] - inst.maas_cost[k, b])
+                row = w_model[b][k] * margin[b][k] / c[k]
                 for li, var in enumerate(z[k][b][1:]):
-                    c0.SetCoefficient(var, -float(coef[li]))
+                    coef(c0, var, -float(row[li]), big)
             for b in range(n_b):
                 c0 = s.Constraint(-s.infinity(), 0.0)
                 c0.SetCoefficient(pk, 1.0)
-                c0.SetCoefficient(x[b][0], -float(anything[k]))
+                coef(c0, x[b][0], -float(anything[k]), 1.0)
                 for li, var in enumerate(x[b][1:]):
-                    c0.SetCoefficient(var, -float(per_level[b][li, k]))
+                    coef(c0, var, -float(per_level[b][li, k]), 1.0)
 
     def add(group: str, lb: float, ub: float) -> pywraplp.Constraint | None:
         if group in req.disabled:
             return None
-        c = s.Constraint(lb, ub)
-        groups.setdefault(group, []).append(c)
-        return c
+        con = s.Constraint(lb, ub)
+        groups.setdefault(group, []).append(con)
+        return con
 
-    def set_metric(c: pywraplp.Constraint, row: LinearRow) -> None:
-        outside, per_bundle = row.coefficients(inst)
+    def set_metric(con: pywraplp.Constraint, row: LinearRow) -> None:
+        outside = row.coefficients(inst)[0]
+        values = row.values(inst)
         for k in range(n_k):
-            if outside[k] != 0.0:
-                c.SetCoefficient(y0[k], float(outside[k]))
+            coef(con, y0[k], float(outside[k] / c[k]), big)
             for b in range(n_b):
+                per = w_model[b][k] * values[b][k] / c[k]
                 for li, var in enumerate(z[k][b][1:]):
-                    if per_bundle[b][k, li] != 0.0:
-                        c.SetCoefficient(var, float(per_bundle[b][k, li]))
+                    coef(con, var, float(per[li]), big)
 
-    c = add("menu_size", -s.infinity(), float(inst.menu_size))
-    if c is not None:
+    con = add("menu_size", -s.infinity(), float(inst.menu_size))
+    if con is not None:
         for b in range(n_b):
             for var in x[b][1:]:
-                c.SetCoefficient(var, 1.0)
+                con.SetCoefficient(var, 1.0)
         # valid inequality (sales-based LP of Gallego, Ratliff & Shebalov; exact for one
         # class): in an integer solution z_kbl = y0_k x_bl, so the priced z of class k sum
         # to y0_k times the number of bundles offered, at most K
@@ -222,22 +301,25 @@ def build_model(
                 cheaper = [lh for lh, ph in enumerate(inst.prices[hi]) if ph < p]
                 if not cheaper:
                     continue
-                c = add("price_ladder", -s.infinity(), 1.0)
-                if c is None:
+                con = add("price_ladder", -s.infinity(), 1.0)
+                if con is None:
                     break
-                c.SetCoefficient(x[lo][li + 1], 1.0)
+                con.SetCoefficient(x[lo][li + 1], 1.0)
                 for lh in cheaper:
-                    c.SetCoefficient(x[hi][lh + 1], 1.0)
+                    con.SetCoefficient(x[hi][lh + 1], 1.0)
     for row in linear_rows(inst, req):
-        c = s.Constraint(_finite(s, row.lo), _finite(s, row.hi))
-        groups.setdefault(row.group, []).append(c)
-        set_metric(c, row)
+        con = s.Constraint(_finite(s, row.lo), _finite(s, row.hi))
+        groups.setdefault(row.group, []).append(con)
+        set_metric(con, row)
 
     log_s0 = np.log1p(inst.e)
     t: list[pywraplp.Variable] | None = None
     mm = MenuModel(inst, s, x, y0, z, None, svar, groups, weights, log_s0, objective)
     mm.p = pvars
     mm.level_bounds = level_bounds
+    mm.scale = c
+    mm.w_model = w_model
+    mm.numerics = num
     surplus = log_rows(inst, req)
     # a one-class floor is the linear bound on S_k below; the ``min_surplus`` row always uses
     # t, because a frontier sweep moves its bound in log space (pricing.frontier)
@@ -247,21 +329,21 @@ def build_model(
         mm.t = t
         mm.cut_points = [[] for _ in range(n_k)]
         for k in range(n_k):
-            for a in np.geomspace(1.0 + inst.e[k], s_max[k], 8):
+            for a in np.geomspace(s0[k], s_max[k], 8):
                 add_tangent(mm, k, float(a))
     for lrow, linear in zip(surplus, linear_floor, strict=True):
-        c = s.Constraint(float(lrow.lo), s.infinity())
-        groups.setdefault(lrow.group, []).append(c)
+        con = s.Constraint(float(lrow.lo), s.infinity())
+        groups.setdefault(lrow.group, []).append(con)
         classes = np.flatnonzero(lrow.coef)
         if linear:
             # one class: coef ln S_k >= lo is the linear bound S_k >= exp(lo / coef)
             only = int(classes[0])
-            c.SetLb(math.exp(min(700.0, lrow.lo / float(lrow.coef[only]))))
-            c.SetCoefficient(svar[only], 1.0)
+            con.SetLb(math.exp(min(700.0, lrow.lo / float(lrow.coef[only]))) / c[only])
+            con.SetCoefficient(svar[only], 1.0)
         else:
             assert t is not None
             for member in classes:
-                c.SetCoefficient(t[int(member)], float(lrow.coef[member]))
+                coef(con, t[int(member)], float(lrow.coef[member]), 1.0)
     set_objective(mm, objective)
     return mm
 
@@ -292,12 +374,13 @@ def class_profit_bounds(inst: Instance) -> np.ndarray:
 
 
 def add_tangent(mm: MenuModel, k: int, a: float) -> None:
-    """Cut ``t_k <= ln a + (S_k - a) / a`` with S_k = 1 + e_k + sum w x (tangent of ln at a)."""
+    """Cut ``t_k <= ln a + (S_k - a) / a`` with S_k = 1 + e_k + sum w x (tangent of ln at a),
+    written in sigma_k = S_k / c_k: ``t_k - (c_k / a) sigma_k <= ln a - 1``."""
     assert mm.t is not None
     s = mm.solver
     c = s.Constraint(-s.infinity(), math.log(a) - 1.0)
     c.SetCoefficient(mm.t[k], 1.0)
-    c.SetCoefficient(mm.s[k], -1.0 / a)
+    c.SetCoefficient(mm.s[k], -float(mm.numerics.note(mm.scale[k] / a, mm.s[k].ub())))
     mm.cut_points[k].append(a)
     mm.cuts += 1
 
@@ -321,9 +404,11 @@ def set_objective(mm: MenuModel, kind: str) -> None:
         price = 1.0 if kind == "max_profit" else 0.0
         for k in range(inst.n_classes):
             for b in range(len(inst.bundles)):
-                coef = mm.weights[k] * inst.w[b][k] * (per_sub[k, b] + price * inst.prices[b])
+                coef = mm.weights[k] * mm.w_model[b][k] * (per_sub[k, b] + price * inst.prices[b])
+                coef = coef / mm.scale[k]
                 for li, var in enumerate(mm.z[k][b][1:]):
-                    obj.SetCoefficient(var, float(coef[li]))
+                    if coef[li] != 0.0:
+                        obj.SetCoefficient(var, float(coef[li]))
         if kind == "max_profit":
             obj.SetMaximization()
         else:
@@ -425,6 +510,7 @@ def solve_model(
     threads: int = 1,
     hint: dict[int, int] | None = None,
     prepare: bool = True,
+    stop: Callable[[], bool] | None = None,
 ) -> RawSolve:
     """Solve, adding tangent cuts for consumer surplus until exact; times are wall-clock.
 
@@ -436,7 +522,10 @@ def solve_model(
 
     Status ``optimal`` (proven within ``relative_gap``), ``feasible`` (time limit hit
     with a solution; the gap says how far), ``infeasible``, or ``not_solved`` (time
-    limit hit without a solution).
+    limit hit without a solution). With ``stop``, the solver runs in a worker thread and
+    is interrupted as soon as ``stop()`` is true (SCIP's own Ctrl-C handler is switched
+    off so that the caller's sees the signal); an interrupted solve has no solution
+    (OR-Tools keeps none) and says ``stopped="interrupted"``.
     """
     s = mm.solver
     start = time.perf_counter()
@@ -452,37 +541,160 @@ def solve_model(
     rounds = 0
     status = "not_solved"
     menu: dict[int, int] | None = None
+    converged = mm.t is None
+    interrupted = False
     while True:
         remaining = time_limit_s - (time.perf_counter() - start)
         s.SetTimeLimit(max(1, int(remaining * 1000)))
-        code = s.Solve(params)
+        code = s.Solve(params) if stop is None else _solve_stoppable(s, params, stop)
         status = _STATUS.get(code, "abnormal")
         rounds += 1
+        if stop is not None and stop():
+            interrupted = True
+            if status not in ("optimal", "feasible"):
+                status = "not_solved"
+            break
         if status not in ("optimal", "feasible"):
             menu = None
             break
         menu = extract_menu(mm)
-        if mm.t is None or rounds >= _MAX_CUT_ROUNDS or remaining <= 0:
+        if mm.t is None:
             break
         s_true = _s_values(mm, menu)
         t_values = [var.solution_value() for var in mm.t]  # read before changing the model
-        short = [
-            k
-            for k, tv in enumerate(t_values)
-            if tv > math.log(s_true[k]) + _CUT_TOL * max(1.0, s_true[k])
-        ]
+        short = []
+        for k, tv in enumerate(t_values):
+            log_s = math.log(s_true[k])
+            over = tv - log_s
+            if over <= _CUT_TOL * max(1.0, abs(log_s)):
+                continue
+            seen = any(abs(a - s_true[k]) <= 1e-12 * s_true[k] for a in mm.cut_points[k])
+            if seen and over <= 1e-6 * max(1.0, abs(log_s)):
+                continue  # the cut is in the model: what is left is the solver's tolerance
+            short.append(k)
         if not short:
+            converged = True
+            break
+        if rounds >= _MAX_CUT_ROUNDS or time_limit_s - (time.perf_counter() - start) <= 0:
             break
         for k in short:
             add_tangent(mm, k, float(s_true[k]))
         set_hint(mm, menu)
     seconds = time.perf_counter() - start
-    if menu is None:
-        return RawSolve(s.SolverVersion(), status, None, None, None, seconds, None, rounds)
+    why = "interrupted" if interrupted else None
+    if status not in ("optimal", "infeasible") and why is None and seconds >= time_limit_s:
+        why = "time_limit"
+    if menu is None or status not in ("optimal", "feasible"):
+        status = "not_solved" if interrupted else status
+        return RawSolve(
+            s.SolverVersion(), status, None, None, None, seconds, None, rounds, "", 0, why
+        )
     scale = mm.inst.total_size
     obj = s.Objective().Value() * scale
     bound = s.Objective().BestBound() * scale
-    gap = abs(bound - obj) / max(abs(obj), 1e-9) if math.isfinite(bound) else None
-    if gap is not None and abs(bound - obj) < 1e-6 * max(1.0, abs(obj)):
-        gap = 0.0
-    return RawSolve(s.SolverVersion(), status, obj, bound, gap, seconds, menu, rounds)
+    note = ""
+    if not converged:
+        # the surplus of the last menu is still over-estimated: its objective and rows are
+        # not proven; the bound of the outer approximation stays valid
+        note = f"surplus cuts did not converge in {rounds} rounds"
+        if status == "optimal":
+            status = "feasible"
+    if interrupted and status == "optimal":
+        status = "feasible"
+    gap = _gap(obj, bound) if math.isfinite(bound) else None
+    return RawSolve(s.SolverVersion(), status, obj, bound, gap, seconds, menu, rounds, note, 0, why)
+
+
+def _solve_stoppable(
+    s: pywraplp.Solver, params: pywraplp.MPSolverParameters, stop: Callable[[], bool]
+) -> int:
+    """``s.Solve(params)`` in a worker thread (OR-Tools releases the GIL), interrupted
+    when ``stop()`` turns true; the main thread stays free for signal handlers."""
+    if s.SolverVersion().startswith("SCIP"):
+        s.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
+    out: dict[str, int] = {}
+    worker = threading.Thread(target=lambda: out.setdefault("code", s.Solve(params)))
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        worker.join(0.1)
+        if not interrupted and stop():
+            s.InterruptSolve()
+            interrupted = True
+    return out.get("code", pywraplp.Solver.ABNORMAL)
+
+
+def verify_solve(
+    mm: MenuModel, raw: RawSolve, req: Requirements | None, *, relative_gap: float = 1e-6
+) -> RawSolve:
+    """Check what the MIP claims against exact logit evaluation; downgrade what fails.
+
+    - a model with coefficients outside the solvers' safe range (`Numerics`): ``optimal``
+      and ``infeasible`` become ``uncertain`` and the bound is dropped;
+    - the menu is re-evaluated exactly (`pricing.menus`): the objective reported is the
+      exact one, and a menu that breaks a row by more than the exact methods' tolerance
+      is ``uncertain``;
+    - an exact local search (add / re-price / swap / drop) starts from the MIP's menu, or
+      from nothing when the MIP says infeasible: a better menu than a claimed optimum, or
+      any feasible menu after a claimed infeasibility, proves the claim wrong; the better
+      menu is returned with status ``uncertain`` and no bound.
+
+    So whenever the MIP and an exact menu method both say ``optimal`` they agree (to the
+    relative gap), and a status that cannot be trusted numerically is reported as such.
+    """
+    notes = [raw.note] if raw.note else []
+    prob = build_problem(mm.inst, req, mm.objective_kind)
+    status, bound, menu = raw.status, raw.bound, raw.menu
+    if not mm.numerics.safe:
+        notes.append("numerically unsafe model: " + mm.numerics.describe())
+        if status in ("optimal", "infeasible"):
+            status = "uncertain"
+        bound = None
+    objective = raw.objective
+    score = None
+    menu_ok = False
+    if menu is not None:
+        scores, ok = prob.evaluate([prob.items_of(menu) or [-1]])
+        score, menu_ok = float(scores[0]), bool(ok[0])
+        objective = prob.report(score)
+        if not menu_ok:
+            notes.append("the MIP's menu breaks a row when evaluated exactly")
+            status = "uncertain" if status == "optimal" else status
+    if status in ("optimal", "feasible", "infeasible", "uncertain", "not_solved"):
+        found = exact_local_search(prob, [prob.items_of(menu)] if menu is not None else [])
+        if found is not None:
+            items, value = found
+            tol = max(relative_gap, 1e-9) * max(1.0, abs(score if score is not None else value))
+            if score is None or not menu_ok or value > score + tol:
+                if status == "not_solved":
+                    notes.append("the MIP stopped without a menu: the local search's menu")
+                    status = "feasible"
+                elif status != "feasible":
+                    what = "a better menu" if menu is not None else "a feasible menu"
+                    notes.append(f"{status} claimed, but {what} exists: the MIP is not trusted")
+                    status, bound = "uncertain", None
+                menu, score, objective = prob.menu_of(items), value, prob.report(value)
+    if bound is not None and objective is not None and prob.objective != 2:
+        # one minor unit a month, or ten times the relative gap, whichever is larger
+        slack = max(10 * max(relative_gap, 1e-9) * abs(objective), 1.0)
+        if prob.sense * (bound - objective) < -slack:
+            notes.append("the MIP's bound is beyond an exactly evaluated menu: not trusted")
+            status = "uncertain" if status == "optimal" else status
+            bound = None
+        elif status == "optimal" and abs(bound - objective) > slack:
+            notes.append(f"optimal claimed {abs(bound - objective):.6g} from the exact objective")
+            status = "uncertain"
+    gap = _gap(objective, bound) if objective is not None and bound is not None else None
+    return RawSolve(
+        raw.solver,
+        status,
+        objective,
+        bound,
+        gap,
+        raw.seconds,
+        menu,
+        raw.cut_rounds,
+        "; ".join(notes),
+        raw.nodes,
+        raw.stopped,
+    )

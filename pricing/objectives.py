@@ -13,28 +13,53 @@ groups (see `pricing.infeasibility`); it does not raise.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from maasmix.pricing.enumeration import ENUMERATION_LIMIT, enumerate_menus, menu_count
+from maasmix.pricing.branch_bound import branch_and_bound
+from maasmix.pricing.enumeration import enumerate_menus, menu_count
 from maasmix.pricing.evaluate import baseline, check_policy, evaluate_menu
 from maasmix.pricing.infeasibility import find_conflicts
 from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.model import SOLVERS, MenuModel, Requirements, build_model, solve_model
+from maasmix.pricing.menus import Progress, StopCheck
+from maasmix.pricing.model import (
+    SOLVERS,
+    MenuModel,
+    RawSolve,
+    Requirements,
+    build_model,
+    solve_model,
+    verify_solve,
+)
 from maasmix.pricing.results import Result, build_result, solve_info
+from maasmix.pricing.rows import linear_rows, log_rows
 from maasmix.pricing.scenario import Scenario, SolverSpec
 
 ObjectiveKind = Literal["max_profit", "min_subsidy", "max_surplus"]
 OBJECTIVES: tuple[str, ...] = ("max_profit", "min_subsidy", "max_surplus")
-SOLVER_NAMES: tuple[str, ...] = ("AUTO", "ENUM", *SOLVERS)
+SOLVER_NAMES: tuple[str, ...] = ("AUTO", "ENUM", "BNB", *SOLVERS)
+#: ``AUTO`` scores every menu in numpy (no compiled kernel needed) while menus x classes x
+#: (rows + 2) is at most this; numpy does about 10^8 of these a second on one core, so
+#: such a case is answered in well under a second, in a fresh environment too.
+NUMPY_WORK = 60_000_000
+
+
+def search_work(inst: Instance, req: Requirements | None = None) -> int:
+    """The work of scoring every menu: menus x classes x (rows + 2)."""
+    req = req if req is not None else Requirements()
+    rows = len(linear_rows(inst, req)) + len(log_rows(inst, req))
+    return menu_count(inst, req) * inst.n_classes * (rows + 2)
 
 
 @dataclass(frozen=True)
 class SolverOptions:
     """How to solve and the limits.
 
-    ``name``: ``AUTO`` (exhaustive menu search up to `ENUMERATION_LIMIT` menus, else the
-    MIP with SCIP), ``ENUM`` (always the search), ``SCIP`` or ``CBC`` (always the MIP).
+    ``name``: ``AUTO`` (the default: the exhaustive menu search in numpy when scoring
+    every menu is cheap, `NUMPY_WORK`, else the branch and bound), ``ENUM`` (always the
+    exhaustive search), ``BNB`` (always the branch and bound, `pricing.branch_bound`),
+    ``SCIP`` or ``CBC`` (the MIP, its claims checked by `pricing.model.verify_solve`).
     ``relative_gap`` and ``threads`` apply to the MIP.
     """
 
@@ -49,14 +74,23 @@ class SolverOptions:
 
     @property
     def mip_solver(self) -> str:
-        """The MIP solver used when the MIP runs (SCIP for AUTO and ENUM)."""
+        """The MIP solver used when the MIP runs (SCIP unless CBC is asked for)."""
         return self.name if self.name in SOLVERS else "SCIP"
 
+    def method(self, inst: Instance, req: Requirements | None = None) -> str:
+        """The method that solves ``inst``: ``ENUM``, ``BNB``, ``SCIP`` or ``CBC``.
+
+        ``AUTO`` measures the case: the work of scoring every menu (`search_work`); cheap
+        cases are counted out in numpy, the others go to the branch and bound, whose
+        bounds make its work grow far slower than the number of menus.
+        """
+        if self.name != "AUTO":
+            return self.name
+        return "ENUM" if search_work(inst, req) <= NUMPY_WORK else "BNB"
+
     def enumerates(self, inst: Instance, req: Requirements) -> bool:
-        """True when this choice solves ``inst`` by exhaustive menu search."""
-        if self.name == "ENUM":
-            return True
-        return self.name == "AUTO" and menu_count(inst, req) <= ENUMERATION_LIMIT
+        """True when this choice solves ``inst`` by an exact menu method (not the MIP)."""
+        return self.method(inst, req) not in SOLVERS
 
     @classmethod
     def from_spec(cls, spec: SolverSpec, **overrides: object) -> SolverOptions:
@@ -90,17 +124,46 @@ def solve_requirements(
     options: SolverOptions | None = None,
     *,
     model: MenuModel | None = None,
-    hint: dict[int, int] | None = None,
+    hint: Mapping[int, int] | None = None,
     explain_infeasible: bool = True,
+    progress: Progress | None = None,
+    stop: StopCheck | None = None,
+    incumbents: Iterable[Mapping[int, int]] = (),
+    known_bound: float | None = None,
 ) -> Result:
     """Solve ``kind`` under ``req`` and evaluate exactly.
 
-    The exhaustive menu search runs when ``options`` choose it and no ``model`` is given;
-    otherwise the MIP (``model`` reused when given, its rows already set to ``req``).
+    The method is the one ``options`` choose (`SolverOptions.method`), the MIP when a
+    ``model`` is given (its rows already set to ``req``). ``progress`` and ``stop`` reach
+    the menu methods (`pricing.menus.SearchProgress`; ``stop()`` true ends the search with
+    what it has); ``incumbents`` (menus to start from) and ``known_bound`` (an upper bound
+    on the objective, e.g. from a looser frontier point) reach the branch and bound.
     """
     options = options if options is not None else SolverOptions()
-    if model is None and options.enumerates(inst, req):
-        raw = enumerate_menus(inst, req, kind, time_limit_s=options.time_limit_s, hint=hint)
+    method = "MIP" if model is not None else options.method(inst, req)
+    raw: RawSolve
+    if method == "ENUM":
+        raw = enumerate_menus(
+            inst,
+            req,
+            kind,
+            time_limit_s=options.time_limit_s,
+            hint=dict(hint) if hint else None,
+            progress=progress,
+            stop=stop,
+        )
+    elif method == "BNB":
+        raw = branch_and_bound(
+            inst,
+            req,
+            kind,
+            time_limit_s=options.time_limit_s,
+            hint=hint,
+            incumbents=incumbents,
+            known_bound=known_bound,
+            progress=progress,
+            stop=stop,
+        )
     else:
         mm = model or build_model(inst, req, solver=options.mip_solver, objective=kind)
         raw = solve_model(
@@ -108,16 +171,16 @@ def solve_requirements(
             time_limit_s=options.time_limit_s,
             relative_gap=options.relative_gap,
             threads=options.threads,
-            hint=hint,
+            hint=dict(hint) if hint else None,
+            stop=stop,
         )
+        raw = verify_solve(mm, raw, req, relative_gap=options.relative_gap)
     info = solve_info(raw, kind)
     base = baseline(inst)
     if raw.menu is None:
         conflicts: list[str] = []
         if raw.status == "infeasible" and explain_infeasible:
-            conflicts = find_conflicts(
-                inst, req, solver=options.mip_solver, time_limit_s=options.time_limit_s
-            )
+            conflicts = find_conflicts(inst, req, time_limit_s=options.time_limit_s)
         return build_result(inst, None, base, info, conflicts=conflicts)
     out = evaluate_menu(inst, raw.menu)
     violations = check_policy(
@@ -140,12 +203,16 @@ def optimise(
     min_uptake: float | None = None,
     options: SolverOptions | None = None,
     base_scenario: Scenario | None = None,
+    progress: Progress | None = None,
+    stop: StopCheck | None = None,
 ) -> Result:
     """Design the menu for ``objective`` (default: the scenario's ``objective`` block).
 
     ``options`` default to the scenario's ``solver`` block. An `Instance` may be passed
     instead of a scenario (then give ``base_scenario`` for its defaults, or the
-    library defaults apply).
+    library defaults apply). ``progress`` gets the search's `SearchProgress` between
+    chunks of work; ``stop()`` returning True ends it early with the best menu so far
+    (status ``feasible``, ``stopped="interrupted"``).
     """
     spec = scenario if isinstance(scenario, Scenario) else base_scenario
     inst = compile_instance(scenario) if isinstance(scenario, Scenario) else scenario
@@ -155,4 +222,5 @@ def optimise(
         uptake = spec.objective.min_uptake
     if options is None:
         options = SolverOptions.from_spec(spec.solver) if spec is not None else SolverOptions()
-    return solve_requirements(inst, kind, requirements_for(inst, kind, uptake), options)
+    req = requirements_for(inst, kind, uptake)
+    return solve_requirements(inst, kind, req, options, progress=progress, stop=stop)

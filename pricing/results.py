@@ -21,9 +21,18 @@ from maasmix.pricing.model import RawSolve
 
 @dataclass(frozen=True)
 class SolveInfo:
-    """How the menu was found: solver, status (optimal, feasible = time limit with a
-    solution, infeasible, not_solved), objective and best bound (minor units per month,
-    whole population; surplus objectives likewise), relative gap, wall-clock seconds."""
+    """How the menu was found.
+
+    ``status``: ``optimal`` (proven within the relative gap), ``feasible`` (stopped at the
+    time limit or interrupted, with a menu; ``best_bound`` and ``gap`` say how far it can
+    be from the optimum, None when unknown), ``uncertain`` (the MIP's claim failed a
+    numerical check; the menu is exactly evaluated and feasible unless ``violations`` say
+    otherwise, but not proven optimal; ``note`` says why), ``infeasible`` (proven: no menu
+    satisfies the rows), ``not_solved`` (stopped without any menu). Objective and bound in
+    minor units per month, whole population (surplus objectives likewise); relative gap;
+    wall-clock seconds; ``nodes``: menus scored or search nodes explored (0 for the MIP);
+    ``stopped``: why a search ended early (``time_limit``, ``interrupted``) or None.
+    """
 
     solver: str
     status: str
@@ -33,6 +42,9 @@ class SolveInfo:
     gap: float | None
     seconds: float
     cut_rounds: int
+    nodes: int = 0
+    note: str = ""
+    stopped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,9 @@ def solve_info(raw: RawSolve, objective: str) -> SolveInfo:
         raw.gap,
         round(raw.seconds, 4),
         raw.cut_rounds,
+        raw.nodes,
+        raw.note,
+        raw.stopped,
     )
 
 

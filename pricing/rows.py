@@ -68,6 +68,17 @@ class LinearRow:
             per_bundle.append(n[:, None] * inst.w[b] * value)
         return out, per_bundle
 
+    def values(self, inst: Instance) -> list[F]:
+        """Per bundle, (K, L_b) value per subscriber, class weight included:
+        ``n_k (per_sub_kb + per_price * price_bl)`` (the z coefficient over ``w_kbl``)."""
+        n = inst.size / inst.total_size
+        out = []
+        for b in range(len(inst.bundles)):
+            base = np.zeros(inst.n_classes) if self.per_sub is None else self.per_sub[:, b]
+            value = base[:, None] + self.per_price * inst.prices[b][None, :]
+            out.append(n[:, None] * value)
+        return out
+
 
 @dataclass(frozen=True)
 class LogRow:

@@ -143,3 +143,135 @@ def synthetic_scenario(
         "policy": {"menu_size": menu_size, "price_ladder": True, "operator_floor": operator_floor},
     }
     return validate_scenario(data)
+
+
+_CITY_MODES: dict[str, dict[str, Any]] = {
+    "transit_zone": {
+        "operator": "HSL",
+        "unit": "trip",
+        "payg": 2.95,
+        "wholesale": 1.50,
+        "marginal_cost": 0.40,
+    },
+    "transit_region": {
+        "operator": "HSL",
+        "unit": "trip",
+        "payg": 4.10,
+        "wholesale": 2.10,
+        "marginal_cost": 0.55,
+    },
+    **{m: v for m, v in _MODES.items() if m != "transit"},
+}
+
+
+def city_scale_scenario(
+    n_segments: int = 8,
+    classes_per_segment: int = 3,
+    n_levels: int = 25,
+    menu_size: int = 4,
+    *,
+    seed: int = 1,
+) -> Scenario:
+    """The generated candidate set of a real operator: transit {none, zone, all} x bike
+    {0, 60, 300, unlimited} minutes x scooter {0, 30, 100} minutes x taxi {0, 2, 5} rides
+    (108 combinations, 107 bundles without the empty one), latent classes of price
+    sensitivity, prices EUR 10 to 250 in ``n_levels`` steps.
+
+    "zone" includes the home-zone trips (mode ``transit_zone``), "all" also the regional
+    ones (``transit_region``). The default case (24 classes x 2,675 priced bundles) is
+    larger than the default scenario limits; they are raised for it.
+    """
+    rng = np.random.default_rng(seed)
+    segments: dict[str, Any] = {}
+    for s in range(n_segments):
+        zone = float(rng.uniform(8, 45))
+        region = float(rng.uniform(0, 15))
+        bike = float(rng.uniform(0, 250))
+        scooter = float(rng.uniform(0, 80))
+        taxi = float(rng.uniform(0, 4))
+        beta = round(float(rng.uniform(0.025, 0.09)), 4)
+        usage = {
+            "transit_zone": (zone, 1.15),
+            "transit_region": (region, 1.2),
+            "bike": (bike, 1.6),
+            "scooter": (scooter, 1.4),
+            "taxi": (taxi, 1.3),
+        }
+        seg: dict[str, Any] = {
+            "size": float(rng.integers(2_000, 40_000)),
+            "usage": {
+                m: {"payg": round(u, 2), "bundle": round(u * f, 2)} for m, (u, f) in usage.items()
+            },
+            "choice": {
+                "price_sensitivity": beta,
+                "asc": round(float(rng.uniform(-2.0, 0.0)), 3),
+                "taste": {
+                    m: round(beta * _CITY_MODES[m]["payg"] * float(rng.uniform(0.4, 0.9)), 5)
+                    for m in _CITY_MODES
+                },
+                "offers": {"hsl_30_day": round(float(rng.uniform(-2.5, 0.5)), 3)},
+            },
+        }
+        if classes_per_segment > 1:
+            w = round(1.0 / classes_per_segment, 6)
+            seg["classes"] = [
+                {
+                    "name": f"c{c + 1}",
+                    "weight": w if c < classes_per_segment - 1 else 1.0 - w * c,
+                    "price_sensitivity": round(
+                        beta * (0.5 + 1.0 * c / max(1, classes_per_segment - 1)), 5
+                    ),
+                    "asc": round(seg["choice"]["asc"] + 0.4 * (1 - c), 3),
+                }
+                for c in range(classes_per_segment)
+            ]
+        segments[f"segment{s + 1}"] = seg
+    step = round(240.0 / max(1, n_levels - 1), 2)
+    data: dict[str, Any] = {
+        "name": f"city scale {n_segments}x{classes_per_segment} classes, 107 bundles, "
+        f"{n_levels} prices, K={menu_size}",
+        "currency": "EUR",
+        "modes": _CITY_MODES,
+        "segments": segments,
+        "offers": {
+            "hsl_30_day": {
+                "price": 66.60,
+                "operator": "HSL",
+                "includes": {"transit_zone": "unlimited"},
+            }
+        },
+        "candidates": {
+            "prices": {"min": 10, "max": 10 + step * (n_levels - 1), "step": step},
+            "listed": _city_bundles(),
+        },
+        "policy": {"menu_size": menu_size, "price_ladder": True, "operator_floor": "none"},
+    }
+    try:  # a study larger than the default scenario limits (pricing.limits) allow
+        from maasmix.pricing.limits import override
+    except ImportError:  # pragma: no cover - limits not in this checkout
+        return validate_scenario(data)
+    cells = n_segments * classes_per_segment * 107 * n_levels
+    with override(max_model_cells=max(50_000, cells)):
+        return validate_scenario(data)
+
+
+def _city_bundles() -> list[dict[str, Any]]:
+    transit = {
+        "none": {},
+        "zone": {"transit_zone": "unlimited"},
+        "all": {"transit_zone": "unlimited", "transit_region": "unlimited"},
+    }
+    out = []
+    for (tname, tinc), bike, scooter, taxi in itertools.product(
+        transit.items(), [0, 60, 300, "unlimited"], [0, 30, 100], [0, 2, 5]
+    ):
+        includes: dict[str, Any] = dict(tinc)
+        for mode, level in (("bike", bike), ("scooter", scooter), ("taxi", taxi)):
+            if level != 0:
+                includes[mode] = level
+        if not includes:
+            continue
+        parts = [f"transit:{tname}"] if tname != "none" else []
+        parts += [f"{m}:{v}" for m, v in includes.items() if not m.startswith("transit")]
+        out.append({"name": "+".join(parts), "includes": includes})
+    return out

@@ -1,21 +1,27 @@
 """`maasmix bundles ...`: design MaaS bundle menus from a scenario file.
 
 Exit status: 0 done, 2 bad scenario (message names file, line, field), 3 infeasible
-(the conflicting constraints are printed).
+(the conflicting constraints are printed), 130 interrupted (Ctrl-C: the search stopped,
+the best menu found so far, or the frontier points finished so far, were printed and
+written with their status; a second Ctrl-C aborts at once).
 """
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from maasmix.money import format_minor
+from maasmix.money import minor_per_major
 from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
+from maasmix.pricing.menus import SearchProgress
 from maasmix.pricing.objectives import OBJECTIVES, SolverOptions, optimise
 from maasmix.pricing.report import write_report
 from maasmix.pricing.results import Result
@@ -27,12 +33,41 @@ from maasmix.pricing.scenario import (
     scenario_json_schema,
 )
 
-app = typer.Typer(help="Design MaaS subscription bundles (OR-Tools MIP).", no_args_is_help=True)
+app = typer.Typer(
+    help="Design MaaS subscription bundles (exact menu search or MIP).", no_args_is_help=True
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
+EXIT_INTERRUPTED = 130
 
-SOLVER_HELP = "AUTO (exhaustive menu search when small enough, else SCIP), ENUM, SCIP or CBC"
+SOLVER_HELP = (
+    "AUTO (every menu scored when that is cheap, else the branch and bound), ENUM, BNB, SCIP or CBC"
+)
+
+
+class Interrupt:
+    """While active, the first Ctrl-C (SIGINT) asks the search to stop and keep what it
+    has (``interrupt()`` turns true); a second one raises KeyboardInterrupt."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> Interrupt:
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._old)
 
 
 def _load(path: Path) -> Scenario:
@@ -46,15 +81,56 @@ def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> Sol
         raise typer.BadParameter(str(exc), param_hint="--solver") from exc
 
 
-def _money(minor: int, currency: str) -> str:
-    return format_minor(minor, currency)
+def _money(minor: float | None, currency: str) -> str:
+    if minor is None:
+        return "-"
+    per = minor_per_major(currency)
+    return f"{minor / per:,.{len(str(per)) - 1}f} {currency}"
+
+
+def _gap(gap: float | None) -> str:
+    """A relative gap for people: ``2.35 %``, ``< 0.01 %``, ``-`` when unknown."""
+    if gap is None:
+        return "-"
+    if gap == 0.0:
+        return "0 %"
+    return "< 0.01 %" if gap < 1e-4 else f"{100 * gap:.2f} %"
+
+
+def status_text(status: str, gap: float | None, stopped: str | None = None) -> str:
+    """``optimal``, ``feasible, gap 2.35 % (time limit)``, ..."""
+    text = status
+    if status in ("feasible", "uncertain") and gap is not None:
+        text += f", gap {_gap(gap)}"
+    elif status == "feasible":
+        text += ", gap unknown"
+    if stopped:
+        text += f" ({stopped.replace('_', ' ')})"
+    return text
+
+
+def search_line(p: SearchProgress, currency: str) -> str:
+    """One line of search progress: work done, incumbent, bound, gap, time left."""
+    done = f"{p.explored:,} {p.unit}"
+    if p.total:
+        done += f" of {p.total:,}"
+    return (
+        f"{p.method}: {done}; incumbent {_money(p.incumbent, currency)}; "
+        f"bound {_money(p.bound, currency)}; gap {_gap(p.gap)}; {p.time_left_s:,.0f} s left"
+    )
 
 
 def print_result(console: Console, r: Result) -> None:
     """One optimisation result for people: solver line, the menu, and the totals."""
     s = r.solve
-    gap = "" if s.gap is None else f", gap {s.gap:.3g}"
-    console.print(f"[bold]{r.scenario}[/bold]: {s.objective}, {s.status}{gap}, {s.seconds:.2f} s")
+    console.print(
+        f"[bold]{r.scenario}[/bold]: {s.objective}, "
+        f"{status_text(s.status, s.gap, s.stopped)}, {s.seconds:,.2f} s ({s.solver})"
+    )
+    if s.best_bound is not None and s.status != "optimal":
+        console.print(f"best bound {_money(s.best_bound, r.currency)}")
+    if s.note:
+        console.print(f"[yellow]note[/yellow]: {s.note}")
     if not r.feasible:
         if r.conflicts:
             console.print(
@@ -68,8 +144,21 @@ def print_result(console: Console, r: Result) -> None:
     console.print(
         f"profit {_money(r.profit_minor, r.currency)}, "
         f"subsidy {_money(r.subsidy_minor, r.currency)}, "
-        f"uptake {100 * r.uptake:.1f} %, consumer-surplus change "
-        f"{_money(r.cs_change_minor, r.currency)} per month"
+        f"uptake {100 * r.uptake:.1f} % ({r.subscribers:,.0f} subscribers), consumer-surplus "
+        f"change {_money(r.cs_change_minor, r.currency)} per month"
+    )
+
+
+def _progress(console: Console, disable: bool) -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        disable=disable,
+        transient=True,
     )
 
 
@@ -85,14 +174,37 @@ def optimise_cmd(
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
-    """Choose the bundles to offer and their prices."""
+    """Choose the bundles to offer and their prices.
+
+    Shows the search's progress (menus or nodes explored, incumbent, bound, gap, time
+    left) on stderr; Ctrl-C stops the search and keeps the best menu found so far.
+    """
     scn = _load(scenario)
     if objective is not None and objective not in OBJECTIVES:
         typer.echo(f"error: unknown objective {objective!r} (one of {OBJECTIVES})", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    result = optimise(
-        scn, objective=objective, min_uptake=min_uptake, options=_options(scn, solver, time_limit)
-    )
+    options = _options(scn, solver, time_limit)
+    console = Console(stderr=True)
+    with _progress(console, as_json) as bar, Interrupt() as interrupt:
+        task = bar.add_task("optimise", total=None, info="")
+
+        def tick(p: SearchProgress) -> None:
+            bar.update(
+                task,
+                total=p.total,
+                completed=p.explored if p.total else None,
+                description=p.method,
+                info=search_line(p, scn.currency),
+            )
+
+        result = optimise(
+            scn,
+            objective=objective,
+            min_uptake=min_uptake,
+            options=options,
+            progress=tick,
+            stop=interrupt,
+        )
     if report is not None:
         write_report(result, report)
     if as_json:
@@ -101,8 +213,32 @@ def optimise_cmd(
         print_result(Console(), result)
         if report is not None:
             typer.echo(f"report: {report / 'index.html'}")
+    if interrupt.requested:
+        typer.echo("interrupted: the best menu found so far is shown", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
     if not result.feasible and result.solve.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def frontier_table(front: Frontier) -> Table:
+    """One row per distinct menu (points with the same menu share a row)."""
+    cur = front.currency
+    table = Table("points", "status", "profit", "subsidy", "surplus change", "uptake", "menu")
+    for p, members in front.distinct():
+        s = p.summary()
+        label = ", ".join(str(i + 1) for i in members)
+        if p.dominated:
+            label += " (dominated)"
+        table.add_row(
+            label,
+            status_text(s["status"], s["gap"], p.result.solve.stopped),
+            _money(s["profit_minor"], cur) if p.result.feasible else "-",
+            _money(s["subsidy_minor"], cur) if p.result.feasible else "-",
+            _money(s["cs_change_minor"], cur) if p.result.feasible else "-",
+            f"{100 * s['uptake']:.1f} %" if p.result.feasible else "-",
+            "; ".join(f"{m['bundle']} @ {_money(m['price_minor'], cur)}" for m in s["menu"]),
+        )
+    return table
 
 
 @app.command("frontier")
@@ -115,24 +251,23 @@ def frontier_cmd(
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print the frontier as JSON"),
 ) -> None:
-    """Trace the profit / subsidy / consumer-surplus frontier (epsilon constraints)."""
+    """Trace the profit / subsidy / consumer-surplus frontier (epsilon constraints).
+
+    Ctrl-C stops the sweep; the points finished so far are printed and written.
+    """
     scn = _load(scenario)
     if sweep is not None and sweep not in ("subsidy", "surplus", "both"):
         typer.echo(f"error: unknown sweep {sweep!r}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     console = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("frontier", total=None)
+    with _progress(console, as_json) as bar, Interrupt() as interrupt:
+        task = bar.add_task("frontier", total=None, info="")
 
         def tick(i: int, n: int, point: FrontierPoint) -> None:
             bar.update(task, total=n, completed=i, description=f"point {i}/{n}")
+
+        def inner(p: SearchProgress) -> None:
+            bar.update(task, info=search_line(p, scn.currency))
 
         front: Frontier = frontier(
             scn,
@@ -140,30 +275,26 @@ def frontier_cmd(
             points=points,
             options=_options(scn, solver, time_limit),
             progress=tick,
+            search_progress=inner,
+            stop=interrupt,
         )
     if report is not None:
         write_report(front, report)
     if as_json:
         typer.echo(json.dumps(front.to_dict(), indent=2))
-        return
-    out = Console()
-    table = Table("#", "status", "profit", "subsidy", "surplus change", "uptake", "menu")
-    for i, p in enumerate(front.points, 1):
-        s = p.summary()
-        cur = front.currency
-        table.add_row(
-            str(i) + (" (dominated)" if p.dominated else ""),
-            s["status"],
-            _money(s["profit_minor"], cur),
-            _money(s["subsidy_minor"], cur),
-            _money(s["cs_change_minor"], cur),
-            f"{100 * s['uptake']:.1f} %",
-            "; ".join(f"{m['bundle']} @ {_money(m['price_minor'], cur)}" for m in s["menu"]),
+    else:
+        out = Console()
+        out.print(frontier_table(front))
+        distinct = len(front.distinct())
+        out.print(
+            f"{len(front.points)} of {front.planned} points ({distinct} distinct menus) "
+            f"in {front.seconds:,.1f} s"
         )
-    out.print(table)
-    out.print(f"{len(front.points)} points in {front.seconds:.1f} s")
-    if report is not None:
-        out.print(f"report: {report / 'index.html'}")
+        if report is not None:
+            out.print(f"report: {report / 'index.html'}")
+    if interrupt.requested or front.interrupted:
+        typer.echo(f"interrupted: {len(front.points)} of {front.planned} points finished", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command("validate")

@@ -1,0 +1,481 @@
+"""Exact branch and bound over menus: bounds instead of counting every menu.
+
+The exhaustive search (`pricing.enumeration`) scores every menu; its work grows like
+``(B L)^K / K!`` (12.4 billion menus for 31 bundles x 25 prices, K = 4). This search
+scores the same menus in the same order (bundles one after the other, each node a menu)
+but skips every subtree that a bound proves cannot hold a feasible menu better than the
+incumbent:
+
+1. **Incumbent.** An exact local search (`pricing.menus.local_search`) from the empty
+   menu, the hint and any known menus gives a feasible menu to beat.
+2. **Bounds** (`pricing._bnb_kernel`): every class may choose its own completion (its best
+   prices and bundles: price discrimination, no ladder), which can only do better than
+   one menu for all; for profit this is the per-class best-price bound, summed over
+   classes. Rows enter through Lagrange multipliers chosen at the root (the multipliers
+   that minimise the root bound, by a coordinate search): ``objective + sum lambda (row -
+   limit)`` bounds the objective of every feasible menu, and consumer-surplus rows
+   (``ln S``) are handled exactly by the same per-class bound. Each row alone is also a
+   feasibility test: a subtree in which no menu can reach a floor is skipped.
+3. **Pruning before the search**: every item (bundle at a price) whose best menu cannot
+   beat the incumbent, or cannot be feasible, is removed; bundles are searched in the
+   order of their bound, best first, so that late subtrees (over the weak bundles only)
+   are cut at once.
+4. **Search** in a numba kernel over prefixes of one or two items, in parallel; between
+   chunks the time limit, the stop request and progress are handled.
+
+Every row of `pricing.rows` is checked exactly (`ROW_TOL`) on every menu that beats the
+incumbent, so ``optimal`` means what it means for the exhaustive search: no feasible menu
+is better (by more than 1e-11 relative). At the time limit the status is ``feasible`` with
+a valid bound: the largest bound over the subtrees not yet searched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from maasmix.pricing.instance import Instance
+from maasmix.pricing.menus import (
+    IMPROVE,
+    ROW_TOL,
+    MenuProblem,
+    Progress,
+    SearchProgress,
+    StopCheck,
+    build_problem,
+    local_search,
+    relative_gap,
+)
+from maasmix.pricing.model import RawSolve
+from maasmix.pricing.rows import Requirements
+
+F = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+SOLVER_NAME = "maasmix menu branch and bound"
+_CHUNK_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Systems:
+    """Bound systems (see `pricing._bnb_kernel`): G functions of a menu with their limits."""
+
+    out: F  # (G, K)
+    wm: F  # (G, K, I)
+    mu: F  # (G, K)
+    const: F  # (G,)
+    floor: F  # (G,) feasibility systems: the value that must be reached
+    is_obj: npt.NDArray[np.bool_]  # (G,)
+    multipliers: dict[str, float]
+
+    def take(self, items: I64) -> Systems:
+        """The systems restricted to ``items`` (renumbered)."""
+        return Systems(
+            self.out,
+            np.ascontiguousarray(self.wm[:, :, items]),
+            self.mu,
+            self.const,
+            self.floor,
+            self.is_obj,
+            self.multipliers,
+        )
+
+
+def _rows(prob: MenuProblem) -> list[tuple[str, F, F, F, float]]:
+    """Every constraint as ``(name, out (K,), value (K, I), mu (K,), limit)`` meaning
+    ``sum_k (out + sum w value) / S + mu ln S >= limit``."""
+    n_k, n_i = len(prob.s0), prob.n_items
+    rows = []
+    first_lin = 1 if prob.objective == 0 else 0
+    first_log = 1 if prob.objective == 1 else 0
+    zero_k, zero_ki = np.zeros(n_k), np.zeros((n_k, n_i))
+    for r in range(first_lin, len(prob.lin_lo)):
+        value = prob.lin_value[r].T  # (K, I)
+        if math.isfinite(prob.lin_lo[r]):
+            rows.append((prob.lin_groups[r], prob.lin_out[r], value, zero_k, prob.lin_lo[r]))
+        if math.isfinite(prob.lin_hi[r]):
+            rows.append((prob.lin_groups[r], -prob.lin_out[r], -value, zero_k, -prob.lin_hi[r]))
+    for q in range(first_log, len(prob.log_lo)):
+        rows.append((prob.log_groups[q], zero_k, zero_ki, prob.log_coef[q], prob.log_lo[q]))
+    return rows
+
+
+def _objective_parts(prob: MenuProblem) -> tuple[F, F, F]:
+    n_k, n_i = len(prob.s0), prob.n_items
+    if prob.objective == 0:
+        return prob.sense * prob.lin_out[0], prob.sense * prob.lin_value[0].T, np.zeros(n_k)
+    if prob.objective == 1:
+        return np.zeros(n_k), np.zeros((n_k, n_i)), prob.log_coef[0].copy()
+    return np.zeros(n_k), np.zeros((n_k, n_i)), np.zeros(n_k)
+
+
+def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.bool_]) -> Systems:
+    """The objective's Lagrangian system (multipliers minimising the root bound) and one
+    feasibility system per row."""
+    from maasmix.pricing._bnb_kernel import root_bound
+
+    rows = _rows(prob)
+    w_ki = w_t  # (K, I)
+    n_k = len(prob.s0)
+    outs, wms, mus, consts, floors, objs = [], [], [], [], [], []
+    names: dict[str, float] = {}
+    if prob.objective != 2:
+        o_out, o_val, o_mu = _objective_parts(prob)
+        lam = np.zeros(len(rows))
+
+        def combined(lam: F) -> tuple[F, F, F, float]:
+            out, val, mu = o_out.copy(), o_val.copy(), o_mu.copy()
+            const = 0.0
+            for r, (_, r_out, r_val, r_mu, limit) in enumerate(rows):
+                if lam[r] > 0.0:
+                    out += lam[r] * r_out
+                    val += lam[r] * r_val
+                    mu += lam[r] * r_mu
+                    const -= lam[r] * limit
+            return out, val, mu, const
+
+        def root(lam: F) -> float:
+            out, val, mu, const = combined(lam)
+            wm = np.ascontiguousarray(w_ki * val)
+            return float(
+                root_bound(prob.max_items, bstart, w_t, prob.s0, out, wm, mu, const, alive)
+            )
+
+        best = root(lam)
+        for _sweep in range(2):
+            for r in range(len(rows)):
+                trial = lam.copy()
+                # golden-section search over log10(lambda_r) in [-8, 8], against lambda_r = 0
+                lo_x, hi_x = -8.0, 8.0
+                phi = (math.sqrt(5.0) - 1.0) / 2.0
+
+                def f(x: float, r: int = r, trial: F = trial) -> float:
+                    trial[r] = 10.0**x
+                    return root(trial)
+
+                x1 = hi_x - phi * (hi_x - lo_x)
+                x2 = lo_x + phi * (hi_x - lo_x)
+                f1, f2 = f(x1), f(x2)
+                for _ in range(40):
+                    if f1 <= f2:
+                        hi_x, x2, f2 = x2, x1, f1
+                        x1 = hi_x - phi * (hi_x - lo_x)
+                        f1 = f(x1)
+                    else:
+                        lo_x, x1, f1 = x1, x2, f2
+                        x2 = lo_x + phi * (hi_x - lo_x)
+                        f2 = f(x2)
+                x_best, f_best = (x1, f1) if f1 <= f2 else (x2, f2)
+                if f_best < best - 1e-12 * max(1.0, abs(best)):
+                    lam[r], best = 10.0**x_best, f_best
+                else:
+                    trial[r] = lam[r]
+                    if lam[r] > 0.0:
+                        # the current multiplier may be beaten by none at all
+                        trial[r] = 0.0
+                        if root(trial) <= best:
+                            lam[r], best = 0.0, root(trial)
+        out, val, mu, const = combined(lam)
+        outs.append(out)
+        wms.append(w_ki * val)
+        mus.append(mu)
+        consts.append(const)
+        floors.append(-math.inf)
+        objs.append(True)
+        for r, (name, *_rest) in enumerate(rows):
+            if lam[r] > 0.0:
+                names[name] = names.get(name, 0.0) + float(lam[r])
+    for name, r_out, r_val, r_mu, limit in rows:
+        del name
+        outs.append(r_out)
+        wms.append(w_ki * r_val)
+        mus.append(r_mu)
+        consts.append(-limit)
+        floors.append(-ROW_TOL * max(1.0, abs(limit)))
+        objs.append(False)
+    n_g = len(outs)
+    return Systems(
+        out=np.array(outs, dtype=float).reshape(n_g, n_k),
+        wm=np.ascontiguousarray(np.array(wms, dtype=float).reshape(n_g, n_k, -1)),
+        mu=np.array(mus, dtype=float).reshape(n_g, n_k),
+        const=np.array(consts, dtype=float),
+        floor=np.array(floors, dtype=float),
+        is_obj=np.array(objs, dtype=bool),
+        multipliers=names,
+    )
+
+
+@dataclass
+class _Search:
+    """The renumbered arrays the kernel works on (items of kept bundles, best first)."""
+
+    order: I64  # new item -> original item
+    bundle: I64  # new item -> new bundle
+    bstart: I64
+    w: F
+    w_t: F
+    lin_item: F
+    conflict: npt.NDArray[np.bool_]
+    systems: Systems
+    alive: npt.NDArray[np.bool_]
+    forced: F  # (I,) objective bound of every menu containing the item (+inf: none)
+
+
+def branch_and_bound(
+    inst: Instance,
+    req: Requirements | None = None,
+    kind: str = "max_profit",
+    *,
+    time_limit_s: float = 60.0,
+    progress: Progress | None = None,
+    hint: Mapping[int, int] | None = None,
+    incumbents: Iterable[Mapping[int, int]] = (),
+    known_bound: float | None = None,
+    stop: StopCheck | None = None,
+) -> RawSolve:
+    """Best menu for ``kind`` under the policy and ``req``, proven by branch and bound.
+
+    ``hint`` and ``incumbents`` (bundle -> level) seed the local search; ``known_bound``
+    (objective units, e.g. the optimum of a looser frontier point) caps the bound and ends
+    the search as soon as a menu reaches it. Status ``optimal`` (gap 0), ``infeasible``,
+    or at the time limit / on ``stop()`` ``feasible`` with a bound, or ``not_solved``.
+    """
+    start = time.perf_counter()
+    prob = build_problem(inst, req, kind)
+    starts = [prob.items_of(m) for m in [*([hint] if hint else []), *incumbents]]
+    found = local_search(prob, starts)
+    best = found[1] if found is not None else -math.inf
+    best_items = found[0] if found is not None else None
+    cap = prob.to_score(known_bound) if known_bound is not None else math.inf
+
+    def result(status: str, bound_score: float | None, stopped: str | None, nodes: int) -> RawSolve:
+        seconds = time.perf_counter() - start
+        if best_items is None:
+            return RawSolve(
+                SOLVER_NAME, status, None, None, None, seconds, None, 0, "", nodes, stopped
+            )
+        value = prob.report(best)
+        bound = None
+        if bound_score is not None and prob.objective != 2:
+            bound = prob.report(max(best, min(bound_score, cap)))
+        gap = relative_gap(value, bound) if bound is not None else None
+        if status == "feasible" and gap == 0.0:
+            status = "optimal"
+        return RawSolve(
+            SOLVER_NAME, status, value, bound, gap, seconds, prob.menu_of(best_items), 0, "",
+            nodes, stopped,
+        )  # fmt: skip
+
+    if prob.objective == 2 and best_items is not None:
+        return result("optimal", best, None, 0)
+    if best_items is not None and best >= cap - IMPROVE * max(1.0, abs(cap)):
+        return result("optimal", best, None, 0)
+    if prob.max_items == 0 or prob.n_items == 0:
+        return result("optimal" if best_items is not None else "infeasible", best, None, 0)
+
+    search = _prepare(prob, best, best_items is not None)
+    nodes = 0
+    if search is None:  # every item pruned at the root
+        return result("optimal" if best_items is not None else "infeasible", best, None, 0)
+
+    from maasmix.pricing._bnb_kernel import filter_candidates, search_tasks
+
+    sy = search.systems
+    wm_i = np.ascontiguousarray(sy.wm.transpose(0, 2, 1))  # (G, I, K)
+    kernel_args = (
+        search.bundle, search.bstart, search.w, search.w_t, prob.s0, prob.lin_out,
+        search.lin_item, prob.lin_lo, prob.lin_hi, prob.log_coef, prob.log_lo, search.conflict,
+        prob.objective, prob.sense, ROW_TOL, sy.out, sy.wm, wm_i,
+        sy.mu, sy.const, sy.floor, sy.is_obj,
+    )  # fmt: skip
+    first_ub = _first_bounds(prob, search)
+    n_i = len(search.order)
+    # suffix maxima of the first items' bounds: the bound over everything not yet searched
+    suffix = np.maximum.accumulate(first_ub[::-1])[::-1]
+    searching = time.perf_counter()
+    per_task = 1e-4
+    stopped: str | None = None
+    open_bound = -math.inf  # bound over tasks handed out but not finished (none between chunks)
+
+    def run(tasks: list[list[int]], alive: npt.NDArray[np.bool_]) -> None:
+        nonlocal best, best_items, nodes, per_task
+        arr = np.full((len(tasks), 2), -1, dtype=np.int64)
+        for r, t in enumerate(tasks):
+            arr[r, : len(t)] = t
+        t0 = time.perf_counter()
+        values, items, n_nodes, n_leaves = search_tasks(
+            arr, prob.max_items, alive, *kernel_args, best, best_items is not None
+        )
+        per_task = max(1e-6, (time.perf_counter() - t0) / len(tasks))
+        nodes += int(n_nodes.sum() + n_leaves.sum())
+        improved = False
+        for t in range(len(tasks)):
+            if values[t] > -math.inf and (
+                best_items is None or values[t] > best + IMPROVE * max(1.0, abs(best))
+            ):
+                best = float(values[t])
+                best_items = [int(search.order[i]) for i in items[t] if i >= 0]
+                improved = True
+        if improved:
+            # items whose every menu is now below the incumbent leave the search
+            search.alive &= search.forced > best
+
+    def report(i: int) -> None:
+        if progress is None:
+            return
+        ub = max(best, float(suffix[i]) if i < n_i else -math.inf)
+        progress(
+            SearchProgress(
+                "branch and bound",
+                nodes,
+                None,
+                None if best_items is None else prob.report(best),
+                None if prob.objective == 2 else prob.report(min(ub, cap)),
+                time.perf_counter() - start,
+                time_limit_s,
+                unit="nodes",
+            )
+        )
+
+    def out_of_time() -> str | None:
+        if stop is not None and stop():
+            return "interrupted"
+        if time.perf_counter() - searching > time_limit_s:
+            return "time_limit"
+        return None
+
+    # every one-item menu, scored up front (the search below starts at two items when K >= 3)
+    singles = search.order[search.alive]
+    if len(singles):
+        sc, ok = prob.evaluate(singles[:, None])
+        nodes += len(singles)
+        if ok.any():
+            j = int(np.argmax(np.where(ok, sc, -np.inf)))
+            if best_items is None or sc[j] > best + IMPROVE * max(1.0, abs(best)):
+                best, best_items = float(sc[j]), [int(singles[j])]
+    i = 0
+    while i < n_i:
+        if best_items is not None and best >= cap - IMPROVE * max(1.0, abs(cap)):
+            break
+        if best_items is not None and suffix[i] <= best:
+            i = n_i
+            break  # no later first item can beat the incumbent
+        if prob.objective == 2 and best_items is not None:
+            break
+        item = int(i)
+        i += 1
+        if not search.alive[item] or (best_items is not None and first_ub[item] <= best):
+            continue
+        alive = search.alive
+        if prob.max_items >= 3:
+            # the candidates that can still beat the incumbent together with this item
+            alive = filter_candidates(
+                np.array([item], dtype=np.int64), prob.max_items, search.alive, search.bundle,
+                search.bstart, search.w, search.w_t, prob.s0, search.conflict, sy.out, sy.wm,
+                wm_i, sy.mu, sy.const, sy.floor, sy.is_obj, best, best_items is not None,
+            )  # fmt: skip
+        if prob.max_items >= 3:
+            later = np.arange(search.bstart[search.bundle[item] + 1], n_i)
+            later = later[alive[later] & ~search.conflict[item, later]]
+            tasks = [[item, int(j)] for j in later]
+        else:
+            tasks = [[item]]
+        lo = 0
+        while lo < len(tasks):
+            stopped = out_of_time()
+            if stopped:
+                break
+            size = max(1, int(_CHUNK_SECONDS / per_task))
+            part = tasks[lo : lo + size]
+            run(part, alive)
+            lo += len(part)
+            open_bound = float(first_ub[item]) if lo < len(tasks) else -math.inf
+            report(i)
+        if stopped:
+            i -= 1  # this first item is not finished: its bound still counts
+            break
+    if stopped is None:
+        report(n_i)
+        status = "optimal" if best_items is not None else "infeasible"
+        return result(status, best, None, nodes)
+    rest = max(float(suffix[i]) if i < n_i else -math.inf, open_bound)
+    status = "feasible" if best_items is not None else "not_solved"
+    return result(status, max(best, rest), stopped, nodes)
+
+
+def _first_bounds(prob: MenuProblem, search: _Search) -> F:
+    """(I,) objective bound of the search node {i} (later bundles only); +inf when there
+    is no objective system (feasibility)."""
+    from maasmix.pricing._bnb_kernel import item_bounds
+
+    sy = search.systems
+    if not sy.is_obj.any():
+        return np.full(len(search.order), math.inf)
+    b = item_bounds(
+        search.bundle, prob.max_items, False, search.bstart, search.w_t, prob.s0,
+        sy.out, sy.wm, sy.mu, sy.const, search.alive,
+    )  # fmt: skip
+    return np.where(search.alive, b[int(np.flatnonzero(sy.is_obj)[0])], -math.inf)
+
+
+def _prepare(prob: MenuProblem, best: float, have: bool) -> _Search | None:
+    """Root work: systems, item pruning, bundle order; None when no item survives."""
+    from maasmix.pricing._bnb_kernel import item_bounds
+
+    sizes = np.bincount(prob.bundle, minlength=len(prob.inst.bundles))
+    bstart = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    w_t = np.ascontiguousarray(prob.w.T)
+    alive = np.ones(prob.n_items, dtype=bool)
+    systems = build_systems(prob, bstart, w_t, alive)
+    forced = item_bounds(
+        prob.bundle, prob.max_items, True, bstart, w_t, prob.s0, systems.out, systems.wm,
+        systems.mu, systems.const, alive,
+    )  # fmt: skip
+    margin = 1e-11 * (1.0 + np.abs(forced))
+    for g in range(len(systems.const)):
+        if systems.is_obj[g]:
+            if have:
+                alive &= forced[g] + margin[g] > best
+        else:
+            alive &= forced[g] + margin[g] > systems.floor[g]
+    if not alive.any():
+        return None
+    obj_g = int(np.flatnonzero(systems.is_obj)[0]) if systems.is_obj.any() else None
+    score = forced[obj_g] if obj_g is not None else np.zeros(prob.n_items)
+    # bundles best first (by their best item), items within a bundle best first
+    bundles = [b for b in range(len(sizes)) if alive[bstart[b] : bstart[b + 1]].any()]
+    top = {
+        b: float(np.max(score[bstart[b] : bstart[b + 1]][alive[bstart[b] : bstart[b + 1]]]))
+        for b in bundles
+    }
+    bundles.sort(key=lambda b: -top[b])
+    order_list: list[int] = []
+    new_sizes = []
+    for b in bundles:
+        items = np.arange(bstart[b], bstart[b + 1])
+        items = items[alive[items]]
+        items = items[np.argsort(-score[items], kind="stable")]
+        order_list.extend(int(i) for i in items)
+        new_sizes.append(len(items))
+    order = np.array(order_list, dtype=np.int64)
+    new_bstart = np.concatenate([[0], np.cumsum(new_sizes)]).astype(np.int64)
+    new_bundle = np.repeat(np.arange(len(bundles), dtype=np.int64), new_sizes)
+    w = np.ascontiguousarray(prob.w[order])
+    return _Search(
+        order=order,
+        bundle=new_bundle,
+        bstart=new_bstart,
+        w=w,
+        w_t=np.ascontiguousarray(w.T),
+        lin_item=np.ascontiguousarray(prob.lin_item[:, order, :]),
+        conflict=np.ascontiguousarray(prob.conflict[np.ix_(order, order)]),
+        systems=systems.take(order),
+        alive=np.ones(len(order), dtype=bool),
+        forced=(forced[obj_g] + margin[obj_g])[order]
+        if obj_g is not None
+        else np.full(len(order), np.inf),
+    )
