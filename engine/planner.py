@@ -539,7 +539,8 @@ class _Group:
     walk_m: FloatArray
     bike_node: IntArray
     bike_m: FloatArray
-    forward_only: bool = False  # a short-range vehicle: first mile or whole trip only
+    forward_only: bool = False  # first mile or whole trip only (`engine.vehicle_range`)
+    reverse_only: bool = False  # last mile only
 
     @property
     def mode(self) -> str:
@@ -611,8 +612,9 @@ def _groups(q: _Query, modes: Sequence[str]) -> list[_Group]:
             usable = r.vehicle_usable & (r.vehicle_type == type_id)
             rng = r.vehicle_range_m
             usable &= ~(rng < 100.0)  # NaN (unpublished) passes
+            every = np.flatnonzero(usable).astype(np.int32)
             main, singles = split_by_range(
-                np.flatnonzero(usable).astype(np.int32),
+                every,
                 rng,
                 r.vehicle_lat,
                 r.vehicle_lon,
@@ -620,7 +622,14 @@ def _groups(q: _Query, modes: Sequence[str]) -> list[_Group]:
                 q.opt.max_ride_s * vt.speed_mps,
                 q.opt.max_walk_to_vehicle_m,
             )
-            for k, vidx in enumerate([main, *singles]):
+            # with short-range vehicles: forward chains from the long-range ones plus each
+            # short one alone; the last mile (reverse chain, one ride per vehicle, masked
+            # by its range) from all of them
+            split = len(main) < len(every)
+            ways = [(main, "forward" if split else "both")] + [(s, "forward") for s in singles]
+            if split:
+                ways.append((every, "reverse"))
+            for vidx, way in ways:
                 if len(vidx):
                     out.append(
                         _Group(
@@ -634,7 +643,8 @@ def _groups(q: _Query, modes: Sequence[str]) -> list[_Group]:
                             r.vehicle_walk_m[vidx],
                             r.vehicle_bike_node[vidx],
                             r.vehicle_bike_m[vidx],
-                            forward_only=k > 0,
+                            forward_only=way == "forward",
+                            reverse_only=way == "reverse",
                         )
                     )
     return out
@@ -1082,6 +1092,8 @@ def _range_ok(r: RentalSystem, vehicle: int, metres: float) -> bool:
 
 
 def _rental_direct(q: _Query, g: _Group) -> list[Piece] | None:
+    if g.reverse_only:
+        return None
     chain = q.chain(g, False)
     if not chain.ok:
         return None
@@ -1100,7 +1112,7 @@ def _rental_direct(q: _Query, g: _Group) -> list[Piece] | None:
 
 
 def _rental_access(q: _Query, g: _Group, reverse: bool) -> AccessSet | None:
-    if reverse and g.forward_only:
+    if (reverse and g.forward_only) or (not reverse and g.reverse_only):
         return None
     chain = q.chain(g, reverse)
     if not chain.ok:

@@ -12,6 +12,10 @@ ride. `split_by_range` therefore separates the vehicles of one type:
   with enough range) wins there. Only the `maasmix.defaults.MAX_SHORT_RANGE_VEHICLES`
   nearest the origin (within the walk to a vehicle) are searched, as first mile or
   whole trip: a short-range vehicle left out is simply not used.
+
+The last mile searches from the parking places towards the vehicles, so each vehicle
+gets its own best ride there: all vehicles are searched together and a vehicle whose
+range cannot cover its ride is masked, leaving the stop to the next usable vehicle.
 """
 
 from __future__ import annotations

@@ -263,3 +263,26 @@ def test_an_edge_whose_way_bends_into_a_zone_is_forbidden(tmp_path: Path) -> Non
         np.array([LAT, LAT, LAT]), np.array([lon_at(0), lon_at(0.5), lon_at(1)])
     )
     assert through.all()
+
+
+def test_a_short_range_vehicle_still_serves_a_last_mile_it_can_ride(tmp_path: Path) -> None:
+    # bus P (node 5) -> Q (node 25); a scooter at Q with 1 km of range, the destination
+    # 500 m beyond: the last mile is within its range
+    gbfs = write_gbfs(tmp_path / "gbfs", scooters=[("low", 25.2, 1000.0)])
+    net = network(tmp_path, gbfs)
+    p = plan(net, (LAT, lon_at(4)), (LAT, lon_at(30)), AT, modes="WALK,TRANSIT,SCOOTER_RENTAL")
+    combos = {j.combination: j for j in p.itineraries}
+    last = combos["WALK+TRANSIT+SCOOTER_RENTAL"]
+    (leg,) = [leg for leg in last.legs if leg.is_rental]
+    assert leg.rental.vehicle_id == "low"
+    assert leg.distance_m * defaults.RANGE_RESERVE <= 1000.0
+    # with 300 m of range it cannot make that ride: no scooter last mile then
+    gbfs2 = write_gbfs(tmp_path / "b" / "gbfs", scooters=[("low", 25.2, 300.0)])
+    net2 = network(tmp_path / "b", gbfs2)
+    p2 = plan(net2, (LAT, lon_at(4)), (LAT, lon_at(30)), AT, modes="WALK,TRANSIT,SCOOTER_RENTAL")
+    assert all(
+        leg.distance_m * defaults.RANGE_RESERVE <= 300.0
+        for j in p2.itineraries
+        for leg in j.legs
+        if leg.is_rental
+    )
