@@ -266,7 +266,6 @@ def edge_rules(
 ) -> tuple[FloatArray, BoolArray]:
     """(seconds per forward edge at ``speed_mps`` under the zones' speed limits,
     forbidden per edge); see the module docstring."""
-    import shapely
 
     length = graph.length_m
     n = graph.n_edges
@@ -277,25 +276,86 @@ def edge_rules(
         return cost, forbidden
     lat0 = float(np.mean(graph.lat)) if graph.n_nodes else 0.0
     kx, ky = _projector(lat0)
-    lines = edge_lines(graph, kx, ky)
-    regions = shapely.transform(_effective(rules.geoms), lambda c: c * np.array([kx, ky]))
-    tree = shapely.STRtree(regions)
+    e, z, metres_in, out_share = _cut(edge_lines(graph, kx, ky), length, rules, kx, ky)
+    zone_speed = np.array([_capped(speed_mps, k) for k in rules.speed_kph.tolist()])
+    cost = out_share * length / outside_speed
+    cost += np.bincount(e, weights=metres_in / zone_speed[z], minlength=n)
+    return cost, _forbidden(e, z, metres_in, out_share, length, rules)
+
+
+def _cut(
+    lines: npt.NDArray[np.object_],
+    length_m: FloatArray,
+    rules: ZoneRules,
+    kx: float,
+    ky: float,
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """(line, region) pairs that intersect, the metres of each pair's line inside the
+    region, and per line the share of its length outside all zones."""
+    import shapely
+
+    regions, tree = _projected(rules, kx, ky)
     e, z = tree.query(lines, predicate="intersects")
     planar = shapely.length(lines)
     inside = shapely.length(shapely.intersection(lines[e], regions[z]))
     share = np.where(planar[e] > 0, inside / np.where(planar[e] > 0, planar[e], 1.0), 0.0)
     share = np.clip(share, 0.0, 1.0)
-    metres_in = share * length[e]
-    zone_speed = np.array([_capped(speed_mps, k) for k in rules.speed_kph.tolist()])
-    in_total = np.bincount(e, weights=share, minlength=n)
-    out_share = np.clip(1.0 - in_total, 0.0, 1.0)
-    cost = out_share * length / outside_speed
-    cost += np.bincount(e, weights=metres_in / zone_speed[z], minlength=n)
+    in_total = np.bincount(e, weights=share, minlength=len(lines))
+    return e, z, share * length_m[e], np.clip(1.0 - in_total, 0.0, 1.0)
+
+
+def _projected(rules: ZoneRules, kx: float, ky: float) -> tuple[npt.NDArray[np.object_], Any]:
+    """The zones' effective regions projected by (kx, ky) and their STRtree (cached)."""
+    import shapely
+
+    cache: dict[tuple[float, float], tuple[npt.NDArray[np.object_], Any]]
+    cache = rules.__dict__.setdefault("_projected", {})
+    if (kx, ky) not in cache:
+        regions = shapely.transform(_effective(rules.geoms), lambda c: c * np.array([kx, ky]))
+        cache[(kx, ky)] = (regions, shapely.STRtree(regions))
+    return cache[(kx, ky)]
+
+
+def _forbidden(
+    e: IntArray,
+    z: IntArray,
+    metres_in: FloatArray,
+    out_share: FloatArray,
+    length_m: FloatArray,
+    rules: ZoneRules,
+) -> BoolArray:
     blocked = (~rules.through[z]) & (metres_in > MIN_INSIDE_M)
-    forbidden = np.bincount(e, weights=blocked.astype(np.float64), minlength=n) > 0
+    forbidden = np.bincount(e, weights=blocked.astype(np.float64), minlength=len(length_m)) > 0
     if not rules.g_through:
-        forbidden |= out_share * length > MIN_INSIDE_M
-    return cost, forbidden
+        forbidden |= out_share * length_m > MIN_INSIDE_M
+    return forbidden
+
+
+def segments_forbidden(
+    rules: ZoneRules,
+    lat0: FloatArray,
+    lon0: FloatArray,
+    lat1: FloatArray,
+    lon1: FloatArray,
+) -> BoolArray:
+    """Whether each straight ride (crow-fly streets) from (lat0, lon0) to (lat1, lon1)
+    passes through a place where riding through is forbidden (the same cut as edges)."""
+    import shapely
+
+    n = len(lat0)
+    if n == 0 or rules.n_zones == 0:
+        return np.full(n, not rules.g_through)
+    center = rules.__dict__.get("_center")
+    if center is None:
+        center = float(np.mean(shapely.get_coordinates(rules.geoms)[:, 1]))
+        rules.__dict__["_center"] = center
+    kx, ky = _projector(center)
+    x = np.column_stack([lon0, lon1]).ravel() * kx
+    y = np.column_stack([lat0, lat1]).ravel() * ky
+    lines = shapely.linestrings(x, y, indices=np.repeat(np.arange(n), 2))
+    length = shapely.length(lines)
+    e, z, metres_in, out_share = _cut(lines, length, rules, kx, ky)
+    return _forbidden(e, z, metres_in, out_share, length, rules)
 
 
 def _capped(speed_mps: float, limit_kph: float) -> float:

@@ -39,6 +39,7 @@ import numpy.typing as npt
 
 from maasmix import defaults
 from maasmix.engine.access import Field, crow_field, graph_field
+from maasmix.engine.geofencing import segments_forbidden
 from maasmix.engine.itinerary import Journey, Leg, Rental, StopCall
 from maasmix.engine.mcraptor import mc_search
 from maasmix.engine.paths import mc_journeys, raptor_journeys
@@ -784,6 +785,8 @@ class _Chain:
         self.v_secs = v_secs + opt.pickup_s
         if not g.docked:
             reach = ride_in_range(r.vehicle_range_m[g.index], v_m)
+            if q.crow:  # a straight ride to the destination: not through a no-ride zone
+                reach &= ~_crow_blocked(geo, g.lat, g.lon, q.d.lat, q.d.lon)
             self.v_secs = np.where(reach, self.v_secs, np.inf)
         self.v_m, self.v_org = v_m, v_org
         src_cost = self.v_secs + g.walk_m / ws
@@ -875,7 +878,13 @@ class _Chain:
                 how = np.where(np.isfinite(secs), org, -1).astype(np.int64)
             if q.crow and not g.docked:
                 # ride to the target itself and park there, where allowed
-                secs, _, _ = _at_points(q, self.ride, lat, lon, bnode, bm)
+                secs, ride_m, org = _at_points(q, self.ride, lat, lon, bnode, bm)
+                v = g.index[np.maximum(org, 0)]
+                ok = ride_in_range(g.system.vehicle_range_m[v], ride_m)
+                ok &= ~_crow_blocked(
+                    self.geo, g.system.vehicle_lat[v], g.system.vehicle_lon[v], lat, lon
+                )
+                secs = np.where(ok, secs, np.inf)
                 _, end_ok, _, _ = self.geo.point_rules(lat, lon)
                 secs = np.where(end_ok, secs + opt.dropoff_s, np.inf)
                 better = secs < best
@@ -1065,6 +1074,20 @@ def _top(values: FloatArray) -> float:
     """The largest finite value (the bound of a search seeded with these costs)."""
     finite = values[np.isfinite(values)]
     return float(finite.max()) if len(finite) else 0.0
+
+
+def _crow_blocked(
+    geo: Any, lat0: FloatArray, lon0: FloatArray, lat1: Any, lon1: Any
+) -> npt.NDArray[np.bool_]:
+    """Crow-fly rides from (lat0, lon0) to (lat1, lon1) that would cross a place where
+    riding through is forbidden (`engine.geofencing.segments_forbidden`)."""
+    n = len(lat0)
+    rules = getattr(geo, "rules", None)
+    if rules is None or rules.trivial or n == 0:
+        return np.zeros(n, bool)
+    return segments_forbidden(
+        rules, lat0, lon0, np.broadcast_to(lat1, (n,)), np.broadcast_to(lon1, (n,))
+    )
 
 
 def _parking(

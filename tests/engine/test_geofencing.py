@@ -286,3 +286,29 @@ def test_a_short_range_vehicle_still_serves_a_last_mile_it_can_ride(tmp_path: Pa
         for leg in j.legs
         if leg.is_rental
     )
+
+
+def test_crow_fly_rides_never_cross_a_no_ride_zone(tmp_path: Path) -> None:
+    """Without an OSM extract a ride is a straight line: one crossing a no-ride band is
+    not planned, one beside it is."""
+    from maasmix.engine.network import compile_network
+    from maasmix.feeds.gbfs import load_gbfs
+    from tests.engine.builders import make_day
+    from tests.engine.plan_builders import bus_trips
+
+    day = make_day({"P": (LAT, lon_at(5)), "Q": (LAT, lon_at(25))}, bus_trips())
+    wall = band(14, 16, NO_RIDE)
+
+    def crow(zones: list[dict[str, Any]], name: str) -> Network:
+        net = Network(compile_network(day, None), min_transfer_s=0)
+        net.add_gbfs(load_gbfs(write_gbfs(tmp_path / name, scooters=[("s1", 0.5)], zones=zones)))
+        return net
+
+    open_net, walled = crow([], "open"), crow([wall], "walled")
+    assert open_net.compiled.crow_fly
+    across = scooter_plan(open_net, to=30)
+    assert ride_leg(across).rental.vehicle_id == "s1"
+    blocked = scooter_plan(walled, to=30)
+    assert not [j for j in blocked.itineraries if j.combination == "SCOOTER_RENTAL"]
+    short = scooter_plan(walled, to=12)  # stops short of the band
+    assert ride_leg(short).to_lon == pytest.approx(lon_at(12))
