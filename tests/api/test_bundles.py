@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -129,3 +130,104 @@ def test_both_solvers_give_the_hand_checked_menu() -> None:
         assert body["solve"]["status"] == "optimal"
         assert body["menu"][0]["price_minor"] == 9000
         assert (solver == "ENUM") == ("exhaustive" in body["solve"]["solver"])
+
+
+INTERIOR = example_path("interior_check")
+
+
+def test_interior_optimum_over_http_and_cli() -> None:
+    """The optimum is a middle price of the less inclusive bundle (not hand_check's corner)."""
+    data = yaml.safe_load(INTERIOR.read_text(encoding="utf-8"))
+    body = TestClient(app).post("/v1/bundles/optimise", json={"scenario": data}).json()
+    assert [(m["bundle"], m["price_minor"]) for m in body["menu"]] == [("Transit", 5000)]
+    assert body["profit_minor"] == 96794
+    out = CliRunner().invoke(cli, ["bundles", "optimise", str(INTERIOR)])
+    assert out.exit_code == 0, out.output
+    assert "Transit" in out.output and "50.00 EUR" in out.output and "optimal" in out.output
+
+
+def test_report_figures_match_the_json(tmp_path: Path) -> None:
+    import json
+
+    out = CliRunner().invoke(cli, ["bundles", "optimise", str(INTERIOR), "--report", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+
+    def money(minor: int) -> str:
+        return f"{minor / 100:,.2f} EUR"
+
+    for key in ("profit_minor", "subsidy_minor", "sales_minor", "user_spend_minor"):
+        assert money(data[key]) in html, key
+    for m in data["menu"]:
+        assert money(m["price_minor"]) in html and f"{m['subscribers']:,.0f}" in html
+    for o in data["operators"]:
+        assert money(o["earnings_minor"] - o["baseline_earnings_minor"]) in html
+    assert money(data["operators"][0]["earnings_minor"]) in html
+
+
+def test_interrupted_frontier_keeps_its_finished_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import os
+    import signal
+
+    from maasmix.api.cli import bundles
+
+    real = bundles.frontier
+
+    def frontier_then_ctrl_c(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        def tick(i: int, n: int, point: Any) -> None:
+            progress(i, n, point)
+            if i == 2:  # a signal after the second point, as Ctrl-C would send
+                os.kill(os.getpid(), signal.SIGINT)
+
+        return real(*args, progress=tick, **kwargs)
+
+    monkeypatch.setattr(bundles, "frontier", frontier_then_ctrl_c)
+    out = CliRunner().invoke(
+        cli,
+        [
+            "bundles",
+            "frontier",
+            str(INTERIOR),
+            "--sweep",
+            "surplus",
+            "--points",
+            "5",
+            "--report",
+            str(tmp_path),
+        ],
+    )
+    assert out.exit_code == 130, out.output
+    data = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert data["interrupted"] is True and data["planned"] == 5
+    assert len(data["points"]) == 2
+    assert all(p["status"] == "optimal" for p in data["points"])
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Interrupted: 2 of 5 points" in html
+    assert (tmp_path / "frontier.png").is_file()
+
+
+def test_interrupted_optimise_prints_and_writes_its_best_menu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    from maasmix.api.cli import bundles
+
+    real = bundles.optimise
+
+    def ctrl_c_first(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)  # handled by the command: stop, keep the best
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bundles, "optimise", ctrl_c_first)
+    out = CliRunner().invoke(
+        cli, ["bundles", "optimise", str(INTERIOR), "--solver", "BNB", "--report", str(tmp_path)]
+    )
+    assert out.exit_code == 130, out.output
+    assert "interrupted" in out.output
+    assert (tmp_path / "result.json").is_file()
