@@ -248,11 +248,12 @@ class FrontierSpec(_Model):
 
 
 class SolverSpec(_Model):
-    """How to solve: ``AUTO`` (exhaustive menu search when there are at most 150 million
-    menus, else SCIP), ``ENUM`` (always the exhaustive search), or the MIP with ``SCIP`` or
-    ``CBC`` (open solvers shipped with OR-Tools)."""
+    """How to solve: ``AUTO`` (every menu scored when that is cheap, else the exact branch
+    and bound), ``ENUM`` (always the exhaustive search), ``BNB`` (always the branch and
+    bound), or the MIP with ``SCIP`` or ``CBC`` (open solvers shipped with OR-Tools; their
+    claims are checked exactly)."""
 
-    name: Literal["AUTO", "ENUM", "SCIP", "CBC"] = "AUTO"
+    name: Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"] = "AUTO"
     time_limit_s: float = Field(60.0, gt=0)
     relative_gap: float = Field(1e-6, ge=0)
     threads: int = Field(1, ge=1)
