@@ -1,10 +1,11 @@
 """Time to design the menu as segments, bundles, price levels and menu size grow.
 
-``python benchmarks/pricing_scaling.py [OUT.png] [--time-limit S] [--solvers ENUM,SCIP]``
+``python benchmarks/pricing_scaling.py [OUT.png] [--time-limit S] [--solvers BNB,ENUM]``
 (default ``reports/pricing_scaling.png``, gitignored, plus a JSON of the rows next to it)
-solves synthetic scenarios around the 8 x 31 x 25, K = 3 base case, varying one dimension at
-a time, with each solver, and plots seconds per solver (hollow markers: stopped at the
-time limit; the JSON has the status and gap of every run).
+solves synthetic scenarios around the 8 x 31 x 25, K = 4 base case, varying one dimension at
+a time (menu size K from 1 to 6, candidates from 4 to 95), with each solver, and plots
+seconds per solver (hollow markers: stopped at the time limit; the JSON has the status,
+gap and menu count of every run).
 """
 
 from __future__ import annotations
@@ -24,21 +25,27 @@ from maasmix.pricing.objectives import SolverOptions, solve_requirements
 from maasmix.pricing.rows import Requirements
 from maasmix.pricing.synthetic import synthetic_scenario
 
-BASE = {"n_segments": 8, "n_bundles": 31, "n_levels": 25, "menu_size": 3}
+BASE = {"n_segments": 8, "n_bundles": 31, "n_levels": 25, "menu_size": 4}
 SWEEPS = {
     "n_segments": [1, 2, 4, 8],
-    "n_bundles": [4, 8, 16, 31],
+    "n_bundles": [4, 8, 16, 31, 63, 95],
     "n_levels": [5, 10, 15, 25],
-    "menu_size": [1, 2, 3, 4],
+    "menu_size": [1, 2, 3, 4, 5, 6],
 }
-COLOURS = {"ENUM": "#3672a4", "SCIP": "#d9822b", "CBC": "#6a994e", "AUTO": "#7b2d8b"}
+COLOURS = {
+    "ENUM": "#3672a4",
+    "SCIP": "#d9822b",
+    "CBC": "#6a994e",
+    "AUTO": "#7b2d8b",
+    "BNB": "#b00020",
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", nargs="?", default="reports/pricing_scaling.png")
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--solvers", default="ENUM,SCIP")
+    parser.add_argument("--solvers", default="BNB,ENUM")
     args = parser.parse_args()
     solvers = args.solvers.split(",")
     rows = []
@@ -74,7 +81,7 @@ def main() -> None:
         ax.set_yscale("log")
     axes[0].set_ylabel("seconds (hollow: time limit)")
     axes[0].legend()
-    fig.suptitle("Menu design, max profit: base 8 segments x 31 bundles x 25 prices, K=3")
+    fig.suptitle("Menu design, max profit: base 8 segments x 31 bundles x 25 prices, K=4")
     fig.tight_layout()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=100)

@@ -304,8 +304,8 @@ def branch_and_bound(
     def run(tasks: list[list[int]], alive: npt.NDArray[np.bool_]) -> None:
         nonlocal best, best_items, nodes, per_task
         arr = np.full((len(tasks), 2), -1, dtype=np.int64)
-        for r, t in enumerate(tasks):
-            arr[r, : len(t)] = t
+        for r, prefix in enumerate(tasks):
+            arr[r, : len(prefix)] = prefix
         t0 = time.perf_counter()
         values, items, n_nodes, n_leaves = search_tasks(
             arr, prob.max_items, alive, *kernel_args, best, best_items is not None

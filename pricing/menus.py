@@ -264,7 +264,9 @@ def _moves(prob: MenuProblem, menu: list[int]) -> list[list[int]]:
         out.extend([*menu, int(j)] for j in every[free])
     for m in menu:
         rest = [i for i in menu if i != m]
-        free = ~prob.conflict[rest].any(axis=0) if rest else np.ones(n_i, dtype=bool)
+        free = np.asarray(
+            ~prob.conflict[rest].any(axis=0) if rest else np.ones(n_i, dtype=bool), dtype=bool
+        )
         free[m] = False
         out.extend([*rest, int(j)] for j in every[free])
         out.append(rest)
@@ -287,7 +289,7 @@ def local_search(
     (items, score) of the best one found, or None when no start and no move is feasible.
     """
     width = max(1, prob.max_items)
-    begin = [[]] + [sorted(int(i) for i in s) for s in starts]
+    begin: list[list[int]] = [[]] + [sorted(int(i) for i in s) for s in starts]
     begin = [m for m in begin if len(m) <= prob.max_items]
     scores, ok = prob.evaluate(_pad(begin, width))
     best: tuple[list[int], float] | None = None
