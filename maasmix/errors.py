@@ -134,7 +134,7 @@ class QueryError(MaasmixError, ValueError):
     def renamed(self, names: Mapping[str, str]) -> QueryError:
         """This error with its parameter named as an interface calls it (``depart`` is
         ``--at`` on the command line); itself when the name needs no change."""
-        if self.parameter not in names:
+        if self.parameter is None or self.parameter not in names:
             return self
         clone = copy.copy(self)
         clone.parameter = names[self.parameter]

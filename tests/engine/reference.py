@@ -386,8 +386,6 @@ def mc_pareto(
         ride_stop, ride_arr, ride_walk = ride_stop[keep], ride_arr[keep], ride_walk[keep]
     out: set[tuple[int, int, int]] = set()
     for p in set(found):
-        if not any(
-            q != p and q[0] <= p[0] and q[1] <= p[1] and q[2] <= p[2] for q in found
-        ):
+        if not any(q != p and q[0] <= p[0] and q[1] <= p[1] and q[2] <= p[2] for q in found):
             out.add(p)
     return out
