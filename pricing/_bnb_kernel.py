@@ -735,7 +735,7 @@ def filter_node(
     return kept
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def filter_candidates(
     prefix: np.ndarray,
     max_items: int,
@@ -758,7 +758,9 @@ def filter_candidates(
 ) -> np.ndarray:
     """(I,) the items of later bundles that can still be part of a feasible menu better
     than ``best`` together with the ``prefix`` (ascending items, no conflicts): the cheap
-    test for all, then the complete one for the survivors, in parallel."""
+    test for all, then the complete one for the survivors. Serial: it is called once per
+    first item, and a parallel region each time cost more than it saved on a busy
+    machine (OpenMP threads spinning at the barrier)."""
     n_i, n_k = w.shape
     n_g = sys_const.shape[0]
     m = prefix.shape[0]
@@ -780,7 +782,7 @@ def filter_candidates(
     if max_items - m - 1 < 2:
         return keep
     survivors = keep.copy()
-    for cand in nb.prange(bstart[last + 1], n_i):
+    for cand in range(bstart[last + 1], n_i):
         if not survivors[cand]:
             continue
         keep[cand] = _keep(

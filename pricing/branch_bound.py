@@ -36,6 +36,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -58,6 +59,8 @@ F = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 SOLVER_NAME = "maasmix menu branch and bound"
 _CHUNK_SECONDS = 0.25
+#: Fewer tasks than this run on one thread.
+_PARALLEL_TASKS = 64
 
 
 @dataclass(frozen=True)
@@ -294,8 +297,10 @@ def branch_and_bound(
     )  # fmt: skip
     first_ub = _first_bounds(prob, search)
     n_i = len(search.order)
-    # suffix maxima of the first items' bounds: the bound over everything not yet searched
-    suffix = np.maximum.accumulate(first_ub[::-1])[::-1]
+    # first items by their bound, best first (their subtrees are independent): good menus
+    # come early, and the bound of the next one bounds everything not yet searched
+    visit = np.argsort(-first_ub, kind="stable")
+    suffix = first_ub[visit]
     searching = time.perf_counter()
     per_task = 1e-4
     stopped: str | None = None
@@ -307,9 +312,17 @@ def branch_and_bound(
         for r, prefix in enumerate(tasks):
             arr[r, : len(prefix)] = prefix
         t0 = time.perf_counter()
-        values, items, n_nodes, n_leaves = search_tasks(
-            arr, prob.max_items, alive, *kernel_args, best, best_items is not None
-        )
+        threads = numba.get_num_threads()
+        if len(tasks) < _PARALLEL_TASKS:
+            # a parallel region costs more than a few small tasks save (OpenMP threads
+            # spin at its barrier, badly so on a busy machine)
+            numba.set_num_threads(1)
+        try:
+            values, items, n_nodes, n_leaves = search_tasks(
+                arr, prob.max_items, alive, *kernel_args, best, best_items is not None
+            )
+        finally:
+            numba.set_num_threads(threads)
         per_task = max(1e-6, (time.perf_counter() - t0) / len(tasks))
         nodes += int(n_nodes.sum() + n_leaves.sum())
         improved = False
@@ -366,7 +379,7 @@ def branch_and_bound(
             break  # no later first item can beat the incumbent
         if prob.objective == 2 and best_items is not None:
             break
-        item = int(i)
+        item = int(visit[i])
         i += 1
         if not search.alive[item] or (best_items is not None and first_ub[item] <= best):
             continue
