@@ -32,6 +32,8 @@ import math
 import numba as nb
 import numpy as np
 
+from maasmix.pricing._enumeration_kernel import _feasible, _score
+
 _IMPROVE = 1e-12
 _SAFETY = 1e-11
 _ITERATIONS = 40
@@ -346,52 +348,6 @@ def root_bound(
         0, s0, out, max_items, 0, -1, bstart, w_t, sys_wm, sys_mu, sys_const, alive, theta,
         top_v, top_w, top_wm, work, -np.inf,
     )  # fmt: skip
-    return v
-
-
-@nb.njit(cache=True, inline="always")
-def _row_ok(value: float, lo: float, hi: float, tol: float) -> bool:
-    return value >= lo - tol * max(1.0, abs(lo)) and value <= hi + tol * max(1.0, abs(hi))
-
-
-@nb.njit(cache=True)
-def _feasible(
-    s: np.ndarray,
-    a: np.ndarray,
-    lin_lo: np.ndarray,
-    lin_hi: np.ndarray,
-    log_coef: np.ndarray,
-    log_lo: np.ndarray,
-    objective: int,
-    tol: float,
-) -> bool:
-    n_k = s.shape[0]
-    for r in range(1 if objective == 0 else 0, a.shape[0]):
-        v = 0.0
-        for k in range(n_k):
-            v += a[r, k] / s[k]
-        if not _row_ok(v, lin_lo[r], lin_hi[r], tol):
-            return False
-    for q in range(1 if objective == 1 else 0, log_coef.shape[0]):
-        v = 0.0
-        for k in range(n_k):
-            if log_coef[q, k] != 0.0:
-                v += log_coef[q, k] * math.log(s[k])
-        if not _row_ok(v, log_lo[q], math.inf, tol):
-            return False
-    return True
-
-
-@nb.njit(cache=True)
-def _score(s: np.ndarray, a0: np.ndarray, log_coef: np.ndarray, objective: int) -> float:
-    v = 0.0
-    if objective == 0:
-        for k in range(s.shape[0]):
-            v += a0[k] / s[k]
-    elif objective == 1:
-        for k in range(s.shape[0]):
-            if log_coef[0, k] != 0.0:
-                v += log_coef[0, k] * math.log(s[k])
     return v
 
 
