@@ -8,14 +8,15 @@ field                      default       bounds
 ``max_price_levels``       1,000         prices in one bundle's grid
 ``max_candidates``         1,000         candidate bundles (listed + generated)
 ``max_price_options``      5,000         (bundle, price) pairs over all candidates
-``max_model_cells``        50,000        traveller classes x (bundle, price) pairs: the
+``max_model_cells``        100,000       traveller classes x (bundle, price) pairs: the
                                          choice rows the model and the search evaluate
 =========================  ============  ==============================================
 
 The defaults keep what is accepted to models that build in seconds: the shipped demo
 city (7 traveller classes x 13 bundles x 21 prices) is 1,911 cells, the 8 x 31 x 25
-benchmark 6,200; the demo city with a grid of 1,001 prices (91 thousand cells) ran for
-minutes, past its time limit, before these limits. Raise them for larger studies.
+benchmark 6,200, the 107-bundle city-scale study (24 classes x 25 prices) 64,200. The
+time limit covers the whole solve, building the model included (`maasmix.pricing.objectives`).
+Raise the limits for larger studies.
 `size_problems(scenario)` returns the (field location, message) of each limit exceeded,
 which `maasmix.pricing.scenario.validate_scenario` raises as a `ScenarioError` naming
 the field, so ``bundles validate`` and ``bundles optimise`` (CLI and HTTP) refuse the
@@ -56,7 +57,7 @@ class ScenarioLimits:
     max_price_levels: int = 1_000
     max_candidates: int = 1_000
     max_price_options: int = 5_000
-    max_model_cells: int = 50_000
+    max_model_cells: int = 100_000
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):

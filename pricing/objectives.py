@@ -13,8 +13,9 @@ groups (see `pricing.infeasibility`); it does not raise.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from maasmix.pricing.branch_bound import branch_and_bound
@@ -165,10 +166,11 @@ def solve_requirements(
             stop=stop,
         )
     else:
+        building = time.perf_counter()
         mm = model or build_model(inst, req, solver=options.mip_solver, objective=kind)
         raw = solve_model(
             mm,
-            time_limit_s=options.time_limit_s,
+            time_limit_s=_left(options.time_limit_s, building),
             relative_gap=options.relative_gap,
             threads=options.threads,
             hint=dict(hint) if hint else None,
@@ -214,6 +216,7 @@ def optimise(
     chunks of work; ``stop()`` returning True ends it early with the best menu so far
     (status ``feasible``, ``stopped="interrupted"``).
     """
+    started = time.perf_counter()
     spec = scenario if isinstance(scenario, Scenario) else base_scenario
     inst = compile_instance(scenario) if isinstance(scenario, Scenario) else scenario
     kind = objective or (spec.objective.kind if spec is not None else "max_profit")
@@ -223,4 +226,15 @@ def optimise(
     if options is None:
         options = SolverOptions.from_spec(spec.solver) if spec is not None else SolverOptions()
     req = requirements_for(inst, kind, uptake)
+    # the time limit covers the whole solve: compiling the instance counts against it
+    options = replace(options, time_limit_s=_left(options.time_limit_s, started))
     return solve_requirements(inst, kind, req, options, progress=progress, stop=stop)
+
+
+#: Least time a solver is given, seconds, however much of the limit preparation used.
+MIN_SOLVE_S = 0.05
+
+
+def _left(limit_s: float, since: float) -> float:
+    """What is left of ``limit_s`` seconds after what has run since ``since``."""
+    return max(limit_s - (time.perf_counter() - since), MIN_SOLVE_S)

@@ -34,7 +34,7 @@ class OptimiseRequest(BaseModel):
     scenario: dict[str, Any] = Field(description="a scenario, as in the YAML file")
     objective: Literal["max_profit", "min_subsidy", "max_surplus"] | None = None
     min_uptake: float | None = Field(None, ge=0, le=1)
-    solver: Literal["AUTO", "ENUM", "SCIP", "CBC"] | None = None
+    solver: Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"] | None = None
     time_limit_s: float | None = Field(None, gt=0, le=600)
 
 
@@ -44,7 +44,7 @@ class FrontierRequest(BaseModel):
     scenario: dict[str, Any]
     sweep: Literal["subsidy", "surplus", "both"] | None = None
     points: int | None = Field(None, ge=2, le=50)
-    solver: Literal["AUTO", "ENUM", "SCIP", "CBC"] | None = None
+    solver: Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"] | None = None
     time_limit_s: float | None = Field(None, gt=0, le=600)
 
 

@@ -22,6 +22,8 @@ class FrontierOut(BaseModel):
     currency: str
     sweep: str
     seconds: float
+    interrupted: bool = Field(False, description="stopped before every point was solved")
+    planned: int = Field(0, description="points the sweep set out to solve")
     points: list[dict[str, Any]] = Field(description="per point: bounds, status, money, menu")
     anchors: dict[str, Result]
     results: list[Result]
