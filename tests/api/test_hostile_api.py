@@ -131,7 +131,7 @@ def test_validate_reports_what_optimise_would(tmp_path: Path, grid: dict[str, fl
     for outcome in (validated, optimised):
         assert outcome.returncode == 2, outcome.line()
         assert "field 'candidates.prices" in outcome.stderr
-        assert outcome.peak_mib < 600 and outcome.seconds < 30, outcome.line()
+        assert outcome.peak_mib < 600, outcome.line()
     assert validated.stderr == optimised.stderr
 
 

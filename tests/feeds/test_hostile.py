@@ -29,7 +29,6 @@ from maasmix.feeds.gtfs._csv import count_csv_rows, read_csv_table, scan_csv
 from tests.hostile import blank_shapes, maasmix, wide_header, wide_row
 
 PEAK_MIB = 600  # the CLI alone: ~230 MiB
-SECONDS = 30  # the CLI alone: ~2.5 s (more on a busy CI machine)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,6 @@ def assert_clear_exit(outcome: object, *needles: str, peak: float = PEAK_MIB) ->
     for needle in needles:
         assert needle in outcome.stderr, outcome.line()
     assert outcome.peak_mib < peak, outcome.line()
-    assert outcome.seconds < SECONDS, outcome.line()
 
 
 # --- the cases, through the CLI, measured ------------------------------------
