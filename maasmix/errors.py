@@ -107,6 +107,10 @@ class ScenarioMissingError(ScenarioError):
     """A scenario file or a named example scenario that does not exist."""
 
 
+class DiaryError(InputError):
+    """A trip diary that cannot be used (a missing column, a bad value in a row)."""
+
+
 class DeploymentError(InputError):
     """A server deployment file that cannot be used (bad YAML, a missing file or field)."""
 
