@@ -5,5 +5,6 @@ is read back through those same readers (and the tests check that it reads clean
 """
 
 from maasmix.feeds.demo.city import SERVICE_DATE, DemoCity, write_demo_city
+from maasmix.feeds.demo.diary import demo_diary_frame, write_demo_diary
 
-__all__ = ["SERVICE_DATE", "DemoCity", "write_demo_city"]
+__all__ = ["SERVICE_DATE", "DemoCity", "demo_diary_frame", "write_demo_city", "write_demo_diary"]
