@@ -28,6 +28,9 @@ prices and bundles); summed over classes it bounds f_g over every completion.
 from __future__ import annotations
 
 import math
+import types
+from collections.abc import Callable
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -272,8 +275,7 @@ def system_bound(
     return total, mag
 
 
-@nb.njit(cache=True, parallel=True)
-def item_bounds(
+def _item_bounds(
     item_bundle: np.ndarray,
     max_items: int,
     forced: bool,
@@ -320,7 +322,7 @@ def item_bounds(
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def root_bound(
     max_items: int,
     bstart: np.ndarray,
@@ -691,7 +693,7 @@ def filter_node(
     return kept
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def filter_candidates(
     prefix: np.ndarray,
     max_items: int,
@@ -751,8 +753,7 @@ def filter_candidates(
     return keep
 
 
-@nb.njit(cache=True, parallel=True)
-def search_tasks(
+def _search_tasks(
     tasks: np.ndarray,
     max_items: int,
     alive: np.ndarray,
@@ -937,3 +938,24 @@ def search_tasks(
                 mlev[d] = d
         best_val[t] = best if found else -np.inf
     return best_val, best_items, nodes, leaves
+
+
+def _renamed(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A copy of ``fn`` under another name (numba caches each name in its own file)."""
+    new = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    new.__qualname__ = name
+    new.__doc__ = fn.__doc__
+    return new
+
+
+#: Parallel kernels (prange over items / tasks on numba's threads) for one search using
+#: every core, and serial ones that release the GIL, for several searches in Python
+#: threads at once (a frontier's points: `pricing.frontier`).
+item_bounds = nb.njit(cache=True, parallel=True, nogil=True)(_renamed(_item_bounds, "item_bounds"))
+item_bounds_serial = nb.njit(cache=True, nogil=True)(_renamed(_item_bounds, "item_bounds_serial"))
+search_tasks = nb.njit(cache=True, parallel=True, nogil=True)(
+    _renamed(_search_tasks, "search_tasks")
+)
+search_tasks_serial = nb.njit(cache=True, nogil=True)(
+    _renamed(_search_tasks, "search_tasks_serial")
+)

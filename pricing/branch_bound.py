@@ -31,6 +31,7 @@ a valid bound: the largest bound over the subtrees not yet searched.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -212,6 +213,40 @@ def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.
     )
 
 
+class RootCache:
+    """Root bounds shared by the searches of one instance (a frontier's points).
+
+    A row's feasibility system differs between frontier points only in its constant (the
+    epsilon), so its bound over the menus holding each item (`_prepare`, a pass over
+    every item) is kept without the constant and reused. Safe to share between threads
+    (a race only computes an entry twice).
+    """
+
+    def __init__(self) -> None:
+        self._forced: dict[bytes, F] = {}
+        self.hits = 0
+
+    @staticmethod
+    def key(max_items: int, systems: Systems, g: int, n_items: int) -> bytes:
+        """Digest of everything but the constant that system ``g``'s item bounds depend on."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(np.array([max_items, n_items], dtype=np.int64).tobytes())
+        for arr in (systems.out[g], systems.wm[g], systems.mu[g]):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.digest()
+
+    def get(self, key: bytes) -> F | None:
+        """The cached bounds without constant (I,), or None."""
+        found = self._forced.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, key: bytes, value: F) -> None:
+        """Keep ``value`` (bounds minus the system's constant)."""
+        self._forced[key] = value
+
+
 @dataclass
 class _Search:
     """The renumbered arrays the kernel works on (items of kept bundles, best first)."""
@@ -239,6 +274,8 @@ def branch_and_bound(
     incumbents: Iterable[Mapping[int, int]] = (),
     known_bound: float | None = None,
     stop: StopCheck | None = None,
+    parallel: bool = True,
+    cache: RootCache | None = None,
 ) -> RawSolve:
     """Best menu for ``kind`` under the policy and ``req``, proven by branch and bound.
 
@@ -246,6 +283,9 @@ def branch_and_bound(
     (objective units, e.g. the optimum of a looser frontier point) caps the bound and ends
     the search as soon as a menu reaches it. Status ``optimal`` (gap 0), ``infeasible``,
     or at the time limit / on ``stop()`` ``feasible`` with a bound, or ``not_solved``.
+    ``parallel``: the kernels use numba's threads; False runs serial kernels that release
+    the GIL, so that several searches can run in Python threads. ``cache`` keeps root
+    bounds for the next search of the same instance (`RootCache`).
     """
     start = time.perf_counter()
     prob = build_problem(inst, req, kind)
@@ -280,12 +320,15 @@ def branch_and_bound(
     if prob.max_items == 0 or prob.n_items == 0:
         return result("optimal" if best_items is not None else "infeasible", best, None, 0)
 
-    search = _prepare(prob, best, best_items is not None)
+    search = _prepare(prob, best, best_items is not None, parallel, cache)
     nodes = 0
     if search is None:  # every item pruned at the root
         return result("optimal" if best_items is not None else "infeasible", best, None, 0)
 
-    from maasmix.pricing._bnb_kernel import filter_candidates, search_tasks
+    from maasmix.pricing import _bnb_kernel
+
+    search_tasks = _bnb_kernel.search_tasks if parallel else _bnb_kernel.search_tasks_serial
+    filter_candidates = _bnb_kernel.filter_candidates
 
     sy = search.systems
     wm_i = np.ascontiguousarray(sy.wm.transpose(0, 2, 1))  # (G, I, K)
@@ -295,7 +338,7 @@ def branch_and_bound(
         prob.objective, prob.sense, ROW_TOL, sy.out, sy.wm, wm_i,
         sy.mu, sy.const, sy.floor, sy.is_obj,
     )  # fmt: skip
-    first_ub = _first_bounds(prob, search)
+    first_ub = _first_bounds(prob, search, parallel)
     n_i = len(search.order)
     # first items by their bound, best first (their subtrees are independent): good menus
     # come early, and the bound of the next one bounds everything not yet searched
@@ -313,7 +356,7 @@ def branch_and_bound(
             arr[r, : len(prefix)] = prefix
         t0 = time.perf_counter()
         threads = numba.get_num_threads()
-        if len(tasks) < _PARALLEL_TASKS:
+        if parallel and len(tasks) < _PARALLEL_TASKS:
             # a parallel region costs more than a few small tasks save (OpenMP threads
             # spin at its barrier, badly so on a busy machine)
             numba.set_num_threads(1)
@@ -420,34 +463,79 @@ def branch_and_bound(
     return result(status, max(best, rest), stopped, nodes)
 
 
-def _first_bounds(prob: MenuProblem, search: _Search) -> F:
+def _first_bounds(prob: MenuProblem, search: _Search, parallel: bool = True) -> F:
     """(I,) objective bound of the search node {i} (later bundles only); +inf when there
     is no objective system (feasibility)."""
-    from maasmix.pricing._bnb_kernel import item_bounds
+    from maasmix.pricing import _bnb_kernel
 
     sy = search.systems
     if not sy.is_obj.any():
         return np.full(len(search.order), math.inf)
-    b = item_bounds(
+    g = int(np.flatnonzero(sy.is_obj)[0])
+    kernel = _bnb_kernel.item_bounds if parallel else _bnb_kernel.item_bounds_serial
+    b = kernel(
         search.bundle, prob.max_items, False, search.bstart, search.w_t, prob.s0,
-        sy.out, sy.wm, sy.mu, sy.const, search.alive,
+        sy.out[g : g + 1], np.ascontiguousarray(sy.wm[g : g + 1]), sy.mu[g : g + 1],
+        sy.const[g : g + 1], search.alive,
     )  # fmt: skip
-    return np.where(search.alive, b[int(np.flatnonzero(sy.is_obj)[0])], -math.inf)
+    return np.where(search.alive, b[0], -math.inf)
 
 
-def _prepare(prob: MenuProblem, best: float, have: bool) -> _Search | None:
+def _forced_bounds(
+    prob: MenuProblem,
+    systems: Systems,
+    bstart: I64,
+    w_t: F,
+    alive: npt.NDArray[np.bool_],
+    parallel: bool,
+    cache: RootCache | None,
+) -> F:
+    """(G, I) bound of every system over the menus that contain each item; a row's comes
+    from ``cache`` when an earlier search of the instance had the same row."""
+    from maasmix.pricing import _bnb_kernel
+
+    kernel = _bnb_kernel.item_bounds if parallel else _bnb_kernel.item_bounds_serial
+    n_g = len(systems.const)
+    forced = np.empty((n_g, prob.n_items))
+    keys: dict[int, bytes] = {}
+    todo = []
+    for g in range(n_g):
+        if cache is not None and not systems.is_obj[g]:
+            keys[g] = RootCache.key(prob.max_items, systems, g, prob.n_items)
+            hit = cache.get(keys[g])
+            if hit is not None:
+                forced[g] = hit + systems.const[g]
+                continue
+        todo.append(g)
+    if todo:
+        sel = np.array(todo, dtype=np.int64)
+        got = kernel(
+            prob.bundle, prob.max_items, True, bstart, w_t, prob.s0,
+            np.ascontiguousarray(systems.out[sel]), np.ascontiguousarray(systems.wm[sel]),
+            np.ascontiguousarray(systems.mu[sel]), np.ascontiguousarray(systems.const[sel]),
+            alive,
+        )  # fmt: skip
+        for q, g in enumerate(todo):
+            forced[g] = got[q]
+            if g in keys and cache is not None:
+                cache.put(keys[g], got[q] - systems.const[g])
+    return forced
+
+
+def _prepare(
+    prob: MenuProblem,
+    best: float,
+    have: bool,
+    parallel: bool = True,
+    cache: RootCache | None = None,
+) -> _Search | None:
     """Root work: systems, item pruning, bundle order; None when no item survives."""
-    from maasmix.pricing._bnb_kernel import item_bounds
-
     sizes = np.bincount(prob.bundle, minlength=len(prob.inst.bundles))
     bstart = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     w_t = np.ascontiguousarray(prob.w.T)
     alive = np.ones(prob.n_items, dtype=bool)
     systems = build_systems(prob, bstart, w_t, alive)
-    forced = item_bounds(
-        prob.bundle, prob.max_items, True, bstart, w_t, prob.s0, systems.out, systems.wm,
-        systems.mu, systems.const, alive,
-    )  # fmt: skip
+    forced = _forced_bounds(prob, systems, bstart, w_t, alive, parallel, cache)
     margin = 1e-11 * (1.0 + np.abs(forced))
     for g in range(len(systems.const)):
         if systems.is_obj[g]:

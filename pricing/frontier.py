@@ -13,23 +13,30 @@ sweep already knows: every menu found so far (anchors and earlier points) is an 
 to start from, and the optimum of a looser point bounds the next one (its feasible set is
 smaller), so a point whose looser neighbour's menu still satisfies it is proven at once.
 With the MIP one model is kept and only the epsilon bound moves (surplus cuts carry
-over). Each point's search uses every core (`pricing.branch_bound`), so points run one
-after the other. Points with the same menu are marked (``same_as``) and drawn once; points
-dominated in (profit up, subsidy down, surplus up) by another are flagged, not dropped. A
-point stopped by the time limit keeps its status, bound and gap. ``stop()`` ends the
-sweep early: the points finished so far are returned (``interrupted``).
+over). With the branch and bound, points are solved in Python threads, one per core
+(serial kernels that release the GIL), handed out loosest first: each starts from every
+menu and bound known when it starts; all points share the root bounds of their rows
+(`pricing.branch_bound.RootCache`). Points with the same menu are marked (``same_as``)
+and drawn once; points dominated in (profit up, subsidy down, surplus up) by another are
+flagged, not dropped. A point stopped by the time limit keeps its status, bound and gap.
+``stop()`` ends the sweep early: the points finished so far are returned
+(``interrupted``).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from maasmix.pricing.branch_bound import RootCache
 from maasmix.pricing.instance import Instance, compile_instance
 from maasmix.pricing.menus import Progress as SearchProgressCallback
 from maasmix.pricing.menus import StopCheck
@@ -164,11 +171,14 @@ def frontier(
     base_scenario: Scenario | None = None,
     search_progress: SearchProgressCallback | None = None,
     stop: StopCheck | None = None,
+    workers: int | None = None,
 ) -> Frontier:
     """Sweep the frontier (defaults from the scenario's ``frontier`` and ``solver`` blocks).
 
-    ``progress(i, n, point)`` is called after each point, ``search_progress`` inside each
-    solve; ``stop()`` returning True ends the sweep with the points finished so far.
+    ``progress(i, n, point)`` is called after each point (i points done, in the calling
+    thread), ``search_progress`` inside each solve; ``stop()`` returning True ends the
+    sweep with the points finished so far. ``workers``: points solved at once, in threads
+    (default: one per core when the points go to the branch and bound, else one).
     """
     spec = scenario if isinstance(scenario, Scenario) else base_scenario
     inst = compile_instance(scenario) if isinstance(scenario, Scenario) else scenario
@@ -183,6 +193,7 @@ def frontier(
         uptake = spec.objective.min_uptake * inst.total_size
     start = time.perf_counter()
     anchors: dict[str, Result] = {}
+    cache = RootCache()
 
     def stopped() -> bool:
         return stop is not None and stop()
@@ -206,6 +217,7 @@ def frontier(
         options,
         progress=search_progress,
         stop=stop,
+        cache=cache,
     )
     anchors["max_profit"] = top
     if not top.feasible:
@@ -224,6 +236,7 @@ def frontier(
             options,
             progress=search_progress,
             stop=stop,
+            cache=cache,
         )
         anchors["max_surplus"] = best
         low = float(top.cs_change_minor)
@@ -244,11 +257,25 @@ def frontier(
     scale = inst.total_size
     known = [_menu_of(inst, r) for r in anchors.values() if r.feasible]
     hint = _menu_of(inst, top)
-    out: list[FrontierPoint] = []
-    solved: dict[tuple[float | None, float | None], Result] = {}
-    for i, (s_eps, c_eps) in enumerate(grid):
-        if stopped():
-            return done(out, len(grid), True)
+    solved: dict[int, FrontierPoint] = {}
+    results: dict[tuple[float | None, float | None], Result] = {}
+    n_workers = _workers(workers, options, inst, req, mm is not None, len(grid))
+    lock = threading.Lock()
+
+    def inner(p: SearchProgressCallback | None) -> SearchProgressCallback | None:
+        if p is None or n_workers == 1:
+            return p
+
+        def locked(sp: Any) -> None:
+            with lock:
+                p(sp)
+
+        return locked
+
+    def solve_point(
+        i: int, incumbents: list[dict[int, int]], start_hint: dict[int, int], bound: float | None
+    ) -> FrontierPoint:
+        s_eps, c_eps = grid[i]
         # a hair of slack (1e-9 / 1e-6 per traveller) for the solver's tolerances
         point_req = replace(
             req,
@@ -266,24 +293,85 @@ def frontier(
             point_req,
             options,
             model=mm,
-            hint=hint,
+            hint=start_hint,
             explain_infeasible=False,
-            progress=search_progress,
+            progress=inner(search_progress),
             stop=stop,
-            incumbents=known,
-            known_bound=_looser_bound(solved, s_eps, c_eps, top),
+            incumbents=incumbents,
+            known_bound=bound,
+            parallel=n_workers == 1,
+            cache=cache,
         )
-        solved[(s_eps, c_eps)] = res
-        point = FrontierPoint(s_eps, c_eps, res)
-        out.append(point)
-        if res.feasible:
-            hint = _menu_of(inst, res)
+        return FrontierPoint(s_eps, c_eps, res)
+
+    def finished(i: int, point: FrontierPoint) -> None:
+        nonlocal hint
+        solved[i] = point
+        results[grid[i]] = point.result
+        if point.result.feasible:
+            hint = _menu_of(inst, point.result)
             known.append(hint)
         if progress is not None:
-            progress(i + 1, len(grid), point)
-        if res.solve.stopped == "interrupted":
-            return done(out, len(grid), True)
-    return done(out, len(grid), False)
+            progress(len(solved), len(grid), point)
+
+    def in_order() -> list[FrontierPoint]:
+        return [solved[i] for i in sorted(solved)]
+
+    if n_workers == 1:
+        for i in range(len(grid)):
+            if stopped():
+                return done(in_order(), len(grid), True)
+            s_eps, c_eps = grid[i]
+            point = solve_point(i, list(known), hint, _looser_bound(results, s_eps, c_eps, top))
+            finished(i, point)
+            if point.result.solve.stopped == "interrupted":
+                return done(in_order(), len(grid), True)
+        return done(in_order(), len(grid), False)
+    # points in Python threads (serial kernels that release the GIL), handed out loosest
+    # first, each starting from every menu and looser bound known when it starts
+    interrupted = False
+    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="frontier") as pool:
+        running: dict[Future[FrontierPoint], int] = {}
+        nxt = 0
+        while nxt < len(grid) or running:
+            while not interrupted and nxt < len(grid) and len(running) < n_workers:
+                if stopped():
+                    interrupted = True
+                    break
+                s_eps, c_eps = grid[nxt]
+                bound = _looser_bound(results, s_eps, c_eps, top)
+                running[pool.submit(solve_point, nxt, list(known), hint, bound)] = nxt
+                nxt += 1
+            if not running:
+                break
+            # a short timeout keeps the main thread responsive to Ctrl-C
+            ready, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                point = fut.result()
+                finished(running.pop(fut), point)
+                if point.result.solve.stopped == "interrupted":
+                    interrupted = True
+    return done(in_order(), len(grid), interrupted or len(solved) < len(grid))
+
+
+def _workers(
+    asked: int | None,
+    options: SolverOptions,
+    inst: Instance,
+    req: Requirements,
+    mip: bool,
+    n_points: int,
+) -> int:
+    """Threads for the points: ``asked``, or by default every core when the points go to
+    the branch and bound (the MIP keeps one model; the exhaustive search is used for
+    cases too small to gain)."""
+    if mip or n_points < 2:
+        return 1
+    if asked is not None:
+        return max(1, min(asked, n_points))
+    if options.method(inst, req) != "BNB":
+        return 1
+    return max(1, min(os.cpu_count() or 1, n_points))
 
 
 def _looser_bound(

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from maasmix.pricing.branch_bound import branch_and_bound
+from maasmix.pricing.branch_bound import RootCache, branch_and_bound
 from maasmix.pricing.enumeration import enumerate_menus, menu_count
 from maasmix.pricing.evaluate import baseline, check_policy, evaluate_menu
 from maasmix.pricing.infeasibility import find_conflicts
@@ -131,6 +131,8 @@ def solve_requirements(
     stop: StopCheck | None = None,
     incumbents: Iterable[Mapping[int, int]] = (),
     known_bound: float | None = None,
+    parallel: bool = True,
+    cache: RootCache | None = None,
 ) -> Result:
     """Solve ``kind`` under ``req`` and evaluate exactly.
 
@@ -138,7 +140,9 @@ def solve_requirements(
     ``model`` is given (its rows already set to ``req``). ``progress`` and ``stop`` reach
     the menu methods (`pricing.menus.SearchProgress`; ``stop()`` true ends the search with
     what it has); ``incumbents`` (menus to start from) and ``known_bound`` (an upper bound
-    on the objective, e.g. from a looser frontier point) reach the branch and bound.
+    on the objective, e.g. from a looser frontier point) reach the branch and bound, and
+    so do ``parallel`` (False: serial kernels releasing the GIL, for searches in several
+    Python threads) and ``cache`` (root bounds shared by searches of one instance).
     """
     options = options if options is not None else SolverOptions()
     method = "MIP" if model is not None else options.method(inst, req)
@@ -164,6 +168,8 @@ def solve_requirements(
             known_bound=known_bound,
             progress=progress,
             stop=stop,
+            parallel=parallel,
+            cache=cache,
         )
     else:
         building = time.perf_counter()
