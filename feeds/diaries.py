@@ -275,7 +275,8 @@ def read_diary(path: str | Path, *, max_rows: int = 5_000_000) -> Diary:
             f"file is {size} bytes, more than the limit of {MAX_DIARY_BYTES} (MAX_DIARY_BYTES)",
             file=file,
         )
-    if lower.endswith(_PARQUET_SUFFIXES):
+    parquet = lower.endswith(_PARQUET_SUFFIXES)
+    if parquet:
         raw, rows = _read_parquet(file, p, max_rows)
         digest = _file_sha256(p)
     else:
@@ -286,7 +287,8 @@ def read_diary(path: str | Path, *, max_rows: int = 5_000_000) -> Diary:
             data = p.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
         raw, rows = _read_csv(file, data, max_rows)
-    return Diary(path=file, trips=_validate(file, raw, rows), sha256=digest)
+    trips = _validate(file, raw, rows, clean=not parquet)
+    return Diary(path=file, trips=trips, sha256=digest)
 
 
 def diary_from_frame(frame: pd.DataFrame, *, name: str = "<frame>") -> Diary:
@@ -305,7 +307,7 @@ def diary_from_frame(frame: pd.DataFrame, *, name: str = "<frame>") -> Diary:
         Rows are numbered ``position + 1``; ``sha256`` is that of
         ``frame.to_csv(index=False)`` encoded as UTF-8.
     """
-    digest = hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+    digest = _frame_sha256(frame)
     if frame.columns.duplicated().any():
         dup = str(frame.columns[frame.columns.duplicated()][0])
         raise DiaryError(f"duplicate column name {dup!r}", file=name, row=1, field=dup)
@@ -315,6 +317,15 @@ def diary_from_frame(frame: pd.DataFrame, *, name: str = "<frame>") -> Diary:
     if len(raw) == 0:
         raise DiaryError("diary has no trips", file=name)
     return Diary(path=name, trips=_validate(name, raw, rows), sha256=digest)
+
+
+def _frame_sha256(frame: pd.DataFrame, chunk_rows: int = 100_000) -> str:
+    """SHA-256 of ``frame.to_csv(index=False)`` as UTF-8, serialised chunk by chunk."""
+    digest = hashlib.sha256()
+    for start in range(0, max(len(frame), 1), chunk_rows):
+        part = frame.iloc[start : start + chunk_rows]
+        digest.update(part.to_csv(index=False, header=start == 0).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _file_sha256(path: Path) -> str:
@@ -428,22 +439,29 @@ def _first(mask: npt.NDArray[np.bool_]) -> int:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Values as stripped ``str``; missing (None, NaN) as ``""``."""
+    """Values as stripped ``str``; missing (None, NaN) as ``""`` (each distinct value is
+    stripped once)."""
     if is_numeric_dtype(series.dtype) and not is_bool_dtype(series.dtype):
         values = series.astype(object).where(series.notna(), "")
     else:
         values = series.where(series.notna(), "")
-    out = values.astype(str)
-    return out.str.strip()
+    out = values.astype(str).astype(object)
+    codes, uniques = pd.factorize(out)
+    distinct = np.asarray(uniques, dtype=object)
+    stripped = np.array([v.strip() for v in distinct], dtype=object)
+    if len(distinct) and not (stripped == distinct).all():
+        out = pd.Series(stripped[codes], index=out.index, dtype=object)
+    return out
 
 
 class _Checker:
     """The validation state of one diary: its name, row numbers and raw columns."""
 
-    def __init__(self, file: str, raw: pd.DataFrame, rows: np.ndarray) -> None:
+    def __init__(self, file: str, raw: pd.DataFrame, rows: np.ndarray, clean: bool) -> None:
         self.file = file
         self.raw = raw
         self.rows = rows
+        self.clean = clean
 
     def fail(self, message: str, mask: npt.NDArray[np.bool_], field: str) -> None:
         if mask.any():
@@ -453,7 +471,7 @@ class _Checker:
     def text(self, name: str) -> pd.Series:
         if name not in self.raw.columns:
             return pd.Series([""] * len(self.raw), dtype=object)
-        return _text(self.raw[name])
+        return self.raw[name] if self.clean else _text(self.raw[name])
 
     def required_text(self, name: str) -> pd.Series:
         values = self.text(name)
@@ -468,7 +486,7 @@ class _Checker:
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             self.fail("missing value", np.isnan(values), name)
         else:
-            text = _text(series)
+            text = series if self.clean else _text(series)
             self.fail("missing value", (text == "").to_numpy(), name)
             try:
                 values = text.to_numpy(dtype=object).astype(np.float64)
@@ -501,8 +519,14 @@ def _shorten(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _validate(file: str, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """The checks of the module docstring on ``raw`` (one row per trip); the trips table."""
+def _validate(
+    file: str, raw: pd.DataFrame, rows: np.ndarray, *, clean: bool = False
+) -> pd.DataFrame:
+    """The checks of the module docstring on ``raw`` (one row per trip); the trips table.
+
+    ``clean``: every value of ``raw`` is already a stripped ``str`` (a `read_csv_table`
+    frame), so text columns are taken as they are.
+    """
     columns = [str(c) for c in raw.columns]
     _warn_unknown(file, columns)
     for name in _REQUIRED:
@@ -516,7 +540,7 @@ def _validate(file: str, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
             row=1,
             field="departure_time",
         )
-    check = _Checker(file, raw, rows)
+    check = _Checker(file, raw, rows, clean)
     n = len(raw)
 
     person = check.required_text("person_id")
@@ -529,7 +553,8 @@ def _validate(file: str, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
     weight = check.floats("weight")
     check.fail("weight must be > 0", ~(weight > 0), "weight")
-    first_weight = pd.Series(weight).groupby(person.to_numpy(), sort=False).transform("first")
+    person_codes = pd.factorize(person)[0]
+    first_weight = pd.Series(weight).groupby(person_codes, sort=False).transform("first")
     differs = first_weight.to_numpy(dtype=np.float64) != weight
     if differs.any():
         i = _first(differs)
@@ -570,7 +595,7 @@ def _validate(file: str, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     time_s, arrive_by = _times(check)
 
     trip_given = check.text("trip_id")
-    ordinal = pd.Series(np.ones(n, dtype=np.int64)).groupby(person.to_numpy()).cumsum()
+    ordinal = pd.Series(np.ones(n, dtype=np.int64)).groupby(person_codes).cumsum()
     default_id = person + "-" + ordinal.astype(str)
     trip_id = trip_given.where(trip_given != "", default_id)
     dup = trip_id.duplicated(keep="first").to_numpy()

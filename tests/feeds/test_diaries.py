@@ -4,6 +4,7 @@ naming its file, row and column."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import tracemalloc
 from pathlib import Path
 
@@ -66,8 +67,6 @@ def test_valid_csv_columns_and_dtypes(tmp_path: Path) -> None:
     assert len(diary) == 5
     assert diary.segments == ("commuters", "leisure", "students")
     assert diary.path == str(path)
-    import hashlib
-
     assert diary.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     dtypes = {c: str(t) for c, t in trips.dtypes.items()}
     assert dtypes == {
@@ -448,3 +447,12 @@ def test_duplicate_header_name(tmp_path: Path) -> None:
     with pytest.raises(DiaryError, match="duplicate column") as exc:
         read_diary(path)
     assert_error(exc, path, 1, "segment")
+
+
+def test_frame_sha256_is_that_of_its_csv(tmp_path: Path) -> None:
+    from maasmix.feeds.diaries import _frame_sha256
+
+    frame = pd.read_csv(write_csv(tmp_path, ROWS), dtype={"arrival_time": str})
+    whole = hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+    assert _frame_sha256(frame, chunk_rows=2) == whole
+    assert diary_from_frame(frame).sha256 == whole
