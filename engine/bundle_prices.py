@@ -44,6 +44,7 @@ __all__ = [
     "PricedLeg",
     "TravellerBundle",
     "apply_bundle",
+    "rental_kind",
     "rental_leg_priced",
     "rental_priced_leg",
     "transit_priced_legs",
@@ -63,6 +64,12 @@ _FORM_KIND = {
     "moped": "moped",
     "car": "car",
 }
+
+
+def rental_kind(form_factor: str) -> str | None:
+    """The bundle kind of a GBFS form factor (``"bicycle"`` for ``cargo_bicycle``, ...);
+    None for one no rule names (``"other"``)."""
+    return _FORM_KIND.get(form_factor)
 
 
 def _check_kinds(values: Mapping[str, float], name: str) -> None:

@@ -6,9 +6,11 @@ logit utility of a bundle at a price and of each competing offer, and its price
 sensitivity (to turn utils into money for consumer surplus). The pay-as-you-go
 alternative has utility 0.
 
-`FiguresClass` implements it from the usage figures written in a scenario file; a later
-implementation derives usage and savings from trips planned by the engine (a segment
-described by a trip diary) and plugs in unchanged.
+`FiguresClass` implements it from the figures written in a scenario file: typed usage
+and tastes, or ``derived`` figures per bundle and offer (usage while subscribed and the
+product's money value), which is what planning a trip diary produces
+(`maasmix.pricing.diary_demand`): a diary segment is optimised as the plain segment its
+planning wrote, so the bridge adds no modelling the file does not show.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Protocol, runtime_checkable
 
-from maasmix.money import minor_per_major
+from maasmix.errors import ScenarioError
+from maasmix.money import minor_per_major, to_minor
 from maasmix.pricing.candidates import level_value
 from maasmix.pricing.scenario import ChoiceModel, Scenario, Segment
 
@@ -47,6 +50,10 @@ class DemandClass(Protocol):
     def usage(self, mode: str, *, included: bool) -> float:
         """Monthly units of ``mode`` per traveller, with or without it in a bundle."""
 
+    def usage_with(self, mode: str, includes: Mapping[str, float]) -> float:
+        """Monthly units of ``mode`` per traveller holding a product that includes
+        ``includes`` units per mode (``{}``: paying as you go)."""
+
     def bundle_utility(self, includes: Mapping[str, float], price_minor: float) -> float:
         """Utility of a bundle including ``includes`` units per mode at a monthly price."""
 
@@ -71,6 +78,9 @@ class FiguresClass:
     offers: Mapping[str, float] = field(default_factory=dict)
     usage_payg: Mapping[str, float] = field(default_factory=dict)
     usage_bundle: Mapping[str, float] = field(default_factory=dict)
+    derived: Mapping[ProductKey, DerivedFigures] = field(default_factory=dict)
+    offer_keys: Mapping[str, ProductKey] = field(default_factory=dict)
+    offer_prices: Mapping[str, float] = field(default_factory=dict)
 
     def usage(self, mode: str, *, included: bool) -> float:
         """Monthly units of ``mode`` per traveller (0 for a mode the segment never uses)."""
@@ -78,17 +88,85 @@ class FiguresClass:
             return self.usage_bundle.get(mode, self.usage_payg.get(mode, 0.0))
         return self.usage_payg.get(mode, 0.0)
 
+    def usage_with(self, mode: str, includes: Mapping[str, float]) -> float:
+        """Derived usage for this product when there is one, else typed usage."""
+        figures = self.derived.get(product_key(includes)) if includes else None
+        if figures is not None:
+            return figures.usage.get(mode, 0.0)
+        return self.usage(mode, included=includes.get(mode, 0.0) > 0)
+
     def bundle_utility(self, includes: Mapping[str, float], price_minor: float) -> float:
         """Logit utility (utils) of a bundle at ``price_minor`` per month."""
         value = self.asc - self.price_sensitivity * price_minor
+        figures = self.derived.get(product_key(includes))
+        if figures is not None:
+            return value + self.price_sensitivity * figures.value_minor
         for mode, level in includes.items():
             if level > 0:
                 value += self.taste.get(mode, 0.0) * min(level, self.usage(mode, included=True))
         return value
 
     def offer_utility(self, offer: str) -> float:
-        """Logit utility (utils) of a competing offer."""
-        return self.offers[offer]
+        """Logit utility (utils) of a competing offer (typed, plus its derived value less
+        its price when the offer's use was derived)."""
+        key = self.offer_keys.get(offer)
+        figures = self.derived.get(key) if key is not None else None
+        typed = self.offers.get(offer, 0.0)
+        if figures is None:
+            return self.offers[offer]
+        return typed + self.price_sensitivity * (figures.value_minor - self.offer_prices[offer])
+
+
+ProductKey = tuple[tuple[str, float], ...]
+"""What a bundle or offer includes, as sorted (mode, level) pairs of positive levels."""
+
+
+def product_key(includes: Mapping[str, float]) -> ProductKey:
+    """The `ProductKey` of ``includes`` (levels of 0 dropped; ``math.inf`` = unlimited)."""
+    return tuple(sorted((m, float(v)) for m, v in includes.items() if v > 0))
+
+
+@dataclass(frozen=True)
+class DerivedFigures:
+    """Usage per mode while holding a product, and its value in minor units per month."""
+
+    usage: Mapping[str, float]
+    value_minor: float
+
+
+def derived_figures(
+    scenario: Scenario, seg: Segment
+) -> tuple[dict[ProductKey, DerivedFigures], dict[str, ProductKey]]:
+    """A segment's ``derived`` figures keyed by what each named product includes, and the
+    key of every offer.
+
+    Raises
+    ------
+    ScenarioError
+        A name in ``derived`` is neither a candidate bundle nor an offer.
+    """
+    from maasmix.pricing.candidates import candidate_bundles
+
+    includes: dict[str, dict[str, float]] = {
+        b.name: dict(b.includes) for b in candidate_bundles(scenario)
+    }
+    offers = offer_includes(scenario)
+    for oid, inc in offers.items():
+        includes.setdefault(oid, inc)
+    offer_keys = {oid: product_key(inc) for oid, inc in offers.items()}
+    per_major = minor_per_major(scenario.currency)
+    out: dict[ProductKey, DerivedFigures] = {}
+    for name, figures in (seg.derived or {}).items():
+        if name not in includes:
+            sid = next(k for k, v in scenario.segments.items() if v is seg)
+            raise ScenarioError(
+                f"{name!r} is neither a candidate bundle nor an offer",
+                field=f"segments.{sid}.derived.{name}",
+            )
+        out[product_key(includes[name])] = DerivedFigures(
+            dict(figures.usage), figures.value * per_major
+        )
+    return out, offer_keys
 
 
 def _mixed_draws(base: ChoiceModel, n: int, cv: float, sd: float) -> list[tuple[float, float]]:
@@ -112,11 +190,39 @@ def _mixed_draws(base: ChoiceModel, n: int, cv: float, sd: float) -> list[tuple[
     ]
 
 
-def segment_classes(sid: str, seg: Segment, currency: str) -> list[FiguresClass]:
-    """The `FiguresClass` es of one scenario segment (one, its latent classes, or draws)."""
+def segment_classes(
+    sid: str, seg: Segment, currency: str, scenario: Scenario | None = None
+) -> list[FiguresClass]:
+    """The `FiguresClass` es of one scenario segment (one, its latent classes, or draws).
+
+    ``scenario`` is needed when the segment has ``derived`` figures (to key them by what
+    each product includes).
+
+    Raises
+    ------
+    ScenarioError
+        The segment is described by a diary that was not planned yet (plan it with
+        `maasmix.pricing.diary_demand.derive_demand`).
+    """
+    if seg.diary is not None or seg.usage is None or seg.size is None:
+        raise ScenarioError(
+            "the segment's diary must be planned first (maasmix bundles demand)",
+            field=f"segments.{sid}.diary",
+        )
     per_major = minor_per_major(currency)
     payg = {m: u.payg for m, u in seg.usage.items()}
     bundle = {m: (u.payg if u.bundle is None else u.bundle) for m, u in seg.usage.items()}
+    derived: dict[ProductKey, DerivedFigures] = {}
+    offer_keys: dict[str, ProductKey] = {}
+    offer_prices: dict[str, float] = {}
+    if seg.derived is not None:
+        if scenario is None:
+            raise ScenarioError("derived figures need their scenario", field=f"segments.{sid}")
+        derived, offer_keys = derived_figures(scenario, seg)
+        offer_prices = {
+            oid: float(to_minor(o.price, currency)) for oid, o in scenario.offers.items()
+        }
+    size = seg.size
     ch = seg.choice
 
     def make(
@@ -130,13 +236,16 @@ def segment_classes(sid: str, seg: Segment, currency: str) -> list[FiguresClass]
         return FiguresClass(
             sid,
             name,
-            seg.size * weight,
+            size * weight,
             beta / per_major,
             asc,
             dict(taste),
             dict(offers),
             payg,
             bundle,
+            derived,
+            offer_keys,
+            offer_prices,
         )
 
     if seg.classes is not None:
@@ -166,7 +275,7 @@ def demand_from_scenario(scenario: Scenario) -> list[FiguresClass]:
     return [
         c
         for sid, seg in scenario.segments.items()
-        for c in segment_classes(sid, seg, scenario.currency)
+        for c in segment_classes(sid, seg, scenario.currency, scenario)
     ]
 
 

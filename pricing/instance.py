@@ -143,7 +143,7 @@ def _economics(
     overflow_spend = 0.0
     for i, m in enumerate(modes):
         level = includes.get(m, 0.0)
-        u = cls.usage(m, included=level > 0)
+        u = cls.usage_with(m, includes)
         covered = min(level, u)
         over = u - covered
         units[i] = u
@@ -225,7 +225,7 @@ def compile_instance(
                     for m in ins.modes:
                         i = modes.index(m)
                         lvl = bundle.level(m)
-                        sub += ins.share * whole[i] * min(lvl, cls.usage(m, included=lvl > 0))
+                        sub += ins.share * whole[i] * min(lvl, cls.usage_with(m, bundle.includes))
                 elif ins.segments is None or cls.segment in ins.segments:
                     sub += to_minor(ins.amount, cur)
             subsidy[k, b] = sub

@@ -17,6 +17,7 @@ naming the file, the line and the dotted field path.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -145,15 +146,150 @@ class MixedDraws(_Model):
     asc_sd: float = Field(0.0, ge=0, description="standard deviation of the constant")
 
 
-class Segment(_Model):
-    """A group of similar travellers."""
+class DerivedProduct(_Model):
+    """What one traveller of a segment does with one bundle or offer (derived from a diary,
+    or typed): monthly units per mode while subscribed, and what the product is worth."""
 
-    size: float = Field(gt=0, description="number of travellers")
-    usage: dict[str, ModeUsage] = Field(description="monthly usage per mode")
+    usage: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        description="units per month per mode while subscribed (modes not named: 0)"
+    )
+    value: float = Field(
+        description="money value per traveller per month (major units): the generalised "
+        "cost of the month's trips paying as you go minus with the product (overflow "
+        "spending included); the utility is asc + price_sensitivity * (value - price)"
+    )
+
+
+class Segment(_Model):
+    """A group of similar travellers: typed usage and tastes, or a trip diary to plan.
+
+    ``diary`` (a CSV or Parquet file, relative to the scenario file) replaces ``size``,
+    ``usage`` and ``taste``: the trips are planned on ``planning.network`` and the
+    segment becomes one with ``derived`` figures (see `maasmix.pricing.diary_demand`).
+    """
+
+    size: float | None = Field(None, gt=0, description="number of travellers")
+    usage: dict[str, ModeUsage] | None = Field(
+        None, description="monthly usage per mode (pay as you go; with a bundle unless derived)"
+    )
+    diary: str | None = Field(
+        None, description="trip diary file (CSV or Parquet) whose rows of this segment are planned"
+    )
+    derived: dict[str, DerivedProduct] | None = Field(
+        None,
+        description="per bundle or offer name: usage while subscribed and its money value "
+        "(written by diary planning; may be typed)",
+    )
     choice: ChoiceModel
+    value_of_time: float | None = Field(
+        None, gt=0, description="major units per hour (diary planning; default planning.cost)"
+    )
     classes: list[LatentClass] | None = Field(None, description="latent classes")
     mixed: MixedDraws | None = Field(None, description="mixed-logit draws")
     description: str | None = None
+
+
+LegType = Literal[
+    "walk",
+    "bicycle",
+    "transit",
+    "bicycle_rental",
+    "scooter_rental",
+    "moped_rental",
+    "car_rental",
+    "car",
+]
+"""Kinds of planned leg: ``bicycle`` is an own bike, ``car`` an own car (the car
+alternative of `CarOption`), ``*_rental`` a shared vehicle of a GBFS system."""
+
+
+class LegRule(_Model):
+    """Planned legs of one kind (optionally of some agencies, route types or GBFS systems)
+    count as scenario ``mode`` in its unit, or are ``ignore``d. First matching rule wins."""
+
+    legs: LegType
+    agencies: list[str] | None = Field(None, description="transit: agency_id values")
+    route_types: list[int] | None = Field(None, description="transit: GTFS route_type values")
+    systems: list[str] | None = Field(None, description="rentals: GBFS system_id values")
+    mode: str | None = Field(None, description="the scenario mode these legs count as")
+    ignore: bool = Field(False, description="these legs are not sold through the MaaS app")
+
+    @field_validator("ignore")
+    @classmethod
+    def _mode_or_ignore(cls, value: bool, info: Any) -> bool:
+        if value == (info.data.get("mode") is not None):
+            raise ValueError("give exactly one of 'mode' or 'ignore: true'")
+        return value
+
+
+class GeneralisedCost(_Model):
+    """The generalised cost of an itinerary, in money (major units).
+
+    ``value_of_time * (door-to-door time + (walk_weight - 1) * walking + (wait_weight - 1)
+    * waiting + transfer_penalty_min * transfers) + out-of-pocket money``. Door-to-door
+    time counts from the requested departure (to the requested arrival for arrive-by).
+    Defaults: walking and waiting weigh twice in-vehicle time and a transfer costs five
+    minutes (Wardman, "Public transport values of time", Transport Policy 11, 2004:
+    walk and wait 1.5-2.5 x in-vehicle time, interchange penalty about 5-10 minutes).
+    The value of time has no default: it is in the scenario's currency (e.g. one third to
+    one half of the wage rate for commuting, Small 1992 as quoted by VTPI, Transportation
+    Cost and Benefit Analysis II, 5.2).
+    """
+
+    value_of_time: float = Field(gt=0, description="major units per hour")
+    walk_weight: float = Field(2.0, ge=1)
+    wait_weight: float = Field(2.0, ge=1)
+    transfer_penalty_min: float = Field(5.0, ge=0)
+    scale: float | None = Field(
+        None,
+        gt=0,
+        description="logit scale (1 / major unit) over a trip's itineraries; None: every "
+        "trip takes its cheapest itinerary",
+    )
+
+
+class CarOption(_Model):
+    """The own-car alternative of trips whose ``mode_today`` is ``car``: crow-fly distance
+    x ``detour`` at ``speed_kmh``, plus ``access_min`` (to and from the car, parking)."""
+
+    cost_per_km: float = Field(ge=0, description="major units per km (fuel, wear)")
+    parking: float = Field(0.0, ge=0, description="major units per trip")
+    speed_kmh: float = Field(25.0, gt=0, le=130)
+    detour: float = Field(1.3, ge=1, le=3)
+    access_min: float = Field(5.0, ge=0, le=60)
+
+
+class NetworkFiles(_Model):
+    """The network diary trips are planned on (paths relative to the scenario file)."""
+
+    gtfs: list[str] = Field(default_factory=list)
+    osm: str | None = None
+    gbfs: list[str] = Field(default_factory=list)
+    date: dt.date = Field(description="service date the trips are planned on")
+    fare_contains: Literal["exact", "subset"] | dict[str, Literal["exact", "subset"]] | None = (
+        Field(None, description="how Fares v1 contains_id is read (see maasmix plan)")
+    )
+
+
+class Planning(_Model):
+    """How diary segments are planned (see `maasmix.pricing.diary_demand`)."""
+
+    network: NetworkFiles
+    cost: GeneralisedCost
+    legs: list[LegRule] | None = Field(
+        None,
+        description="which legs count as which mode; default: by mode name (transit legs -> "
+        "the transit mode, bike rentals -> the bike mode, ...), walking and own bikes ignored",
+    )
+    car: CarOption | None = Field(None, description="the car alternative for car users")
+    modes: list[str] | None = Field(None, description="planner modes (default: all)")
+    chunk_trips: int = Field(250, ge=1, le=100_000, description="trips per Dask task")
+    assume_available: bool = Field(
+        True,
+        description="plan as if every station had a vehicle and a free dock: diary trips "
+        "stand for a month of days, the GBFS snapshot for one moment",
+    )
+    num_itineraries: int = Field(8, ge=1, le=30, description="itineraries kept per trip")
 
 
 class Offer(_Model):
@@ -275,6 +411,7 @@ class Scenario(_Model):
     objective: Objective = Objective.model_validate({})
     frontier: FrontierSpec = FrontierSpec.model_validate({})
     solver: SolverSpec = SolverSpec.model_validate({})
+    planning: Planning | None = Field(None, description="how diary segments are planned")
 
     @field_validator("currency")
     @classmethod
@@ -376,12 +513,33 @@ def _check_references(s: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                 problems.append(((*where, key), f"unknown mode {key!r} (modes: {sorted(modes)})"))
 
     for sid, seg in s.segments.items():
-        mode_keys(seg.usage, ("segments", sid, "usage"))
+        where = ("segments", sid)
+        if seg.diary is not None:
+            for name in ("usage", "size", "derived"):
+                if getattr(seg, name) is not None:
+                    problems.append(((*where, name), f"a diary segment has no typed {name}"))
+            if seg.choice.taste:
+                problems.append(
+                    ((*where, "choice", "taste"), "a diary segment's tastes come from planning")
+                )
+            if s.planning is None:
+                problems.append(((*where, "diary"), "a diary needs a 'planning' block"))
+        else:
+            for name in ("usage", "size"):
+                if getattr(seg, name) is None:
+                    problems.append(((*where, name), f"give {name} (or a diary)"))
+        if seg.derived is not None and seg.choice.taste:
+            problems.append(((*where, "choice", "taste"), "derived figures replace tastes"))
+        mode_keys(seg.usage or {}, ("segments", sid, "usage"))
+        for pid, figures in (seg.derived or {}).items():
+            mode_keys(figures.usage, ("segments", sid, "derived", pid, "usage"))
         mode_keys(seg.choice.taste, ("segments", sid, "choice", "taste"))
         for oid in seg.choice.offers:
             if oid not in s.offers:
                 problems.append((("segments", sid, "choice", "offers", oid), "unknown offer"))
         for oid in s.offers:
+            if seg.diary is not None or (seg.derived is not None and oid in seg.derived):
+                continue  # the offer's utility follows from its derived value
             has_class_value = seg.classes is not None and all(
                 c.offers is not None and oid in c.offers for c in seg.classes
             )
@@ -417,6 +575,14 @@ def _check_references(s: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("candidates", "generate"), "no price grid (and no default)"))
     if not cands.listed and cands.generate is None:
         problems.append((("candidates",), "no candidate bundles: give listed or generate"))
+    if s.planning is not None:
+        for i, rule in enumerate(s.planning.legs or []):
+            if rule.mode is not None:
+                mode_keys([rule.mode], ("planning", "legs", i, "mode"))
+                if rule.mode in modes and s.modes[rule.mode].unit == "day":
+                    problems.append(
+                        (("planning", "legs", i, "mode"), "planned legs cannot count in days")
+                    )
     pol = s.policy
     operators = {m.operator for m in s.modes.values()}
     for op in pol.operator_floors:

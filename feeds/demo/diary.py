@@ -38,7 +38,14 @@ import pandas as pd
 from maasmix.feeds.demo._grid import CENTRE, MID, SPACING_M
 from maasmix.geodesy import M_PER_DEG_LAT
 
-__all__ = ["CAMPUS_XY", "INSET_M", "SEGMENT_WEIGHTS", "demo_diary_frame", "write_demo_diary"]
+__all__ = [
+    "CAMPUS_XY",
+    "INSET_M",
+    "SEGMENT_WEIGHTS",
+    "box_diary_frame",
+    "demo_diary_frame",
+    "write_demo_diary",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -333,3 +340,69 @@ def write_demo_diary(path: str | Path, *, seed: int = 7, persons: int = 1200) ->
     else:
         frame.to_csv(out, index=False, lineterminator="\n")
     return out
+
+
+def box_diary_frame(
+    box: tuple[float, float, float, float], *, persons: int = 1000, seed: int = 7
+) -> pd.DataFrame:
+    """A synthetic diary of round trips between random points of a box, for any city.
+
+    ``box``: (west, south, east, north) degrees. Each person makes one trip out (departure
+    07:00-19:00) and the same trip back three to nine hours later (before 23:59);
+    segment ``residents`` (weight 20, 20 round trips a month) or ``visitors`` (one in
+    four; weight 10, 4 a month). ``mode_today`` by distance as `demo_diary_frame`.
+    Deterministic for a seed; the input columns of `maasmix.feeds.diaries`.
+    """
+    west, south, east, north = box
+    if not (west < east and south < north) or persons < 1:
+        raise ValueError("box must be (west, south, east, north) with west < east, south < north")
+    rng = np.random.default_rng(seed)
+    lat0 = rng.uniform(south, north, persons)
+    lon0 = rng.uniform(west, east, persons)
+    lat1 = rng.uniform(south, north, persons)
+    lon1 = rng.uniform(west, east, persons)
+    m_lon = M_PER_DEG_LAT * math.cos(math.radians((south + north) / 2))
+    dist = np.hypot((lat1 - lat0) * M_PER_DEG_LAT, (lon1 - lon0) * m_lon)
+    close = dist < _MIN_TRIP_M  # nudge the destination a little further away
+    lat1[close] = np.minimum(lat1[close] + 2 * _MIN_TRIP_M / M_PER_DEG_LAT, north)
+    lat1[close & (lat1 >= north)] = south
+    dist = np.hypot((lat1 - lat0) * M_PER_DEG_LAT, (lon1 - lon0) * m_lon)
+    visitor = rng.uniform(0.0, 1.0, persons) < 0.25
+    out_min = rng.integers(7 * 60, 19 * 60, persons)
+    back_min = np.minimum(out_min + rng.integers(180, 540, persons), 23 * 60 + 59)
+    modes = _modes(rng, dist)
+    ids = np.array([f"p{i + 1:06d}" for i in range(persons)], dtype=object)
+
+    def clock(minutes: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+        return np.array([f"{m // 60:02d}:{m % 60:02d}:00" for m in minutes], dtype=object)
+
+    def leg(
+        n: int,
+        la0: FloatArray,
+        lo0: FloatArray,
+        la1: FloatArray,
+        lo1: FloatArray,
+        minutes: npt.NDArray[np.int64],
+    ) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "trip_id": [f"{p}-{n}" for p in ids],
+                "person_id": ids,
+                "segment": np.where(visitor, "visitors", "residents").astype(object),
+                "weight": np.where(visitor, 10.0, 20.0),
+                "origin_lat": np.round(la0, 6),
+                "origin_lon": np.round(lo0, 6),
+                "destination_lat": np.round(la1, 6),
+                "destination_lon": np.round(lo1, 6),
+                "departure_time": clock(minutes),
+                "arrival_time": "",
+                "trips_per_month": np.where(visitor, 4.0, 20.0),
+                "mode_today": modes,
+                "rider_category": "",
+            }
+        )
+
+    out = leg(1, lat0, lon0, lat1, lon1, out_min)
+    back = leg(2, lat1, lon1, lat0, lon0, back_min)
+    frame = pd.concat([out, back]).sort_index(kind="stable").reset_index(drop=True)
+    return frame.loc[:, list(_COLUMNS)]

@@ -1,0 +1,213 @@
+"""Plan a diary in chunks, on Dask, resumably: each finished chunk is a Parquet file.
+
+`plan_chunks` splits the trips into chunks of ``chunk_trips``, skips the chunks whose
+file already exists in ``folder`` (a run that was interrupted resumes where it
+stopped), plans the others and writes each as soon as it is done (written to a temporary
+name, then renamed: a chunk file is either complete or absent). It returns the
+candidates of every chunk, in diary order, so the answer does not depend on how many
+workers planned it or in which order chunks finished.
+
+Where the work runs (``workers``):
+
+- ``0``: in this process, no Dask (small diaries, debugging);
+- ``n >= 1``: a local Dask cluster of ``n`` single-threaded worker processes;
+- ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``; the CLI takes it from
+  ``MAASMIX_DASK_ADDRESS`` or ``--scheduler``): that cluster.
+
+The network is built once per worker process (`_worker_network`, keyed by its files and
+date; the compiled part also comes from the disk cache), never shipped with the tasks:
+a task carries its trips and the small `PlanSpec`.
+
+A chunk file holds the chunk's candidates plus one row with ``cand = -1`` for each trip
+that has no itinerary, so the unplanned trips survive a resume too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from maasmix.engine.network import Network
+from maasmix.errors import FeedWarning
+from maasmix.pricing.diary_planning import PlanSpec, plan_trips
+
+__all__ = ["NetworkArgs", "PlanRun", "plan_chunks"]
+
+_NETWORKS: dict[tuple[Any, ...], Network] = {}
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """The files and date a worker builds its network from (absolute paths)."""
+
+    gtfs: tuple[str, ...]
+    osm: str | None
+    gbfs: tuple[str, ...]
+    date: str
+    fare_contains: str | tuple[tuple[str, str], ...] | None = None
+    cache_dir: str | None = None
+
+    def build(self) -> Network:
+        """The `Network` (FeedWarnings of real feeds are the feeds' business here)."""
+        contains: Any = self.fare_contains
+        if isinstance(contains, tuple):
+            contains = dict(contains)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FeedWarning)
+            return Network.from_files(
+                gtfs=list(self.gtfs),
+                osm=self.osm,
+                gbfs=list(self.gbfs),
+                date=self.date,
+                fare_contains=contains,
+                cache_dir=self.cache_dir,
+            )
+
+
+def _worker_network(args: NetworkArgs) -> Network:
+    """This process's network for ``args``, built on first use."""
+    key = (args.gtfs, args.osm, args.gbfs, args.date, args.fare_contains, args.cache_dir)
+    net = _NETWORKS.get(key)
+    if net is None:
+        net = args.build()
+        _NETWORKS.clear()
+        _NETWORKS[key] = net
+    return net
+
+
+def _plan_chunk(args: NetworkArgs, spec: PlanSpec, trips: pd.DataFrame) -> pd.DataFrame:
+    """Candidates of one chunk, unplanned trips as ``cand = -1`` rows (a Dask task)."""
+    frame, unplanned = plan_trips(_worker_network(args), trips, spec)
+    if unplanned:
+        missing = pd.DataFrame({"row": unplanned, "cand": -1})
+        frame = pd.concat([frame, missing.astype(frame.dtypes[["row", "cand"]].to_dict())])
+    return frame.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """What `plan_chunks` did: candidates (``cand >= 0``), unplanned rows, chunk counts."""
+
+    candidates: pd.DataFrame
+    unplanned: list[int]
+    chunks: int
+    chunks_resumed: int
+    trips_planned: int
+    seconds: float
+    workers: int
+
+
+def _write(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def plan_chunks(
+    args: NetworkArgs,
+    spec: PlanSpec,
+    trips: pd.DataFrame,
+    folder: Path,
+    *,
+    chunk_trips: int,
+    workers: int = 2,
+    scheduler: str | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> PlanRun:
+    """Plan ``trips`` chunk by chunk into ``folder`` (see the module docstring).
+
+    ``on_chunk(trips_done, trips_total)`` is called after every finished chunk
+    (progress bars). Interrupting (Ctrl-C) leaves every finished chunk on disk.
+    """
+    import time
+
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    bounds = list(range(0, len(trips), chunk_trips))
+    paths = [folder / f"chunk-{i:05d}.parquet" for i in range(len(bounds))]
+    todo = [i for i, p in enumerate(paths) if not p.is_file()]
+    total = len(trips)
+    done_trips = total - sum(len(trips.iloc[bounds[i] : bounds[i] + chunk_trips]) for i in todo)
+    if on_chunk is not None:
+        on_chunk(done_trips, total)
+
+    def part(i: int) -> pd.DataFrame:
+        return trips.iloc[bounds[i] : bounds[i] + chunk_trips].reset_index(drop=True)
+
+    used_workers = 0
+    if todo and scheduler is None and workers == 0:
+        for i in todo:
+            _write(paths[i], _plan_chunk(args, spec, part(i)))
+            done_trips += len(part(i))
+            if on_chunk is not None:
+                on_chunk(done_trips, total)
+    elif todo:
+        used_workers = _run_dask(args, spec, todo, part, paths, workers, scheduler, total, on_chunk)
+    frames = [pd.read_parquet(p) for p in paths]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(frame):
+        unplanned = sorted(int(r) for r in frame.loc[frame["cand"] < 0, "row"])
+        frame = frame[frame["cand"] >= 0].reset_index(drop=True)
+    else:
+        unplanned = []
+    return PlanRun(
+        candidates=frame,
+        unplanned=unplanned,
+        chunks=len(paths),
+        chunks_resumed=len(paths) - len(todo),
+        trips_planned=sum(len(part(i)) for i in todo),
+        seconds=time.perf_counter() - started,
+        workers=used_workers,
+    )
+
+
+def _run_dask(
+    args: NetworkArgs,
+    spec: PlanSpec,
+    todo: Sequence[int],
+    part: Callable[[int], pd.DataFrame],
+    paths: Sequence[Path],
+    workers: int,
+    scheduler: str | None,
+    total: int,
+    on_chunk: Callable[[int, int], None] | None,
+) -> int:
+    """Run the chunks ``todo`` on Dask, writing each file as its task finishes."""
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster: LocalCluster | None = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        n_workers = len(client.scheduler_info().get("workers", {})) or max(1, workers)
+        spec_f = client.scatter(spec, broadcast=True)
+        args_f = client.scatter(args, broadcast=True)
+        futures = {client.submit(_plan_chunk, args_f, spec_f, part(i), pure=False): i for i in todo}
+        done_trips = total - sum(len(part(i)) for i in todo)
+        for future in as_completed(futures):
+            i = futures[future]
+            _write(paths[i], future.result())
+            done_trips += len(part(i))
+            if on_chunk is not None:
+                on_chunk(done_trips, total)
+        return n_workers
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
