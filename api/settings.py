@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     ``~/.cache/maasmix``). ``MAASMIX_REMOTE_SOURCES``: hosts whose http(s) URLs HTTP
     clients may ask the server to fetch, as a JSON list (default ``[]``: the server
     fetches no client-named URL). ``MAASMIX_ROUTERS_IN_MEMORY``: compiled routers the
-    server keeps in memory (default 8).
+    server keeps in memory (default 8). ``MAASMIX_DASK_ADDRESS``: the Dask scheduler that
+    plans trip diaries (e.g. ``tcp://10.0.0.5:8786``; default: none, a local cluster).
 
     ``MAASMIX_FEED_LIMITS__<FIELD>`` overrides one of the bounds on reading inputs
     (`maasmix.feeds.limits.FeedLimits`, e.g. ``MAASMIX_FEED_LIMITS__MAX_MEMBER_BYTES``
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=default_cache_dir)
     remote_sources: list[str] = Field(default_factory=list)
     routers_in_memory: int = Field(default=8, ge=0, le=1024)
+    dask_address: str | None = None
     feed_limits: FeedLimits = Field(default_factory=FeedLimits)
     scenario_limits: ScenarioLimits = Field(default_factory=ScenarioLimits)
 

@@ -1,7 +1,8 @@
 """An HTML report with PNG plots (matplotlib, Agg backend) for a result or a frontier.
 
 ``write_report(result_or_frontier, folder)`` writes ``index.html``, ``result.json`` and
-``uptake.png`` and ``revenue_split.png`` (and ``frontier.png`` for a frontier).
+``uptake.png`` and ``revenue_split.png`` (and ``frontier.png`` for a frontier; and
+``mode_shift.png``, ``emissions.png`` and the derived tables for diary segments).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from maasmix.money import format_minor, minor_per_major
+from maasmix.pricing.diary_demand import DerivedDemand
 from maasmix.pricing.frontier import Frontier
 from maasmix.pricing.results import Result
 
@@ -137,8 +139,145 @@ def _plot_frontier(front: Frontier, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(subject: Result | Frontier, folder: str | Path) -> Path:
-    """Write the report into ``folder`` (created); returns the path of index.html."""
+_MAIN_COLOURS = {
+    "walk": "#8c8c8c",
+    "bicycle": "#4daf4a",
+    "bicycle_rental": "#a6d854",
+    "scooter_rental": "#ffd92f",
+    "moped_rental": "#e5c494",
+    "car_rental": "#fc8d62",
+    "transit": "#3672a4",
+    "car": "#b00000",
+}
+
+
+def menu_demand(result: Result, demand: DerivedDemand) -> dict[str, Any]:
+    """What the menu's subscribers change, from the diary-derived tables.
+
+    For every diary segment: usage per traveller per month paying as you go and with each
+    menu bundle; the trips per month moved between main modes and the CO2e saved by the
+    menu's expected subscribers (each class's share buying each bundle x its travellers),
+    both relative to those subscribers paying as you go.
+    """
+    menu = [m.bundle for m in result.menu]
+    segments = list(dict.fromkeys(demand.usage["segment"]))
+    usage = demand.usage.set_index(["segment", "product", "mode"])["per_traveller"]
+    holders: dict[tuple[str, str], float] = {}
+    for c in result.classes:
+        for bundle, share in c.buys.items():
+            key = (c.segment, bundle)
+            holders[key] = holders.get(key, 0.0) + share * c.travellers
+    sizes = {s.segment: s.travellers for s in result.segments}
+    shift = demand.mode_shift
+    co2 = demand.emissions.set_index(["segment", "product"])
+    usage_rows, shift_rows, co2_rows = [], [], []
+    for sid in segments:
+        modes = list(dict.fromkeys(demand.usage.loc[demand.usage["segment"] == sid, "mode"]))
+        for mode in modes:
+            usage_rows.append(
+                {
+                    "segment": sid,
+                    "mode": mode,
+                    "payg": float(usage.get((sid, "", mode), 0.0)),
+                    "with": [float(usage.get((sid, b, mode), 0.0)) for b in menu],
+                }
+            )
+        size = sizes.get(sid, 0.0) or 1.0
+        moved: dict[str, float] = {}
+        saved = 0.0
+        for bundle in menu:
+            n = holders.get((sid, bundle), 0.0)
+            rows = shift[(shift["segment"] == sid) & (shift["product"] == bundle)]
+            for main, change in zip(rows["main"], rows["change"], strict=True):
+                moved[main] = moved.get(main, 0.0) + n / size * float(change)
+            if (sid, bundle) in co2.index:
+                row = co2.loc[(sid, bundle)]
+                saved += n * (float(row["payg_kg"]) - float(row["kg"]))
+        shift_rows += [{"segment": sid, "main": k, "change": v} for k, v in moved.items()]
+        payg_kg = float(co2.loc[(sid, ""), "payg_kg"]) if (sid, "") in co2.index else 0.0
+        co2_rows.append(
+            {
+                "segment": sid,
+                "payg_kg": payg_kg,
+                "with": [
+                    float(co2.loc[(sid, b), "kg"]) if (sid, b) in co2.index else None for b in menu
+                ],
+                "saved_kg": saved,
+            }
+        )
+    return {
+        "menu": menu,
+        "usage": usage_rows,
+        "shift": shift_rows,
+        "co2": co2_rows,
+        "saved_kg": sum(r["saved_kg"] for r in co2_rows),
+        "summary": demand.summary,
+    }
+
+
+def _plot_mode_shift(table: dict[str, Any], path: Path) -> None:
+    """Trips per month moved between main modes by the menu's subscribers, per segment."""
+    segments = list(dict.fromkeys(r["segment"] for r in table["shift"]))
+    mains = [m for m in _MAIN_COLOURS if any(r["main"] == m for r in table["shift"])]
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.9 * max(len(segments), 1)))
+    height = 0.8 / max(len(mains), 1)
+    for j, main in enumerate(mains):
+        values = [
+            sum(r["change"] for r in table["shift"] if r["segment"] == s and r["main"] == main)
+            for s in segments
+        ]
+        ax.barh(
+            [i + j * height for i in range(len(segments))],
+            values,
+            height=height,
+            color=_MAIN_COLOURS[main],
+            label=main.replace("_", " "),
+        )
+    ax.axvline(0.0, color="#444444", linewidth=0.8)
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(segments))], segments)
+    ax.set_xlabel("trips per month moved (menu subscribers, against paying as you go)")
+    _axis_money(ax, "", "x")
+    ax.set_title("Mode shift caused by the menu")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_emissions(table: dict[str, Any], path: Path) -> None:
+    """kg CO2e per traveller per month, paying as you go and with each menu bundle."""
+    rows = table["co2"]
+    menu = table["menu"]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / (len(menu) + 1)
+    x = range(len(rows))
+    ax.bar(x, [r["payg_kg"] for r in rows], width=width, color="#8c8c8c", label="pay as you go")
+    for b, bundle in enumerate(menu):
+        ax.bar(
+            [i + (b + 1) * width for i in x],
+            [r["with"][b] or 0.0 for r in rows],
+            width=width,
+            label=bundle,
+        )
+    ax.set_xticks([i + width * len(menu) / 2 for i in x], [r["segment"] for r in rows])
+    ax.set_ylabel("kg CO2e per traveller per month")
+    ax.set_title("Emissions of the month's trips")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(
+    subject: Result | Frontier, folder: str | Path, *, demand: DerivedDemand | None = None
+) -> Path:
+    """Write the report into ``folder`` (created); returns the path of index.html.
+
+    With ``demand`` (diary segments, `maasmix.pricing.diary_demand`), a section on the
+    derived demand: usage per segment and mode with and without the menu's bundles, the
+    mode shift and the CO2e saved by its subscribers (``mode_shift.png``,
+    ``emissions.png``), and the derived tables as CSV.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     front = subject if isinstance(subject, Frontier) else None
@@ -155,6 +294,14 @@ def write_report(subject: Result | Frontier, folder: str | Path) -> Path:
     if result.feasible:
         _plot_uptake(result, out / "uptake.png")
         _plot_revenue(result, out / "revenue_split.png")
+    diary = None
+    if demand is not None and result.feasible:
+        diary = menu_demand(result, demand)
+        _plot_mode_shift(diary, out / "mode_shift.png")
+        _plot_emissions(diary, out / "emissions.png")
+        demand.usage.to_csv(out / "usage.csv", index=False)
+        demand.mode_shift.to_csv(out / "mode_shift.csv", index=False)
+        demand.emissions.to_csv(out / "emissions.csv", index=False)
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
@@ -183,7 +330,9 @@ def write_report(subject: Result | Frontier, folder: str | Path) -> Path:
             ],
             "any_dominated": any(p.dominated for p, _ in front.distinct()),
         },
+        diary=diary,
         count=lambda v: "" if v is None else f"{v:,.0f}",
+        number=lambda v: "" if v is None else f"{v:,.1f}",
         percent=lambda v: "-" if v is None else ("0 %" if v == 0 else f"{100 * v:.2f} %"),
         money=_money_formatter(result.currency),
     )

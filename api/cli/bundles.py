@@ -19,7 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from maasmix.api.settings import get_settings
 from maasmix.money import minor_per_major
+from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, diary_segments
 from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
 from maasmix.pricing.menus import SearchProgress
 from maasmix.pricing.objectives import OBJECTIVES, SolverOptions, optimise
@@ -70,8 +72,56 @@ class Interrupt:
         signal.signal(signal.SIGINT, self._old)
 
 
-def _load(path: Path) -> Scenario:
-    return load_scenario(path)
+WORKERS_HELP = "local Dask workers planning diary trips (0: in this process)"
+SCHEDULER_HELP = "Dask scheduler address (default: MAASMIX_DASK_ADDRESS, else a local cluster)"
+
+
+def _load(
+    path: Path,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    fresh: bool = False,
+    quiet: bool = False,
+) -> tuple[Scenario, DerivedDemand | None]:
+    """The scenario, with its diary segments planned (or their stored demand read)."""
+    scn = load_scenario(path)
+    if not diary_segments(scn):
+        return scn, None
+    demand = _derive(path, workers, scheduler, fresh, quiet)
+    return demand.scenario, demand
+
+
+def _derive(
+    path: Path, workers: int, scheduler: str | None, fresh: bool, quiet: bool
+) -> DerivedDemand:
+    """`derive_demand` with a progress bar and a summary line on stderr."""
+    console = Console(stderr=True)
+    address = scheduler or get_settings().dask_address
+    with _progress(console, quiet) as bar:
+        task = bar.add_task("planning diary trips", total=None, info="")
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done)
+
+        try:
+            demand = derive_demand(
+                path, workers=workers, scheduler=address, fresh=fresh, on_progress=tick
+            )
+        except KeyboardInterrupt:
+            typer.echo(
+                "interrupted: the chunks of trips planned so far are kept; run again to resume",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    if not quiet:
+        s = demand.summary
+        how = "read from" if s.get("loaded") else "stored in"
+        console.print(
+            f"demand: {s['trips']:,} diary trips planned once each for {s['products']} "
+            f"products; {how} {demand.folder}"
+        )
+    return demand
 
 
 def _options(scn: Scenario, solver: str | None, time_limit: float | None) -> SolverOptions:
@@ -173,13 +223,18 @@ def optimise_cmd(
     time_limit: float | None = typer.Option(None, help="seconds"),
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    workers: int = typer.Option(2, min=0, max=256, help=WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
+    fresh: bool = typer.Option(False, help="plan diary trips again, ignoring stored demand"),
 ) -> None:
     """Choose the bundles to offer and their prices.
 
     Shows the search's progress (menus or nodes explored, incumbent, bound, gap, time
     left) on stderr; Ctrl-C stops the search and keeps the best menu found so far.
+    Diary segments are planned first (or their stored demand is read, see ``bundles
+    demand``).
     """
-    scn = _load(scenario)
+    scn, demand = _load(scenario, workers=workers, scheduler=scheduler, fresh=fresh, quiet=as_json)
     if objective is not None and objective not in OBJECTIVES:
         typer.echo(f"error: unknown objective {objective!r} (one of {OBJECTIVES})", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -206,7 +261,7 @@ def optimise_cmd(
             stop=interrupt,
         )
     if report is not None:
-        write_report(result, report)
+        write_report(result, report, demand=demand)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -250,12 +305,15 @@ def frontier_cmd(
     time_limit: float | None = typer.Option(None, help="seconds per point"),
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print the frontier as JSON"),
+    workers: int = typer.Option(2, min=0, max=256, help=WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
+    fresh: bool = typer.Option(False, help="plan diary trips again, ignoring stored demand"),
 ) -> None:
     """Trace the profit / subsidy / consumer-surplus frontier (epsilon constraints).
 
     Ctrl-C stops the sweep; the points finished so far are printed and written.
     """
-    scn = _load(scenario)
+    scn, demand = _load(scenario, workers=workers, scheduler=scheduler, fresh=fresh, quiet=as_json)
     if sweep is not None and sweep not in ("subsidy", "surplus", "both"):
         typer.echo(f"error: unknown sweep {sweep!r}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -279,7 +337,7 @@ def frontier_cmd(
             stop=interrupt,
         )
     if report is not None:
-        write_report(front, report)
+        write_report(front, report, demand=demand)
     if as_json:
         typer.echo(json.dumps(front.to_dict(), indent=2))
     else:
@@ -295,6 +353,68 @@ def frontier_cmd(
     if interrupt.requested or front.interrupted:
         typer.echo(f"interrupted: {len(front.points)} of {front.planned} points finished", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command("demand")
+def demand_cmd(
+    scenario: Path = typer.Argument(..., help="scenario YAML file with diary segments"),
+    workers: int = typer.Option(2, min=0, max=256, help=WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
+    fresh: bool = typer.Option(False, help="plan again, ignoring stored demand"),
+    bundle: list[str] = typer.Option(
+        [], "--bundle", help="also show usage with this bundle or offer (repeatable)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the derived tables as JSON"),
+) -> None:
+    """Plan the diary segments' trips and derive their demand (stored beside the scenario).
+
+    Prints the usage per segment and mode paying as you go (and with each ``--bundle``);
+    the derived scenario is ``<scenario>.demand/demand.yaml``, the tables beside it.
+    Ctrl-C stops planning; a later run resumes from the finished chunks.
+    """
+    scn = load_scenario(scenario)
+    if not diary_segments(scn):
+        typer.echo(f"error: {scenario}: no segment names a diary", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    demand = _derive(scenario, workers, scheduler, fresh, as_json)
+    if as_json:
+        out = {
+            "summary": demand.summary,
+            "usage": demand.usage.to_dict(orient="records"),
+            "mode_shift": demand.mode_shift.to_dict(orient="records"),
+            "emissions": demand.emissions.to_dict(orient="records"),
+        }
+        typer.echo(json.dumps(out, indent=2))
+        return
+    known = set(demand.usage["product"])
+    for name in bundle:
+        if name not in known:
+            shown = ", ".join(sorted(k for k in known if k)[:12])
+            raise typer.BadParameter(
+                f"unknown bundle {name!r} (e.g. {shown})", param_hint="--bundle"
+            )
+    u = demand.usage.set_index(["segment", "product", "mode"])["per_traveller"]
+    table = Table("segment", "mode", "unit", "pay as you go", *[f"with {b}" for b in bundle])
+    for sid, mode, unit in demand.usage[demand.usage["product"] == ""][
+        ["segment", "mode", "unit"]
+    ].itertuples(index=False, name=None):
+        table.add_row(
+            sid,
+            mode,
+            unit,
+            f"{u[(sid, '', mode)]:,.1f}",
+            *[f"{u[(sid, b, mode)]:,.1f}" for b in bundle],
+        )
+    out_console = Console()
+    out_console.print(table)
+    s = demand.summary
+    out_console.print(
+        f"{s['trips']:,} trips ({s['trips_without_itinerary']:,} without an itinerary), "
+        f"{s['itineraries']:,} itineraries; {s['plans']:,} plans for {s['products']} products "
+        f"(saved {100 * s['plans_saved_share']:.1f} % of plans, "
+        f"{100 * s['evaluations_saved_share']:.1f} % of evaluations shared); "
+        f"derived scenario: {demand.folder / 'demand.yaml' if demand.folder else '-'}"
+    )
 
 
 @app.command("validate")
