@@ -6,11 +6,14 @@ transfer_penalty * transfers) + out-of-pocket`` (`maasmix.pricing.scenario.Gener
 Out of pocket is the pay-as-you-go money of the legs, except the part a product covers:
 
 - a mode included ``unlimited`` costs nothing;
-- a mode included up to ``L`` units a month is shared by all of a person's trips: when
-  the person's monthly use ``U`` of the mode (with the product) exceeds ``L``, a share
-  ``L / U`` of its money is covered and the rest is paid; the share and the choices are
-  found together by a damped fixed-point iteration (``U`` depends on the choices, the
-  choices on the share), which ends when no share moves by more than 1e-9 (at most
+- a mode included up to ``L`` units a month is shared by all of a person's trips. With
+  cheapest-itinerary choice the allowance goes to the trips where it saves the most per
+  unit (a fractional knapsack per person: whole monthly occurrences of a trip, a
+  fraction at the boundary, take their best itinerary with the mode free, the others
+  their best with it paid); exact for one allowance, alternated `ALLOCATION_ROUNDS`
+  times for several. With logit choice, a share ``L / U`` of the mode's money is covered
+  when the person's monthly use ``U`` exceeds ``L``, found with the choices by a damped
+  fixed-point iteration (until no share moves by more than 1e-9, at most
   `MAX_ITERATIONS`).
 
 Each trip takes its cheapest itinerary (``scale`` None; ties: the planner's first) or, with
@@ -35,10 +38,21 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["MAIN_MODES", "MAX_ITERATIONS", "ChoiceParams", "Evaluation", "evaluate"]
+__all__ = [
+    "ALLOCATION_ROUNDS",
+    "MAIN_MODES",
+    "MAX_ITERATIONS",
+    "ChoiceParams",
+    "Evaluation",
+    "evaluate",
+    "params_from",
+]
 
 F = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+
+#: Bumped whenever the choice model changes, so stored demand is derived again.
+MODEL_VERSION = 2
 
 #: Fixed-point iterations of the covered share at most.
 MAX_ITERATIONS = 200
@@ -159,7 +173,9 @@ def evaluate(
         + (params.walk_weight - 1.0) * cands["walk_s"].to_numpy(dtype=float)
         + (params.wait_weight - 1.0) * cands["wait_s"].to_numpy(dtype=float)
         + params.transfer_penalty_s * cands["transfers"].to_numpy(dtype=float)
-    ) + cands["other_minor"].to_numpy(dtype=float)
+    )
+    other = cands["other_minor"].to_numpy(dtype=float)
+    base = base + other
     co2e = cands["co2e_g"].to_numpy(dtype=float)
     main = pd.Categorical(cands["main"], categories=MAIN_MODES).codes.astype(np.int64)
     used = units > 0
@@ -196,6 +212,7 @@ def evaluate(
             prob, per_person = _evaluate_one(
                 np.asarray(levels),
                 base[mask],
+                other[mask],
                 money[mask],
                 units[mask],
                 rows[mask],
@@ -246,9 +263,42 @@ def _row_groups(flags: npt.NDArray[np.bool_]) -> tuple[Ints, list[tuple[bool, ..
     return codes.reshape(-1).astype(np.int64), [tuple(bool(x) for x in r) for r in uniq]
 
 
+def _first_argmin(gc: F, starts: Ints, trip_of: Ints) -> tuple[F, Ints]:
+    """(minimum, index of its first candidate) per trip."""
+    best = np.minimum.reduceat(gc, starts)
+    idx = np.flatnonzero(gc <= best[trip_of])
+    first = np.full(len(starts), -1, dtype=np.int64)
+    first[trip_of[idx[::-1]]] = idx[::-1]
+    return best, first
+
+
+def _allocate(level: float, benefit: F, units: F, occurrences: F, trip_person: Ints) -> F:
+    """Occurrences per month of each trip that use the allowance ``level`` of one mode:
+    a fractional knapsack per person, the allowance going first to the trips where it
+    saves the most per unit (``benefit`` per occurrence, ``units`` per occurrence)."""
+    rate = np.where(units > 0, benefit / np.where(units > 0, units, 1.0), 0.0)
+    wants = (units > 0) & (benefit > 0)
+    order = np.lexsort((-rate, trip_person))
+    need = np.where(wants, occurrences * units, 0.0)[order]
+    cum = np.cumsum(need)
+    person_sorted = trip_person[order]
+    first = np.r_[True, person_sorted[1:] != person_sorted[:-1]]
+    offset = np.maximum.accumulate(np.where(first, cum - need, 0.0))
+    before = cum - need - offset
+    left = np.maximum(level - before, 0.0)
+    taken = np.zeros(len(units))
+    u = units[order]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        taken[order] = np.where(
+            wants[order], np.minimum(occurrences[order], left / np.where(u > 0, u, 1.0)), 0.0
+        )
+    return taken
+
+
 def _evaluate_one(
     levels: F,
     base: F,
+    other: F,
     money: F,
     units: F,
     rows: Ints,
@@ -258,20 +308,42 @@ def _evaluate_one(
     scale: float | None,
 ) -> tuple[F, tuple[F, F, F]]:
     """Choice probabilities per candidate and (cost, spend, units) per person per month
-    under one product's ``levels`` per mode (0: not included)."""
+    under one product's ``levels`` per mode (0: not included); ``base`` is the time part
+    of the generalised cost plus ``other`` (money of ignored legs), minor units."""
     starts = _group_starts(rows)
     n_trips = len(starts)
+    trip_of = np.repeat(np.arange(n_trips), np.diff(np.r_[starts, len(rows)]))
     trip_person = person[starts]
     trip_freq = freq[starts]
     finite = (levels > 0) & np.isfinite(levels)
     share = np.where(levels > 0, 1.0, 0.0)[None, :].repeat(n_people, axis=0)
 
+    def usage(prob: F) -> F:
+        used = np.zeros((n_people, len(levels)))
+        np.add.at(used, person, (prob * freq)[:, None] * units)
+        return used
+
+    if scale is None and finite.any():
+        return _allocated(
+            levels,
+            base,
+            other,
+            money,
+            units,
+            starts,
+            trip_of,
+            trip_person,
+            trip_freq,
+            person,
+            freq,
+            n_people,
+            share,
+        )
+
     def choose(share: F) -> tuple[F, F, F, F]:
         paid = (money * (1.0 - share[person])).sum(axis=1)
         prob, expected = _choose(base + paid, starts, n_trips, scale)
-        used = np.zeros((n_people, len(levels)))
-        np.add.at(used, person, (prob * freq)[:, None] * units)
-        return paid, prob, expected, used
+        return paid, prob, expected, usage(prob)
 
     paid, prob, expected, used = choose(share)
     for iteration in range(MAX_ITERATIONS if finite.any() else 0):
@@ -284,8 +356,72 @@ def _evaluate_one(
         share = share + (step if iteration == 0 else 0.5 * step)
         paid, prob, expected, used = choose(share)
     cost = np.bincount(trip_person, weights=trip_freq * expected, minlength=n_people)
-    gc_spend = np.bincount(person, weights=prob * freq * paid, minlength=n_people)
-    return prob, (cost, gc_spend, used)
+    spend = np.bincount(person, weights=prob * freq * (paid + other), minlength=n_people)
+    return prob, (cost, spend, used)
+
+
+#: Rounds over the finite allowances of a product (one round is exact for one allowance).
+ALLOCATION_ROUNDS = 3
+
+
+def _allocated(
+    levels: F,
+    base: F,
+    other: F,
+    money: F,
+    units: F,
+    starts: Ints,
+    trip_of: Ints,
+    trip_person: Ints,
+    trip_freq: F,
+    person: Ints,
+    freq: F,
+    n_people: int,
+    share: F,
+) -> tuple[F, tuple[F, F, F]]:
+    """Cheapest itineraries when finite allowances are shared by a person's trips.
+
+    For one allowance: each trip's best itinerary with the mode free and with it paid;
+    the allowance covers whole occurrences (a fraction at the boundary) of the trips where
+    it saves the most per unit (`_allocate`); the rest take the paid choice. Several
+    allowances are allocated in turn, ``ALLOCATION_ROUNDS`` times, each with the others'
+    covered shares of the previous turn.
+    """
+    finite = np.flatnonzero((levels > 0) & np.isfinite(levels))
+    result: tuple[F, F, F, F] | None = None
+    for _ in range(ALLOCATION_ROUNDS if len(finite) > 1 else 1):
+        for m in finite:
+            keep = np.ones(len(levels), dtype=bool)
+            keep[m] = False
+            paid_other = (money[:, keep] * (1.0 - share[person][:, keep])).sum(axis=1)
+            gc_free = base + paid_other
+            gc_paid = gc_free + money[:, m]
+            best_paid, i_paid = _first_argmin(gc_paid, starts, trip_of)
+            best_free, i_free = _first_argmin(gc_free, starts, trip_of)
+            u_free = units[i_free, m]
+            taken = _allocate(
+                float(levels[m]), best_paid - best_free, u_free, trip_freq, trip_person
+            )
+            f = np.where(trip_freq > 0, taken / np.where(trip_freq > 0, trip_freq, 1.0), 0.0)
+            prob = np.zeros(len(base))
+            np.add.at(prob, i_free, f)
+            np.add.at(prob, i_paid, 1.0 - f)
+            expected = f * best_free + (1.0 - f) * best_paid
+            spend_trip = (
+                f * (paid_other + other)[i_free]
+                + (1.0 - f) * (paid_other + other + money[:, m])[i_paid]
+            )
+            used = np.zeros((n_people, len(levels)))
+            np.add.at(used, person, (prob * freq)[:, None] * units)
+            covered = np.bincount(trip_person, weights=taken * u_free, minlength=n_people)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share[:, m] = np.where(used[:, m] > 0, covered / used[:, m], 1.0)
+            result = (prob, expected, spend_trip, used)
+    assert result is not None
+    prob, expected, spend_trip, used = result
+    cost = np.bincount(trip_person, weights=trip_freq * expected, minlength=n_people)
+    spend = np.bincount(trip_person, weights=trip_freq * spend_trip, minlength=n_people)
+    return prob, (cost, spend, used)
 
 
 def params_from(

@@ -48,7 +48,13 @@ from maasmix.feeds.diaries import Diary, read_diary
 from maasmix.money import minor_per_major
 from maasmix.pricing.candidates import candidate_bundles
 from maasmix.pricing.demand import offer_includes
-from maasmix.pricing.diary_choice import MAIN_MODES, Evaluation, evaluate, params_from
+from maasmix.pricing.diary_choice import (
+    MAIN_MODES,
+    MODEL_VERSION,
+    Evaluation,
+    evaluate,
+    params_from,
+)
 from maasmix.pricing.diary_jobs import NetworkArgs, PlanRun, plan_chunks
 from maasmix.pricing.diary_planning import plan_spec
 from maasmix.pricing.leg_mapping import check_network
@@ -247,7 +253,7 @@ def _keys(scenario: Scenario, diaries: Mapping[str, Diary], args: NetworkArgs) -
         k: sorted((m, str(v)) for m, v in inc.items()) for k, inc in _products(scenario).items()
     }
     cost = scenario.planning.cost.model_dump(mode="json")
-    c.update(json.dumps([segments, products, cost], sort_keys=True).encode())
+    c.update(json.dumps([segments, products, cost, MODEL_VERSION], sort_keys=True).encode())
     return plan_key, c.hexdigest()
 
 
