@@ -35,7 +35,7 @@ import hashlib
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -75,6 +75,10 @@ class Systems:
     floor: F  # (G,) feasibility systems: the value that must be reached
     is_obj: npt.NDArray[np.bool_]  # (G,)
     multipliers: dict[str, float]
+    #: per feasibility system (in order), its multiplier in the objective system
+    lam: F = field(default_factory=lambda: np.zeros(0))
+    #: the objective alone (out (K,), wm (K, I), mu (K,)), before the rows are added
+    pure: tuple[F, F, F] | None = None
 
     def take(self, items: I64) -> Systems:
         """The systems restricted to ``items`` (renumbered)."""
@@ -86,6 +90,10 @@ class Systems:
             self.floor,
             self.is_obj,
             self.multipliers,
+            self.lam,
+            None
+            if self.pure is None
+            else (self.pure[0], np.ascontiguousarray(self.pure[1][:, items]), self.pure[2]),
         )
 
 
@@ -127,6 +135,8 @@ def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.
     n_k = len(prob.s0)
     outs, wms, mus, consts, floors, objs = [], [], [], [], [], []
     names: dict[str, float] = {}
+    lam_rows = np.zeros(len(rows))
+    pure = None
     if prob.objective != 2:
         o_out, o_val, o_mu = _objective_parts(prob)
         lam = np.zeros(len(rows))
@@ -184,6 +194,8 @@ def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.
                         if root(trial) <= best:
                             lam[r], best = 0.0, root(trial)
         out, val, mu, const = combined(lam)
+        lam_rows = lam.copy()
+        pure = (o_out.copy(), np.ascontiguousarray(w_ki * o_val), o_mu.copy())
         outs.append(out)
         wms.append(w_ki * val)
         mus.append(mu)
@@ -210,6 +222,8 @@ def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.
         floor=np.array(floors, dtype=float),
         is_obj=np.array(objs, dtype=bool),
         multipliers=names,
+        lam=lam_rows,
+        pure=pure,
     )
 
 
@@ -227,11 +241,11 @@ class RootCache:
         self.hits = 0
 
     @staticmethod
-    def key(max_items: int, systems: Systems, g: int, n_items: int) -> bytes:
-        """Digest of everything but the constant that system ``g``'s item bounds depend on."""
+    def key(max_items: int, out: F, wm: F, mu: F, n_items: int) -> bytes:
+        """Digest of everything but the constant that a system's item bounds depend on."""
         h = hashlib.blake2b(digest_size=16)
         h.update(np.array([max_items, n_items], dtype=np.int64).tobytes())
-        for arr in (systems.out[g], systems.wm[g], systems.mu[g]):
+        for arr in (out, wm, mu):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.digest()
 
@@ -490,35 +504,70 @@ def _forced_bounds(
     parallel: bool,
     cache: RootCache | None,
 ) -> F:
-    """(G, I) bound of every system over the menus that contain each item; a row's comes
-    from ``cache`` when an earlier search of the instance had the same row."""
+    """(G, I) bound of every system over the menus that contain each item.
+
+    With a ``cache``, a row's bounds come from an earlier search of the instance with the
+    same row (up to its limit), and the objective system's are the sum of the bounds of
+    its parts, ``objective + sum lambda_r (row_r - limit_r)`` (each part cached; a sum of
+    maxima bounds the maximum of the sum, and the frontier's points differ only in the
+    limits and the multipliers)."""
     from maasmix.pricing import _bnb_kernel
 
     kernel = _bnb_kernel.item_bounds if parallel else _bnb_kernel.item_bounds_serial
     n_g = len(systems.const)
     forced = np.empty((n_g, prob.n_items))
-    keys: dict[int, bytes] = {}
-    todo = []
+    # the systems to bound: (out, wm, mu, const) and where the result goes
+    parts: list[tuple[F, F, F, float]] = []
+    keys: list[bytes | None] = []
+    slots: list[int] = []  # system g, or -1 for the pure objective
+    obj = [g for g in range(n_g) if systems.is_obj[g]]
+    split = cache is not None and systems.pure is not None and len(obj) == 1
     for g in range(n_g):
-        if cache is not None and not systems.is_obj[g]:
-            keys[g] = RootCache.key(prob.max_items, systems, g, prob.n_items)
-            hit = cache.get(keys[g])
+        if split and systems.is_obj[g]:
+            continue
+        parts.append((systems.out[g], systems.wm[g], systems.mu[g], float(systems.const[g])))
+        keys.append(None if cache is None or systems.is_obj[g] else b"")
+        slots.append(g)
+    if split and systems.pure is not None:
+        parts.append((*systems.pure, 0.0))
+        keys.append(b"")
+        slots.append(-1)
+    pure_bound = np.zeros(prob.n_items)
+    todo = []
+    for q, (out, wm, mu, const) in enumerate(parts):
+        key = keys[q]
+        if key is not None and cache is not None:
+            key = keys[q] = RootCache.key(prob.max_items, out, wm, mu, prob.n_items)
+            hit = cache.get(key)
             if hit is not None:
-                forced[g] = hit + systems.const[g]
+                if slots[q] >= 0:
+                    forced[slots[q]] = hit + const
+                else:
+                    pure_bound = hit
                 continue
-        todo.append(g)
+        todo.append(q)
     if todo:
-        sel = np.array(todo, dtype=np.int64)
         got = kernel(
             prob.bundle, prob.max_items, True, bstart, w_t, prob.s0,
-            np.ascontiguousarray(systems.out[sel]), np.ascontiguousarray(systems.wm[sel]),
-            np.ascontiguousarray(systems.mu[sel]), np.ascontiguousarray(systems.const[sel]),
+            np.array([parts[q][0] for q in todo]),
+            np.ascontiguousarray(np.array([parts[q][1] for q in todo])),
+            np.array([parts[q][2] for q in todo]), np.array([parts[q][3] for q in todo]),
             alive,
         )  # fmt: skip
-        for q, g in enumerate(todo):
-            forced[g] = got[q]
-            if g in keys and cache is not None:
-                cache.put(keys[g], got[q] - systems.const[g])
+        for j, q in enumerate(todo):
+            if slots[q] >= 0:
+                forced[slots[q]] = got[j]
+            else:
+                pure_bound = got[j]
+            key = keys[q]
+            if key is not None and cache is not None:
+                cache.put(key, got[j] - parts[q][3])
+    if split:
+        rows = [g for g in range(n_g) if not systems.is_obj[g]]
+        total = pure_bound + float(systems.const[obj[0]])
+        for r, g in enumerate(rows):
+            total = total + systems.lam[r] * (forced[g] - systems.const[g])
+        forced[obj[0]] = total
     return forced
 
 
