@@ -74,3 +74,15 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     bundles = report["bundles"]
     assert 1 <= len(bundles["menu"]) <= 3
     assert (tmp_path / "city" / "bundle-report" / "index.html").exists()
+    # bundles from trips: the deterministic diary planned once per trip on two workers
+    diary = report["diary"]
+    summary = diary["summary"]
+    assert summary["trips"] == summary["plans"] == 2199
+    assert summary["trips_without_itinerary"] == 0 and summary["workers"] == 2
+    assert summary["products"] == len({u["product"] for u in diary["usage"]})
+    assert 1 <= len(diary["bundles"]["menu"]) <= 3
+    assert diary["bundles"]["solve"]["status"] == "optimal"
+    folder = tmp_path / "city" / "diary-report"
+    for name in ("index.html", "mode_shift.png", "emissions.png", "usage.csv"):
+        assert (folder / name).exists(), name
+    assert "Demand from trip diaries" in (folder / "index.html").read_text(encoding="utf-8")
