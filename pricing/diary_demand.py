@@ -31,6 +31,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -266,6 +268,8 @@ def derive_demand(
     store: bool = True,
     fresh: bool = False,
     cache_dir: str | None = None,
+    folder: str | Path | None = None,
+    max_rows: int = 5_000_000,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> DerivedDemand:
     """Plan the diary segments of ``scenario`` and derive their demand (module docstring).
@@ -274,8 +278,10 @@ def derive_demand(
     `Scenario` with ``base_dir``. ``workers``: local Dask workers (0: plan in this
     process); ``scheduler``: a Dask scheduler address instead. ``store``: keep plans and
     results in ``<scenario>.demand/`` (a `Scenario` without a file keeps them only when
-    ``base_dir`` is given, as ``<base_dir>/<name>.demand/``); ``fresh``: ignore what is
-    stored. ``on_progress(trips_done, trips_total)`` reports planning progress.
+    ``base_dir`` is given, as ``<base_dir>/<name>.demand/``; ``folder`` names another
+    place, e.g. a server's cache); ``fresh``: ignore what is stored; ``max_rows``: the
+    largest diary read. ``on_progress(trips_done, trips_total)`` reports planning
+    progress.
 
     Raises
     ------
@@ -286,15 +292,20 @@ def derive_demand(
         A bad diary, a segment with no rows in its diary, a trip outside the network or
         one the planner refuses (file, row and field named).
     """
+    default_folder: Path | None
     if isinstance(scenario, Scenario):
         scn = scenario
         base = Path(base_dir or ".").resolve()
-        folder = (base / f"{_slug(scn.name)}.demand") if (store and base_dir) else None
+        default_folder = (base / f"{_slug(scn.name)}.demand") if (store and base_dir) else None
     else:
         path = Path(scenario).resolve()
         scn = load_scenario(path)
         base = Path(base_dir).resolve() if base_dir else path.parent
-        folder = store_folder(path) if store else None
+        default_folder = store_folder(path) if store else None
+    if store and folder is not None:
+        target: Path | None = Path(folder)
+    else:
+        target = None
     segments = diary_segments(scn)
     if not segments:
         raise ScenarioError("no segment names a diary", field="segments")
@@ -302,7 +313,9 @@ def derive_demand(
     diaries: dict[str, Diary] = {}
     for sid, name in segments.items():
         if name not in diaries:
-            diaries[name] = read_diary(_resolve(base, name, f"segments.{sid}.diary"))
+            diaries[name] = read_diary(
+                _resolve(base, name, f"segments.{sid}.diary"), max_rows=max_rows
+            )
         if sid not in diaries[name].segments:
             raise DiaryError(
                 f"no row of segment {sid!r} (segments in the diary: "
@@ -312,8 +325,9 @@ def derive_demand(
             )
     args = _network_args(scn, base, cache_dir)
     plan_key, choice_key = _keys(scn, diaries, args)
-    if folder is not None and not fresh:
-        stored = _load(folder, choice_key)
+    out = target / plan_key[:24] if target is not None else default_folder
+    if out is not None and not fresh:
+        stored = _load(out, choice_key)
         if stored is not None:
             return stored
     network = args.build()
@@ -329,27 +343,28 @@ def derive_demand(
             field="planning.legs",
         )
     runs: dict[str, PlanRun] = {}
-    for n, (name, diary) in enumerate(sorted(diaries.items())):
-        trips = diary.trips[diary.trips["segment"].isin(list(segments))]
-        _check_points(diary, trips, network.compiled.bbox)
-        spec = plan_spec(scn, network, diary.path)
-        if folder is not None:
-            plans = folder / f"plans-{plan_key[:16]}-{n}"
-        else:
-            import tempfile
-
-            plans = Path(tempfile.mkdtemp(prefix="maasmix-plans-"))
-        runs[name] = plan_chunks(
-            args,
-            spec,
-            trips.reset_index(drop=True),
-            plans,
-            chunk_trips=scn.planning.chunk_trips,
-            workers=workers,
-            scheduler=scheduler,
-            on_chunk=on_progress,
-        )
-    return _derive(scn, segments, diaries, runs, folder, choice_key)
+    scratch = None if out is not None else Path(tempfile.mkdtemp(prefix="maasmix-plans-"))
+    try:
+        for n, (name, diary) in enumerate(sorted(diaries.items())):
+            trips = diary.trips[diary.trips["segment"].isin(list(segments))]
+            _check_points(diary, trips, network.compiled.bbox)
+            spec = plan_spec(scn, network, diary.path)
+            root = out if out is not None else scratch
+            assert root is not None
+            runs[name] = plan_chunks(
+                args,
+                spec,
+                trips.reset_index(drop=True),
+                root / f"plans-{plan_key[:16]}-{n}",
+                chunk_trips=scn.planning.chunk_trips,
+                workers=workers,
+                scheduler=scheduler,
+                on_chunk=on_progress,
+            )
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return _derive(scn, segments, diaries, runs, out, choice_key)
 
 
 def _slug(name: str) -> str:

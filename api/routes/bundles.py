@@ -1,12 +1,20 @@
-"""HTTP routes: bundle design (optimise, frontier, schema, examples).
+"""HTTP routes: bundle design (optimise, frontier, demand, schema, examples).
 
 Bodies carry a scenario as JSON (the same structure as the YAML file). A bad scenario
 answers 422 problem+json naming the field; an infeasible one 409 problem+json with the
 conflicting constraint groups.
+
+A scenario with diary segments names its diary and network files relative to the
+server's data folder (``MAASMIX_DATA``; nothing outside it, no URL); its trips are
+planned (on ``MAASMIX_DASK_ADDRESS`` when set, else in the server process) and the
+derived demand is kept in the server's cache, so a second request with the same inputs
+answers without planning. ``POST /v1/bundles/demand`` returns the derived demand;
+``optimise`` and ``frontier`` derive it first.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -14,11 +22,17 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from maasmix.api.deps import SettingsDep, server_source
 from maasmix.api.problems import problem, problem_responses
 from maasmix.api.schemas.bundles import FrontierOut, Result
+from maasmix.api.settings import Settings
+from maasmix.errors import ScenarioError
+from maasmix.feeds._http import is_url
+from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, diary_segments
 from maasmix.pricing.frontier import frontier
 from maasmix.pricing.objectives import SolverOptions, optimise
 from maasmix.pricing.scenario import (
+    Scenario,
     example_names,
     example_path,
     scenario_json_schema,
@@ -48,6 +62,39 @@ class FrontierRequest(BaseModel):
     time_limit_s: float | None = Field(None, gt=0, le=600)
 
 
+#: Diary rows a request may make the server plan.
+MAX_HTTP_DIARY_ROWS = 50_000
+
+
+def _scenario(raw: dict[str, Any], settings: Settings) -> tuple[Scenario, DerivedDemand | None]:
+    """The request's scenario, with its diary segments planned (403/422 on bad paths)."""
+    scn = validate_scenario(raw, file="request body")
+    if not diary_segments(scn):
+        return scn, None
+    assert scn.planning is not None
+    net = scn.planning.network
+    named = [(f"segments.{sid}.diary", d) for sid, d in diary_segments(scn).items()]
+    named += [(f"planning.network.gtfs.{i}", g) for i, g in enumerate(net.gtfs)]
+    named += [(f"planning.network.gbfs.{i}", g) for i, g in enumerate(net.gbfs)]
+    named += [("planning.network.osm", net.osm)] if net.osm else []
+    for field_name, name in named:
+        if is_url(name):
+            raise ScenarioError(
+                "diary planning reads files of the data folder, not URLs", field=field_name
+            )
+        server_source(name, settings, parameter=field_name)
+    demand = derive_demand(
+        scn,
+        base_dir=settings.data,
+        workers=0,
+        scheduler=settings.dask_address,
+        folder=Path(settings.cache_dir) / "demand",
+        cache_dir=str(settings.cache_dir),
+        max_rows=MAX_HTTP_DIARY_ROWS,
+    )
+    return demand.scenario, demand
+
+
 def _infeasible(conflicts: list[str], body: dict[str, Any]) -> JSONResponse:
     return problem(
         409,
@@ -64,9 +111,9 @@ def _infeasible(conflicts: list[str], body: dict[str, Any]) -> JSONResponse:
     response_model=Result,
     responses=problem_responses(409),
 )
-def post_optimise(req: OptimiseRequest) -> Any:
+def post_optimise(req: OptimiseRequest, settings: SettingsDep) -> Any:
     """Choose the bundles and prices; the result JSON (money in minor units)."""
-    scn = validate_scenario(req.scenario, file="request body")
+    scn, _ = _scenario(req.scenario, settings)
     options = SolverOptions.from_spec(scn.solver, name=req.solver, time_limit_s=req.time_limit_s)
     result = optimise(scn, objective=req.objective, min_uptake=req.min_uptake, options=options)
     body = result.to_dict()
@@ -81,9 +128,9 @@ def post_optimise(req: OptimiseRequest) -> Any:
     response_model=FrontierOut,
     responses=problem_responses(409),
 )
-def post_frontier(req: FrontierRequest) -> Any:
+def post_frontier(req: FrontierRequest, settings: SettingsDep) -> Any:
     """Trace the profit / subsidy / consumer-surplus frontier."""
-    scn = validate_scenario(req.scenario, file="request body")
+    scn, _ = _scenario(req.scenario, settings)
     options = SolverOptions.from_spec(scn.solver, name=req.solver, time_limit_s=req.time_limit_s)
     front = frontier(scn, sweep=req.sweep, points=req.points, options=options)
     body = front.to_dict()
@@ -91,6 +138,43 @@ def post_frontier(req: FrontierRequest) -> Any:
     if not top.feasible and top.solve.status == "infeasible":
         return _infeasible(top.conflicts, body)
     return body
+
+
+class DemandRequest(BaseModel):
+    """A scenario with diary segments (files relative to the server's data folder)."""
+
+    scenario: dict[str, Any] = Field(description="a scenario, as in the YAML file")
+
+
+class DemandOut(BaseModel):
+    """The derived demand: the plain scenario the optimiser solves and the tables."""
+
+    scenario: dict[str, Any] = Field(description="the derived scenario (diary segments typed)")
+    summary: dict[str, Any] = Field(description="trips, plans, shares saved, timings")
+    usage: list[dict[str, Any]] = Field(
+        description="segment, product ('' pay as you go), mode, unit, per_traveller, total"
+    )
+    mode_shift: list[dict[str, Any]] = Field(
+        description="segment, product, main, payg_trips, trips, change (trips per month)"
+    )
+    emissions: list[dict[str, Any]] = Field(
+        description="segment, product, payg_kg, kg (per traveller per month), saved_kg"
+    )
+
+
+@router.post("/demand", operation_id="derive_demand", response_model=DemandOut)
+def post_demand(req: DemandRequest, settings: SettingsDep) -> DemandOut:
+    """Plan the diary segments' trips and derive usage, values, mode shift and CO2e."""
+    scn, demand = _scenario(req.scenario, settings)
+    if demand is None:
+        raise ScenarioError("no segment names a diary", field="segments")
+    return DemandOut(
+        scenario=scn.model_dump(mode="json", exclude_none=True),
+        summary=demand.summary,
+        usage=demand.usage.to_dict(orient="records"),
+        mode_shift=demand.mode_shift.to_dict(orient="records"),
+        emissions=demand.emissions.to_dict(orient="records"),
+    )
 
 
 @router.get("/schema", operation_id="get_scenario_schema")
