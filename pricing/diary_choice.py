@@ -113,6 +113,11 @@ class Evaluation:
         return self.cost[base] - self.cost[self.products.index(product)]
 
 
+def _bincount(codes: Ints, *, weights: F, minlength: int) -> F:
+    """Sums of ``weights`` per code, as floats."""
+    return np.asarray(np.bincount(codes, weights=weights, minlength=minlength), dtype=np.float64)
+
+
 def _group_starts(trip: Ints) -> Ints:
     """Start offsets of each run of equal values in a sorted array."""
     return np.flatnonzero(np.r_[True, trip[1:] != trip[:-1]])
@@ -226,10 +231,10 @@ def evaluate(
             out_spend[p, people] = spend_p[people]
             out_units[p, people] = u_p[people]
             w = prob * freq[mask]
-            out_co2[p] += np.bincount(person[mask], weights=w * co2e[mask], minlength=n_people)
+            out_co2[p] += _bincount(person[mask], weights=w * co2e[mask], minlength=n_people)
             for k in range(len(MAIN_MODES)):
                 sel = main[mask] == k
-                out_trips[p, :, k] += np.bincount(
+                out_trips[p, :, k] += _bincount(
                     person[mask][sel], weights=w[sel], minlength=n_people
                 )
             chosen_at[p, mask] = prob
@@ -355,8 +360,8 @@ def _evaluate_one(
             break
         share = share + (step if iteration == 0 else 0.5 * step)
         paid, prob, expected, used = choose(share)
-    cost = np.bincount(trip_person, weights=trip_freq * expected, minlength=n_people)
-    spend = np.bincount(person, weights=prob * freq * (paid + other), minlength=n_people)
+    cost = _bincount(trip_person, weights=trip_freq * expected, minlength=n_people)
+    spend = _bincount(person, weights=prob * freq * (paid + other), minlength=n_people)
     return prob, (cost, spend, used)
 
 
@@ -413,14 +418,14 @@ def _allocated(
             )
             used = np.zeros((n_people, len(levels)))
             np.add.at(used, person, (prob * freq)[:, None] * units)
-            covered = np.bincount(trip_person, weights=taken * u_free, minlength=n_people)
+            covered = _bincount(trip_person, weights=taken * u_free, minlength=n_people)
             with np.errstate(divide="ignore", invalid="ignore"):
                 share[:, m] = np.where(used[:, m] > 0, covered / used[:, m], 1.0)
             result = (prob, expected, spend_trip, used)
     assert result is not None
     prob, expected, spend_trip, used = result
-    cost = np.bincount(trip_person, weights=trip_freq * expected, minlength=n_people)
-    spend = np.bincount(trip_person, weights=trip_freq * spend_trip, minlength=n_people)
+    cost = _bincount(trip_person, weights=trip_freq * expected, minlength=n_people)
+    spend = _bincount(trip_person, weights=trip_freq * spend_trip, minlength=n_people)
     return prob, (cost, spend, used)
 
 

@@ -205,7 +205,7 @@ def _car(
     """The own-car candidate of a trip (see `maasmix.pricing.scenario.CarOption`)."""
     car = spec.car
     assert car is not None
-    km = haversine_m(o[0], o[1], d[0], d[1]) * car.detour / 1000.0
+    km = float(haversine_m(o[0], o[1], d[0], d[1])) * car.detour / 1000.0
     time_s = km / car.speed_kmh * 3600.0 + car.access_min * 60.0
     cost = car.cost_per_km * km + car.parking
     rule = spec.mapping.rule_for("car")
@@ -216,7 +216,8 @@ def _car(
         unit = spec.mapping.units_of(m)
         units = 0.0
         if m == mode:
-            units = {"trip": 1.0, "ride": 1.0, "minute": time_s / 60.0}.get(unit, km)
+            per_unit: dict[str, float] = {"trip": 1.0, "ride": 1.0, "minute": time_s / 60.0}
+            units = per_unit.get(unit, km)
         out[f"units:{m}"] = units
         out[f"money:{m}"] = other if m == mode else 0.0
     return {

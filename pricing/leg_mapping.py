@@ -130,7 +130,7 @@ def describe_leg(leg: Leg) -> str:
 
 def leg_mapping(scenario: Scenario) -> LegMapping:
     """The scenario's rules, or the rules by mode name (see the module docstring)."""
-    units = {m: spec.unit for m, spec in scenario.modes.items()}
+    units: dict[str, str] = {m: spec.unit for m, spec in scenario.modes.items()}
     planning = scenario.planning
     if planning is not None and planning.legs is not None:
         rules = tuple(planning.legs)

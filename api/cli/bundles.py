@@ -420,7 +420,7 @@ def demand_cmd(
 @app.command("validate")
 def validate_cmd(scenario: Path = typer.Argument(..., help="scenario YAML file")) -> None:
     """Check a scenario file (exit 2 with file, line and field on a problem)."""
-    scn = _load(scenario)
+    scn = load_scenario(scenario)
     typer.echo(f"ok: {scn.name} ({len(scn.segments)} segments, {len(scn.modes)} modes)")
 
 
