@@ -54,6 +54,9 @@ Ints = npt.NDArray[np.int64]
 #: Bumped whenever the choice model changes, so stored demand is derived again.
 MODEL_VERSION = 2
 
+#: Itineraries taken by less than this share of a trip are not listed in ``chosen``.
+MIN_SHARE = 1e-9
+
 #: Fixed-point iterations of the covered share at most.
 MAX_ITERATIONS = 200
 
@@ -89,8 +92,9 @@ class Evaluation:
     ``[product, person, main]`` for ``trips``), all per month: ``cost`` expected
     generalised cost (minor units), ``spend`` money out of pocket (minor units),
     ``co2e_g`` grams, ``units`` per scenario mode (``modes``), ``trips`` by main mode
-    (`MAIN_MODES`). ``chosen``: per product, the candidate each trip takes (most likely
-    one with a logit), a Series indexed by diary row. ``evaluations``: distinct
+    (`MAIN_MODES`). ``chosen``: per product, the itineraries each trip takes: rows
+    ``row``, ``cand`` and ``share`` (the share of the trip's monthly occurrences, or its
+    logit probability; shares below `MIN_SHARE` left out). ``evaluations``: distinct
     (person group, product) evaluations done; ``evaluations_shared``: those avoided.
     """
 
@@ -103,7 +107,7 @@ class Evaluation:
     co2e_g: F
     units: F
     trips: F
-    chosen: dict[str, pd.Series]
+    chosen: dict[str, pd.DataFrame]
     evaluations: int
     evaluations_shared: int
 
@@ -238,12 +242,13 @@ def evaluate(
                     person[mask][sel], weights=w[sel], minlength=n_people
                 )
             chosen_at[p, mask] = prob
-    chosen: dict[str, pd.Series] = {}
+    chosen: dict[str, pd.DataFrame] = {}
+    cand_ids = cands["cand"].to_numpy()
     for p, name in enumerate(names):
-        frame = pd.DataFrame({"row": rows, "cand": cands["cand"].to_numpy(), "p": chosen_at[p]})
-        top = frame.sort_values(["row", "p"], ascending=[True, False], kind="stable")
-        top = top.drop_duplicates("row")
-        chosen[name] = pd.Series(top["cand"].to_numpy(), index=top["row"].to_numpy(), name=name)
+        taken = chosen_at[p] > MIN_SHARE
+        chosen[name] = pd.DataFrame(
+            {"row": rows[taken], "cand": cand_ids[taken], "share": chosen_at[p][taken]}
+        )
     return Evaluation(
         persons=persons,
         weight=weight,

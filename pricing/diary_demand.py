@@ -78,8 +78,10 @@ class DerivedDemand:
     ``mode_shift``: (segment, product, main mode) with ``payg_trips``, ``trips``,
     ``change`` (trips per month, whole segment); ``emissions``: (segment, product) with
     ``payg_kg``, ``kg`` per traveller per month and ``saved_kg`` (whole segment, per
-    month, if every traveller subscribed); ``trips``: the chosen itinerary per (diary,
-    row, product) with its ``combination`` and ``main``; ``summary``: counts and timings.
+    month, if every traveller subscribed); ``trips``: the itineraries taken per (diary,
+    segment, row, product): ``cand``, ``combination``, ``main`` and ``share`` (of the
+    trip's monthly occurrences, or its logit probability); ``summary``: counts and
+    timings.
     """
 
     scenario: Scenario
@@ -413,11 +415,12 @@ def _derive(
         co2_rows += c
         seg_cands = cands.set_index(["row", "cand"])
         for product, chosen in ev.chosen.items():
-            idx = pd.MultiIndex.from_arrays([chosen.index, chosen.to_numpy()])
+            idx = pd.MultiIndex.from_arrays([chosen["row"], chosen["cand"]])
             picked = seg_cands.loc[idx, ["combination", "main"]].reset_index()
             picked.insert(0, "diary", name)
             picked.insert(1, "segment", sid)
             picked.insert(3, "product", product)
+            picked["share"] = chosen["share"].to_numpy()
             chosen_frames.append(picked)
     data.pop("planning", None)
     derived = validate_scenario(data)

@@ -62,6 +62,12 @@ def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     return cands, trips
 
 
+def _top(ev: Evaluation, product: str) -> dict[int, int]:
+    """The itinerary taken by the largest share of each trip."""
+    chosen = ev.chosen[product].sort_values(["row", "share"], ascending=[True, False])
+    return dict(chosen.drop_duplicates("row")[["row", "cand"]].itertuples(index=False))
+
+
 def _run(products: dict[str, dict[str, float]], params=PARAMS) -> Evaluation:  # type: ignore[no-untyped-def]
     cands, trips = _tables()
     return evaluate(cands, trips, products, MODES, params)
@@ -69,7 +75,7 @@ def _run(products: dict[str, dict[str, float]], params=PARAMS) -> Evaluation:  #
 
 def test_pay_as_you_go_choices_usage_and_spend() -> None:
     ev = _run({})
-    assert ev.chosen[""].to_dict() == {1: 1, 2: 0}
+    assert _top(ev, "") == {1: 1, 2: 0}
     a, b = 0, 1
     assert ev.units[0, a].tolist() == [20.0, 0.0]  # 20 transit trips, no bike
     assert ev.units[0, b].tolist() == [0.0, 0.0]
@@ -82,7 +88,7 @@ def test_unlimited_transit_saves_exactly_the_fares_of_the_transit_trips() -> Non
     ev = _run({"T": {"transit": math.inf}})
     # A keeps transit and saves 20 fares; B now rides (700 s < 900 s) and gains 200 s x 4
     assert ev.value("T").tolist() == [20 * 300.0, 4 * 200.0]
-    assert ev.chosen["T"].to_dict() == {1: 1, 2: 1}
+    assert _top(ev, "T") == {1: 1, 2: 1}
     assert ev.spend[1].tolist() == [0.0, 0.0]
     assert ev.units[1, :, 0].tolist() == [20.0, 4.0]
 
@@ -93,6 +99,8 @@ def test_bike_minutes_move_exactly_the_trips_where_the_bike_becomes_best() -> No
     ev = _run({"B60": {"bike": 60.0}})
     p = ev.products.index("B60")
     assert ev.units[p, 0].tolist() == pytest.approx([17.0, 60.0])
+    shares = ev.chosen["B60"].set_index(["row", "cand"])["share"].to_dict()
+    assert shares == pytest.approx({(1, 1): 17 / 20, (1, 2): 3 / 20, (2, 0): 1.0})
     assert ev.value("B60")[0] == pytest.approx(3 * 100.0)
     assert ev.spend[p, 0] == pytest.approx(17 * 300.0)
     # person B never uses a bike: nothing changes for B
@@ -105,16 +113,19 @@ def test_bike_minutes_move_exactly_the_trips_where_the_bike_becomes_best() -> No
 
 def test_usage_with_a_bundle_is_the_sum_over_chosen_itineraries() -> None:
     cands, trips = _tables()
-    ev = _run({"T": {"transit": math.inf}, "Bu": {"bike": math.inf}})
+    ev = _run({"T": {"transit": math.inf}, "Bu": {"bike": math.inf}, "B60": {"bike": 60.0}})
     freq = trips.set_index("row")["trips_per_month"]
     person = trips.set_index("row")["person_id"]
     for p, name in enumerate(ev.products):
         chosen = ev.chosen[name]
         for i, mode in enumerate(MODES):
-            picked = cands.set_index(["row", "cand"]).loc[list(chosen.items()), f"units:{mode}"]
+            keys = list(zip(chosen["row"], chosen["cand"], strict=True))
+            picked = cands.set_index(["row", "cand"]).loc[keys, f"units:{mode}"]
             per_person: dict[str, float] = {}
-            for (row, _), units in picked.items():
-                per_person[person[row]] = per_person.get(person[row], 0.0) + freq[row] * units
+            for (row, _), units, share in zip(keys, picked, chosen["share"], strict=True):
+                per_person[person[row]] = (
+                    per_person.get(person[row], 0.0) + freq[row] * units * share
+                )
             got = dict(zip(ev.persons, ev.units[p, :, i], strict=True))
             assert got == pytest.approx({k: per_person.get(k, 0.0) for k in got})
 
@@ -131,7 +142,7 @@ def test_bundles_the_same_for_a_person_are_evaluated_once() -> None:
 def test_logit_choice_tends_to_the_cheapest_and_values_are_logsums() -> None:
     sharp = params_from(36.0, 1.0, 1.0, 0.0, 50.0, 100)  # 0.5 per cent
     ev = _run({"T": {"transit": math.inf}}, sharp)
-    assert ev.chosen[""].to_dict() == {1: 1, 2: 0}
+    assert _top(ev, "") == {1: 1, 2: 0}
     assert ev.value("T")[0] == pytest.approx(20 * 300.0, rel=1e-3)
     soft = params_from(36.0, 1.0, 1.0, 0.0, 0.5, 100)  # 0.005 per cent
     ev = _run({}, soft)
