@@ -214,17 +214,26 @@ def mc_journeys(
     return out
 
 
+#: `_pareto_indices` compares this many points at a time against all (bounds memory).
+_PARETO_BLOCK = 1024
+
+
 def _pareto_indices(points: list[tuple[int, ...]]) -> list[int]:
-    keep: list[int] = []
-    seen: set[tuple[int, ...]] = set()
-    for i, p in enumerate(points):
-        if p in seen:
-            continue
-        dominated = any(all(q[c] <= p[c] for c in range(len(p))) and q != p for q in points)
-        if not dominated:
-            keep.append(i)
-            seen.add(p)
-    return keep
+    """Indices of the points no other point dominates (<= in every criterion, < in one),
+    in input order; of equal points the first is kept. Vectorised: a query's McRAPTOR
+    labels are compared all against all in blocks."""
+    if not points:
+        return []
+    p = np.asarray(points, dtype=np.int64)
+    dominated = np.zeros(len(p), dtype=bool)
+    for start in range(0, len(p), _PARETO_BLOCK):
+        block = p[start : start + _PARETO_BLOCK]
+        le = (p[None, :, :] <= block[:, None, :]).all(axis=2)
+        lt = (p[None, :, :] < block[:, None, :]).any(axis=2)
+        dominated[start : start + len(block)] = (le & lt).any(axis=1)
+    candidates = np.flatnonzero(~dominated)
+    _, first = np.unique(p[candidates], axis=0, return_index=True)
+    return sorted(int(i) for i in candidates[first])
 
 
 def pareto_filter(journeys: list[Journey]) -> list[Journey]:
