@@ -21,7 +21,8 @@ any other (nothing is modelled that the derived file does not show), and the tab
 analyst reads: usage per segment, product and mode; the mode shift each product causes;
 CO2e per traveller per month. With ``store`` they are written to ``<scenario>.demand/``
 beside the scenario file (``demand.yaml``, ``usage.csv``, ``mode_shift.csv``,
-``emissions.csv``, ``trips.parquet``, ``summary.json``); a later run whose inputs have the
+``emissions.csv``, ``values.csv``, ``trips.parquet``, ``persons.parquet``,
+``summary.json``); a later run whose inputs have the
 same hashes reads them instead of planning again, and a run that was interrupted plans
 only the chunks it had not finished.
 """
@@ -80,8 +81,12 @@ class DerivedDemand:
     ``payg_kg``, ``kg`` per traveller per month and ``saved_kg`` (whole segment, per
     month, if every traveller subscribed); ``trips``: the itineraries taken per (diary,
     segment, row, product): ``cand``, ``combination``, ``main`` and ``share`` (of the
-    trip's monthly occurrences, or its logit probability); ``summary``: counts and
-    timings.
+    trip's monthly occurrences, or its logit probability); ``values``: (segment,
+    product) with ``spend_minor`` (the trips' money out of pocket, bundle price not
+    included), ``cost_minor`` (generalised cost) and ``value_minor`` (pay as you go minus
+    with the product), per traveller per month; ``persons``: the same per person
+    (``person_id``, ``segment``, ``weight``, ``product``, ``spend_minor``,
+    ``value_minor``); ``summary``: counts and timings.
     """
 
     scenario: Scenario
@@ -89,6 +94,8 @@ class DerivedDemand:
     mode_shift: pd.DataFrame
     emissions: pd.DataFrame
     trips: pd.DataFrame
+    values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    persons: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
     folder: Path | None = None
 
@@ -229,6 +236,37 @@ def _tables(
             | {"saved_kg": (payg_kg - kg) * size}
         )
     return usage, shift, co2
+
+
+def _values(sid: str, ev: Evaluation) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """The values table's rows for one segment, and its persons' values per product."""
+    w = ev.weight
+    size = float(w.sum())
+    rows = []
+    persons = []
+    for p, name in enumerate(ev.products):
+        value = ev.value(name)
+        rows.append(
+            {"segment": sid, "product": name}
+            | {
+                "spend_minor": float(w @ ev.spend[p]) / size,
+                "cost_minor": float(w @ ev.cost[p]) / size,
+                "value_minor": float(w @ value) / size,
+            }
+        )
+        persons.append(
+            pd.DataFrame(
+                {
+                    "person_id": np.asarray(ev.persons, dtype=object),
+                    "segment": sid,
+                    "weight": w,
+                    "product": name,
+                    "spend_minor": ev.spend[p],
+                    "value_minor": value,
+                }
+            )
+        )
+    return rows, pd.concat(persons, ignore_index=True)
 
 
 def _keys(scenario: Scenario, diaries: Mapping[str, Diary], args: NetworkArgs) -> tuple[str, str]:
@@ -390,6 +428,8 @@ def _derive(
     usage_rows: list[dict[str, Any]] = []
     shift_rows: list[dict[str, Any]] = []
     co2_rows: list[dict[str, Any]] = []
+    value_rows: list[dict[str, Any]] = []
+    person_frames: list[pd.DataFrame] = []
     chosen_frames: list[pd.DataFrame] = []
     evaluations = shared = 0
     for sid, name in segments.items():
@@ -413,6 +453,9 @@ def _derive(
         usage_rows += u
         shift_rows += s
         co2_rows += c
+        v, people = _values(sid, ev)
+        value_rows += v
+        person_frames.append(people)
         seg_cands = cands.set_index(["row", "cand"])
         for product, chosen in ev.chosen.items():
             idx = pd.MultiIndex.from_arrays([chosen["row"], chosen["cand"]])
@@ -454,6 +497,8 @@ def _derive(
             shift_rows, columns=["segment", "product", "main", "payg_trips", "trips", "change"]
         ),
         emissions=pd.DataFrame(co2_rows),
+        values=pd.DataFrame(value_rows),
+        persons=pd.concat(person_frames, ignore_index=True),
         trips=pd.concat(chosen_frames, ignore_index=True) if chosen_frames else pd.DataFrame(),
         summary=summary,
         folder=folder,
@@ -479,6 +524,8 @@ def _save(folder: Path, result: DerivedDemand, data: dict[str, Any], key: str) -
     result.mode_shift.to_csv(folder / "mode_shift.csv", index=False)
     result.emissions.to_csv(folder / "emissions.csv", index=False)
     result.trips.to_parquet(folder / "trips.parquet", index=False)
+    result.values.to_csv(folder / "values.csv", index=False)
+    result.persons.to_parquet(folder / "persons.parquet", index=False)
     summary = {"key": key, **result.summary}
     tmp = folder / ".summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -501,11 +548,23 @@ def _load(folder: Path, key: str) -> DerivedDemand | None:
         shift = pd.read_csv(folder / "mode_shift.csv", keep_default_na=False)
         co2 = pd.read_csv(folder / "emissions.csv", keep_default_na=False)
         trips = pd.read_parquet(folder / "trips.parquet")
+        values = pd.read_csv(folder / "values.csv", keep_default_na=False)
+        persons = pd.read_parquet(folder / "persons.parquet")
     except (OSError, ValueError, ScenarioError):
         return None
     summary.pop("key")
     summary["loaded"] = True
-    return DerivedDemand(derived, usage, shift, co2, trips, summary, folder)
+    return DerivedDemand(
+        scenario=derived,
+        usage=usage,
+        mode_shift=shift,
+        emissions=co2,
+        trips=trips,
+        values=values,
+        persons=persons,
+        summary=summary,
+        folder=folder,
+    )
 
 
 def product_label(name: str) -> str:

@@ -205,8 +205,29 @@ def menu_demand(result: Result, demand: DerivedDemand) -> dict[str, Any]:
                 "saved_kg": saved,
             }
         )
+    values = demand.values.set_index(["segment", "product"]) if len(demand.values) else None
+    value_rows = []
+    for sid in segments:
+        if values is None or (sid, "") not in values.index:
+            continue
+        value_rows.append(
+            {
+                "segment": sid,
+                "payg_spend": float(values.loc[(sid, ""), "spend_minor"]),
+                "with": [
+                    (
+                        float(values.loc[(sid, b), "spend_minor"]),
+                        float(values.loc[(sid, b), "value_minor"]),
+                    )
+                    if (sid, b) in values.index
+                    else (None, None)
+                    for b in menu
+                ],
+            }
+        )
     return {
         "menu": menu,
+        "values": value_rows,
         "usage": usage_rows,
         "shift": shift_rows,
         "co2": co2_rows,

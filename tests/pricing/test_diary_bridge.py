@@ -159,3 +159,24 @@ def test_diary_segments_validate_what_they_need() -> None:
     with pytest.raises(ScenarioError) as err:
         demand_from_scenario(validate_scenario(hand))
     assert err.value.field == "segments.residents.derived.Nope"
+
+
+@pytest.mark.slow
+def test_values_are_the_persons_weighted_savings(derived: DerivedDemand) -> None:
+    values = derived.values.set_index(["segment", "product"])
+    persons = derived.persons
+    for sid, seg in derived.scenario.segments.items():
+        assert seg.derived is not None
+        mine = persons[persons["segment"] == sid]
+        payg = mine[mine["product"] == ""]
+        assert (payg["value_minor"] == 0).all()
+        assert payg["weight"].sum() == pytest.approx(seg.size)
+        for product, figures in seg.derived.items():
+            rows = mine[mine["product"] == product]
+            mean = float(rows["weight"] @ rows["value_minor"]) / float(rows["weight"].sum())
+            assert values.loc[(sid, product), "value_minor"] == pytest.approx(mean)
+            assert figures.value == pytest.approx(mean / 100, abs=1e-6)  # EUR
+            # an unlimited product never makes the trips' spending higher
+            if "transit:unlimited" in product:
+                spend = values.loc[(sid, product), "spend_minor"]
+                assert spend <= values.loc[(sid, ""), "spend_minor"] + 1e-9
