@@ -319,7 +319,8 @@ def derive_demand(
     process); ``scheduler``: a Dask scheduler address instead. ``store``: keep plans and
     results in ``<scenario>.demand/`` (a `Scenario` without a file keeps them only when
     ``base_dir`` is given, as ``<base_dir>/<name>.demand/``; ``folder`` names another
-    place, e.g. a server's cache); ``fresh``: ignore what is stored; ``max_rows``: the
+    place, e.g. a server's cache); ``fresh``: plan every trip again (stored plans and
+    results are replaced); ``max_rows``: the
     largest diary read. ``on_progress(trips_done, trips_total)`` reports planning
     progress.
 
@@ -391,11 +392,14 @@ def derive_demand(
             spec = plan_spec(scn, network, diary.path)
             root = out if out is not None else scratch
             assert root is not None
+            plans = root / f"plans-{plan_key[:16]}-{n}"
+            if fresh:
+                shutil.rmtree(plans, ignore_errors=True)
             runs[name] = plan_chunks(
                 args,
                 spec,
                 trips.reset_index(drop=True),
-                root / f"plans-{plan_key[:16]}-{n}",
+                plans,
                 chunk_trips=scn.planning.chunk_trips,
                 workers=workers,
                 scheduler=scheduler,
