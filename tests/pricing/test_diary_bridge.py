@@ -180,3 +180,32 @@ def test_values_are_the_persons_weighted_savings(derived: DerivedDemand) -> None
             if "transit:unlimited" in product:
                 spend = values.loc[(sid, product), "spend_minor"]
                 assert spend <= values.loc[(sid, ""), "spend_minor"] + 1e-9
+
+
+@pytest.mark.slow
+def test_unlimited_transit_saves_exactly_the_fares_of_unchanged_transit_trips(
+    derived: DerivedDemand, city: Path
+) -> None:
+    assert derived.folder is not None
+    plans = sorted(derived.folder.glob("plans-*"))
+    cands = pd.concat([pd.read_parquet(p) for d in plans for p in sorted(d.glob("*.parquet"))])
+    cands = cands[cands["cand"] >= 0].set_index(["row", "cand"])
+    diary = pd.read_csv(city / "demo_diary.csv").assign(row=lambda f: np.arange(len(f)) + 2)
+    freq = diary.set_index("row")["trips_per_month"]
+    person_of = diary.set_index("row")["person_id"]
+    trips = derived.trips
+    payg = trips[trips["product"] == ""].set_index("row")["cand"]
+    with_t = trips[trips["product"] == "transit:unlimited"].set_index("row")["cand"]
+    persons = derived.persons
+    values = persons[persons["product"] == "transit:unlimited"].set_index("person_id")
+    checked = 0
+    for person, rows in diary.groupby("person_id")["row"]:
+        if not all(payg[r] == with_t[r] for r in rows):
+            continue  # a trip changed itinerary: the saving is more than the fares
+        fares = sum(freq[r] * cands.loc[(r, payg[r]), "money:transit"] for r in rows)
+        assert values.loc[person, "value_minor"] == pytest.approx(fares), person
+        checked += fares > 0
+    assert checked >= 10  # persons who ride transit and keep their itineraries
+    # and nobody loses from unlimited transit
+    assert (values["value_minor"] >= -1e-9).all()
+    assert set(person_of) == set(values.index)
