@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix.feeds.demo._grid import CENTRE, MID, SPACING_M
+from maasmix.feeds.diaries import DIARY_COLUMNS
 from maasmix.geodesy import M_PER_DEG_LAT
 
 __all__ = [
@@ -74,21 +75,7 @@ _MODE_SHARES = np.array(
         [0.00, 0.10, 0.03, 0.05, 0.45, 0.37],
     ]
 )
-_COLUMNS = (
-    "trip_id",
-    "person_id",
-    "segment",
-    "weight",
-    "origin_lat",
-    "origin_lon",
-    "destination_lat",
-    "destination_lon",
-    "departure_time",
-    "arrival_time",
-    "trips_per_month",
-    "mode_today",
-    "rider_category",
-)
+_COLUMNS = tuple(c.name for c in DIARY_COLUMNS)  # the diary reader's input columns
 
 
 def _latlon(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
