@@ -1,17 +1,19 @@
 """Time to design the menu as segments, bundles, price levels and menu size grow.
 
-``python benchmarks/pricing_scaling.py [OUT.png] [--time-limit S] [--solvers BNB,ENUM]``
-(default ``reports/pricing_scaling.png``, gitignored, plus a JSON of the rows next to it)
-solves synthetic scenarios around the 8 x 31 x 25, K = 4 base case, varying one dimension at
-a time (menu size K from 1 to 6, candidates from 4 to 95), with each solver, and plots
-seconds per solver (hollow markers: stopped at the time limit; the JSON has the status,
-gap and menu count of every run).
+``python benchmarks/pricing_scaling.py [OUT.png] [--time-limit S] [--enum-time-limit S]
+[--solvers BNB,ENUM]`` (default ``docs/benchmarks/pricing_scaling.png``, plus a JSON of the
+rows and the machine's load next to it) solves synthetic scenarios around the
+8 x 31 x 25, K = 4 base case, varying one dimension at a time (menu size K from 1 to 6,
+candidates from 4 to 95), with each solver, and plots seconds per solver (hollow markers:
+stopped at the time limit; the JSON has the status, gap and menu count of every run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import time
 from pathlib import Path
 
 import matplotlib
@@ -43,20 +45,28 @@ COLOURS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("out", nargs="?", default="reports/pricing_scaling.png")
-    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("out", nargs="?", default="docs/benchmarks/pricing_scaling.png")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    parser.add_argument(
+        "--enum-time-limit", type=float, default=None, help="seconds per ENUM solve"
+    )
     parser.add_argument("--solvers", default="BNB,ENUM")
     args = parser.parse_args()
     solvers = args.solvers.split(",")
-    rows = []
+    rows: list[dict[str, object]] = []
+    load_start = os.getloadavg()
+    started = time.perf_counter()
     fig, axes = plt.subplots(1, len(SWEEPS), figsize=(4 * len(SWEEPS), 3.5), sharey=True)
     for ax, (dim, values) in zip(axes, SWEEPS.items(), strict=True):
         for solver in solvers:
             xs, ts, hollow = [], [], []
             for v in values:
                 params = {**BASE, dim: v}
-                inst = compile_instance(synthetic_scenario(**params))  # type: ignore[arg-type]
-                opts = SolverOptions(name=solver, time_limit_s=args.time_limit)
+                inst = compile_instance(synthetic_scenario(**params))
+                limit = args.time_limit
+                if solver == "ENUM" and args.enum_time_limit is not None:
+                    limit = args.enum_time_limit
+                opts = SolverOptions(name=solver, time_limit_s=limit)
                 info = solve_requirements(inst, "max_profit", Requirements(), opts).solve
                 rows.append(
                     {
@@ -67,6 +77,8 @@ def main() -> None:
                         "gap": info.gap,
                         "objective": info.objective_value,
                         "seconds": info.seconds,
+                        "time_limit_s": limit,
+                        "load": os.getloadavg()[0],
                     }
                 )
                 print(json.dumps(rows[-1]), flush=True)
@@ -79,13 +91,21 @@ def main() -> None:
                 ax.scatter([x], [t], facecolors="none" if h else colour, edgecolors=colour)
         ax.set_xlabel(dim)
         ax.set_yscale("log")
-    axes[0].set_ylabel("seconds (hollow: time limit)")
+    axes[0].set_ylabel("seconds (hollow: stopped at its limit)")
     axes[0].legend()
     fig.suptitle("Menu design, max profit: base 8 segments x 31 bundles x 25 prices, K=4")
     fig.tight_layout()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=100)
-    Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=2))
+    meta = {
+        "load_start": load_start,
+        "load_end": os.getloadavg(),
+        "seconds": time.perf_counter() - started,
+        "cpus": os.cpu_count(),
+    }
+    Path(args.out).with_suffix(".json").write_text(
+        json.dumps({"meta": meta, "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

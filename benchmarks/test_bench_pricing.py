@@ -13,6 +13,7 @@ latent classes, 25 prices, K = 4) proven under 60 s.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -32,8 +33,9 @@ def _compiled_kernels() -> None:
     """Compile (or load) the numba kernels before anything is timed."""
     for k in (2, 3, 4):
         inst = compile_instance(synthetic_scenario(2, 4, 3, k))
-        branch_and_bound(inst)
-        branch_and_bound(inst, Requirements(min_surplus=0.0))
+        for parallel in (True, False):
+            branch_and_bound(inst, parallel=parallel)
+            branch_and_bound(inst, Requirements(min_surplus=0.0), parallel=parallel)
         solve_requirements(inst, "max_profit", Requirements(), SolverOptions(name="ENUM"))
 
 
@@ -44,6 +46,7 @@ def _solve(inst: Any, solver: str, time_limit_s: float = TIME_LIMIT_S) -> Any:
 
 def _record(benchmark: Any, info: Any) -> None:
     benchmark.extra_info.update(
+        load=os.getloadavg()[0],
         solver=info.solver,
         status=info.status,
         gap=info.gap,
@@ -72,26 +75,44 @@ def test_bench_8x31x25_k4(benchmark: Any, solver: str) -> None:
         assert info.status == "optimal"
 
 
-@pytest.mark.parametrize("solver", ["BNB", "ENUM"])
-def test_bench_frontier_10_points_8x31x25_k3(benchmark: Any, solver: str) -> None:
+@pytest.mark.parametrize(
+    ("solver", "workers", "sweep"),
+    [
+        ("BNB", 2, "surplus"),
+        ("BNB", 1, "surplus"),
+        ("ENUM", 1, "surplus"),
+        ("BNB", 2, "subsidy"),
+        ("BNB", 1, "subsidy"),
+    ],
+)
+def test_bench_frontier_10_points_8x31x25_k3(
+    benchmark: Any, solver: str, workers: int, sweep: str
+) -> None:
+    """``workers``: points solved at once in threads (1: one after the other, each search
+    on numba's threads, as before points ran in parallel)."""
     scn = synthetic_scenario(8, 31, 25, 3)
     opts = SolverOptions(name=solver, time_limit_s=TIME_LIMIT_S)
     front = benchmark.pedantic(
-        lambda: frontier(scn, sweep="surplus", points=10, options=opts), rounds=1, iterations=1
+        lambda: frontier(scn, sweep=sweep, points=10, options=opts, workers=workers),
+        rounds=1,
+        iterations=1,
     )
     benchmark.extra_info.update(
+        load=os.getloadavg()[0],
         statuses=[p.result.solve.status for p in front.points],
         gaps=[p.result.solve.gap for p in front.points],
+        profits=[p.result.profit_minor for p in front.points],
         distinct=len(front.distinct()),
     )
     assert len(front.points) == 10
+    assert all(p.result.solve.status == "optimal" for p in front.points)
 
 
 @pytest.mark.parametrize("k", [3, 4])
 def test_bench_city_scale_107_bundles(benchmark: Any, k: int) -> None:
     """107 generated bundles x 25 prices, 8 segments x 3 latent classes (24 classes)."""
     inst = compile_instance(city_scale_scenario(menu_size=k))
-    info = benchmark.pedantic(_solve, args=(inst, "BNB", 120.0), rounds=1, iterations=1)
+    info = benchmark.pedantic(_solve, args=(inst, "BNB", TIME_LIMIT_S), rounds=1, iterations=1)
     _record(benchmark, info)
     assert info.status in ("optimal", "feasible")
 

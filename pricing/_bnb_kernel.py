@@ -621,9 +621,10 @@ def filter_node(
     can still be in a feasible menu better than ``best`` with the node's ``n_node`` items
     (``stack[:n_node]``, last in ``last_bundle``); returns how many are kept.
 
-    Every candidate is tested by `cheap_bound`; with ``full``, the survivors then by the
-    complete bound (`_keep`), their completions drawn from the survivors only (an item
-    that cannot be in a better menu with the node cannot complete one either).
+    Every candidate is tested by `cheap_bound`, system after system, each with completions
+    drawn from the candidates still kept (an item that cannot be in a better menu with
+    the node cannot complete one either); with ``full``, the survivors then by the
+    complete bound (`_keep`), their completions drawn from the survivors only.
     ``theta`` (G, K) warm starts, updated.
     """
     n_i, n_k = w.shape
@@ -653,16 +654,24 @@ def filter_node(
     top_w = np.empty(max(1, max_items))
     top_wm = np.empty(max(1, max_items))
     work = np.empty((3, n_k))
+    left = 0
+    for cand in range(first, n_i):
+        if dst[cand]:
+            left += 1
     for g in range(n_g):
+        if left == 0:
+            break
         if sys_is_obj[g] and not have_best:
             continue
         limit = best if sys_is_obj[g] else sys_floor[g]
+        # completions are drawn from the candidates still kept (``dst``): an item that
+        # cannot be in a feasible better menu with the node cannot complete one either
         system_bound(
             g, s_vec, ga[g], r1, last_bundle + 1, -1, bstart, w_t, sys_wm, sys_mu, sys_const,
-            src, theta[g], top_v, top_w, top_wm, work, -np.inf,
+            dst, theta[g], top_v, top_w, top_wm, work, -np.inf,
         )  # fmt: skip
         node_tops(
-            g, r1, last_bundle + 1, bstart, w_t, sys_wm, sys_mu, src, theta[g], work, tv, tb,
+            g, r1, last_bundle + 1, bstart, w_t, sys_wm, sys_mu, dst, theta[g], work, tv, tb,
             tw, twb, tj, tjb, counts,
         )  # fmt: skip
         for cand in range(first, n_i):
@@ -674,6 +683,7 @@ def filter_node(
             )  # fmt: skip
             if v + _SAFETY * (1.0 + mag) <= limit:
                 dst[cand] = False
+                left -= 1
     if full and r >= 1:
         survivors = dst.copy()
         s_tmp = np.empty(n_k)
