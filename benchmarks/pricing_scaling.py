@@ -54,6 +54,9 @@ def main() -> None:
     args = parser.parse_args()
     solvers = args.solvers.split(",")
     rows: list[dict[str, object]] = []
+    for solver in solvers:  # compile or load the kernels before anything is timed
+        tiny = compile_instance(synthetic_scenario(2, 4, 3, 3))
+        solve_requirements(tiny, "max_profit", Requirements(), SolverOptions(name=solver))
     load_start = os.getloadavg()
     started = time.perf_counter()
     fig, axes = plt.subplots(1, len(SWEEPS), figsize=(4 * len(SWEEPS), 3.5), sharey=True)

@@ -35,7 +35,7 @@ import hashlib
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
@@ -252,7 +252,7 @@ def add_chord_system(
     """
     obj = np.flatnonzero(systems.is_obj)
     rows = np.flatnonzero(~systems.is_obj)
-    if len(obj) != 1 or systems.pure is None or not len(rows) or not systems.lam.any():
+    if len(obj) != 1 or systems.pure is None or not len(rows):
         return systems
     pure = Systems(
         systems.pure[0][None], systems.pure[1][None], systems.pure[2][None], np.zeros(1),
@@ -263,18 +263,28 @@ def add_chord_system(
     best_obj = float(_system_values(pure, prob.s0, w, best_items)[0])
     best_rows = _system_values(systems, prob.s0, w, best_items)[rows]
     t = 1.0
+    per_row = np.zeros(len(rows))  # when no row has a root multiplier: each row alone
     for items in menus:
         if not items:
             continue
         o = float(_system_values(pure, prob.s0, w, items)[0])
         r = _system_values(systems, prob.s0, w, items)[rows]
         gain = o - best_obj
+        if gain <= 0.0:
+            continue
         drop = float(lam @ (best_rows - r))
-        if gain > 0.0 and drop > 0.0:
+        if drop > 0.0:
             t = max(t, gain / drop)
-    if t < 2.0:
+        broken = (r < systems.floor[rows]) & (best_rows > r)
+        per_row[broken] = np.maximum(per_row[broken], gain / (best_rows[broken] - r[broken]))
+    if lam.any():
+        if t < 2.0:
+            return systems
+        lam_t = t * lam
+    elif per_row.any():
+        lam_t = per_row
+    else:
         return systems
-    lam_t = t * lam
     out = systems.pure[0] + np.tensordot(lam_t, systems.out[rows], axes=1)
     wm = systems.pure[1] + np.tensordot(lam_t, systems.wm[rows], axes=1)
     mu = systems.pure[2] + np.tensordot(lam_t, systems.mu[rows], axes=1)
@@ -653,8 +663,18 @@ def _prepare(
     w_t = np.ascontiguousarray(prob.w.T)
     alive = np.ones(prob.n_items, dtype=bool)
     systems = build_systems(prob, bstart, w_t, alive)
-    if menus and best_items is not None:
-        systems = add_chord_system(prob, systems, menus, best_items)
+    if best_items is not None and len(systems.lam) and (~systems.is_obj).any():
+        # the best menu when no row binds: a known menu that beats the incumbent but
+        # breaks a row, for the chord multipliers
+        free = replace(
+            prob,
+            lin_lo=np.full_like(prob.lin_lo, -math.inf),
+            lin_hi=np.full_like(prob.lin_hi, math.inf),
+            log_lo=np.full_like(prob.log_lo, -math.inf),
+        )
+        relaxed = local_search(free, [best_items, *(menus or [])])
+        known = [*(menus or []), *([relaxed[0]] if relaxed is not None else [])]
+        systems = add_chord_system(prob, systems, known, best_items)
     forced = _forced_bounds(prob, systems, bstart, w_t, alive, parallel, cache)
     margin = 1e-11 * (1.0 + np.abs(forced))
     for g in range(len(systems.const)):

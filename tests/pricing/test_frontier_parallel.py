@@ -76,3 +76,42 @@ def test_root_cache_gives_the_same_answer(req_kind: str) -> None:
         if exact.objective is not None:
             assert cached.objective == pytest.approx(exact.objective, rel=1e-9, abs=1e-6)
     assert cache.hits > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chord_multipliers_keep_the_optimum(seed: int) -> None:
+    """Known menus that beat the incumbent but break the row (the profit optimum, for a
+    surplus floor) add a chord objective system; the optimum stays the exhaustive one."""
+    import numpy as np
+
+    from maasmix.pricing.branch_bound import _rows, add_chord_system, build_systems
+    from maasmix.pricing.menus import build_problem, local_search
+
+    inst = compile_instance(synthetic_scenario(3, 6, 5, 3, seed=seed))
+    top = enumerate_menus(inst, Requirements(), "max_profit")
+    assert top.menu is not None
+    high = enumerate_menus(inst, Requirements(min_profit=0.0), "max_surplus")
+    assert high.objective is not None
+    added = 0
+    for frac in (0.3, 0.7, 0.95):
+        # the surplus floor between the profit optimum's and the most there is
+        req = Requirements(min_surplus=frac * high.objective)
+        exact = enumerate_menus(inst, req, "max_profit")
+        found = branch_and_bound(inst, req, incumbents=[top.menu], parallel=False)
+        assert found.status == exact.status
+        if exact.objective is not None:
+            assert found.objective == pytest.approx(exact.objective, rel=1e-9, abs=1e-6)
+        prob = build_problem(inst, req, "max_profit")
+        if not _rows(prob) or exact.menu is None:
+            continue
+        sizes = np.bincount(prob.bundle, minlength=len(inst.bundles))
+        bstart = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        w_t = np.ascontiguousarray(prob.w.T)
+        systems = build_systems(prob, bstart, w_t, np.ones(prob.n_items, dtype=bool))
+        start = local_search(prob, [])
+        assert start is not None
+        chord = add_chord_system(prob, systems, [prob.items_of(top.menu)], start[0])
+        assert len(chord.const) in (len(systems.const), len(systems.const) + 1)
+        assert chord.is_obj.sum() == len(chord.lam)
+        added += len(chord.const) - len(systems.const)
+    assert added > 0
