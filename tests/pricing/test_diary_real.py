@@ -410,15 +410,11 @@ def test_unchanged_inputs_read_the_stored_demand(
     assert len(list(store_folder(path).glob("plans-*"))) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="derive_demand(fresh=True) skips only the stored result, not the stored plan "
-    "chunks: it resumes every chunk of plans-<key>/ instead of planning again "
-    "(pricing/diary_demand.py, derive_demand: the plans folder is reused when fresh)",
-)
 def test_fresh_plans_again(run: Run, tmp_path: Path) -> None:
+    """``fresh=True`` plans every trip again: no stored chunk is resumed."""
     path = _copy(run.folder, tmp_path / "copy")
     demand = derive_demand(path, workers=0, fresh=True)
     assert demand.summary.get("loaded") is not True
     assert demand.summary["chunks_resumed"] == 0
     assert demand.summary["trips_planned_now"] == 2 * PERSONS
+    _same(demand, run.demand)
