@@ -154,14 +154,17 @@ def derived_figures(
     for oid, inc in offers.items():
         includes.setdefault(oid, inc)
     offer_keys = {oid: product_key(inc) for oid, inc in offers.items()}
+    # a generated name in another mode order ("bike:60+transit:unlimited") names the same
+    by_parts = {frozenset(name.split("+")): name for name in includes}
     per_major = minor_per_major(scenario.currency)
     out: dict[ProductKey, DerivedFigures] = {}
-    for name, figures in (seg.derived or {}).items():
-        if name not in includes:
+    for written, figures in (seg.derived or {}).items():
+        name = written if written in includes else by_parts.get(frozenset(written.split("+")), "")
+        if not name:
             sid = next(k for k, v in scenario.segments.items() if v is seg)
             raise ScenarioError(
-                f"{name!r} is neither a candidate bundle nor an offer",
-                field=f"segments.{sid}.derived.{name}",
+                f"{written!r} is neither a candidate bundle nor an offer",
+                field=f"segments.{sid}.derived.{written}",
             )
         out[product_key(includes[name])] = DerivedFigures(
             dict(figures.usage), figures.value * per_major

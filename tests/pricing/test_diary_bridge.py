@@ -209,3 +209,16 @@ def test_unlimited_transit_saves_exactly_the_fares_of_unchanged_transit_trips(
     # and nobody loses from unlimited transit
     assert (values["value_minor"] >= -1e-9).all()
     assert set(person_of) == set(values.index)
+
+
+def test_generated_names_in_another_mode_order_name_the_same_bundle() -> None:
+    data = yaml.safe_load(example_path("hand_check").read_text(encoding="utf-8"))
+    data["candidates"] = {
+        "prices": {"min": 70, "max": 90, "step": 10},
+        "generate": {"levels": {"transit": [0, "unlimited"], "bike": [0, 60]}},
+    }
+    seg = data["segments"]["residents"]
+    seg["choice"].pop("taste")
+    seg["derived"] = {"bike:60+transit:unlimited": {"usage": {"bike": 55.0}, "value": 12.0}}
+    (cls,) = demand_from_scenario(validate_scenario(data))
+    assert cls.usage_with("bike", {"transit": math.inf, "bike": 60.0}) == 55.0
