@@ -29,6 +29,9 @@ column             meaning
 ``fallback``       whether a scenario rate stood in for an unpriced leg
 =================  ==========================================================================
 
+Trips of a chunk that ask the same query (same points, time, direction, own vehicles
+and rider category; diaries geocoded to zone centroids have many) are planned once.
+
 Own vehicles are alternatives only where the diary says the traveller has one: the own
 bike (``BICYCLE``) for trips whose ``mode_today`` is ``bicycle``, the car
 (`maasmix.pricing.scenario.CarOption`) for ``car``. Trips for which the planner finds no
@@ -255,11 +258,20 @@ def plan_trips(
     cols = ["row", "origin_lat", "origin_lon", "destination_lat", "destination_lon", "time_s"]
     cols += ["arrive_by", "mode_today", "rider_category"]
     without_bike = tuple(m for m in spec.modes if m != "BICYCLE") or spec.modes
+    planned: dict[tuple[object, ...], list[dict[str, object]]] = {}
     for values in trips[cols].itertuples(index=False, name=None):
         row, olat, olon, dlat, dlon, time_s, arrive_by, mode_today, rider = values
         o, d = (float(olat), float(olon)), (float(dlat), float(dlon))
         when = midnight + dt.timedelta(seconds=int(time_s))
         modes = spec.modes if mode_today == "bicycle" else without_bike
+        key = (o, d, int(time_s), bool(arrive_by), modes, rider, mode_today == "car")
+        same = planned.get(key)
+        if same is not None:  # an identical query (e.g. zone centroids): copy its rows
+            copies = [{**rec, "row": int(row)} for rec in same]
+            records.extend(copies)
+            if not copies:
+                unplanned.append(int(row))
+            continue
         try:
             plan = network.plan(
                 o,
@@ -293,6 +305,7 @@ def plan_trips(
             records.append(rec)
         if len(records) == n:
             unplanned.append(int(row))
+        planned[key] = records[n:]
     columns = candidate_columns(spec.mapping.modes)
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame = frame.astype({"row": np.int64, "cand": np.int16, "transfers": np.int16})

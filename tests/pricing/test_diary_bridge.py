@@ -222,3 +222,36 @@ def test_generated_names_in_another_mode_order_name_the_same_bundle() -> None:
     seg["derived"] = {"bike:60+transit:unlimited": {"usage": {"bike": 55.0}, "value": 12.0}}
     (cls,) = demand_from_scenario(validate_scenario(data))
     assert cls.usage_with("bike", {"transit": math.inf, "bike": 60.0}) == 55.0
+
+
+def test_identical_queries_are_planned_once_and_answered_alike(city: Path) -> None:
+    from maasmix.engine.network import Network
+    from maasmix.feeds.diaries import diary_from_frame
+    from maasmix.pricing.diary_planning import plan_spec, plan_trips
+
+    frame = demo_diary_frame(persons=4)
+    twins = pd.concat([frame, frame.assign(person_id=frame["person_id"] + "b")])
+    twins["trip_id"] = [f"t{i}" for i in range(len(twins))]
+    diary = diary_from_frame(twins.reset_index(drop=True))
+    net = Network.from_files(
+        gtfs=[city / "demo_city_gtfs.zip"],
+        osm=city / "demo_city.osm.pbf",
+        gbfs=[city / "gbfs"],
+        date="2026-03-10",
+        use_cache=False,
+    )
+    spec = plan_spec(validate_scenario(_scenario_data()), net, "twins.csv")
+    calls = []
+    real = net.plan
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    net.plan = counting  # type: ignore[method-assign]
+    cands, unplanned = plan_trips(net, diary.trips, spec)
+    n = len(frame)
+    assert len(calls) == n and not unplanned
+    first = cands[cands["row"] <= n].drop(columns="row").reset_index(drop=True)
+    second = cands[cands["row"] > n].drop(columns="row").reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, second)
