@@ -39,7 +39,7 @@ import numpy as np
 from maasmix.pricing.branch_bound import RootCache
 from maasmix.pricing.instance import Instance, compile_instance
 from maasmix.pricing.menus import Progress as SearchProgressCallback
-from maasmix.pricing.menus import StopCheck
+from maasmix.pricing.menus import StopCheck, build_problem, local_search
 from maasmix.pricing.model import Requirements, build_model
 from maasmix.pricing.objectives import SolverOptions, solve_requirements
 from maasmix.pricing.results import Result
@@ -272,16 +272,33 @@ def frontier(
 
         return locked
 
-    def solve_point(
-        i: int, incumbents: list[dict[int, int]], start_hint: dict[int, int], bound: float | None
-    ) -> FrontierPoint:
+    def requirements(i: int) -> Requirements:
         s_eps, c_eps = grid[i]
         # a hair of slack (1e-9 / 1e-6 per traveller) for the solver's tolerances
-        point_req = replace(
+        return replace(
             req,
             max_subsidy=None if s_eps is None else s_eps + 1e-9 * scale,
             min_surplus=None if c_eps is None else c_eps - 1e-6 * scale,
         )
+
+    def neighbour(i: int, incumbents: list[dict[int, int]]) -> list[dict[int, int]]:
+        """The exact local search's menu for the looser neighbour of point i when that
+        point is still being solved: the chord multipliers of the branch and bound
+        (`pricing.branch_bound.add_chord_system`) come from the nearest menu that beats
+        this point's incumbent but breaks its row."""
+        if i == 0 or grid[i - 1] in results:
+            return []
+        prob = build_problem(inst, requirements(i - 1), "max_profit")
+        found = local_search(prob, [prob.items_of(m) for m in incumbents])
+        return [] if found is None else [prob.menu_of(found[0])]
+
+    def solve_point(
+        i: int, incumbents: list[dict[int, int]], start_hint: dict[int, int], bound: float | None
+    ) -> FrontierPoint:
+        s_eps, c_eps = grid[i]
+        point_req = requirements(i)
+        if n_workers > 1:
+            incumbents = incumbents + neighbour(i, incumbents)
         if mm is not None and point_req.max_subsidy is not None:
             mm.groups["max_subsidy"][0].SetUb(point_req.max_subsidy / scale)
         if mm is not None and point_req.min_surplus is not None:
