@@ -434,6 +434,7 @@ def branch_and_bound(
     visit = np.argsort(-first_ub, kind="stable")
     suffix = first_ub[visit]
     per_task = 1e-4
+    last_size = 16
     stopped: str | None = None
     open_bound = -math.inf  # bound over tasks handed out but not finished (none between chunks)
 
@@ -454,7 +455,8 @@ def branch_and_bound(
             )
         finally:
             numba.set_num_threads(threads)
-        per_task = max(1e-6, (time.perf_counter() - t0) / len(tasks))
+        # the cost of a task varies a lot between first items: forget a slow chunk slowly
+        per_task = max(1e-6, (time.perf_counter() - t0) / len(tasks), 0.5 * per_task)
         nodes += int(n_nodes.sum() + n_leaves.sum())
         improved = False
         for t in range(len(tasks)):
@@ -533,7 +535,9 @@ def branch_and_bound(
             stopped = out_of_time()
             if stopped:
                 break
-            size = max(1, int(_CHUNK_SECONDS / per_task))
+            # chunks grow at most fourfold, so that one underestimate costs little time
+            size = max(1, min(int(_CHUNK_SECONDS / per_task), 4 * last_size))
+            last_size = max(16, size)
             part = tasks[lo : lo + size]
             run(part, alive)
             lo += len(part)
