@@ -555,6 +555,14 @@ def branch_and_bound(
     return result(status, max(best, rest), stopped, nodes)
 
 
+def _pad_items(menus: list[list[int]], width: int) -> I64:
+    """(M, width) item lists, -1 padded (for `MenuProblem.evaluate`)."""
+    out = np.full((len(menus), max(1, width)), -1, dtype=np.int64)
+    for r, m in enumerate(menus):
+        out[r, : len(m)] = m
+    return out
+
+
 def _first_bounds(prob: MenuProblem, search: _Search, parallel: bool = True) -> F:
     """(I,) objective bound of the search node {i} (later bundles only), the least over
     the objective systems; +inf when there is none (feasibility)."""
@@ -667,16 +675,20 @@ def _prepare(
     alive = np.ones(prob.n_items, dtype=bool)
     systems = build_systems(prob, bstart, w_t, alive)
     if best_items is not None and len(systems.lam) and (~systems.is_obj).any():
-        # the best menu when no row binds: a known menu that beats the incumbent but
-        # breaks a row, for the chord multipliers
-        free = replace(
-            prob,
-            lin_lo=np.full_like(prob.lin_lo, -math.inf),
-            lin_hi=np.full_like(prob.lin_hi, math.inf),
-            log_lo=np.full_like(prob.log_lo, -math.inf),
-        )
-        relaxed = local_search(free, [best_items, *(menus or [])])
-        known = [*(menus or []), *([relaxed[0]] if relaxed is not None else [])]
+        known = list(menus or [])
+        width = max([prob.max_items, *(len(m) for m in known)])
+        scores, ok = prob.evaluate(_pad_items(known, width)) if known else ([], [])
+        if not any(sc > best and not good for sc, good in zip(scores, ok, strict=True)):
+            # no known menu beats the incumbent by breaking a row: the local search's best
+            # menu when no row binds is one, for the chord multipliers
+            free = replace(
+                prob,
+                lin_lo=np.full_like(prob.lin_lo, -math.inf),
+                lin_hi=np.full_like(prob.lin_hi, math.inf),
+                log_lo=np.full_like(prob.log_lo, -math.inf),
+            )
+            relaxed = local_search(free, [best_items])
+            known += [relaxed[0]] if relaxed is not None else []
         systems = add_chord_system(prob, systems, known, best_items)
     forced = _forced_bounds(prob, systems, bstart, w_t, alive, parallel, cache)
     margin = 1e-11 * (1.0 + np.abs(forced))

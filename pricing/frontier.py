@@ -289,7 +289,8 @@ def frontier(
         if i == 0 or grid[i - 1] in results:
             return []
         prob = build_problem(inst, requirements(i - 1), "max_profit")
-        found = local_search(prob, [prob.items_of(m) for m in incumbents])
+        # from the latest menus only (the nearest points): each start is a full descent
+        found = local_search(prob, [prob.items_of(m) for m in incumbents[-2:]])
         return [] if found is None else [prob.menu_of(found[0])]
 
     def solve_point(
