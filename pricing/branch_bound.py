@@ -677,8 +677,11 @@ def _prepare(
     if best_items is not None and len(systems.lam) and (~systems.is_obj).any():
         known = list(menus or [])
         width = max([prob.max_items, *(len(m) for m in known)])
-        scores, ok = prob.evaluate(_pad_items(known, width)) if known else ([], [])
-        if not any(sc > best and not good for sc, good in zip(scores, ok, strict=True)):
+        breaks = False
+        if known:
+            scores, ok = prob.evaluate(_pad_items(known, width))
+            breaks = bool(np.any((scores > best) & ~ok))
+        if not breaks:
             # no known menu beats the incumbent by breaking a row: the local search's best
             # menu when no row binds is one, for the chord multipliers
             free = replace(
