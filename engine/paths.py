@@ -228,9 +228,9 @@ def _pareto_indices(points: list[tuple[int, ...]]) -> list[int]:
     dominated = np.zeros(len(p), dtype=bool)
     for start in range(0, len(p), _PARETO_BLOCK):
         block = p[start : start + _PARETO_BLOCK]
-        le = (p[None, :, :] <= block[:, None, :]).all(axis=2)
-        lt = (p[None, :, :] < block[:, None, :]).any(axis=2)
-        dominated[start : start + len(block)] = (le & lt).any(axis=1)
+        le = np.all(p[None, :, :] <= block[:, None, :], axis=2)
+        lt = np.any(p[None, :, :] < block[:, None, :], axis=2)
+        dominated[start : start + len(block)] = np.any(le & lt, axis=1)
     candidates = np.flatnonzero(~dominated)
     _, first = np.unique(p[candidates], axis=0, return_index=True)
     return sorted(int(i) for i in candidates[first])
