@@ -90,6 +90,8 @@ def test_bench_frontier_10_points_8x31x25_k3(
 ) -> None:
     """``workers``: points solved at once in threads (1: one after the other, each search
     on numba's threads, as before points ran in parallel)."""
+    if bench_smoke and solver == "ENUM":
+        pytest.skip("smoke run: the exhaustive baseline is compared in full runs only")
     scn = synthetic_scenario(8, 31, 25, 3)
     opts = SolverOptions(name=solver, time_limit_s=TIME_LIMIT_S)
     front = benchmark.pedantic(
