@@ -37,54 +37,13 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.pricing._scenarios import helsinki_diary_scenario
+
 HEL_BOX = (24.9360, 60.1650, 24.9525, 60.1785)
 HEL_TRIPS = 10_000
 SMOKE_TRIPS = 300
 WORKERS = (0, 1, 2)
 SUMMARY: dict[tuple[str, int], dict[str, Any]] = {}
-
-
-def _helsinki_scenario(dataset: Callable[..., Path], chunk_trips: int) -> dict[str, Any]:
-    return {
-        "name": "helsinki diary",
-        "currency": "EUR",
-        "modes": {
-            "transit": {
-                "operator": "HSL",
-                "unit": "trip",
-                "payg": 2.95,
-                "wholesale": 1.4,
-                "marginal_cost": 0.35,
-            },
-            "bike": {"operator": "City Bikes", "unit": "minute", "payg": 0.067, "wholesale": 0.04},
-        },
-        "planning": {
-            "network": {
-                "gtfs": [str(dataset("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip"))],
-                "osm": str(dataset("osm-helsinki", "Helsinki.osm.pbf")),
-                "gbfs": [str(dataset("gbfs-helsinki-hsl"))],
-                "date": "2022-02-22",
-                "fare_contains": "subset",
-            },
-            "cost": {"value_of_time": 10.0},
-            "car": {"cost_per_km": 0.25, "parking": 3.0},
-            "chunk_trips": chunk_trips,
-        },
-        "segments": {
-            "residents": {"diary": "diary.csv", "choice": {"price_sensitivity": 0.08, "asc": -0.5}},
-            "visitors": {"diary": "diary.csv", "choice": {"price_sensitivity": 0.12, "asc": -1.0}},
-        },
-        "candidates": {
-            "prices": {"min": 10, "max": 130, "step": 5},
-            "generate": {
-                "levels": {
-                    "transit": [0, 20, 40, "unlimited"],
-                    "bike": [0, 30, 60, 120, 300, 600, 1200, "unlimited"],
-                }
-            },
-        },
-        "policy": {"menu_size": 3, "operator_floor": "none"},
-    }
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +69,12 @@ def diaries(
     demo_csv = write_demo_diary(root / "demo_diary.csv", persons=160 if bench_smoke else 1200)
     chunk = 50 if bench_smoke else 250
     demo["planning"]["chunk_trips"] = chunk
-    hel = _helsinki_scenario(dataset, chunk)
+    hel = helsinki_diary_scenario(
+        dataset("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip"),
+        dataset("osm-helsinki", "Helsinki.osm.pbf"),
+        dataset("gbfs-helsinki-hsl"),
+        chunk,
+    )
     hel_csv = root / "helsinki_diary.csv"
     n = SMOKE_TRIPS if bench_smoke else HEL_TRIPS
     box_diary_frame(HEL_BOX, persons=n // 2, seed=3).to_csv(hel_csv, index=False)

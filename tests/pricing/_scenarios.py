@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,3 +113,52 @@ def random_small(
             "pass": {"price": 50, "operator": "T", "includes": {"transit": "unlimited"}}
         }
     return data
+
+
+def helsinki_diary_scenario(gtfs: Path, osm: Path, gbfs: Path, chunk_trips: int) -> dict[str, Any]:
+    """Helsinki (HSL GTFS + OSM + city bikes), two diary segments from ``diary.csv`` beside
+    the scenario, 31 generated transit x bike candidates (tests and benchmarks)."""
+    return {
+        "name": "helsinki diary",
+        "currency": "EUR",
+        "modes": {
+            "transit": {
+                "operator": "HSL",
+                "unit": "trip",
+                "payg": 2.95,
+                "wholesale": 1.4,
+                "marginal_cost": 0.35,
+            },
+            "bike": {"operator": "City Bikes", "unit": "minute", "payg": 0.067, "wholesale": 0.04},
+        },
+        "planning": {
+            "network": {
+                "gtfs": [str(gtfs)],
+                "osm": str(osm),
+                "gbfs": [str(gbfs)],
+                "date": "2022-02-22",
+                "fare_contains": "subset",
+            },
+            "cost": {"value_of_time": 10.0},
+            "car": {"cost_per_km": 0.25, "parking": 3.0},
+            "chunk_trips": chunk_trips,
+        },
+        "segments": {
+            "residents": {
+                "diary": "diary.csv",
+                "choice": {"price_sensitivity": 0.08, "asc": -0.5},
+            },
+            "visitors": {"diary": "diary.csv", "choice": {"price_sensitivity": 0.12, "asc": -1.0}},
+        },
+        "candidates": {
+            "prices": {"min": 10, "max": 130, "step": 5},
+            "generate": {
+                "levels": {
+                    "transit": [0, 20, 40, "unlimited"],
+                    "bike": [0, 30, 60, 120, 300, 600, 1200, "unlimited"],
+                }
+            },
+        },
+        "policy": {"menu_size": 3, "operator_floor": "none"},
+        "solver": {"time_limit_s": 60},
+    }

@@ -38,6 +38,7 @@ from maasmix.feeds.diaries import read_diary
 from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, store_folder
 from maasmix.pricing.objectives import optimise
 from maasmix.pricing.scenario import Scenario, load_scenario, validate_scenario
+from tests.pricing._scenarios import helsinki_diary_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -61,54 +62,6 @@ class Run:
     gbfs: Path
 
 
-def _scenario(gtfs: Path, osm: Path, gbfs: Path) -> dict[str, Any]:
-    """The Helsinki scenario of the prototype (transit + bike, 31 candidates)."""
-    return {
-        "name": "helsinki diary",
-        "currency": "EUR",
-        "modes": {
-            "transit": {
-                "operator": "HSL",
-                "unit": "trip",
-                "payg": 2.95,
-                "wholesale": 1.4,
-                "marginal_cost": 0.35,
-            },
-            "bike": {"operator": "City Bikes", "unit": "minute", "payg": 0.067, "wholesale": 0.04},
-        },
-        "planning": {
-            "network": {
-                "gtfs": [str(gtfs)],
-                "osm": str(osm),
-                "gbfs": [str(gbfs)],
-                "date": "2022-02-22",
-                "fare_contains": "subset",
-            },
-            "cost": {"value_of_time": 10.0},
-            "car": {"cost_per_km": 0.25, "parking": 3.0},
-            "chunk_trips": CHUNK_TRIPS,
-        },
-        "segments": {
-            "residents": {
-                "diary": "diary.csv",
-                "choice": {"price_sensitivity": 0.08, "asc": -0.5},
-            },
-            "visitors": {"diary": "diary.csv", "choice": {"price_sensitivity": 0.12, "asc": -1.0}},
-        },
-        "candidates": {
-            "prices": {"min": 10, "max": 130, "step": 5},
-            "generate": {
-                "levels": {
-                    "transit": [0, 20, 40, "unlimited"],
-                    "bike": [0, 30, 60, 120, 300, 600, 1200, "unlimited"],
-                }
-            },
-        },
-        "policy": {"menu_size": 3, "operator_floor": "none"},
-        "solver": {"time_limit_s": 60},
-    }
-
-
 def _write(folder: Path, data: dict[str, Any], diary: pd.DataFrame) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     diary.to_csv(folder / "diary.csv", index=False)
@@ -123,7 +76,7 @@ def run(dataset: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) 
     gtfs = dataset("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip")
     osm = dataset("osm-helsinki", "Helsinki.osm.pbf")
     gbfs = dataset("gbfs-helsinki-hsl")
-    data = _scenario(gtfs, osm, gbfs)
+    data = helsinki_diary_scenario(gtfs, osm, gbfs, CHUNK_TRIPS)
     folder = tmp_path_factory.mktemp("hel")
     path = _write(folder, data, box_diary_frame(BOX, persons=PERSONS, seed=3))
     demand = derive_demand(path, workers=0, fresh=True)
