@@ -66,8 +66,8 @@ def _score(s: np.ndarray, a0: np.ndarray, log_coef: np.ndarray, objective: int) 
 
 
 @nb.njit(cache=True, parallel=True)
-def search_from(
-    first: np.ndarray,
+def search_prefixes(
+    prefix: np.ndarray,
     max_items: int,
     w: np.ndarray,
     s0: np.ndarray,
@@ -83,15 +83,17 @@ def search_from(
     tol: float,
     floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Best feasible menu whose lowest item is ``first[t]`` and whose sense * objective
-    beats ``floor`` (the best known so far; -inf for none), for every t.
+    """Best feasible menu among those whose lowest items are ``prefix[t]`` (T, 2): one
+    item ``(i, -1)`` or two ascending, non-conflicting items ``(i, j)``; the menu of the
+    prefix itself included. Only menus whose sense * objective beats ``floor`` (the best
+    known so far; -inf for none) count.
 
     Returns (its sense * objective per t, -inf when there is none; its items (T,
     max_items), -1 padded).
     """
     n_i, n_k = w.shape
     n_r = lin_item.shape[0]
-    n_t = first.shape[0]
+    n_t = prefix.shape[0]
     best_val = np.full(n_t, -np.inf)
     best_items = np.full((n_t, max_items), -1, dtype=np.int64)
     for t in nb.prange(n_t):
@@ -103,17 +105,21 @@ def search_from(
         a_leaf = np.empty((n_r, n_k))
         a0 = np.empty(n_k)
         best = floor
-        i1 = first[t]
-        stack[0] = i1
-        s[0] = s0 + w[i1]
-        a[0] = lin_out + lin_item[:, i1]
-        v = sense * _score(s[0], a[0, 0] if n_r > 0 else a0, log_coef, objective)
-        if _feasible(s[0], a[0], lin_lo, lin_hi, log_coef, log_lo, objective, tol):
+        base = 0 if prefix[t, 1] < 0 or max_items < 2 else 1
+        for q in range(base + 1):
+            i = prefix[t, q]
+            stack[q] = i
+            s[q] = (s0 if q == 0 else s[q - 1]) + w[i]
+            a[q] = (lin_out if q == 0 else a[q - 1]) + lin_item[:, i]
+            nxt[q] = i + 1
+        v = sense * _score(s[base], a[base, 0] if n_r > 0 else a0, log_coef, objective)
+        if _feasible(s[base], a[base], lin_lo, lin_hi, log_coef, log_lo, objective, tol) and (
+            best == -np.inf or v > best + _IMPROVE * max(1.0, abs(best))
+        ):
             best = v
-            best_items[t, 0] = i1
-        nxt[0] = i1 + 1
-        d = 0
-        while d >= 0:
+            best_items[t, : base + 1] = stack[: base + 1]
+        d = base
+        while d >= base:
             if d + 1 >= max_items or nxt[d] >= n_i:
                 d -= 1
                 continue

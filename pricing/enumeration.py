@@ -40,7 +40,7 @@ from maasmix.pricing.rows import Requirements
 #: Up to this many menus the search runs in numpy (about 1-3 million menus a second).
 NUMPY_LIMIT = 2_000_000
 SOLVER_NAME = "maasmix exhaustive menu search"
-_CHUNK = 4
+_CHUNK_SECONDS = 0.25
 _NUMPY_BLOCK = 2048
 
 
@@ -181,45 +181,81 @@ def _search_kernel(
     progress: Progress | None,
     stop: StopCheck | None,
 ) -> tuple[float, list[int] | None, bool]:
-    from maasmix.pricing._enumeration_kernel import search_from
+    """Tasks of one first item (K <= 2) or of a first pair (K >= 3, the one-item menus
+    scored up front), in chunks sized to `_CHUNK_SECONDS` by the measured time per task, so
+    that the time limit and ``stop`` are checked often even when one first item's subtree
+    holds billions of menus."""
+    from maasmix.pricing._enumeration_kernel import search_prefixes
 
     max_items = prob.max_items
+    n_i = prob.n_items
+    if max_items == 0 or n_i == 0:
+        return best, best_items, True
     args = (
         prob.w, prob.s0, prob.lin_out, prob.lin_item, prob.lin_lo, prob.lin_hi,
         prob.log_coef, prob.log_lo, prob.conflict, prob.objective, prob.sense, ROW_TOL,
     )  # fmt: skip
     # compile (first call in a fresh environment) or load the kernel before the clock of the
     # time limit starts: a zero-length search with the same argument types
-    search_from(np.zeros(0, dtype=np.int64), max(1, max_items), *args, best)
+    search_prefixes(np.zeros((0, 2), dtype=np.int64), max(1, max_items), *args, best)
     searching = time.perf_counter()
-    n_i = prob.n_items
-    done = 0
-    if max_items == 0:
-        return best, best_items, True
-    for lo in range(0, n_i, _CHUNK):
-        if done and (
-            time.perf_counter() - searching > time_limit_s or (stop is not None and stop())
-        ):
-            return best, best_items, False
-        first = np.arange(lo, min(n_i, lo + _CHUNK), dtype=np.int64)
-        values, items = search_from(first, max_items, *args, best)
-        for t in range(len(first)):
-            if values[t] > -math.inf and _better(float(values[t]), best, best_items is not None):
-                best = float(values[t])
-                best_items = [int(i) for i in items[t][items[t] >= 0]]
-        done = int(first[-1]) + 1
-        if progress is not None:
-            # menus whose first item is done: all menus minus those over later items only
-            later = count_menus(np.bincount(prob.bundle[done:]), max_items) if done < n_i else 1
-            progress(
-                SearchProgress(
-                    "exhaustive",
-                    total - later + 1,
-                    total,
-                    None if best_items is None else prob.report(best),
-                    None,
-                    time.perf_counter() - start,
-                    time_limit_s,
+    n_b = int(prob.bundle[-1]) + 1
+    sizes = np.bincount(prob.bundle, minlength=n_b)
+    # menus that extend a task whose last item is in bundle b: any <= K - len(task) items
+    # from the bundles after b
+    depth = max_items - (2 if max_items >= 3 else 1)
+    after = np.array([count_menus(sizes[b + 1 :], depth) for b in range(n_b)], dtype=np.int64)
+    if max_items >= 3:
+        singles = np.arange(n_i, dtype=np.int64)[:, None]
+        sc, ok = prob.evaluate(singles)
+        if ok.any():
+            j = int(np.argmax(np.where(ok, sc, -np.inf)))
+            if _better(float(sc[j]), best, best_items is not None):
+                best, best_items = float(sc[j]), [j]
+
+    def tasks_of(i: int) -> npt.NDArray[np.int64]:
+        if max_items < 3:
+            return np.array([[i, -1]], dtype=np.int64)
+        later = np.arange(i + 1, n_i)
+        later = later[~prob.conflict[i, later]]
+        return np.column_stack([np.full(len(later), i, dtype=np.int64), later])
+
+    per_task = 1e-4
+    last_size = 16
+    for i in range(n_i):
+        tasks = tasks_of(i)
+        # menus whose lowest item is before i (ruled out by the ladder or searched)
+        done = total - count_menus(np.bincount(prob.bundle[i:]), max_items) + 1
+        lo = 0
+        while lo < len(tasks):
+            if time.perf_counter() - searching > time_limit_s or (stop is not None and stop()):
+                return best, best_items, False
+            # chunks grow at most fourfold, so that one underestimate costs little time
+            size = max(1, min(int(_CHUNK_SECONDS / per_task), 4 * last_size))
+            last_size = max(16, size)
+            part = tasks[lo : lo + size]
+            t0 = time.perf_counter()
+            values, items = search_prefixes(part, max_items, *args, best)
+            per_task = max(1e-7, (time.perf_counter() - t0) / len(part), 0.5 * per_task)
+            lo += len(part)
+            for t in range(len(part)):
+                if values[t] > -math.inf and _better(
+                    float(values[t]), best, best_items is not None
+                ):
+                    best = float(values[t])
+                    best_items = [int(x) for x in items[t][items[t] >= 0]]
+            last = part[:, 1] if max_items >= 3 else part[:, 0]
+            done += int(after[prob.bundle[last]].sum())  # each task's own menu included
+            if progress is not None:
+                progress(
+                    SearchProgress(
+                        "exhaustive",
+                        min(done, total),
+                        total,
+                        None if best_items is None else prob.report(best),
+                        None,
+                        time.perf_counter() - start,
+                        time_limit_s,
+                    )
                 )
-            )
     return best, best_items, True
