@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from maasmix.pricing.branch_bound import branch_and_bound
 from maasmix.pricing.frontier import frontier
 from maasmix.pricing.instance import compile_instance
+from maasmix.pricing.kernels import load_kernels
 from maasmix.pricing.objectives import SolverOptions, solve_requirements
 from maasmix.pricing.rows import Requirements
 from maasmix.pricing.synthetic import city_scale_scenario, synthetic_scenario
@@ -31,12 +31,7 @@ TIME_LIMIT_S = 60.0
 @pytest.fixture(autouse=True, scope="module")
 def _compiled_kernels() -> None:
     """Compile (or load) the numba kernels before anything is timed."""
-    for k in (2, 3, 4):
-        inst = compile_instance(synthetic_scenario(2, 4, 3, k))
-        for parallel in (True, False):
-            branch_and_bound(inst, parallel=parallel)
-            branch_and_bound(inst, Requirements(min_surplus=0.0), parallel=parallel)
-        solve_requirements(inst, "max_profit", Requirements(), SolverOptions(name="ENUM"))
+    load_kernels()
 
 
 def _solve(inst: Any, solver: str, time_limit_s: float = TIME_LIMIT_S) -> Any:
