@@ -54,9 +54,9 @@ def main() -> None:
     parser.add_argument(
         "--enum-max-menus",
         type=float,
-        default=2e10,
-        help="skip ENUM above this many menus (its first chunk of first items can run far "
-        "past the time limit there)",
+        default=float("inf"),
+        help="skip ENUM above this many menus (it only reaches its time limit there, "
+        "without a bound)",
     )
     parser.add_argument("--solvers", default="BNB,ENUM")
     args = parser.parse_args()

@@ -56,14 +56,14 @@ def class_bound(
     alive: np.ndarray,
     theta0: float,
     top_v: np.ndarray,
-    top_w: np.ndarray,
-    top_wm: np.ndarray,
+    top_id: np.ndarray,
 ) -> tuple[float, float, float, float]:
     """(bound on class k's term over completions, the last theta, T, the S of the last
     best completion) — module docstring.
 
     ``wk`` (I,) exp-utilities and ``wmk`` (I,) numerators of class k; ``skip`` a bundle
-    left out (-1: none); ``top_*`` scratch arrays of length >= r.
+    left out (-1: none); ``top_v`` (float) and ``top_id`` (int64) scratch arrays of length
+    >= r.
     """
     n_b = bstart.shape[0] - 1
     base = a / s + (mu * math.log(s) if mu > 0.0 else 0.0)
@@ -80,22 +80,12 @@ def class_bound(
                 best_w = wk[i]
         if best_w <= 0.0:
             continue
-        if cnt < r:
-            pos = cnt
-            cnt += 1
-        elif best_w > top_w[cnt - 1]:
-            pos = cnt - 1
-        else:
-            continue
-        while pos > 0 and top_w[pos - 1] < best_w:
-            top_w[pos] = top_w[pos - 1]
-            pos -= 1
-        top_w[pos] = best_w
+        cnt = _insert(top_v, top_id, cnt, r, best_w, b)
     if cnt == 0:
         return base, theta0, s, s
     wt = 0.0
     for q in range(cnt):
-        wt += top_w[q]
+        wt += top_v[q]
     t_big = s + wt
     c = 0.0
     if mu > 0.0:
@@ -111,40 +101,23 @@ def class_bound(
             if b == skip:
                 continue
             vmax = 0.0
-            wsel = 0.0
-            wmsel = 0.0
+            isel = -1
             for i in range(bstart[b], bstart[b + 1]):
                 if not alive[i]:
                     continue
                 v = wmk[i] - wk[i] * theta
                 if v > vmax:
                     vmax = v
-                    wsel = wk[i]
-                    wmsel = wmk[i]
-            if vmax <= 0.0:
-                continue
-            if cnt < r:
-                pos = cnt
-                cnt += 1
-            elif vmax > top_v[cnt - 1]:
-                pos = cnt - 1
-            else:
-                continue
-            while pos > 0 and top_v[pos - 1] < vmax:
-                top_v[pos] = top_v[pos - 1]
-                top_w[pos] = top_w[pos - 1]
-                top_wm[pos] = top_wm[pos - 1]
-                pos -= 1
-            top_v[pos] = vmax
-            top_w[pos] = wsel
-            top_wm[pos] = wmsel
+                    isel = i
+            if vmax > 0.0:
+                cnt = _insert(top_v, top_id, cnt, r, vmax, isel)
         h = 0.0
         n_sum = 0.0
         w_sum = 0.0
         for q in range(cnt):
             h += top_v[q]
-            n_sum += top_wm[q]
-            w_sum += top_w[q]
+            n_sum += wmk[top_id[q]]
+            w_sum += wk[top_id[q]]
         b_s = (a + h) / s + mu * log_s
         b_t = theta + (a + h - theta * s) / t_big + mu * log_t
         bound = b_s if b_s > b_t else b_t
@@ -199,8 +172,7 @@ def system_bound(
     alive: np.ndarray,
     theta: np.ndarray,
     top_v: np.ndarray,
-    top_w: np.ndarray,
-    top_wm: np.ndarray,
+    top_id: np.ndarray,
     work: np.ndarray,
     need: float,
 ) -> tuple[float, float]:
@@ -223,7 +195,7 @@ def system_bound(
         mu = sys_mu[g, k]
         bk, th, tk, ts = class_bound(
             s_vec[k], a_vec[k], mu, r, b_from, skip, bstart, w_t[k], sys_wm[g, k], alive,
-            theta[k], top_v, top_w, top_wm,
+            theta[k], top_v, top_id,
         )  # fmt: skip
         theta[k] = th
         total += bk
@@ -236,7 +208,7 @@ def system_bound(
             # best completion above
             rk, _, _, _ = class_bound(
                 s_vec[k], a_vec[k], 0.0, r, b_from, skip, bstart, w_t[k], sys_wm[g, k],
-                alive, th, top_v, top_w, top_wm,
+                alive, th, top_v, top_id,
             )  # fmt: skip
             work[0, k] = rk
             work[2, k] = min(max(ts, s_vec[k]), tk)
@@ -255,19 +227,8 @@ def system_bound(
             v = joint_score(g, i, sys_wm, w_t, sys_mu, work)
             if v > vmax:
                 vmax = v
-        if vmax <= 0.0:
-            continue
-        if cnt < r:
-            pos = cnt
-            cnt += 1
-        elif vmax > top_v[cnt - 1]:
-            pos = cnt - 1
-        else:
-            continue
-        while pos > 0 and top_v[pos - 1] < vmax:
-            top_v[pos] = top_v[pos - 1]
-            pos -= 1
-        top_v[pos] = vmax
+        if vmax > 0.0:
+            cnt = _insert(top_v, top_id, cnt, r, vmax, b)
     for q in range(cnt):
         joint += top_v[q]
     if joint < total:
@@ -300,8 +261,7 @@ def _item_bounds(
         if not alive[i]:
             continue
         top_v = np.empty(max(1, max_items))
-        top_w = np.empty(max(1, max_items))
-        top_wm = np.empty(max(1, max_items))
+        top_id = np.empty(max(1, max_items), dtype=np.int64)
         work = np.empty((3, n_k))
         s_vec = s0 + w_t[:, i]
         b = item_bundle[i]
@@ -311,12 +271,12 @@ def _item_bounds(
             if forced:
                 v, _ = system_bound(
                     g, s_vec, a_vec, max_items - 1, 0, b, bstart, w_t, sys_wm, sys_mu,
-                    sys_const, alive, theta, top_v, top_w, top_wm, work, -np.inf,
+                    sys_const, alive, theta, top_v, top_id, work, -np.inf,
                 )  # fmt: skip
             else:
                 v, _ = system_bound(
                     g, s_vec, a_vec, max_items - 1, b + 1, -1, bstart, w_t, sys_wm, sys_mu,
-                    sys_const, alive, theta, top_v, top_w, top_wm, work, -np.inf,
+                    sys_const, alive, theta, top_v, top_id, work, -np.inf,
                 )  # fmt: skip
             out[g, i] = v
     return out
@@ -337,8 +297,7 @@ def root_bound(
     """The bound of one system (out (K,), wm (K, I), mu (K,)) over every menu."""
     n_k = w_t.shape[0]
     top_v = np.empty(max(1, max_items))
-    top_w = np.empty(max(1, max_items))
-    top_wm = np.empty(max(1, max_items))
+    top_id = np.empty(max(1, max_items), dtype=np.int64)
     work = np.empty((3, n_k))
     sys_wm = np.empty((1, wm.shape[0], wm.shape[1]))
     sys_wm[0] = wm
@@ -348,7 +307,7 @@ def root_bound(
     theta = out / s0
     v, _ = system_bound(
         0, s0, out, max_items, 0, -1, bstart, w_t, sys_wm, sys_mu, sys_const, alive, theta,
-        top_v, top_w, top_wm, work, -np.inf,
+        top_v, top_id, work, -np.inf,
     )  # fmt: skip
     return v
 
@@ -372,8 +331,7 @@ def _pruned(
     alive: np.ndarray,
     theta: np.ndarray,
     top_v: np.ndarray,
-    top_w: np.ndarray,
-    top_wm: np.ndarray,
+    top_id: np.ndarray,
     work: np.ndarray,
 ) -> bool:
     """True when no completion of the node can be feasible and beat ``best``."""
@@ -384,7 +342,7 @@ def _pruned(
         limit = best if sys_is_obj[g] else sys_floor[g]
         v, mag = system_bound(
             g, s_vec, ga[g], r, last_bundle + 1, -1, bstart, w_t, sys_wm, sys_mu, sys_const,
-            alive, theta[g], top_v, top_w, top_wm, work, limit - 1e-9 * (1.0 + abs(limit)),
+            alive, theta[g], top_v, top_id, work, limit - 1e-9 * (1.0 + abs(limit)),
         )  # fmt: skip
         v += _SAFETY * (1.0 + mag)
         if v <= limit:
@@ -563,8 +521,7 @@ def _keep(
     a_tmp: np.ndarray,
     th_tmp: np.ndarray,
     top_v: np.ndarray,
-    top_w: np.ndarray,
-    top_wm: np.ndarray,
+    top_id: np.ndarray,
     work: np.ndarray,
 ) -> bool:
     """Can a menu with the node's items, item cand and at most ``max_items - items_after``
@@ -582,7 +539,7 @@ def _keep(
         limit = best if sys_is_obj[g] else sys_floor[g]
         v, mag = system_bound(
             g, s_tmp, a_tmp, r, last_bundle + 1, item_bundle[cand], bstart, w_t, sys_wm, sys_mu,
-            sys_const, mask, th_tmp, top_v, top_w, top_wm, work,
+            sys_const, mask, th_tmp, top_v, top_id, work,
             limit - 1e-9 * (1.0 + abs(limit)),
         )  # fmt: skip
         v += _SAFETY * (1.0 + mag)
@@ -651,8 +608,7 @@ def filter_node(
     tjb = np.empty(r1, dtype=np.int64)
     counts = np.empty(2 * n_k + 1, dtype=np.int64)
     top_v = np.empty(max(1, max_items))
-    top_w = np.empty(max(1, max_items))
-    top_wm = np.empty(max(1, max_items))
+    top_id = np.empty(max(1, max_items), dtype=np.int64)
     work = np.empty((3, n_k))
     left = 0
     for cand in range(first, n_i):
@@ -668,7 +624,7 @@ def filter_node(
         # cannot be in a feasible better menu with the node cannot complete one either
         system_bound(
             g, s_vec, ga[g], r1, last_bundle + 1, -1, bstart, w_t, sys_wm, sys_mu, sys_const,
-            dst, theta[g], top_v, top_w, top_wm, work, -np.inf,
+            dst, theta[g], top_v, top_id, work, -np.inf,
         )  # fmt: skip
         node_tops(
             g, r1, last_bundle + 1, bstart, w_t, sys_wm, sys_mu, dst, theta[g], work, tv, tb,
@@ -694,7 +650,7 @@ def filter_node(
                 dst[cand] = _keep(
                     cand, n_node + 1, last_bundle, max_items, s_vec, ga, best, have_best,
                     item_bundle, bstart, w, w_t, sys_wm, sys_wm_i, sys_mu, sys_const, sys_floor,
-                    sys_is_obj, survivors, theta, s_tmp, a_tmp, th_tmp, top_v, top_w, top_wm,
+                    sys_is_obj, survivors, theta, s_tmp, a_tmp, th_tmp, top_v, top_id,
                     work,
                 )  # fmt: skip
     for cand in range(first, n_i):
@@ -757,8 +713,8 @@ def filter_candidates(
             cand, m + 1, last, max_items, s_vec, ga, best, have_best, item_bundle, bstart, w, w_t,
             sys_wm, sys_wm_i, sys_mu, sys_const, sys_floor, sys_is_obj, survivors,
             theta.copy(), np.empty(n_k), np.empty(n_k), np.empty(n_k),
-            np.empty(max(1, max_items)), np.empty(max(1, max_items)),
-            np.empty(max(1, max_items)), np.empty((3, n_k)),
+            np.empty(max(1, max_items)), np.empty(max(1, max_items), dtype=np.int64),
+            np.empty((3, n_k)),
         )  # fmt: skip
     return keep
 
@@ -830,8 +786,7 @@ def _search_tasks(
         a_leaf = np.empty((n_r, n_k))
         a0 = np.zeros(n_k)
         top_v = np.empty(max_items)
-        top_w = np.empty(max_items)
-        top_wm = np.empty(max_items)
+        top_id = np.empty(max_items, dtype=np.int64)
         work = np.empty((3, n_k))
         best = floor
         have = have_floor
@@ -866,7 +821,7 @@ def _search_tasks(
             if _pruned(
                 m, item_bundle[stack[d]], max_items, s[d], ga[d], best, have, bstart, w_t,
                 sys_wm, sys_mu, sys_const, sys_floor, sys_is_obj, alive, theta[d], top_v,
-                top_w, top_wm, work,
+                top_id, work,
             ):  # fmt: skip
                 d = -1
             else:
@@ -936,7 +891,7 @@ def _search_tasks(
                 if _pruned(
                     d + 1, item_bundle[j], max_items, s[d], ga[d], best, have, bstart, w_t,
                     sys_wm, sys_mu, sys_const, sys_floor, sys_is_obj, src_mask, theta[d],
-                    top_v, top_w, top_wm, work,
+                    top_v, top_id, work,
                 ):  # fmt: skip
                     d -= 1
                     continue
