@@ -200,6 +200,8 @@ def print_result(console: Console, r: Result) -> None:
 
 
 def _progress(console: Console, disable: bool) -> Progress:
+    """A transient bar on a terminal; nothing when stderr is a file or a pipe (a log would
+    get only an empty line where the bar was)."""
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -207,7 +209,7 @@ def _progress(console: Console, disable: bool) -> Progress:
         TimeElapsedColumn(),
         TextColumn("{task.fields[info]}"),
         console=console,
-        disable=disable,
+        disable=disable or not console.is_terminal,
         transient=True,
     )
 
