@@ -679,12 +679,13 @@ def filter_candidates(
     sys_is_obj: np.ndarray,
     best: float,
     have_best: bool,
+    complete: bool,
 ) -> np.ndarray:
     """(I,) the items of later bundles that can still be part of a feasible menu better
     than ``best`` together with the ``prefix`` (ascending items, no conflicts): the cheap
-    test for all, then the complete one for the survivors. Serial: it is called once per
-    first item, and a parallel region each time cost more than it saved on a busy
-    machine (OpenMP threads spinning at the barrier)."""
+    test for all, then (``complete``) the complete one for the survivors. Serial: it is
+    called once per first item, and a parallel region each time cost more than it saved on
+    a busy machine (OpenMP threads spinning at the barrier)."""
     n_i, n_k = w.shape
     n_g = sys_const.shape[0]
     m = prefix.shape[0]
@@ -703,7 +704,7 @@ def filter_candidates(
         conflict, sys_wm, sys_wm_i, sys_mu, sys_const, sys_floor, sys_is_obj, alive, keep,
         theta, False,
     )  # fmt: skip
-    if max_items - m - 1 < 2:
+    if not complete or max_items - m - 1 < 2:
         return keep
     survivors = keep.copy()
     for cand in range(bstart[last + 1], n_i):
@@ -717,6 +718,198 @@ def filter_candidates(
             np.empty((3, n_k)),
         )  # fmt: skip
     return keep
+
+
+@nb.njit(cache=True)
+def pair_gains(
+    g: int,
+    s_vec: np.ndarray,
+    ga: np.ndarray,
+    cands: np.ndarray,
+    n: int,
+    w: np.ndarray,
+    sys_wm_i: np.ndarray,
+    pot: np.ndarray,
+) -> float:
+    """For system g (no log terms) at a node (``s_vec``, numerators ``ga`` (G, K)): each
+    candidate's exact gain ``F(P + x) - F(P)`` plus its interaction slack ``R_x = sum_k
+    (f_k w_kx - wm_kx)^+ / (S_k + w_kx)`` into ``pot[:n]``; returns the node's value
+    ``sum_k f_k`` (``f_k = ga_k / S_k``, the class ratios).
+
+    Adding x after other items Y (instead of first) gains at most ``R_x + sum_{y in Y} R_y``
+    more: ``Delta_x|Q - Delta_x|P = w_x (m_x - f_P) (1/(S_Q + w_x) - 1/(S_P + w_x)) + w_x
+    (f_P - f_Q) / (S_Q + w_x)``; the first term is at most class k's part of R_x, and ``f_P -
+    f_Q = sum_y w_y (f_P - m_y) / S_Q`` is at most the parts of the R_y. So for a pair,
+    ``F(P + x + y) <= F(P) + pot_x + pot_y``: separable, and exact when every margin is at
+    least its class's ratio (no item can then make another better).
+    """
+    n_k = s_vec.shape[0]
+    f = np.empty(n_k)
+    f_sum = 0.0
+    for k in range(n_k):
+        f[k] = ga[g, k] / s_vec[k]
+        f_sum += f[k]
+    for q in range(n):
+        x = cands[q]
+        v = 0.0
+        for k in range(n_k):
+            wx = w[x, k]
+            num = sys_wm_i[g, x, k]
+            inv = 1.0 / (s_vec[k] + wx)
+            v += (ga[g, k] + num) * inv - f[k]
+            over = f[k] * wx - num
+            if over > 0.0:
+                v += over * inv
+        pot[q] = v
+    return f_sum
+
+
+@nb.njit(cache=True)
+def pair_complete(
+    n_node: int,
+    last_bundle: int,
+    stack: np.ndarray,
+    s_vec: np.ndarray,
+    a_rows: np.ndarray,
+    ga: np.ndarray,
+    src: np.ndarray,
+    best: float,
+    have: bool,
+    bstart: np.ndarray,
+    w: np.ndarray,
+    lin_item: np.ndarray,
+    lin_lo: np.ndarray,
+    lin_hi: np.ndarray,
+    log_coef: np.ndarray,
+    log_lo: np.ndarray,
+    conflict: np.ndarray,
+    sense: float,
+    tol: float,
+    sys_wm_i: np.ndarray,
+    sys_const: np.ndarray,
+    sys_is_obj: np.ndarray,
+    out_items: np.ndarray,
+) -> tuple[float, bool, bool, int]:
+    """Every menu of a node with exactly two items left to add (objective 0, objective
+    systems without log terms): the node plus one candidate (each scored), and plus two
+    where the separable bound of `pair_gains` lets the pair through in every objective
+    system. Pairs are scanned best bound first, so the scan stops at the first pair
+    whose bound cannot beat ``best``; each pair that passes is scored exactly and its rows
+    checked, as a leaf of the search. ``out_items`` (2,) receives the added items of the
+    best menu found (-1: none). Returns (best, have, found, menus scored).
+    """
+    n_i, n_k = w.shape
+    n_r = lin_item.shape[0]
+    n_g = sys_const.shape[0]
+    out_items[0] = -1
+    out_items[1] = -1
+    found = False
+    cands = np.empty(n_i, dtype=np.int64)
+    n = 0
+    for x in range(bstart[last_bundle + 1], n_i):
+        if not src[x]:
+            continue
+        ok = True
+        for q in range(n_node):
+            if conflict[stack[q], x]:
+                ok = False
+                break
+        if ok:
+            cands[n] = x
+            n += 1
+    if n == 0:
+        return best, have, found, 0
+    s_leaf = np.empty(n_k)
+    a_leaf = np.empty((n_r, n_k))
+    # the node plus one candidate: leaves
+    for q in range(n):
+        x = cands[q]
+        v = 0.0
+        for k in range(n_k):
+            v += (a_rows[0, k] + lin_item[0, x, k]) / (s_vec[k] + w[x, k])
+        v *= sense
+        if not have or v > best + _IMPROVE * max(1.0, abs(best)):
+            for k in range(n_k):
+                s_leaf[k] = s_vec[k] + w[x, k]
+            for r in range(n_r):
+                for k in range(n_k):
+                    a_leaf[r, k] = a_rows[r, k] + lin_item[r, x, k]
+            if _feasible(s_leaf, a_leaf, lin_lo, lin_hi, log_coef, log_lo, 0, tol):
+                best, have, found = v, True, True
+                out_items[0] = x
+                out_items[1] = -1
+    scored = n
+    # the separable bound in every objective system
+    n_obj = 0
+    for g in range(n_g):
+        if sys_is_obj[g]:
+            n_obj += 1
+    pot = np.empty((max(1, n_obj), n))
+    base = np.zeros(max(1, n_obj))
+    o = 0
+    for g in range(n_g):
+        if sys_is_obj[g]:
+            base[o] = sys_const[g] + pair_gains(g, s_vec, ga, cands, n, w, sys_wm_i, pot[o])
+            o += 1
+    # only candidates whose bound with the best partner can beat the incumbent, sorted
+    top1 = -np.inf
+    top2 = -np.inf
+    for q in range(n):
+        if pot[0, q] > top1:
+            top1, top2 = pot[0, q], top1
+        elif pot[0, q] > top2:
+            top2 = pot[0, q]
+    keep = np.empty(n, dtype=np.int64)
+    n_keep = 0
+    for q in range(n):
+        partner = top2 if pot[0, q] == top1 else top1
+        if not have or base[0] + pot[0, q] + partner + _margin(best, base[0]) > best:
+            keep[n_keep] = q
+            n_keep += 1
+    order = keep[:n_keep][np.argsort(-pot[0, keep[:n_keep]])]
+    for p in range(n_keep - 1):
+        x = cands[order[p]]
+        px = pot[0, order[p]]
+        if have and base[0] + px + pot[0, order[p + 1]] + _margin(best, base[0]) <= best:
+            break  # no later pair can beat the incumbent
+        for qq in range(p + 1, n_keep):
+            if have and base[0] + px + pot[0, order[qq]] + _margin(best, base[0]) <= best:
+                break
+            y = cands[order[qq]]
+            if conflict[x, y]:
+                continue
+            cut = False
+            if have:
+                for o2 in range(1, n_obj):
+                    bound = base[o2] + pot[o2, order[p]] + pot[o2, order[qq]]
+                    if bound + _margin(best, base[o2]) <= best:
+                        cut = True
+                        break
+            if cut:
+                continue
+            v = 0.0
+            for k in range(n_k):
+                num = a_rows[0, k] + lin_item[0, x, k] + lin_item[0, y, k]
+                v += num / (s_vec[k] + w[x, k] + w[y, k])
+            v *= sense
+            scored += 1
+            if not have or v > best + _IMPROVE * max(1.0, abs(best)):
+                for k in range(n_k):
+                    s_leaf[k] = s_vec[k] + w[x, k] + w[y, k]
+                for r in range(n_r):
+                    for k in range(n_k):
+                        a_leaf[r, k] = a_rows[r, k] + lin_item[r, x, k] + lin_item[r, y, k]
+                if _feasible(s_leaf, a_leaf, lin_lo, lin_hi, log_coef, log_lo, 0, tol):
+                    best, have, found = v, True, True
+                    out_items[0] = x
+                    out_items[1] = y
+    return best, have, found, scored
+
+
+@nb.njit(cache=True, inline="always")
+def _margin(best: float, base: float) -> float:
+    """Rounding allowance of a separable bound near ``best`` over a node valued ``base``."""
+    return _SAFETY * (1.0 + abs(best) + abs(base))
 
 
 def _search_tasks(
@@ -768,6 +961,14 @@ def _search_tasks(
     best_items = np.full((n_t, max(1, max_items)), -1, dtype=np.int64)
     nodes = np.zeros(n_t, dtype=np.int64)
     leaves = np.zeros(n_t, dtype=np.int64)
+    # nodes with two items left are completed by `pair_complete` when its bound applies:
+    # a linear objective, and no log term in any objective system
+    use_pairs = objective == 0
+    for g in range(n_g):
+        if sys_is_obj[g]:
+            for k in range(n_k):
+                if sys_mu[g, k] != 0.0:
+                    use_pairs = False
     for t in nb.prange(n_t):
         m = 0
         while m < tasks.shape[1] and tasks[t, m] >= 0:
@@ -788,6 +989,7 @@ def _search_tasks(
         top_v = np.empty(max_items)
         top_id = np.empty(max_items, dtype=np.int64)
         work = np.empty((3, n_k))
+        pair = np.empty(2, dtype=np.int64)
         best = floor
         have = have_floor
         found = False
@@ -816,7 +1018,23 @@ def _search_tasks(
         leaves[t] += 1
         nxt[d] = bstart[item_bundle[stack[d]] + 1]
         mlev[d] = -1  # the task's candidates: ``alive``
-        if m + 2 <= max_items:
+        if use_pairs and m + 2 == max_items:
+            nodes[t] += 1
+            best, have, got, n_scored = pair_complete(
+                m, item_bundle[stack[d]], stack, s[d], a[d], ga[d], alive, best, have,
+                bstart, w, lin_item, lin_lo, lin_hi, log_coef, log_lo, conflict,
+                sense, tol, sys_wm_i, sys_const, sys_is_obj, pair,
+            )  # fmt: skip
+            leaves[t] += n_scored
+            if got:
+                found = True
+                best_items[t, :m] = stack[:m]
+                best_items[t, m:] = -1
+                best_items[t, m] = pair[0]
+                if pair[1] >= 0:
+                    best_items[t, m + 1] = pair[1]
+            d = -1
+        elif m + 2 <= max_items:
             nodes[t] += 1
             if _pruned(
                 m, item_bundle[stack[d]], max_items, s[d], ga[d], best, have, bstart, w_t,
@@ -885,6 +1103,24 @@ def _search_tasks(
                 best, have, found = v, True, True
                 best_items[t, : d + 1] = stack[: d + 1]
                 best_items[t, d + 1 :] = -1
+            if use_pairs and d + 3 == max_items:
+                nodes[t] += 1
+                src_mask = alive if mlev[d] < 0 else masks[mlev[d]]
+                best, have, got, n_scored = pair_complete(
+                    d + 1, item_bundle[j], stack, s[d], a[d], ga[d], src_mask, best, have,
+                    bstart, w, lin_item, lin_lo, lin_hi, log_coef, log_lo,
+                    conflict, sense, tol, sys_wm_i, sys_const, sys_is_obj, pair,
+                )  # fmt: skip
+                leaves[t] += n_scored
+                if got:
+                    found = True
+                    best_items[t, : d + 1] = stack[: d + 1]
+                    best_items[t, d + 1 :] = -1
+                    best_items[t, d + 1] = pair[0]
+                    if pair[1] >= 0:
+                        best_items[t, d + 2] = pair[1]
+                d -= 1
+                continue
             if d + 3 <= max_items:
                 nodes[t] += 1
                 src_mask = alive if mlev[d] < 0 else masks[mlev[d]]

@@ -434,6 +434,10 @@ def branch_and_bound(
         sy.mu, sy.const, sy.floor, sy.is_obj,
     )  # fmt: skip
     first_ub = _first_bounds(prob, search, parallel)
+    # the kernel completes nodes with two items left by separable pair bounds
+    # (`_bnb_kernel.pair_complete`) when the objective systems have no log term; the
+    # complete test of a first item's candidates then costs more than it saves
+    pairs = prob.objective == 0 and not np.any(sy.mu[sy.is_obj])
     n_i = len(search.order)
     # first items by their bound, best first (their subtrees are independent): good menus
     # come early, and the bound of the next one bounds everything not yet searched
@@ -529,6 +533,7 @@ def branch_and_bound(
                 np.array([item], dtype=np.int64), prob.max_items, search.alive, search.bundle,
                 search.bstart, search.w, search.w_t, prob.s0, search.conflict, sy.out, sy.wm,
                 wm_i, sy.mu, sy.const, sy.floor, sy.is_obj, best, best_items is not None,
+                not pairs,
             )  # fmt: skip
         if prob.max_items >= 3:
             later = np.arange(search.bstart[search.bundle[item] + 1], n_i)
