@@ -730,11 +730,16 @@ def pair_gains(
     w: np.ndarray,
     sys_wm_i: np.ndarray,
     pot: np.ndarray,
+    obj_num: np.ndarray,
+    obj_item: np.ndarray,
+    single: np.ndarray,
 ) -> float:
     """For system g (no log terms) at a node (``s_vec``, numerators ``ga`` (G, K)): each
     candidate's exact gain ``F(P + x) - F(P)`` plus its interaction slack ``R_x = sum_k
     (f_k w_kx - wm_kx)^+ / (S_k + w_kx)`` into ``pot[:n]``; returns the node's value
-    ``sum_k f_k`` (``f_k = ga_k / S_k``, the class ratios).
+    ``sum_k f_k`` (``f_k = ga_k / S_k``, the class ratios). When ``single`` is not empty,
+    also the objective row of the node plus each candidate, ``sum_k (obj_num_k +
+    obj_item_xk) / (S_k + w_xk)``, into ``single[:n]`` (one division for both).
 
     Adding x after other items Y (instead of first) gains at most ``R_x + sum_{y in Y} R_y``
     more: ``Delta_x|Q - Delta_x|P = w_x (m_x - f_P) (1/(S_Q + w_x) - 1/(S_P + w_x)) + w_x
@@ -749,18 +754,30 @@ def pair_gains(
     for k in range(n_k):
         f[k] = ga[g, k] / s_vec[k]
         f_sum += f[k]
-    for q in range(n):
-        x = cands[q]
-        v = 0.0
-        for k in range(n_k):
-            wx = w[x, k]
-            num = sys_wm_i[g, x, k]
-            inv = 1.0 / (s_vec[k] + wx)
-            v += (ga[g, k] + num) * inv - f[k]
-            over = f[k] * wx - num
-            if over > 0.0:
-                v += over * inv
-        pot[q] = v
+    # branch-free inner loops (they vectorise): gain + slack = sum_k (A_k + wm + (f_k w -
+    # wm)^+) / (S_k + w) - sum_k f_k
+    if single.shape[0] > 0:
+        for q in range(n):
+            x = cands[q]
+            v = 0.0
+            u = 0.0
+            for k in range(n_k):
+                wx = w[x, k]
+                num = sys_wm_i[g, x, k]
+                inv = 1.0 / (s_vec[k] + wx)
+                v += (ga[g, k] + num + max(f[k] * wx - num, 0.0)) * inv
+                u += (obj_num[k] + obj_item[x, k]) * inv
+            pot[q] = v - f_sum
+            single[q] = u
+    else:
+        for q in range(n):
+            x = cands[q]
+            v = 0.0
+            for k in range(n_k):
+                wx = w[x, k]
+                num = sys_wm_i[g, x, k]
+                v += (ga[g, k] + num + max(f[k] * wx - num, 0.0)) / (s_vec[k] + wx)
+            pot[q] = v - f_sum
     return f_sum
 
 
@@ -821,13 +838,28 @@ def pair_complete(
         return best, have, found, 0
     s_leaf = np.empty(n_k)
     a_leaf = np.empty((n_r, n_k))
+    # the separable bound in every objective system, and (with the first) the objective
+    # of the node plus each candidate
+    n_obj = 0
+    for g in range(n_g):
+        if sys_is_obj[g]:
+            n_obj += 1
+    pot = np.empty((max(1, n_obj), n))
+    base = np.zeros(max(1, n_obj))
+    single = np.empty(n)
+    none = np.empty(0)
+    o = 0
+    for g in range(n_g):
+        if sys_is_obj[g]:
+            base[o] = sys_const[g] + pair_gains(
+                g, s_vec, ga, cands, n, w, sys_wm_i, pot[o], a_rows[0], lin_item[0],
+                single if o == 0 else none,
+            )  # fmt: skip
+            o += 1
     # the node plus one candidate: leaves
     for q in range(n):
         x = cands[q]
-        v = 0.0
-        for k in range(n_k):
-            v += (a_rows[0, k] + lin_item[0, x, k]) / (s_vec[k] + w[x, k])
-        v *= sense
+        v = sense * single[q]
         if not have or v > best + _IMPROVE * max(1.0, abs(best)):
             for k in range(n_k):
                 s_leaf[k] = s_vec[k] + w[x, k]
@@ -839,18 +871,6 @@ def pair_complete(
                 out_items[0] = x
                 out_items[1] = -1
     scored = n
-    # the separable bound in every objective system
-    n_obj = 0
-    for g in range(n_g):
-        if sys_is_obj[g]:
-            n_obj += 1
-    pot = np.empty((max(1, n_obj), n))
-    base = np.zeros(max(1, n_obj))
-    o = 0
-    for g in range(n_g):
-        if sys_is_obj[g]:
-            base[o] = sys_const[g] + pair_gains(g, s_vec, ga, cands, n, w, sys_wm_i, pot[o])
-            o += 1
     # only candidates whose bound with the best partner can beat the incumbent, sorted
     top1 = -np.inf
     top2 = -np.inf

@@ -27,20 +27,26 @@ def test_no_pair_beats_its_separable_bound(seed: int) -> None:
     wm = (w * margin)[None]  # (1, I, K)
     cands = np.arange(n_i, dtype=np.int64)
     pot = np.empty(n_i)
-    base = pair_gains(0, s_vec, ga, cands, n_i, w, wm, pot)
+    single = np.empty(n_i)
+    obj_item = rng.normal(0.0, 10.0, (n_i, n_k))
+    base = pair_gains(0, s_vec, ga, cands, n_i, w, wm, pot, ga[0], obj_item, single)
 
     def value(items: list[int]) -> float:
         s = s_vec + w[items].sum(axis=0)
         return float(((ga[0] + wm[0, items].sum(axis=0)) / s).sum())
 
     assert base == pytest.approx(value([]))
+    # the objective row's value with each candidate, computed on the way
+    assert single == pytest.approx(
+        [float(((ga[0] + obj_item[x]) / (s_vec + w[x])).sum()) for x in range(n_i)]
+    )
     for x in range(n_i):
         for y in range(x + 1, n_i):
             assert value([x, y]) <= base + pot[x] + pot[y] + 1e-9 * (1 + abs(base))
     # margins at least every class ratio: no interaction can help, the bound is the gains
     high = np.maximum(margin, (ga[0] / s_vec)[None, :] + 1.0)
     wm_high = (w * high)[None]
-    pair_gains(0, s_vec, ga, cands, n_i, w, wm_high, pot)
+    pair_gains(0, s_vec, ga, cands, n_i, w, wm_high, pot, ga[0], obj_item, np.empty(0))
     gain = [
         float(((ga[0] + wm_high[0, x]) / (s_vec + w[x]) - ga[0] / s_vec).sum()) for x in range(n_i)
     ]
