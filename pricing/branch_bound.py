@@ -522,6 +522,24 @@ def branch_and_bound(
             break  # no later first item can beat the incumbent
         if prob.objective == 2 and best_items is not None:
             break
+        if pairs and prob.max_items == 3:
+            # a first item's subtree is one task that `pair_complete` finishes: many first
+            # items per chunk
+            stopped = out_of_time()
+            if stopped:
+                break
+            size = max(1, min(int(_CHUNK_SECONDS / per_task), 4 * last_size))
+            last_size = max(16, size)
+            part: list[list[int]] = []
+            while i < n_i and len(part) < size:
+                item = int(visit[i])
+                i += 1
+                if search.alive[item] and (best_items is None or first_ub[item] > best):
+                    part.append([item])
+            if part:
+                run(part, search.alive)
+            report(i)
+            continue
         item = int(visit[i])
         i += 1
         if not search.alive[item] or (best_items is not None and first_ub[item] <= best):

@@ -56,6 +56,7 @@ def test_no_pair_beats_its_separable_bound(seed: int) -> None:
 @pytest.mark.parametrize(
     ("shape", "kw"),
     [
+        ((3, 14, 4, 3), {"classes_per_segment": 2, "seed": 5}),
         ((3, 10, 4, 4), {"classes_per_segment": 2}),
         ((2, 9, 3, 5), {"classes_per_segment": 3, "seed": 4}),
         ((3, 12, 3, 4), {"operator_floor": "payg", "seed": 2}),
@@ -64,7 +65,7 @@ def test_no_pair_beats_its_separable_bound(seed: int) -> None:
 def test_branch_and_bound_with_pair_completion_equals_the_exhaustive_search(
     shape: tuple[int, int, int, int], kw: dict[str, object]
 ) -> None:
-    """K = 4 and 5 (nodes with two items left at the task and inside the search), with
+    """K = 3 to 5 (nodes with two items left at the task and inside the search), with
     rows that enter the objective's bound (uptake, subsidy, operator floors)."""
     inst = compile_instance(synthetic_scenario(*shape, **kw))  # type: ignore[arg-type]
     n = inst.total_size
