@@ -82,20 +82,24 @@ def search_prefixes(
     sense: float,
     tol: float,
     floor: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best feasible menu among those whose lowest items are ``prefix[t]`` (T, 2): one
-    item ``(i, -1)`` or two ascending, non-conflicting items ``(i, j)``; the menu of the
-    prefix itself included. Only menus whose sense * objective beats ``floor`` (the best
-    known so far; -inf for none) count.
+    budget: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Best feasible menu among those whose lowest items are ``prefix[t]`` (T, P): at most
+    ``max_items`` ascending, non-conflicting items, -1 padded; the menu of the prefix itself
+    included. Only menus whose sense * objective beats ``floor`` (the best known so far;
+    -inf for none) count. A task stops after scoring ``budget`` menus (its subtree is then
+    not finished: the caller splits it into longer prefixes).
 
     Returns (its sense * objective per t, -inf when there is none; its items (T,
-    max_items), -1 padded).
+    max_items), -1 padded; whether the task's subtree was searched to the end; menus scored).
     """
     n_i, n_k = w.shape
     n_r = lin_item.shape[0]
     n_t = prefix.shape[0]
     best_val = np.full(n_t, -np.inf)
     best_items = np.full((n_t, max_items), -1, dtype=np.int64)
+    complete = np.ones(n_t, dtype=np.bool_)
+    counts = np.zeros(n_t, dtype=np.int64)
     for t in nb.prange(n_t):
         stack = np.empty(max_items, dtype=np.int64)
         nxt = np.empty(max_items, dtype=np.int64)
@@ -105,7 +109,13 @@ def search_prefixes(
         a_leaf = np.empty((n_r, n_k))
         a0 = np.empty(n_k)
         best = floor
-        base = 0 if prefix[t, 1] < 0 or max_items < 2 else 1
+        base = -1
+        for q in range(min(prefix.shape[1], max_items)):
+            if prefix[t, q] < 0:
+                break
+            base = q
+        if base < 0:
+            continue
         for q in range(base + 1):
             i = prefix[t, q]
             stack[q] = i
@@ -119,7 +129,11 @@ def search_prefixes(
             best = v
             best_items[t, : base + 1] = stack[: base + 1]
         d = base
+        scored = 1
         while d >= base:
+            if scored >= budget:
+                complete[t] = False
+                break
             if d + 1 >= max_items or nxt[d] >= n_i:
                 d -= 1
                 continue
@@ -139,6 +153,7 @@ def search_prefixes(
                     if n_r > 0:
                         a0[k] = a[d, 0, k] + lin_item[0, j, k]
                 v = sense * _score(s_leaf, a0, log_coef, objective)
+                scored += 1
                 if best == -np.inf or v > best + _IMPROVE * max(1.0, abs(best)):
                     for r in range(n_r):
                         for k in range(n_k):
@@ -154,6 +169,7 @@ def search_prefixes(
             s[d] = s[d - 1] + w[j]
             a[d] = a[d - 1] + lin_item[:, j]
             nxt[d] = j + 1
+            scored += 1
             v = sense * _score(s[d], a[d, 0] if n_r > 0 else a0, log_coef, objective)
             better = best == -np.inf or v > best + _IMPROVE * max(1.0, abs(best))
             if better and _feasible(s[d], a[d], lin_lo, lin_hi, log_coef, log_lo, objective, tol):
@@ -161,4 +177,5 @@ def search_prefixes(
                 best_items[t, : d + 1] = stack[: d + 1]
                 best_items[t, d + 1 :] = -1
         best_val[t] = best if best_items[t, 0] >= 0 else -np.inf
-    return best_val, best_items
+        counts[t] = scored
+    return best_val, best_items, complete, counts

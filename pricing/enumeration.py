@@ -41,6 +41,8 @@ from maasmix.pricing.rows import Requirements
 NUMPY_LIMIT = 2_000_000
 SOLVER_NAME = "maasmix exhaustive menu search"
 _CHUNK_SECONDS = 0.25
+#: A kernel task scoring this many menus without finishing is split (about 10-30 ms).
+_TASK_MENUS = 250_000
 _NUMPY_BLOCK = 2048
 
 
@@ -182,9 +184,10 @@ def _search_kernel(
     stop: StopCheck | None,
 ) -> tuple[float, list[int] | None, bool]:
     """Tasks of one first item (K <= 2) or of a first pair (K >= 3, the one-item menus
-    scored up front), in chunks sized to `_CHUNK_SECONDS` by the measured time per task, so
-    that the time limit and ``stop`` are checked often even when one first item's subtree
-    holds billions of menus."""
+    scored up front), in chunks sized to `_CHUNK_SECONDS` by the measured time per task; a
+    task that scores `_TASK_MENUS` menus without finishing is split into its prefixes one
+    item longer (at K >= 5 one pair's subtree holds billions of menus). So the time limit
+    and ``stop`` are checked every fraction of a second at any K."""
     from maasmix.pricing._enumeration_kernel import search_prefixes
 
     max_items = prob.max_items
@@ -195,16 +198,22 @@ def _search_kernel(
         prob.w, prob.s0, prob.lin_out, prob.lin_item, prob.lin_lo, prob.lin_hi,
         prob.log_coef, prob.log_lo, prob.conflict, prob.objective, prob.sense, ROW_TOL,
     )  # fmt: skip
+    width = max(1, max_items)
     # compile (first call in a fresh environment) or load the kernel before the clock of the
     # time limit starts: a zero-length search with the same argument types
-    search_prefixes(np.zeros((0, 2), dtype=np.int64), max(1, max_items), *args, best)
+    search_prefixes(np.zeros((0, width), dtype=np.int64), width, *args, best, _TASK_MENUS)
     searching = time.perf_counter()
     n_b = int(prob.bundle[-1]) + 1
     sizes = np.bincount(prob.bundle, minlength=n_b)
-    # menus that extend a task whose last item is in bundle b: any <= K - len(task) items
-    # from the bundles after b
-    depth = max_items - (2 if max_items >= 3 else 1)
-    after = np.array([count_menus(sizes[b + 1 :], depth) for b in range(n_b)], dtype=np.int64)
+    # menus in the subtree of a finished task of p items whose last item is in bundle b:
+    # the task's own menu and any <= K - p items from the bundles after b
+    after = np.array(
+        [
+            [count_menus(sizes[b + 1 :], max_items - p) for b in range(n_b)]
+            for p in range(width + 1)
+        ],
+        dtype=np.int64,
+    )
     if max_items >= 3:
         singles = np.arange(n_i, dtype=np.int64)[:, None]
         sc, ok = prob.evaluate(singles)
@@ -213,39 +222,60 @@ def _search_kernel(
             if _better(float(sc[j]), best, best_items is not None):
                 best, best_items = float(sc[j]), [j]
 
-    def tasks_of(i: int) -> npt.NDArray[np.int64]:
-        if max_items < 3:
-            return np.array([[i, -1]], dtype=np.int64)
-        later = np.arange(i + 1, n_i)
-        later = later[~prob.conflict[i, later]]
-        return np.column_stack([np.full(len(later), i, dtype=np.int64), later])
+    def extend(prefixes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Each prefix followed by every later item that conflicts with none of it."""
+        out = []
+        for row in prefixes:
+            items = row[row >= 0]
+            later = np.arange(int(items[-1]) + 1, n_i)
+            for x in items:
+                later = later[~prob.conflict[x, later]]
+            block = np.full((len(later), width), -1, dtype=np.int64)
+            block[:, : len(items)] = items
+            block[:, len(items)] = later
+            out.append(block)
+        return np.concatenate(out) if out else np.zeros((0, width), dtype=np.int64)
 
     per_task = 1e-4
-    last_size = 16
+    per_menu = 1e-9  # wall seconds per menu scored (the slowest chunk so far)
+    last_size = 1  # the first chunks are small: a task may run to its menu budget
     for i in range(n_i):
-        tasks = tasks_of(i)
+        first = np.full((1, width), -1, dtype=np.int64)
+        first[0, 0] = i
+        # blocks of tasks, last first; a split task's longer prefixes go on top, so the
+        # blocks stay few and small (depth first)
+        pending = [extend(first) if max_items >= 3 else first]
         # menus whose lowest item is before i (ruled out by the ladder or searched)
         done = total - count_menus(np.bincount(prob.bundle[i:]), max_items) + 1
-        lo = 0
-        while lo < len(tasks):
+        while pending:
+            if not len(pending[-1]):
+                pending.pop()
+                continue
             if time.perf_counter() - searching > time_limit_s or (stop is not None and stop()):
                 return best, best_items, False
-            # chunks grow at most fourfold, so that one underestimate costs little time
+            # chunks grow at most fourfold, so that one underestimate costs little time, and
+            # hold no more than a chunk's time of tasks that run to the menu budget
             size = max(1, min(int(_CHUNK_SECONDS / per_task), 4 * last_size))
-            last_size = max(16, size)
-            part = tasks[lo : lo + size]
+            size = max(1, min(size, int(_CHUNK_SECONDS / (per_menu * _TASK_MENUS))))
+            last_size = size
+            part, pending[-1] = pending[-1][:size], pending[-1][size:]
             t0 = time.perf_counter()
-            values, items = search_prefixes(part, max_items, *args, best)
-            per_task = max(1e-7, (time.perf_counter() - t0) / len(part), 0.5 * per_task)
-            lo += len(part)
+            values, items, complete, scored = search_prefixes(part, width, *args, best, _TASK_MENUS)
+            elapsed = time.perf_counter() - t0
+            per_task = max(1e-7, elapsed / len(part), 0.5 * per_task)
+            per_menu = max(per_menu, elapsed / max(1, int(scored.sum())))
             for t in range(len(part)):
                 if values[t] > -math.inf and _better(
                     float(values[t]), best, best_items is not None
                 ):
                     best = float(values[t])
                     best_items = [int(x) for x in items[t][items[t] >= 0]]
-            last = part[:, 1] if max_items >= 3 else part[:, 0]
-            done += int(after[prob.bundle[last]].sum())  # each task's own menu included
+            if not complete.all():
+                pending.append(extend(part[~complete]))
+            finished = part[complete]
+            depth = (finished >= 0).sum(axis=1)
+            last = finished[np.arange(len(finished)), depth - 1]
+            done += int(after[depth, prob.bundle[last]].sum()) + int((~complete).sum())
             if progress is not None:
                 progress(
                     SearchProgress(

@@ -106,10 +106,15 @@ def test_time_limit_returns_best_so_far_without_bound() -> None:
     assert check_policy(inst, evaluate_menu(inst, raw.menu)) == []
 
 
+@pytest.mark.parametrize("task_menus", [3_000_000, 7])
 @pytest.mark.parametrize("menu_size", [1, 2, 3, 4])
 @pytest.mark.parametrize(("kind", "req"), REQUIREMENTS[:4])
-def test_compiled_search_equals_numpy_search(menu_size: int, kind: str, req: Requirements) -> None:
-    """The kernel's first-pair tasks (K >= 3) cover every menu the numpy search scores."""
+def test_compiled_search_equals_numpy_search(
+    menu_size: int, kind: str, req: Requirements, task_menus: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's first-pair tasks (K >= 3), split into longer prefixes when a task
+    scores ``task_menus`` menus unfinished, cover every menu the numpy search scores."""
+    monkeypatch.setattr(enumeration, "_TASK_MENUS", task_menus)
     data = random_small(7, n_segments=2, n_bundles=4, n_levels=4, menu_size=menu_size)
     data["policy"].update(operator_floor="payg", operator_floors={"T": "none"})  # type: ignore[union-attr]
     inst = compile_instance(validate_scenario(data))
