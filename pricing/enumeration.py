@@ -236,9 +236,8 @@ def _search_kernel(
             out.append(block)
         return np.concatenate(out) if out else np.zeros((0, width), dtype=np.int64)
 
-    per_task = 1e-4
-    per_menu = 1e-9  # wall seconds per menu scored (the slowest chunk so far)
-    last_size = 1  # the first chunks are small: a task may run to its menu budget
+    per_menu = 1e-7  # wall seconds per menu scored (the last chunk large enough to tell)
+    last_size = 4
     for i in range(n_i):
         first = np.full((1, width), -1, dtype=np.int64)
         first[0, 0] = i
@@ -253,17 +252,21 @@ def _search_kernel(
                 continue
             if time.perf_counter() - searching > time_limit_s or (stop is not None and stop()):
                 return best, best_items, False
-            # chunks grow at most fourfold, so that one underestimate costs little time, and
-            # hold no more than a chunk's time of tasks that run to the menu budget
-            size = max(1, min(int(_CHUNK_SECONDS / per_task), 4 * last_size))
-            size = max(1, min(size, int(_CHUNK_SECONDS / (per_menu * _TASK_MENUS))))
+            # as many tasks as fit in a chunk's time by their menu counts (a task stops at its
+            # menu budget), growing at most fourfold, so that one underestimate costs little
+            blk = pending[-1]
+            depth = (blk >= 0).sum(axis=1)
+            last = blk[np.arange(len(blk)), depth - 1]
+            est = np.minimum(after[depth, prob.bundle[last]], _TASK_MENUS)
+            fit = int(np.searchsorted(np.cumsum(est) * per_menu, _CHUNK_SECONDS, side="right"))
+            size = max(1, min(fit, 4 * last_size))
             last_size = size
-            part, pending[-1] = pending[-1][:size], pending[-1][size:]
+            part, pending[-1] = blk[:size], blk[size:]
             t0 = time.perf_counter()
             values, items, complete, scored = search_prefixes(part, width, *args, best, _TASK_MENUS)
             elapsed = time.perf_counter() - t0
-            per_task = max(1e-7, elapsed / len(part), 0.5 * per_task)
-            per_menu = max(per_menu, elapsed / max(1, int(scored.sum())))
+            if scored.sum() >= _TASK_MENUS // 4:  # small chunks measure call overhead
+                per_menu = max(1e-10, elapsed / int(scored.sum()))
             for t in range(len(part)):
                 if values[t] > -math.inf and _better(
                     float(values[t]), best, best_items is not None
