@@ -41,7 +41,7 @@ def test_wheel_holds_only_the_maasmix_namespace(tmp_path: Path) -> None:
     assert "maasmix/feeds/gtfs/__init__.py" in names and "maasmix/py.typed" in names
     assert "maasmix/pricing/schema/scenario.schema.json" in names
     assert "maasmix/pricing/examples/demo_city.yaml" in names
-    assert "maasmix/pricing/templates/report.html" in names
+    assert "maasmix/pricing/report/templates/report.html" in names
     assert "maasmix/emission_factors.yaml" in names
     assert not any(name.startswith("maasmix/tests") for name in names)
     licence = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
