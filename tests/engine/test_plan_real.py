@@ -15,7 +15,9 @@ import shapely
 
 from maasmix.engine import TransitRouter
 from maasmix.engine.network import Network, compile_network
-from maasmix.engine.planner import Plan, PlanOptions, _Query, _walk_access
+from maasmix.engine.plan_access import walk_access
+from maasmix.engine.plan_query import Query
+from maasmix.engine.planner import Plan, PlanOptions
 from maasmix.errors import FeedWarning, QueryError
 from maasmix.feeds.gbfs import load_gbfs
 from maasmix.feeds.osm import load_osm
@@ -127,9 +129,9 @@ def test_helsinki_transit_part_equals_stop_to_stop_raptor(helsinki: Network) -> 
     compared = 0
     for origin, dest in _pairs(helsinki, 20, 5, HELSINKI_OSM):
         plan = helsinki.plan(origin, dest, "2022-02-22T08:30:00", modes="TRANSIT")
-        q = _Query(helsinki, origin, dest, PlanOptions())
-        a_stops, a_secs = _walk_access(q, False).arrays()
-        e_stops, e_secs = _walk_access(q, True).arrays()
+        q = Query(helsinki, origin, dest, PlanOptions())
+        a_stops, a_secs = walk_access(q, False).arrays()
+        e_stops, e_secs = walk_access(q, True).arrays()
         access = {str(tt.stop_ids[s]): int(x) for s, x in zip(a_stops, a_secs, strict=True)}
         egress = {str(tt.stop_ids[s]): int(x) for s, x in zip(e_stops, e_secs, strict=True)}
         ref = router.journeys(access, egress, 8 * 3600 + 30 * 60)
