@@ -67,6 +67,41 @@ def test_minute_and_ride_allowances(plan3) -> None:  # type: ignore[no-untyped-d
     assert unlimited.out_of_pocket == (Money(0, "CAD"),)
 
 
+@pytest.mark.parametrize(
+    ("minutes", "out_cents", "left"),
+    [(25, 0, 50.0), (40, 0, 40.0), (80, 0, 0.0), (90, 10 * 50, 0.0)],
+)
+def test_free_minutes_before_the_allowance(  # type: ignore[no-untyped-def]
+    plan3, minutes: int, out_cents: int, left: float
+) -> None:
+    # the allowance pays only the minutes beyond the free ones: 25 minutes use none of it
+    bundle = TravellerBundle(free_minutes_per_ride={"bicycle": 30}, minutes_left={"bicycle": 50})
+    cost = apply_bundle(bundle, [rental_priced_leg(plan3, minutes * 60)])
+    assert cost.legs[0].out_of_pocket == Money(out_cents, "CAD")
+    assert cost.minutes_left == {"bicycle": left}
+
+
+def test_unlimited_transit_leaves_rentals_to_pay(plan3) -> None:  # type: ignore[no-untyped-def]
+    transit = PricedLeg(
+        "transit",
+        Money(250, "CAD"),
+        network_ids=frozenset({"bart"}),
+        area_ids=frozenset({"sf"}),
+        agency_id="BART",
+    )
+    legs = [transit, rental_priced_leg(plan3, 10 * 60)]
+    for bundle in (
+        TravellerBundle(transit_all=True),
+        TravellerBundle(transit_agencies=frozenset({"BART"})),
+        TravellerBundle(transit_networks=frozenset({"bart"})),
+        TravellerBundle(transit_areas=frozenset({"sf"})),
+    ):
+        cost = apply_bundle(bundle, legs)
+        assert [c.out_of_pocket.amount_minor for c in cost.legs] == [0, 300 + 10 * 50]
+        assert cost.legs[1].rule == ""
+        assert cost.out_of_pocket == (Money(300 + 10 * 50, "CAD"),)
+
+
 def test_rental_leg_under_a_bundle(plan3) -> None:  # type: ignore[no-untyped-def]
     leg = Leg(
         mode="BICYCLE",

@@ -1,0 +1,91 @@
+"""Which shared vehicles and stations a plan may use, on the synthetic street (100 m
+between nodes): reserved vehicles, the range reserve, the station a docked ride ends at."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from maasmix import defaults
+from maasmix.engine.itinerary import Leg
+from maasmix.engine.network import Network
+from maasmix.engine.planner import Plan, plan
+from tests.engine.builders import DATE
+from tests.engine.plan_builders import LAT, lon_at, network, write_gbfs
+
+AT = dt.datetime.combine(DATE, dt.time(8, 0))
+SCOOTER_MPS = defaults.RIDE_SPEED_MPS[("scooter_standing", "electric")]
+
+
+def _reserve(folder: Path, vehicle_ids: set[str]) -> Path:
+    """Mark ``vehicle_ids`` reserved in the folder's free_bike_status.json."""
+    path = folder / "free_bike_status.json"
+    doc = json.loads(path.read_text())
+    for bike in doc["data"]["bikes"]:
+        bike["is_reserved"] = bike["bike_id"] in vehicle_ids
+    path.write_text(json.dumps(doc))
+    return folder
+
+
+def _rental_legs(p: Plan, combination: str) -> list[Leg]:
+    (journey,) = [j for j in p.itineraries if j.combination == combination]
+    return [leg for leg in journey.legs if leg.is_rental]
+
+
+def test_reserved_scooter_is_not_used(tmp_path: Path) -> None:
+    gbfs = write_gbfs(tmp_path / "gbfs", scooters=[("s1", 1), ("s2", 2)])
+    net = network(tmp_path, _reserve(gbfs, {"s1"}))
+    (system,) = net.rentals
+    assert system.vehicle_ids.tolist() == ["s1", "s2"]
+    assert system.vehicle_usable.tolist() == [False, True]
+    p = plan(net, (LAT, lon_at(0)), (LAT, lon_at(30)), AT, modes="SCOOTER_RENTAL")
+    (leg,) = _rental_legs(p, "SCOOTER_RENTAL")
+    assert leg.rental is not None and leg.rental.vehicle_id == "s2"  # the nearest is reserved
+    assert leg.distance_m == pytest.approx(2800.0, abs=0.5)
+
+
+def test_without_reservation_the_nearest_scooter_is_used(tmp_path: Path) -> None:
+    net = network(tmp_path, write_gbfs(tmp_path / "gbfs", scooters=[("s1", 1), ("s2", 2)]))
+    p = plan(net, (LAT, lon_at(0)), (LAT, lon_at(30)), AT, modes="SCOOTER_RENTAL")
+    (leg,) = _rental_legs(p, "SCOOTER_RENTAL")
+    assert leg.rental is not None and leg.rental.vehicle_id == "s1"
+
+
+@pytest.mark.parametrize(("range_m", "vehicle"), [(3000.0, "s2"), (3200.0, "s1")])
+def test_range_reserve_decides_the_scooter(tmp_path: Path, range_m: float, vehicle: str) -> None:
+    # s1's ride to node 30 is 2,900 m: 3,000 m of range is not enough with the 10 % reserve
+    # (3,190 m needed), 3,200 m is
+    gbfs = write_gbfs(tmp_path / "gbfs", scooters=[("s1", 1, range_m), ("s2", 2)])
+    net = network(tmp_path, gbfs)
+    p = plan(net, (LAT, lon_at(0)), (LAT, lon_at(30)), AT, modes="SCOOTER_RENTAL")
+    (leg,) = _rental_legs(p, "SCOOTER_RENTAL")
+    assert leg.rental is not None and leg.rental.vehicle_id == vehicle
+    ride_m = 2900.0 if vehicle == "s1" else 2800.0
+    assert leg.distance_m == pytest.approx(ride_m, abs=0.5)
+
+
+def test_docked_ride_never_ends_where_it_started(tmp_path: Path) -> None:
+    # origin at node 10, A (a bike, docks) at node 11, C (docks only) at node 13, the
+    # destination at node 12: the only ride is A -> C and a walk back; ending at A itself
+    # (a ride of 0 m) is no ride at all
+    gbfs = write_gbfs(tmp_path / "gbfs", stations=[("A", 11, 1, 5), ("C", 13, 0, 5)])
+    net: Network = network(tmp_path, gbfs)
+    p = plan(net, (LAT, lon_at(10)), (LAT, lon_at(12)), AT, modes="BICYCLE_RENTAL")
+    walk_to, ride, walk_back = _rental_journey_legs(p)
+    assert ride.rental is not None
+    assert (ride.rental.from_station_id, ride.rental.to_station_id) == ("A", "C")
+    assert ride.distance_m == pytest.approx(200.0, abs=0.5)
+    speed = defaults.RIDE_SPEED_MPS[("bicycle", "human")]
+    expected = defaults.RENTAL_PICKUP_S + 200.0 / speed + defaults.RENTAL_DROPOFF_S
+    assert ride.end_s - ride.start_s == int(np.ceil(expected))
+    assert walk_to.distance_m == pytest.approx(100.0, abs=0.5)
+    assert walk_back.distance_m == pytest.approx(100.0, abs=0.5)
+
+
+def _rental_journey_legs(p: Plan) -> list[Leg]:
+    (journey,) = [j for j in p.itineraries if any(leg.is_rental for leg in j.legs)]
+    return list(journey.legs)
