@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export MAASMIX_DATA ?= $(abspath ../shared/data)
 
 .PHONY: setup demo test test-fast bench bench-install bench-check bench-baseline bench-peers \
-	bench-smoke lint serve clean
+	bench-smoke bench-quick bench-compare lint serve clean
 
 setup: $(STAMP)
 
@@ -34,8 +34,9 @@ test-fast: setup
 # pytest-benchmark's own --benchmark-compare, under .benchmarks/.
 BENCH_DIR  := reports/bench
 BENCH_RUN  ?= $(BENCH_DIR)/latest.json
-BENCH_OPTS := -p no:randomly -p no:cacheprovider -rs --benchmark-columns=min,median,max,rounds \
-	--benchmark-timer=time.process_time
+# Each benchmark declares its timer (process CPU or wall clock, see benchmarks/conftest.py).
+BENCH_OPTS := -p no:randomly -p no:cacheprovider -rs --benchmark-columns=min,median,max,rounds
+QUICK_FILES = $(shell $(BIN)/python -c "from benchmarks.quick import QUICK_FILES; print(*QUICK_FILES)")
 
 bench-install: setup
 	$(BIN)/pip install --quiet -e '.[test,bench]'
@@ -46,6 +47,12 @@ bench: bench-install
 		--benchmark-json=$(BENCH_RUN) $(BENCH_OPTS)
 	$(BIN)/python -m benchmarks.report scaling $(BENCH_RUN) reports/scaling.png
 	$(BIN)/python -m benchmarks.report summary $(BENCH_RUN) > $(BENCH_DIR)/summary.md
+
+# One representative benchmark per capability (benchmarks/quick.py), < 5 minutes.
+bench-quick: bench-install
+	mkdir -p $(BENCH_DIR)
+	$(BIN)/pytest $(QUICK_FILES) -m quick --benchmark-enable \
+		--benchmark-json=$(BENCH_DIR)/quick.json $(BENCH_OPTS)
 
 # Compare the saved run (made by `make bench` when there is none) with the committed
 # baseline of this machine kind; fails when a normalised median regressed > 15 %.

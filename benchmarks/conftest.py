@@ -1,40 +1,58 @@
-"""Benchmark harness: real-data fixtures, peak memory per benchmark, smoke mode, and the
-slowdown hook used only by the checker's own test.
+"""Benchmark harness: real-data fixtures, honest timers, peak memory of every process
+involved, the quick set, smoke mode, the A/B alternation, and the slowdown hook.
 
-Every benchmark (a test that uses the ``benchmark`` fixture) gets, in its
-``extra_info``:
+**Timers.** Each benchmark declares what it is timed with, and the saved JSON says which
+was used (``extra_info["timer"]``):
 
-- ``peak_rss_mib``: the process's peak resident set size while the test ran (Linux:
-  the kernel's high-water mark ``VmHWM`` is reset through ``/proc/self/clear_refs`` before
-  the test and read after it; elsewhere the lifetime peak from ``getrusage``);
-- ``rss_growth_mib``: that peak minus the resident size when the test started, i.e. the
-  memory the measured work needed on top of what was already loaded.
+- ``cpu`` (the default): ``time.process_time``, CPU seconds of this process, for
+  single-threaded kernels (router, plan, fares, feeds, scaling curves): a busy second core
+  does not inflate it the way it inflates wall time;
+- ``wall``: ``time.perf_counter``, for work on several threads or processes, which
+  process CPU time miscounts (Dask workers' work is not in it at all; a search on two
+  numba threads counts twice): declared with ``@pytest.mark.bench_timer("wall")`` or a
+  module's ``pytestmark`` (pricing searches and frontiers, the diary on Dask, the HTTP
+  API test client).
 
-and every timed round is *paired* with a slice of the calibration workload
-(`benchmarks.calibration.slice_`) run just before it with the same timer:
-``extra_info["normalised_median"]`` is the median over rounds of round time / slice time,
-which is what `benchmarks.check` compares. A burst of load from another process slows
-the slice and the round alike, so their ratio moves far less than either (``make bench``
-also times with ``time.process_time``, CPU seconds of this process, which a busy second
-core does not inflate the way it inflates wall time).
+``--benchmark-timer`` is overridden by these declarations.
 
-Fixtures for the suites:
+**Memory.** ``extra_info["peak_rss_mib"]`` is the peak resident set size of every process
+involved while the test ran: this process's kernel high-water mark (``VmHWM``, reset
+through ``/proc/self/clear_refs`` before the test; elsewhere the lifetime peak from
+``getrusage``) plus, for ``wall`` benchmarks, the peak of the summed RSS of all child
+processes (Dask workers), sampled every 50 ms with psutil (``children_peak_rss_mib``);
+the largest child's own peak (``RUSAGE_CHILDREN``), when it rose during the test, is a
+floor for that sample.
+``rss_growth_mib`` is this process's peak minus its resident size at the start.
+
+**Rounds.** ``extra_info["round_s"]`` has every timed round's seconds, the paired A/B
+comparison (`benchmarks.compare`) reads them. In a normal run each round is *paired* with
+a slice of the calibration workload (`benchmarks.calibration.slice_`) run just before it
+with the same timer; ``extra_info["normalised_median"]`` (median of round / slice) is
+what the history check `benchmarks.check` compares with the stored baseline.
+
+Fixtures and switches for the suites:
 
 - ``data_dir`` / ``dataset``: the real-data folder, as in the test suite;
 - ``bench_smoke``: True in the one-round smoke run (``make bench-smoke``, or
-  ``--benchmark-disable``); suites shrink their inputs (fewer queries, smaller
-  synthetic sizes) so that every suite runs in seconds;
-- ``bench_rounds(n)``: ``n`` in a full run, 1 in the smoke run;
-- in the smoke run, a suite's module-level ``TIME_LIMIT_S`` is cut to 3 s;
-- ``peak_python_mib(fn)``: tracemalloc peak of one extra call of ``fn`` (Python heap,
-  numpy buffers included), for suites that want it beside the RSS figures.
+  ``--benchmark-disable``); suites shrink their inputs so that every suite runs in
+  seconds; a suite's module-level ``TIME_LIMIT_S`` is cut to 3 s;
+- ``bench_rounds(n)``: ``n`` in a full run, 1 in the smoke run, and
+  ``$MAASMIX_BENCH_ROUNDS`` for every benchmark when that is set (the A/B runs: the same
+  number of rounds on both sides);
+- ``peak_python_mib(fn)``: tracemalloc peak of one extra call of ``fn``;
+- ``-m quick``: the quick set (`benchmarks.quick`); an id listed there but not collected
+  is a usage error; ``bench_quick`` is True then (the diary suite uses its smoke-sized
+  diary, ~300 trips, so one round takes seconds instead of half a minute);
+- ``$MAASMIX_BENCH_AB`` (set by `benchmarks.compare` only): this process is one side of
+  an A/B run (`benchmarks.baton`): no calibration slices, one untimed warm-up call per
+  benchmark, and the baton handed over after timed rounds.
 
-The slowdown hook: when ``MAASMIX_BENCH_SLOWDOWN`` is set (``FACTOR`` for every
+**The slowdown hook**: when ``MAASMIX_BENCH_SLOWDOWN`` is set (``FACTOR`` for every
 benchmark, or ``SUBSTRING=FACTOR`` for the benchmarks whose name contains SUBSTRING),
-each timed call is followed by a busy wait of ``(FACTOR - 1)`` times its own duration,
-so the measured work really takes FACTOR times as long. It lives here, in the harness,
-and nowhere in maasmix; only ``tests/benchmarks/test_check.py`` sets it, to show that
-the regression check fails on a slowdown.
+each timed call is followed by a busy wait of ``(FACTOR - 1)`` times its own wall
+duration, so the measured work really takes FACTOR times as long. It lives here, in the
+harness, and nowhere in maasmix; `benchmarks.gate_proof` and
+``tests/benchmarks/test_check.py`` use it to show that the gates catch a slowdown.
 """
 
 from __future__ import annotations
@@ -43,6 +61,7 @@ import os
 import resource
 import statistics
 import sys
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -52,18 +71,41 @@ from typing import Any
 import pytest
 
 from benchmarks import calibration
+from benchmarks.baton import Baton
+from benchmarks.quick import QUICK
 from tests.conftest import data_dir, dataset
 
-__all__ = ["bench_rounds", "bench_smoke", "data_dir", "dataset", "peak_python_mib"]
+__all__ = ["bench_quick", "bench_rounds", "bench_smoke", "data_dir", "dataset", "peak_python_mib"]
 
 SLOWDOWN_ENV = "MAASMIX_BENCH_SLOWDOWN"
+ROUNDS_ENV = "MAASMIX_BENCH_ROUNDS"
 #: In the smoke run, a suite's module-level ``TIME_LIMIT_S`` (solver time limits) is cut
 #: to this many seconds, so that the run checks that the suite works, not how far a
 #: solver gets.
 SMOKE_TIME_LIMIT_S = 3.0
 SMOKE_ENV = "MAASMIX_BENCH_SMOKE"
+TIMERS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+CHILD_SAMPLE_S = 0.05
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
+_BATON: list[Baton] = []
+_EXISTING: set[str] = set()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "bench_timer(kind): 'cpu' (process CPU time, the default) or 'wall' (threads, processes)",
+    )
+    config.addinivalue_line("markers", "quick: the quick set (benchmarks/quick.py)")
+    baton = Baton.from_env()
+    if baton is not None:
+        _BATON.append(baton)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _BATON:
+        _BATON.pop().close()
 
 
 def _status_kib(field: str) -> int | None:
@@ -85,13 +127,49 @@ def _reset_peak() -> bool:
     return True
 
 
+def _maxrss_kib(who: int) -> int:
+    peak = resource.getrusage(who).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+
+
 def _peak_kib(reset_ok: bool) -> int:
     if reset_ok:
         hwm = _status_kib("VmHWM")
         if hwm is not None:
             return hwm
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak // 1024 if sys.platform == "darwin" else peak
+    return _maxrss_kib(resource.RUSAGE_SELF)
+
+
+class _ChildSampler:
+    """Peak of the summed RSS (KiB) of all child processes, sampled in a thread."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._error = psutil.Error
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        total = 0
+        for child in self._me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except self._error:
+                continue
+        self.peak_kib = max(self.peak_kib, total // 1024)
+
+    def _run(self) -> None:
+        while not self._stop.wait(CHILD_SAMPLE_S):
+            self._sample()
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib
 
 
 def _is_smoke(config: pytest.Config) -> bool:
@@ -122,10 +200,38 @@ def _smoke_time_limit(request: pytest.FixtureRequest, bench_smoke: bool) -> Iter
         module.TIME_LIMIT_S = saved
 
 
+def forced_rounds() -> int | None:
+    """``$MAASMIX_BENCH_ROUNDS`` as a positive int (None: unset)."""
+    spec = os.environ.get(ROUNDS_ENV, "").strip()
+    if not spec:
+        return None
+    rounds = int(spec)
+    if rounds < 1:
+        raise ValueError(f"{ROUNDS_ENV} must be >= 1, got {spec!r}")
+    return rounds
+
+
+def _is_quick(config: pytest.Config) -> bool:
+    return "quick" in str(config.getoption("markexpr", default=""))
+
+
+@pytest.fixture(scope="session")
+def bench_quick(pytestconfig: pytest.Config) -> bool:
+    """True in a quick-set run (``-m quick``): suites whose full input takes tens of
+    seconds per round (the diary) use their smoke-sized input."""
+    return _is_quick(pytestconfig)
+
+
 @pytest.fixture(scope="session")
 def bench_rounds(bench_smoke: bool) -> Callable[[int], int]:
-    """``bench_rounds(5)`` is 5 in a full run and 1 in the smoke run."""
-    return lambda n: 1 if bench_smoke else n
+    """``bench_rounds(5)``: 5 in a full run, 1 in the smoke run, ``$MAASMIX_BENCH_ROUNDS``
+    when set."""
+    forced = forced_rounds()
+    if bench_smoke:
+        return lambda n: 1
+    if forced is not None:
+        return lambda n: forced
+    return lambda n: n
 
 
 def _peak_python(fn: Callable[[], Any]) -> float:
@@ -159,14 +265,26 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def _install_hooks(benchmark: Any, factor: float) -> list[tuple[float, float]]:
-    """Pair every timed round with a calibration slice; apply the slowdown hook.
+def timer_kind(item: pytest.Item) -> str:
+    """The benchmark's declared timer: ``cpu`` unless marked ``bench_timer("wall")``."""
+    marker = item.get_closest_marker("bench_timer")
+    kind = str(marker.args[0]) if marker is not None and marker.args else "cpu"
+    if kind not in TIMERS:
+        raise pytest.UsageError(f"{item.nodeid}: bench_timer must be one of {sorted(TIMERS)}")
+    return kind
 
-    Returns the list that collects ``(round seconds, slice seconds)`` pairs, both read
-    with the benchmark's own timer.
+
+def _install_hooks(
+    benchmark: Any, factor: float, baton: Baton | None
+) -> list[tuple[float, float | None]]:
+    """Time every round with the benchmark's timer; pair it with a calibration slice (not
+    in an A/B run, which hands the baton over instead); apply the slowdown hook.
+
+    Returns the list that collects ``(round seconds, slice seconds or None)``.
     """
     make_runner = benchmark._make_runner
-    pairs: list[tuple[float, float]] = []
+    pairs: list[tuple[float, float | None]] = []
+    warm = [baton is None]
 
     def hooked_make_runner(function: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         target = function
@@ -181,14 +299,22 @@ def _install_hooks(benchmark: Any, factor: float) -> list[tuple[float, float]]:
             target = slower
         runner = make_runner(target, args, kwargs)
 
-        def paired(loops_range: Any, timer: Callable[[], float] = benchmark._timer) -> Any:
+        def paired(loops_range: Any, timer: Callable[[], float] | None = None) -> Any:
+            clock = timer or benchmark._timer
             if loops_range is not None:  # benchmark(...)'s many tiny loops: not paired
-                return runner(loops_range)
-            started = timer()
-            calibration.slice_()
-            slice_s = timer() - started
-            result = runner(loops_range)
+                return runner(loops_range, clock)
+            if not warm[0]:  # A/B run: one untimed warm-up call per benchmark
+                warm[0] = True
+                runner(None, clock)
+            slice_s: float | None = None
+            if baton is None:
+                started = clock()
+                calibration.slice_()
+                slice_s = clock() - started
+            result = runner(None, clock)
             pairs.append((float(result[0]), slice_s))
+            if baton is not None:
+                baton.after_round()
             return result
 
         return paired
@@ -200,33 +326,80 @@ def _install_hooks(benchmark: Any, factor: float) -> list[tuple[float, float]]:
 
 
 @pytest.fixture(autouse=True)
-def _benchmark_memory(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Peak RSS of each benchmark into its extra_info (and the slowdown hook)."""
+def _benchmark_harness(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The declared timer, rounds, peak RSS (and the slowdown hook) of each benchmark."""
     if "benchmark" not in request.fixturenames:
         yield
         return
     benchmark = request.getfixturevalue("benchmark")
-    pairs = _install_hooks(benchmark, _slowdown_factor(request.node.name))
+    kind = timer_kind(request.node)
+    benchmark._timer = TIMERS[kind]
+    benchmark.extra_info["timer"] = kind
+    baton = _BATON[0] if _BATON else None
+    pairs = _install_hooks(benchmark, _slowdown_factor(request.node.name), baton)
+    sampler = _ChildSampler() if kind == "wall" else None
+    children_before_kib = _maxrss_kib(resource.RUSAGE_CHILDREN)
     start_kib = _status_kib("VmRSS") or 0
     reset_ok = _reset_peak()
-    yield
+    try:
+        yield
+    finally:
+        children_kib = sampler.stop() if sampler is not None else 0
+    children_after_kib = _maxrss_kib(resource.RUSAGE_CHILDREN)
+    if sampler is not None and children_after_kib > children_before_kib:
+        # a child waited for during the test had a bigger peak than any sample saw
+        children_kib = max(children_kib, children_after_kib)
     peak = _peak_kib(reset_ok)
-    benchmark.extra_info["peak_rss_mib"] = round(peak / 1024, 1)
+    benchmark.extra_info["peak_rss_mib"] = round((peak + children_kib) / 1024, 1)
+    if sampler is not None:
+        benchmark.extra_info["children_peak_rss_mib"] = round(children_kib / 1024, 1)
     if reset_ok:
         benchmark.extra_info["rss_growth_mib"] = round(max(peak - start_kib, 0) / 1024, 1)
     if pairs:
-        benchmark.extra_info["slice_s"] = round(statistics.median(c for _, c in pairs), 6)
-        benchmark.extra_info["normalised_median"] = round(
-            statistics.median(d / c for d, c in pairs if c > 0), 6
-        )
-        benchmark.extra_info["normalised_min"] = round(
-            min(d for d, _ in pairs) / max(min(c for _, c in pairs), 1e-9), 6
-        )
+        benchmark.extra_info["round_s"] = [round(d, 6) for d, _ in pairs]
+        slices = [(d, c) for d, c in pairs if c is not None and c > 0]
+        if slices:
+            benchmark.extra_info["slice_s"] = round(statistics.median(c for _, c in slices), 6)
+            benchmark.extra_info["normalised_median"] = round(
+                statistics.median(d / c for d, c in slices), 6
+            )
+            benchmark.extra_info["normalised_min"] = round(
+                min(d for d, _ in slices) / max(min(c for _, c in slices), 1e-9), 6
+            )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Calibration first and last, so that it brackets the whole run."""
+    """Mark the quick set (before ``-m`` deselects); calibration first and last, so that
+    it brackets the whole run."""
+    by_id = {item.nodeid: item for item in items}
+    collected_files = {item.nodeid.split("::")[0] for item in items}
+    missing = [
+        f"{cap}: {nodeid}"
+        for cap, nodeid in QUICK.items()
+        if nodeid not in by_id and nodeid.split("::")[0] in collected_files
+    ]
+    if missing and _is_quick(config):
+        raise pytest.UsageError(
+            "benchmarks/quick.py lists benchmarks that were not collected (renamed or "
+            "removed?): " + "; ".join(missing)
+        )
+    for nodeid in QUICK.values():
+        if nodeid in by_id:
+            by_id[nodeid].add_marker(pytest.mark.quick)
+    _EXISTING.update(by_id)
     start = [i for i in items if i.name == "test_calibration_start"]
     end = [i for i in items if i.name == "test_calibration_end"]
     rest = [i for i in items if i not in start and i not in end]
     items[:] = start + rest + end
+
+
+def pytest_benchmark_update_json(
+    config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]
+) -> None:
+    """Which benchmarks exist (collected, selected or not) and which files were collected,
+    so that `benchmarks.check` tells a benchmark that disappeared from one not run."""
+    output_json["collected"] = {
+        "nodeids": sorted(_EXISTING),
+        "files": sorted({n.split("::")[0] for n in _EXISTING}),
+    }

@@ -28,6 +28,9 @@ from maasmix.servicetime import format_clock
 Rounds = Callable[[int], int]
 FEED = "milan"
 
+#: the test client runs the app on another thread: wall clock
+pytestmark = pytest.mark.bench_timer("wall")
+
 
 @pytest.fixture(scope="module")
 def api(

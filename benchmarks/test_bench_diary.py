@@ -22,6 +22,7 @@ the share of plans saved by planning each trip once (``plans_saved_share``) and 
 evaluations shared between products (``evaluations_saved_share``). The issue's aim:
 10,000 trips x 31 bundles in under 2 minutes on 2 cores.
 
+Quick set (``make bench-quick``): the demo on 2 workers with the smoke run's diary.
 Smoke run (``make bench-smoke``): ~300 trips per diary, chunks of 50, workers 0 on both
 diaries and 2 on the demo.
 """
@@ -45,12 +46,20 @@ SMOKE_TRIPS = 300
 WORKERS = (0, 1, 2)
 SUMMARY: dict[tuple[str, int], dict[str, Any]] = {}
 
+#: Dask worker processes do the work: wall clock
+pytestmark = pytest.mark.bench_timer("wall")
+
 
 @pytest.fixture(scope="module")
 def diaries(
-    dataset: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory, bench_smoke: bool
+    dataset: Callable[..., Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    bench_smoke: bool,
+    bench_quick: bool,
 ) -> dict[str, tuple[dict[str, Any], Path]]:
-    """Per diary: the scenario (absolute network paths) and the diary CSV."""
+    """Per diary: the scenario (absolute network paths) and the diary CSV (smoke-sized in
+    the smoke run and in the quick set)."""
+    small = bench_smoke or bench_quick
     from maasmix.feeds.demo import write_demo_city, write_demo_diary
     from maasmix.feeds.demo.diary import box_diary_frame
     from maasmix.pricing.scenario import example_path
@@ -66,8 +75,8 @@ def diaries(
     for seg in demo["segments"].values():
         seg["diary"] = "diary.csv"
     # ~2,200 trips from 1,200 persons; the smoke run ~300
-    demo_csv = write_demo_diary(root / "demo_diary.csv", persons=160 if bench_smoke else 1200)
-    chunk = 50 if bench_smoke else 250
+    demo_csv = write_demo_diary(root / "demo_diary.csv", persons=160 if small else 1200)
+    chunk = 50 if small else 250
     demo["planning"]["chunk_trips"] = chunk
     hel = helsinki_diary_scenario(
         dataset("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip"),
@@ -76,7 +85,7 @@ def diaries(
         chunk,
     )
     hel_csv = root / "helsinki_diary.csv"
-    n = SMOKE_TRIPS if bench_smoke else HEL_TRIPS
+    n = SMOKE_TRIPS if small else HEL_TRIPS
     box_diary_frame(HEL_BOX, persons=n // 2, seed=3).to_csv(hel_csv, index=False)
     return {"demo": (demo, demo_csv), "helsinki": (hel, hel_csv)}
 

@@ -14,6 +14,7 @@ latent classes, 25 prices, K = 4) proven under 60 s.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,6 +27,10 @@ from maasmix.pricing.rows import Requirements
 from maasmix.pricing.synthetic import city_scale_scenario, synthetic_scenario
 
 TIME_LIMIT_S = 60.0
+Rounds = Callable[[int], int]
+
+#: the searches run on numba's threads and the frontier on worker threads: wall clock
+pytestmark = pytest.mark.bench_timer("wall")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -60,10 +65,10 @@ def test_bench_8x31x25_k3(benchmark: Any, solver: str) -> None:
 
 
 @pytest.mark.parametrize("solver", ["BNB", "ENUM", "SCIP"])
-def test_bench_8x31x25_k4(benchmark: Any, solver: str) -> None:
+def test_bench_8x31x25_k4(benchmark: Any, solver: str, bench_rounds: Rounds) -> None:
     """12.4 billion menus: the exhaustive search and SCIP stop at their limit."""
     inst = compile_instance(synthetic_scenario(8, 31, 25, 4))
-    info = benchmark.pedantic(_solve, args=(inst, solver), rounds=1, iterations=1)
+    info = benchmark.pedantic(_solve, args=(inst, solver), rounds=bench_rounds(1), iterations=1)
     _record(benchmark, info)
     assert info.status in ("optimal", "feasible")
     if solver == "BNB":
@@ -81,7 +86,7 @@ def test_bench_8x31x25_k4(benchmark: Any, solver: str) -> None:
     ],
 )
 def test_bench_frontier_10_points_8x31x25_k3(
-    benchmark: Any, solver: str, workers: int, sweep: str, bench_smoke: bool
+    benchmark: Any, solver: str, workers: int, sweep: str, bench_smoke: bool, bench_rounds: Rounds
 ) -> None:
     """``workers``: points solved at once in threads (1: one after the other, each search
     on numba's threads, as before points ran in parallel)."""
@@ -91,7 +96,7 @@ def test_bench_frontier_10_points_8x31x25_k3(
     opts = SolverOptions(name=solver, time_limit_s=TIME_LIMIT_S)
     front = benchmark.pedantic(
         lambda: frontier(scn, sweep=sweep, points=10, options=opts, workers=workers),
-        rounds=1,
+        rounds=bench_rounds(1),
         iterations=1,
     )
     benchmark.extra_info.update(
