@@ -25,7 +25,9 @@ plan prices is *unpriced*: its price is unknown, not zero, and the itinerary is 
 
 Choosing with money (``money=True``, implied by a bundle): the answer is the Pareto set
 over (arrival — departure for arrive-by —, out-of-pocket cost per currency, transfers)
-of the planner's candidates, ordered by arrival, at most ``num_itineraries``. An
+of the planner's candidates, ordered by arrival, at most ``num_itineraries``, after the
+itineraries the planner always keeps (the lowest out-of-pocket cost among them, see
+`maasmix.engine.plan_selection`). An
 itinerary with an unknown out-of-pocket cost counts as infinitely dear. Fares are not
 evaluated inside the RAPTOR search; its candidates are the best arrival per number of
 rides for every access/egress mode combination (walk, own bike, each rental kind), plus
@@ -550,6 +552,7 @@ def plan_with_money(
         arrive_by=arrive_by,
         modes=modes,
         choose=pricer.choose if by_money else None,
+        cost=pricer.cost_key if by_money else None,
         **options,
     )
     result.money = [pricer.price(j) for j in result.itineraries]

@@ -34,9 +34,12 @@ to the next usable one (`engine.vehicle_range`).
 6. `engine.plan_selection`: which candidates are returned;
 7. `engine.plan_notices`: what the caller should know about the answer.
 
-The answer (`Plan`) is the Pareto set over (arrival, or departure for arrive-by;
-transfers; walking time) plus the best itinerary of each mode combination, at most
-``num_itineraries``, ordered by arrival. A rented or own vehicle is never a transfer.
+The answer (`Plan`) always holds the earliest arrival (latest departure for arrive-by),
+the fewest transfers, the least walking and, with money, the lowest out-of-pocket cost;
+the places left up to ``num_itineraries`` go to the rest of the Pareto set over (arrival
+or departure, transfers, walking time), then the best itinerary of each mode
+combination (the rule: `engine.plan_selection`); ordered by arrival. A rented or own
+vehicle is never a transfer.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from maasmix.engine.plan_query import (
     service_seconds,
 )
 from maasmix.engine.plan_rentals import rental_groups
-from maasmix.engine.plan_selection import feasible, select
+from maasmix.engine.plan_selection import Cost, feasible, select
 from maasmix.engine.plan_transit import transit_candidates
 from maasmix.errors import QueryError
 from maasmix.servicetime import service_datetime
@@ -149,6 +152,7 @@ def plan(
     arrive_by: bool = False,
     modes: Iterable[str] | str | None = None,
     choose: Callable[[list[Journey], bool], list[int]] | None = None,
+    cost: Cost | None = None,
     **options: Any,
 ) -> Plan:
     """Door-to-door itineraries (see the module docstring).
@@ -166,7 +170,11 @@ def plan(
         comma-separated string; None: all.
     choose
         ``choose(candidates, arrive_by)`` -> indices of the candidates to return, in
-        order, replacing the Pareto choice (money: `maasmix.engine.plan_money`).
+        order, replacing the Pareto choice (money: `maasmix.engine.plan_money`) for
+        the places the protected itineraries leave (`maasmix.engine.plan_selection`).
+    cost
+        Out-of-pocket cost of a candidate (minor units per currency): when given, the
+        cheapest itinerary is protected too.
     options
         `PlanOptions` fields.
 
@@ -198,7 +206,7 @@ def plan(
         candidates += transit_candidates(q, pairs, when_s, arrive_by)
     # 4. selection, then the chosen itineraries' transit legs drawn in full
     candidates = feasible(candidates, when_s, arrive_by)
-    chosen_idx = select(candidates, arrive_by, opt.num_itineraries, choose)
+    chosen_idx = select(candidates, arrive_by, opt.num_itineraries, choose=choose, cost=cost)
     itineraries = [finish(q, candidates[i]) for i in chosen_idx]
     itineraries.sort(key=lambda j: (j.arrival_s, -j.departure_s, j.transfers, j.walk_s))
     return Plan(
