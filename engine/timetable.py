@@ -91,6 +91,9 @@ class CompiledTimetable:
         with ``stop_patterns_pos`` the first position of ``s`` in each.
     footpaths : Footpaths
         Walking transfers between distinct stops (CSR by origin stop).
+    st_seq : int32 (N,) or None
+        GTFS ``stop_sequence`` of each stop time (what GTFS-Realtime stop time updates
+        name); None in timetables built without it (e.g. the time-reversed copy).
     """
 
     date: dt.date
@@ -121,6 +124,7 @@ class CompiledTimetable:
     stop_patterns: IntArray
     stop_patterns_pos: IntArray
     footpaths: Footpaths
+    st_seq: IntArray | None = None
 
     @property
     def n_stops(self) -> int:
@@ -199,6 +203,7 @@ class CompiledTimetable:
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("st_seq", None)  # pickled before the field existed
         self.__dict__.update(state)
 
 
@@ -256,6 +261,9 @@ def compile_timetable(
         trip_codes = trip_codes[order]
     arr = st["arrival_s"].to_numpy(dtype=np.int32)[order] if len(order) else np.empty(0, np.int32)
     dep = st["departure_s"].to_numpy(dtype=np.int32)[order] if len(order) else np.empty(0, np.int32)
+    seq = (
+        st["stop_sequence"].to_numpy(dtype=np.int32)[order] if len(order) else np.empty(0, np.int32)
+    )
     board = st["pickup_type"].to_numpy()[order] != 1
     alight = st["drop_off_type"].to_numpy()[order] != 1
 
@@ -380,6 +388,7 @@ def compile_timetable(
         stop_patterns=stop_patterns,
         stop_patterns_pos=stop_patterns_pos,
         footpaths=footpaths,
+        st_seq=np.ascontiguousarray(seq[row_idx], dtype=np.int32),
     )
 
 
