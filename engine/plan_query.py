@@ -73,6 +73,7 @@ class PlanOptions:
     dropoff_s: int = defaults.RENTAL_DROPOFF_S
     num_itineraries: int = defaults.NUM_ITINERARIES
     assume_available: bool = False
+    filters: bool = True
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ The rule (`select`), in this order:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -130,11 +130,12 @@ def select(
     choose: Callable[[list[Journey], bool], list[int]] | None = None,
     cost: Cost | None = None,
     flagged: Collection[int] = (),
+    keep: Sequence[int] | None = None,
 ) -> list[int]:
     """Indices of the candidates a plan returns (see the module docstring): the
-    protected ones, then the rest (``choose``'s order, else `ranked`) without the
-    ``flagged`` ones, up to ``num_itineraries`` in all."""
-    keep = protected(candidates, arrive_by, cost)
+    protected ones (``keep``, else `protected`), then the rest (``choose``'s order, else
+    `ranked`) without the ``flagged`` ones, up to ``num_itineraries`` in all."""
+    keep = list(protected(candidates, arrive_by, cost) if keep is None else keep)
     order = choose(candidates, arrive_by) if choose is not None else ranked(candidates, arrive_by)
     room = num_itineraries - len(keep)
     taken = set(keep)

@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from maasmix.engine.itinerary import Journey
 from maasmix.engine.plan_access import access_egress_pairs, street_only
-from maasmix.engine.plan_assembly import finish
+from maasmix.engine.plan_assembly import combination, finish
+from maasmix.engine.plan_filters import filter_chain
 from maasmix.engine.plan_notices import notices
 from maasmix.engine.plan_query import (
     MODES,
@@ -62,7 +63,7 @@ from maasmix.engine.plan_query import (
     service_seconds,
 )
 from maasmix.engine.plan_rentals import rental_groups
-from maasmix.engine.plan_selection import Cost, feasible, select
+from maasmix.engine.plan_selection import Cost, feasible, protected, select
 from maasmix.engine.plan_transit import transit_candidates
 from maasmix.errors import QueryError
 from maasmix.servicetime import service_datetime
@@ -90,6 +91,9 @@ class Plan:
         split and CO2e (`maasmix.engine.plan_money`); ``bundle`` the bundle applied,
         ``rider_category`` the one asked for, ``by_money`` whether the Pareto set was
         over (arrival, out-of-pocket cost, transfers).
+    filtered : list[tuple[str, Journey]]
+        The candidates the itinerary filter chain removed, each with the tag of the
+        filter that removed it (`maasmix.engine.plan_filters`), ordered by arrival.
     """
 
     origin: tuple[float, float]
@@ -104,6 +108,7 @@ class Plan:
     bundle: str | None = None
     rider_category: str | None = None
     by_money: bool = False
+    filtered: list[tuple[str, Journey]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.itineraries)
@@ -201,14 +206,37 @@ def plan(
     groups = rental_groups(q, chosen)
     candidates = street_only(q, chosen, groups, when_s, arrive_by)
     # 3. transit between each pair of access and egress sets
+    walk_in = walk_out = None
     if "TRANSIT" in chosen:
         pairs = access_egress_pairs(q, chosen, groups)
+        walk_in, walk_out = pairs[0].access, pairs[0].egress
         candidates += transit_candidates(q, pairs, when_s, arrive_by)
-    # 4. selection, then the chosen itineraries' transit legs drawn in full
+    # 4. the best on each criterion kept, the filter chain, the rest up to the cap
     candidates = feasible(candidates, when_s, arrive_by)
-    chosen_idx = select(candidates, arrive_by, opt.num_itineraries, choose=choose, cost=cost)
-    itineraries = [finish(q, candidates[i]) for i in chosen_idx]
-    itineraries.sort(key=lambda j: (j.arrival_s, -j.departure_s, j.transfers, j.walk_s))
+    keep = protected(candidates, arrive_by, cost)
+    flagged: dict[int, str] = {}
+    if opt.filters:
+        flagged = filter_chain(
+            candidates,
+            keep,
+            arrive_by=arrive_by,
+            when_s=when_s,
+            tt=q.tt,
+            walk_in=walk_in,
+            walk_out=walk_out,
+        )
+    chosen_idx = select(
+        candidates, arrive_by, opt.num_itineraries, choose=choose, flagged=flagged, keep=keep
+    )
+    # 5. the chosen itineraries' transit legs drawn in full, ordered by arrival
+    itineraries = sorted((finish(q, candidates[i]) for i in chosen_idx), key=_by_arrival)
+    filtered = sorted(
+        (
+            (tag, replace(candidates[i], combination=combination(candidates[i])))
+            for i, tag in flagged.items()
+        ),
+        key=lambda item: _by_arrival(item[1]),
+    )
     return Plan(
         origin=o,
         destination=d,
@@ -218,4 +246,9 @@ def plan(
         itineraries=itineraries,
         notices=notices(q, moment, chosen),
         streets="crow-fly" if q.crow else "osm",
+        filtered=filtered,
     )
+
+
+def _by_arrival(j: Journey) -> tuple[int, int, int, int]:
+    return (j.arrival_s, -j.departure_s, j.transfers, j.walk_s)

@@ -10,6 +10,7 @@ __all__ = [
     "BIKE_SPEED_MPS",
     "DETOUR_FACTOR",
     "FARE_CONTAINS",
+    "FILTER_SLACK_S",
     "MAX_ACCESS_BIKE_S",
     "MAX_ACCESS_WALK_S",
     "MAX_DIRECT_WALK_S",
@@ -119,7 +120,14 @@ MAX_SNAP_M = 1000.0
 beyond it the point is outside the network and the query is refused."""
 
 NUM_ITINERARIES = 6
-"""At most this many itineraries in a plan."""
+"""At most this many itineraries in a plan (besides the best on each criterion, which a
+plan always returns; see `maasmix.engine.plan_selection`)."""
+
+FILTER_SLACK_S = 60
+"""The itinerary filter chain (`maasmix.engine.plan_filters`) removes an itinerary when a
+simpler option (walking all the way, the same trips without the rental) is at most this
+many seconds later and walks at most this many seconds more; near-duplicates differ by
+at most this much in time and walking."""
 
 # ---------------------------------------------------------------- money
 
