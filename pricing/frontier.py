@@ -3,10 +3,24 @@
 Epsilon-constraint method: profit is maximised while the swept quantity is constrained,
 one point per epsilon.
 
-- ``sweep="subsidy"``: subsidy <= eps, eps from 0 to the subsidy at the profit optimum.
+- ``sweep="subsidy"``: subsidy <= eps, eps from the subsidy at the profit optimum down
+  to 0.
 - ``sweep="surplus"``: consumer-surplus change >= eps, eps from its value at the profit
-  optimum to its maximum with profit >= 0.
+  optimum up to its maximum with profit >= 0.
 - ``sweep="both"``: a grid of both (about ``points`` in all).
+
+The caps are the anchors' exact figures (`pricing.evaluate`), never their rounded minor
+units, so the first point is the profit optimum itself: its menu meets every cap of that
+point, and when ``optimise`` proved it optimal the point is that result. A menu meets a
+point's caps (``FrontierPoint.max_subsidy_minor`` / ``min_surplus_minor``, exact floats)
+within a tolerance of `SUBSIDY_SLACK` / `SURPLUS_SLACK` minor units per traveller plus the
+exact searches' relative row tolerance (`pricing.menus.ROW_TOL`).
+
+Every point is solved like ``optimise`` (same method, time limit and proof standard) and is
+offered the menus the sweep knows (the anchors', the finished points'). After the sweep
+every menu the run has seen is checked exactly against every point: a point never keeps
+``optimal`` or ``infeasible`` when a seen menu meets its caps with more profit; it gets
+that menu, status ``feasible``, no bound and a ``note`` saying so (`_audit`).
 
 Points are solved from the loosest epsilon to the tightest, and each reuses what the
 sweep already knows: every menu found so far (anchors and earlier points) is an incumbent
@@ -35,22 +49,28 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from maasmix.pricing.branch_bound import RootCache
+from maasmix.pricing.evaluate import Outcome, baseline, check_policy, evaluate_menu
 from maasmix.pricing.instance import Instance, compile_instance
+from maasmix.pricing.menus import IMPROVE, StopCheck, build_problem, local_search, relative_gap
 from maasmix.pricing.menus import Progress as SearchProgressCallback
-from maasmix.pricing.menus import StopCheck, build_problem, local_search
 from maasmix.pricing.model import Requirements, build_model
 from maasmix.pricing.objectives import SolverOptions, solve_requirements
-from maasmix.pricing.results import Result
+from maasmix.pricing.results import Result, build_result
 from maasmix.pricing.scenario import Scenario
 
 Progress = Callable[[int, int, "FrontierPoint"], None]
+#: Slack on a point's subsidy cap, minor units per traveller (the solvers' tolerances).
+SUBSIDY_SLACK = 1e-9
+#: Slack on a point's surplus floor, minor units per traveller.
+SURPLUS_SLACK = 1e-6
 
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """One epsilon-constraint solve: its bounds (minor units) and the result.
+    """One epsilon-constraint solve: its bounds (exact, minor units) and the result.
 
     ``dominated``: another point is at least as good in profit, subsidy and surplus and
     better in one; ``same_as``: index (in the frontier's points) of an earlier point with
@@ -198,13 +218,15 @@ def frontier(
     def stopped() -> bool:
         return stop is not None and stop()
 
+    seen: list[dict[int, int]] = []
+
     def done(out: list[FrontierPoint], planned: int, interrupted: bool) -> Frontier:
         return Frontier(
             inst.name,
             inst.currency,
             sweep,
             anchors,
-            _dominated(out),
+            _dominated(_audit(inst, out, seen, uptake)),
             time.perf_counter() - start,
             interrupted,
             planned,
@@ -222,12 +244,13 @@ def frontier(
     anchors["max_profit"] = top
     if not top.feasible:
         return done([], 0, stopped())
+    top_out = evaluate_menu(inst, _menu_of(inst, top))
     sub_levels: list[float | None] = [None]
     cs_levels: list[float | None] = [None]
     per_axis = n if sweep != "both" else max(2, math.ceil(math.sqrt(n)))
     if sweep in ("subsidy", "both"):
-        # loosest first: from the subsidy at the profit optimum down to none
-        sub_levels = list(np.linspace(float(top.subsidy_minor), 0.0, per_axis))
+        # loosest first: from the exact subsidy at the profit optimum down to none
+        sub_levels = [float(x) for x in np.linspace(top_out.subsidy, 0.0, per_axis)]
     if sweep in ("surplus", "both"):
         best = solve_requirements(
             inst,
@@ -239,23 +262,24 @@ def frontier(
             cache=cache,
         )
         anchors["max_surplus"] = best
-        low = float(top.cs_change_minor)
-        # one minor unit of slack: the anchor's figure is rounded to whole minor units
-        high = float(best.cs_change_minor) - 1.0 if best.feasible else low
-        cs_levels = list(np.linspace(low, max(low, high), per_axis))
+        low = _surplus(inst, top_out)
+        high = _surplus(inst, evaluate_menu(inst, _menu_of(inst, best))) if best.feasible else low
+        cs_levels = [float(x) for x in np.linspace(low, max(low, high), per_axis)]
     grid = [(s, c) for s in sub_levels for c in cs_levels]
     if stopped():
         return done([], len(grid), True)
-    req = Requirements(
-        min_uptake=uptake,
-        max_subsidy=None if sub_levels[0] is None else float(top.subsidy_minor) + 1.0,
-        min_surplus=None if cs_levels[0] is None else cs_levels[0],
-    )
+    scale = inst.total_size
+
+    def requirements(i: int) -> Requirements:
+        s_eps, c_eps = grid[i]
+        return point_requirements(inst, FrontierPoint(s_eps, c_eps, top), uptake)
+
+    req = requirements(0)
     mm = None
     if not options.enumerates(inst, req):  # the MIP: one model, its bounds moved per point
         mm = build_model(inst, req, solver=options.mip_solver, objective="max_profit")
-    scale = inst.total_size
     known = [_menu_of(inst, r) for r in anchors.values() if r.feasible]
+    seen.extend(known)
     hint = _menu_of(inst, top)
     solved: dict[int, FrontierPoint] = {}
     results: dict[tuple[float | None, float | None], Result] = {}
@@ -272,15 +296,6 @@ def frontier(
 
         return locked
 
-    def requirements(i: int) -> Requirements:
-        s_eps, c_eps = grid[i]
-        # a hair of slack (1e-9 / 1e-6 per traveller) for the solver's tolerances
-        return replace(
-            req,
-            max_subsidy=None if s_eps is None else s_eps + 1e-9 * scale,
-            min_surplus=None if c_eps is None else c_eps - 1e-6 * scale,
-        )
-
     def neighbour(i: int, incumbents: list[dict[int, int]]) -> list[dict[int, int]]:
         """The exact local search's menu for the looser neighbour of point i when that
         point is still being solved: the chord multipliers of the branch and bound
@@ -291,12 +306,21 @@ def frontier(
         prob = build_problem(inst, requirements(i - 1), "max_profit")
         # from the latest menus only (the nearest points): each start is a full descent
         found = local_search(prob, [prob.items_of(m) for m in incumbents[-2:]])
-        return [] if found is None else [prob.menu_of(found[0])]
+        if found is None:
+            return []
+        menu = prob.menu_of(found[0])
+        with lock:
+            seen.append(menu)
+        return [menu]
 
     def solve_point(
         i: int, incumbents: list[dict[int, int]], start_hint: dict[int, int], bound: float | None
     ) -> FrontierPoint:
         s_eps, c_eps = grid[i]
+        if i == 0 and top.solve.status == "optimal":
+            # the profit optimum meets the first point's caps (they are its exact figures),
+            # so it is that point's proven optimum too
+            return FrontierPoint(s_eps, c_eps, top)
         point_req = requirements(i)
         if n_workers > 1:
             incumbents = incumbents + neighbour(i, incumbents)
@@ -329,6 +353,7 @@ def frontier(
         if point.result.feasible:
             hint = _menu_of(inst, point.result)
             known.append(hint)
+            seen.append(hint)
         if progress is not None:
             progress(len(solved), len(grid), point)
 
@@ -413,6 +438,96 @@ def _looser_bound(
         elif looser and r.solve.status == "infeasible":
             return None  # nothing to reuse: a tighter point is infeasible too
     return min(bounds) if bounds else None
+
+
+def point_requirements(
+    inst: Instance, point: FrontierPoint, min_uptake: float | None = None
+) -> Requirements:
+    """The rows a point is solved under: its caps with `SUBSIDY_SLACK` / `SURPLUS_SLACK`
+    per traveller, and the scenario's uptake floor (subscribers)."""
+    scale = inst.total_size
+    s_eps, c_eps = point.max_subsidy_minor, point.min_surplus_minor
+    return Requirements(
+        min_uptake=min_uptake,
+        max_subsidy=None if s_eps is None else s_eps + SUBSIDY_SLACK * scale,
+        min_surplus=None if c_eps is None else c_eps - SURPLUS_SLACK * scale,
+    )
+
+
+def _surplus(inst: Instance, out: Outcome) -> float:
+    """Exact consumer-surplus change of an evaluated menu, minor units, all travellers."""
+    return float(inst.size @ out.cs_change)
+
+
+def _audit(
+    inst: Instance,
+    points: list[FrontierPoint],
+    seen: list[dict[int, int]],
+    min_uptake: float | None,
+) -> list[FrontierPoint]:
+    """Every point, checked against every menu the sweep has seen: a point whose result
+    (or lack of one) a seen menu beats under the point's own rows takes that menu, with
+    status ``feasible``, no bound and a note (a solver's claim the sweep itself refutes)."""
+    menus = {tuple(sorted(m.items())): m for m in seen}
+    if not points or not menus:
+        return points
+    out = []
+    for p in points:
+        req = point_requirements(inst, p, min_uptake)
+        prob = build_problem(inst, req, "max_profit")
+        cands = list(menus.values())
+        scores, ok = prob.evaluate(_padded([prob.items_of(m) for m in cands], prob.max_items))
+        if not ok.any():
+            out.append(p)
+            continue
+        j = int(np.argmax(np.where(ok, scores, -np.inf)))
+        own = None
+        if p.result.feasible:
+            own_s, own_ok = prob.evaluate(
+                _padded([prob.items_of(_menu_of(inst, p.result))], prob.max_items)
+            )
+            own = float(own_s[0]) if own_ok[0] else None
+        best = float(scores[j])
+        if own is not None and not best > own + IMPROVE * max(1.0, abs(own)):
+            out.append(p)
+            continue
+        out.append(replace(p, result=_replaced(inst, p.result, cands[j], req)))
+    return out
+
+
+def _replaced(inst: Instance, old: Result, menu: dict[int, int], req: Requirements) -> Result:
+    """``menu`` as the result of a point whose solve ``old`` it beats."""
+    res = evaluate_menu(inst, menu)
+    value = res.profit
+    bound = old.solve.best_bound
+    keep = old.solve.status == "feasible" and bound is not None and bound >= value
+    was = old.solve.status if not old.feasible else f"{old.solve.status} at {old.profit_minor}"
+    info = replace(
+        old.solve,
+        status="feasible",
+        objective_value=value,
+        best_bound=bound if keep else None,
+        gap=relative_gap(value, bound) if keep and bound is not None else None,
+        note=(old.solve.note + "; " if old.solve.note else "")
+        + f"the solver answered {was}; a menu seen in the sweep meets this point's rows "
+        "with more profit",
+    )
+    violations = check_policy(
+        inst,
+        res,
+        min_uptake=req.min_uptake,
+        max_subsidy=req.max_subsidy,
+        min_surplus=req.min_surplus,
+        tol=1e-5,
+    )
+    return build_result(inst, res, baseline(inst), info, violations=violations)
+
+
+def _padded(menus: list[list[int]], width: int) -> npt.NDArray[np.int64]:
+    arr = np.full((len(menus), max(1, width)), -1, dtype=np.int64)
+    for r, m in enumerate(menus):
+        arr[r, : len(m)] = m
+    return arr
 
 
 def _menu_of(inst: Instance, result: Result) -> dict[int, int]:
