@@ -1,0 +1,197 @@
+"""Accessibility: opportunities reachable from each origin, weighted by a decay of the
+travel time (r5r's ``accessibility()``).
+
+``Accessibility(network, origins, destinations, opportunities=["jobs"], ...)`` sums, for
+each origin, opportunity and cutoff, ``weight(destination) x decay(travel time)`` over the
+destinations, the travel time being a percentile of the matrix's times over the window
+(`engine.matrix`, minutes; an unreached destination counts 0). Result, a GeoDataFrame in
+long form:
+
+=================  ========  ==============================================================
+column             dtype     meaning
+=================  ========  ==============================================================
+``id``             str       origin id
+``opportunity``    str       the weight column summed
+``percentile``     float     the travel-time percentile over the window
+``cutoff``         int       minutes (the decay's cutoff; the half-life's name for
+                             ``exponential``)
+``accessibility``  float64   the weighted, decayed sum
+``geometry``       Point     the origin (WGS84)
+=================  ========  ==============================================================
+
+Decay functions ``f(t)`` of the travel time ``t`` (minutes) and the cutoff ``c``:
+
+- ``step``: 1 when ``t <= c``, else 0;
+- ``linear`` (``decay_value`` = the width ``w`` of the ramp, minutes): 1 up to
+  ``c - w/2``, 0 from ``c + w/2``, linear between (r5r's definition);
+- ``logistic`` (``decay_value`` = the standard deviation ``s``, minutes):
+  ``1 / (1 + exp(pi (t - c) / (s sqrt(3))))`` (r5r's definition);
+- ``exponential``: negative exponential with half-life ``c``: ``0.5 ** (t / c)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from maasmix.engine.matrix import (
+    DEFAULT_MAX_RIDES,
+    MatrixSearch,
+    _seconds,
+    check_percentiles,
+    departure_seconds,
+    summarise,
+)
+from maasmix.engine.network import Network
+from maasmix.errors import QueryError
+from maasmix.feeds.points import PointSource, read_points
+
+__all__ = ["DECAY_FUNCTIONS", "Accessibility", "accessibility", "decay"]
+
+FloatArray = npt.NDArray[np.float64]
+
+DECAY_FUNCTIONS = ("step", "linear", "logistic", "exponential")
+
+
+def decay(
+    minutes: npt.ArrayLike, function: str, cutoff: float, value: float | None = None
+) -> FloatArray:
+    """The decay weights (0-1) of travel times in minutes (NaN -> 0); see the module
+    docstring."""
+    t = np.asarray(minutes, dtype=np.float64)
+    reached = np.isfinite(t)
+    tt = np.where(reached, t, 0.0)
+    if function == "step":
+        w = (tt <= cutoff).astype(np.float64)
+    elif function == "linear":
+        width = float(value if value is not None else 10.0)
+        if width <= 0:
+            return (np.where(reached, tt <= cutoff, False)).astype(np.float64)
+        w = np.clip((cutoff + width / 2 - tt) / width, 0.0, 1.0)
+    elif function == "logistic":
+        sd = float(value if value is not None else 10.0)
+        z = np.clip(math.pi * (tt - cutoff) / (sd * math.sqrt(3.0)), -700.0, 700.0)
+        w = 1.0 / (1.0 + np.exp(z))
+    elif function == "exponential":
+        w = np.power(0.5, tt / cutoff)
+    else:
+        raise QueryError(
+            f"unknown decay function {function!r} (one of {', '.join(DECAY_FUNCTIONS)})",
+            parameter="decay_function",
+        )
+    return np.where(reached, w, 0.0)
+
+
+def _check(function: str, value: float | None, cutoffs: Sequence[float]) -> list[float]:
+    if function not in DECAY_FUNCTIONS:
+        raise QueryError(
+            f"unknown decay function {function!r} (one of {', '.join(DECAY_FUNCTIONS)})",
+            parameter="decay_function",
+        )
+    if value is not None and not (np.isfinite(value) and value > 0):
+        raise QueryError(f"must be > 0, got {value!r}", parameter="decay_value")
+    cuts = [cutoffs] if isinstance(cutoffs, int | float) else list(cutoffs)
+    if not cuts or not all(isinstance(c, int | float) and 0 < c <= 1440 for c in cuts):
+        raise QueryError(f"minutes in (0, 1440], got {cutoffs!r}", parameter="cutoffs")
+    return [float(c) for c in cuts]
+
+
+def accessibility(
+    network: Network,
+    origins: PointSource,
+    destinations: PointSource,
+    opportunities: Sequence[str] | str = ("jobs",),
+    departure: dt.datetime | str = "08:00",
+    window: dt.timedelta | float = dt.timedelta(hours=1),
+    percentiles: Sequence[float] = (50,),
+    cutoffs: Sequence[float] = (30,),
+    decay_function: str = "step",
+    decay_value: float | None = None,
+    *,
+    max_time: dt.timedelta | float | None = None,
+    max_rides: int = DEFAULT_MAX_RIDES,
+    walk_speed: float | None = None,
+    search: MatrixSearch | None = None,
+) -> Any:
+    """Accessibility per origin as a GeoDataFrame (columns: see the module docstring).
+
+    ``max_time`` (minutes) bounds the searches; default: the largest cutoff, or for the
+    decays with a tail (linear, logistic, exponential) 3x it, at most a day.
+    """
+    import geopandas as gpd
+
+    cuts = _check(decay_function, decay_value, cutoffs)
+    pcts = check_percentiles(percentiles)
+    names = [opportunities] if isinstance(opportunities, str) else list(opportunities)
+    o = read_points(origins, name="origins")
+    d = read_points(destinations, name="destinations")
+    weights = np.empty((len(names), len(d)))
+    for k, name in enumerate(names):
+        if name not in d.columns:
+            raise QueryError(f"destinations have no column {name!r}", parameter="opportunities")
+        w = pd.to_numeric(d[name], errors="coerce").to_numpy(np.float64)
+        if not np.isfinite(w).all():
+            row = int(np.flatnonzero(~np.isfinite(w))[0])
+            raise QueryError(
+                f"column {name!r} must be numbers, row {row} is {d[name].iloc[row]!r}",
+                parameter="opportunities",
+            )
+        weights[k] = w
+    if max_time is None:
+        tail = 1.0 if decay_function == "step" else 3.0
+        limit_s = int(min(max(cuts) * 60 * tail, 86400))
+        if decay_function == "linear":
+            limit_s = int(min((max(cuts) + (decay_value or 10.0) / 2) * 60, 86400))
+    else:
+        limit_s = _seconds(max_time, "max_time")
+    if search is None:
+        search = MatrixSearch(
+            network,
+            d,
+            departure_s=departure_seconds(network, departure),
+            window_s=_seconds(window, "window"),
+            max_time_s=limit_s,
+            max_rides=max_rides,
+            walk_speed=walk_speed,
+        )
+    rows: list[dict[str, Any]] = []
+    lat = o["lat"].to_numpy(np.float64)
+    lon = o["lon"].to_numpy(np.float64)
+    for i in range(len(o)):
+        times, _ = search.times(float(lat[i]), float(lon[i]))
+        minutes, _ = summarise(times, pcts, search.max_time_s)
+        for p_i, p in enumerate(pcts):
+            for c in cuts:
+                f = decay(minutes[:, p_i], decay_function, c, decay_value)
+                acc = weights @ f
+                for k, name in enumerate(names):
+                    rows.append(
+                        {
+                            "id": str(o["id"].iloc[i]),
+                            "opportunity": name,
+                            "percentile": p,
+                            "cutoff": int(c) if c == int(c) else c,
+                            "accessibility": float(acc[k]),
+                            "lat": float(lat[i]),
+                            "lon": float(lon[i]),
+                        }
+                    )
+    frame = pd.DataFrame(rows)
+    geometry = gpd.points_from_xy(frame.pop("lon"), frame.pop("lat"))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+class Accessibility:
+    """r5py-style access to `accessibility`: ``Accessibility(net, origins, destinations,
+    ...).gdf`` is the GeoDataFrame."""
+
+    def __init__(
+        self, network: Network, origins: PointSource, destinations: PointSource, **kwargs: Any
+    ) -> None:
+        self.gdf = accessibility(network, origins, destinations, **kwargs)
