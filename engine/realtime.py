@@ -423,9 +423,9 @@ class _TripIndex:
         yesterday = date - dt.timedelta(days=1)
         self.date_str = {0: date.strftime("%Y%m%d"), -1: yesterday.strftime("%Y%m%d")}
 
-    def match(self, trips: pd.DataFrame) -> tuple[Int64Array, int, list[str], int]:
-        """Scheduled trip index of each trip update row (-1: none), with the counts of
-        unknown trips (and their first ids) and of rows for another service date."""
+    def match(self, trips: pd.DataFrame) -> tuple[Int64Array, BoolArray]:
+        """Scheduled trip index of each trip update row (-1: none), and whether the row
+        is for another service date."""
         m = len(trips)
         ids = trips["trip_id"].to_numpy(dtype=object)
         dates = trips["start_date"].to_numpy(dtype=object)
@@ -455,9 +455,7 @@ class _TripIndex:
                     k = np.minimum(np.searchsorted(self.run_keys, key), len(self.run_keys) - 1)
                     hit = self.run_keys[k] == key
                     out[rest[ok][hit]] = self.run_trips[k[hit]]
-        unknown = (out < 0) & ~other
-        listed = [str(x) for x in ids[unknown][:_LIST_UNKNOWN]]
-        return out, int(unknown.sum()), listed, int(other.sum())
+        return out, other
 
     def positions(
         self, trip: Int64Array, seq: Int64Array, stop_id: npt.NDArray[np.object_]
@@ -563,7 +561,7 @@ def _vehicles(index: _TripIndex, parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     frame = (pd.concat(parts, ignore_index=True) if parts else empty_table(VEHICLE_COLUMNS)).copy()
     if len(frame):
-        trip, _, _, _ = index.match(frame[["trip_id", "start_date", "start_time"]])
+        trip, _ = index.match(frame[["trip_id", "start_date", "start_time"]])
         frame["trip"] = trip
     else:
         frame["trip"] = pd.Series([], dtype=np.int64)
@@ -574,10 +572,13 @@ def _apply_trip_updates(
     tt: CompiledTimetable, index: _TripIndex, trips: pd.DataFrame, stus: pd.DataFrame
 ) -> RealtimeSnapshot:
     n_trips, n_st = tt.n_trips, tt.n_stop_times
-    trip_of, unknown, unknown_ids, other_days = index.match(trips)
+    trip_of, other = index.match(trips)
     rel = trips["schedule_relationship"].to_numpy(dtype=object)
     special = np.flatnonzero(rel != "SCHEDULED")
     unsupported = special[np.isin(rel[special], _UNSUPPORTED)]
+    unknown = (trip_of < 0) & ~other
+    unknown[unsupported] = False
+    unknown_ids = [str(x) for x in trips["trip_id"].to_numpy(dtype=object)[unknown][:_LIST_UNKNOWN]]
     trip_of[unsupported] = -1
     cancel = np.zeros(len(trips), bool)
     cancel[special[np.isin(rel[special], ("CANCELED", "DELETED"))]] = True
@@ -663,11 +664,11 @@ def _apply_trip_updates(
         updated_trips=int((moved & ~canceled).sum()),
         canceled_trips=int(canceled.sum()),
         skipped_stop_times=int(skipped.sum()),
-        unknown_trips=unknown,
+        unknown_trips=int(unknown.sum()),
         unknown_trip_ids=tuple(unknown_ids),
-        other_days=other_days,
+        other_days=int(other.sum()),
         unknown_stops=unknown_stops,
-        unsupported=int(unsupported.sum()),
+        unsupported=len(unsupported),
         monotonic_repairs=repairs,
     )
     if not moved.any():
