@@ -61,10 +61,14 @@ TRIPS = [
 ]
 TODAY = DATE.strftime("%Y%m%d")
 YESTERDAY = (DATE - dt.timedelta(days=1)).strftime("%Y%m%d")
-MIDNIGHT = int(
-    dt.datetime(DATE.year, DATE.month, DATE.day, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Rome"))
-    .timestamp()
-) - 12 * 3600
+MIDNIGHT = (
+    int(
+        dt.datetime(
+            DATE.year, DATE.month, DATE.day, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Rome")
+        ).timestamp()
+    )
+    - 12 * 3600
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +77,9 @@ def scheduled() -> CompiledTimetable:
     return compile_timetable(day, max_walk_m=0)
 
 
-def _apply(tt: CompiledTimetable, *updates: Tu, **kw: object) -> tuple[RealtimeLayer, TransitRouter]:
+def _apply(
+    tt: CompiledTimetable, *updates: Tu, **kw: object
+) -> tuple[RealtimeLayer, TransitRouter]:
     layer = RealtimeLayer(tt)
     layer.apply(read_gtfs_rt(encode(list(updates), **kw)))  # type: ignore[arg-type]
     return layer, TransitRouter(layer.snapshot().timetable, min_transfer_s=0)
@@ -134,9 +140,7 @@ def test_delay_propagates_until_a_stop_gives_its_own(scheduled: CompiledTimetabl
 
 
 def test_no_data_returns_to_schedule_and_trip_delay(scheduled: CompiledTimetable) -> None:
-    layer, _ = _apply(
-        scheduled, Tu("t1", [Stu(seq=2, arr_delay=300), Stu(seq=3, rel="NO_DATA")])
-    )
+    layer, _ = _apply(scheduled, Tu("t1", [Stu(seq=2, arr_delay=300), Stu(seq=3, rel="NO_DATA")]))
     assert [a for _, a, _ in _times(layer, "t1")] == [
         hms("08:00"),
         hms("08:15"),
@@ -221,9 +225,7 @@ def test_previous_day_and_frequency_runs(scheduled: CompiledTimetable) -> None:
     assert _times(layer, "f#0")[1] == ("D", hms("09:20"), hms("09:20"))
     assert router.earliest_arrival_array("B", "00:20")[scheduled.stop_index("D")] == hms("01:30")
     # the previous-day run by its trip_id alone (no run of it today), absolute time
-    layer, _ = _apply(
-        scheduled, Tu("n1", [Stu(seq=3, arr_time=MIDNIGHT + hms("01:25"))])
-    )
+    layer, _ = _apply(scheduled, Tu("n1", [Stu(seq=3, arr_time=MIDNIGHT + hms("01:25"))]))
     assert _times(layer, "n1@-1")[2] == ("D", hms("01:25"), hms("01:25"))
 
 
@@ -266,9 +268,7 @@ def test_reset_and_sources(scheduled: CompiledTimetable) -> None:
     assert snap.vehicle_for(x1) is None
     assert set(snap.feed_times) == {"trips", "alerts"}
     # a differential message changes only the trips it names
-    layer.apply(
-        read_gtfs_rt(encode([Tu("t2", rel="CANCELED")], differential=True)), source="trips"
-    )
+    layer.apply(read_gtfs_rt(encode([Tu("t2", rel="CANCELED")], differential=True)), source="trips")
     assert layer.snapshot().report.canceled_trips == 2
     layer.reset()
     assert layer.snapshot().is_scheduled and layer.snapshot().alerts == ()
