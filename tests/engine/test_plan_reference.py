@@ -37,22 +37,26 @@ def _network(gtfs: list[Path], osm: Path | None, date: str, cache: Path) -> Netw
         return Network.from_files(gtfs=gtfs, osm=osm, date=date, cache_dir=cache)
 
 
-def _compare(
-    net: Network,
-    ref: DoorReference,
-    date: str,
-    box: tuple[float, float, float, float],
-    seed: int,
-) -> tuple[list[str], dict[str, int]]:
-    """Plan `PAIRS` pairs at `TIMES`; the mismatches (one line each) and answer counts."""
+def _in_box(box: tuple[float, float, float, float], seed: int) -> np.ndarray:
+    """`PAIRS` (origin, destination) pairs uniform in ``box``: float64 (PAIRS, 2, 2) of
+    (lat, lon)."""
     west, south, east, north = box
     rng = np.random.default_rng(seed)
-    lat = rng.uniform(south, north, (PAIRS, 2))
-    lon = rng.uniform(west, east, (PAIRS, 2))
+    return np.stack(
+        [rng.uniform(south, north, (PAIRS, 2)), rng.uniform(west, east, (PAIRS, 2))], axis=2
+    )
+
+
+def _compare(
+    net: Network, ref: DoorReference, date: str, points: np.ndarray
+) -> tuple[list[str], dict[str, int]]:
+    """Plan the pairs of ``points`` (see `_in_box`) at `TIMES`; the mismatches (one line
+    each) and the count of each kind of reference answer."""
+    lat, lon = points[:, :, 0], points[:, :, 1]
     day = dt.date.fromisoformat(f"{date[:4]}-{date[4:6]}-{date[6:]}")
     bad: list[str] = []
     kinds = {"walk": 0, "transit": 0, "none": 0, "refused": 0}
-    for i in range(PAIRS):
+    for i in range(len(points)):
         o, d = (float(lat[i, 0]), float(lon[i, 0])), (float(lat[i, 1]), float(lon[i, 1]))
         for hhmm in TIMES:
             when_s = int(hhmm[:2]) * 3600 + int(hhmm[3:]) * 60
@@ -104,7 +108,8 @@ def milan(
 )
 def test_helsinki_walk_transit_equals_reference(helsinki: tuple[Network, DoorReference]) -> None:
     net, ref = helsinki
-    bad, kinds = _compare(net, ref, "20220222", (24.9360, 60.1650, 24.9525, 60.1785), seed=7)
+    box = (24.9360, 60.1650, 24.9525, 60.1785)
+    bad, kinds = _compare(net, ref, "20220222", _in_box(box, seed=7))
     assert kinds["transit"] >= 100, kinds  # the queries do exercise transit
     assert not bad, "\n".join(bad)
 
@@ -116,7 +121,34 @@ def test_milan_walk_transit_equals_reference(milan: tuple[Network, DoorReference
     lat, lon = graph.lat[graph.snap], graph.lon[graph.snap]  # the central 60 % of streets
     west, east = (float(x) for x in np.quantile(lon, [0.2, 0.8]))
     south, north = (float(x) for x in np.quantile(lat, [0.2, 0.8]))
-    box = (west, south, east, north)
-    bad, kinds = _compare(net, ref, "20141020", box, seed=11)
+    bad, kinds = _compare(net, ref, "20141020", _in_box((west, south, east, north), seed=11))
     assert kinds["transit"] >= 30, kinds
+    assert not bad, "\n".join(bad)
+
+
+@pytest.fixture(scope="module")
+def bay_area(
+    dataset: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Network, DoorReference]:
+    gtfs = [dataset("gtfs-bay-area", "bart.zip"), dataset("gtfs-bay-area", "caltrain.zip")]
+    ref = DoorReference(GtfsDay.read(gtfs, dt.date(2019, 3, 5)), None)
+    return _network(gtfs, None, "20190305", tmp_path_factory.mktemp("cache")), ref
+
+
+def _near_stops(ref: DoorReference, seed: int, spread_deg: float = 0.006) -> np.ndarray:
+    """`PAIRS` pairs, each point within ``spread_deg`` of a random served stop (a crow-fly
+    city's stations are kilometres apart: uniform points would rarely reach transit)."""
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(ref.day.stop_ids), (PAIRS, 2))
+    lat = ref.day.lat[pick] + rng.uniform(-spread_deg, spread_deg, (PAIRS, 2))
+    lon = ref.day.lon[pick] + rng.uniform(-spread_deg, spread_deg, (PAIRS, 2))
+    return np.stack([lat, lon], axis=2)
+
+
+def test_bay_area_crow_fly_walk_transit_equals_reference(
+    bay_area: tuple[Network, DoorReference],
+) -> None:
+    net, ref = bay_area
+    bad, kinds = _compare(net, ref, "20190305", _near_stops(ref, seed=5))
+    assert kinds["transit"] >= 100, kinds
     assert not bad, "\n".join(bad)
