@@ -4,6 +4,6 @@
 plots (see `maasmix.pricing.report.render`).
 """
 
-from maasmix.pricing.report.render import menu_demand, menu_label, write_report
+from maasmix.pricing.report.render import detail_point, menu_demand, menu_label, write_report
 
-__all__ = ["menu_demand", "menu_label", "write_report"]
+__all__ = ["detail_point", "menu_demand", "menu_label", "write_report"]

@@ -1,0 +1,116 @@
+"""Every report of the shipped examples, rendered in headless Chromium at 1,400 px and
+checked as a reader would see it: nothing wider than the window, no table without rows,
+every image loaded, no ``-0``, the frontier's detail on its best point, a glossary.
+
+Under ``CI=true`` a missing Chromium fails; elsewhere these tests are skipped with the
+reason. Binary and flags: `tests.pricing._chromium`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from maasmix.feeds.demo import write_demo_city
+from maasmix.feeds.demo.diary import demo_diary_frame
+from maasmix.pricing import frontier, load_scenario, optimise
+from maasmix.pricing.diary_demand import derive_demand
+from maasmix.pricing.report import write_report
+from maasmix.pricing.scenario import example_names, example_path
+from tests.pricing import _chromium
+
+#: Persons of the demo diary behind the diary example's reports (its full ~2,200 trips
+#: take a minute to plan; these take about two seconds and give the same sections).
+DIARY_PERSONS = 40
+KINDS = ("optimise", "frontier")
+REPORTS = [f"{name}-{kind}" for name in example_names() for kind in KINDS]
+GLOSSARY_TERMS = {"revenue", "earnings", "subsidy", "surplus change"}
+
+
+def _diary_scenario(folder: Path) -> Path:
+    """The shipped diary example beside a demo city and a small demo diary."""
+    write_demo_city(folder)
+    demo_diary_frame(persons=DIARY_PERSONS).to_csv(folder / "demo_diary.csv", index=False)
+    path = folder / "demo_diary.yaml"
+    shutil.copyfile(example_path("demo_diary"), path)
+    return path
+
+
+def shipped_reports(folder: Path) -> dict[str, Path]:
+    """Write the optimise and frontier reports of every shipped example into ``folder``
+    (one sub-folder each, named ``<example>-<optimise|frontier>``); their index.html."""
+    out: dict[str, Path] = {}
+    for name in example_names():
+        scenario = load_scenario(example_path(name))
+        demand = None
+        if name == "demo_diary":
+            demand = derive_demand(_diary_scenario(folder / "diary-city"), workers=0)
+            scenario = demand.scenario
+        out[f"{name}-optimise"] = write_report(
+            optimise(scenario), folder / f"{name}-optimise", demand=demand
+        )
+        out[f"{name}-frontier"] = write_report(
+            frontier(scenario), folder / f"{name}-frontier", demand=demand
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    exe = _chromium.binary()
+    if exe is None:
+        reason = "no chromium on the PATH (Debian: apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return shipped_reports(tmp_path_factory.mktemp("reports"))
+
+
+def test_every_shipped_example_has_its_reports() -> None:
+    assert {"hand_check", "interior_check", "demo_city", "demo_diary"} <= set(example_names())
+    assert len(REPORTS) == 2 * len(example_names())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REPORTS)
+def test_report_reads_right_in_a_browser(
+    name: str, reports: dict[str, Path], chromium: str
+) -> None:
+    index = reports[name]
+    seen = _chromium.audit(index, exe=chromium)
+    assert seen["viewport"] == _chromium.WIDTH
+    assert seen["scroll_width"] <= seen["viewport"], "the page scrolls sideways"
+    assert seen["too_wide"] == []
+    assert seen["scrolled_tables"] == [], "tables should wrap at 1,400 px"
+    assert seen["empty_tables"] == []
+    assert seen["broken_images"] == []
+    assert seen["negative_zero"] == []
+    assert seen["tables"] >= 1
+    assert set(seen["glossary"]) >= GLOSSARY_TERMS
+    images = {i["src"] for i in seen["images"]}
+    for image in seen["images"]:
+        assert 0 < image["width"] <= seen["viewport"], image
+    assert {"uptake.png", "revenue_split.png"} <= images
+    if name.startswith("demo_diary"):
+        assert {"mode_shift.png", "emissions.png"} <= images
+        assert "Demand from trip diaries" in seen["headings"]
+    if name.endswith("frontier"):
+        assert "frontier.png" in images
+        data = json.loads((index.parent / "result.json").read_text(encoding="utf-8"))
+        feasible = [
+            (p["profit_minor"], -i)
+            for i, p in enumerate(data["points"])
+            if p["feasible"] and p["menu"]
+        ]
+        best = -max(feasible)[1] + 1
+        assert data["detail_point"] == best
+        assert f"Point {best} in detail" in seen["headings"]
