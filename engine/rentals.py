@@ -13,7 +13,10 @@
   disabled, of a plannable form factor (`maasmix.defaults.RENTABLE_FORM_FACTORS`),
   allowed to start where they stand; ``current_range_m`` is checked against each ride.
   Stations and vehicles farther than `maasmix.defaults.MAX_SNAP_M` from the walking graph
-  (outside the OSM extract) are not used.
+  (outside the OSM extract) are not used. On crow-fly streets (no OSM) every station and
+  vehicle is linked with node -1 and 0 m: walking and riding are measured from its own
+  coordinates (straight line x the network's detour factor), under the same rules for
+  docks, vehicles, range and zones.
 - **geofencing**, compiled per vehicle type and planned time (`GeoRules`, built by
   `maasmix.engine.geofencing`): the zones active at the planned time (``start``/``end``),
   the first zone (file order) with a rule for that type deciding each place; outside all
@@ -381,9 +384,12 @@ class RentalSystem:
 def _link(
     compiled: CompiledNetwork, mode: str, lat: FloatArray, lon: FloatArray
 ) -> tuple[IntArray, FloatArray]:
+    """(nearest node, metres to it) of each point on the ``mode`` graph. Crow-fly streets
+    (no graph): node -1 and a link of 0 m, as the crow-fly fields measure from the
+    point itself (`maasmix.engine.access.crow_field`)."""
     graph = compiled.walk if mode == "walk" else compiled.bike
     if graph is None or len(lat) == 0:
-        return np.full(len(lat), -1, np.int32), np.full(len(lat), np.inf)
+        return np.full(len(lat), -1, np.int32), np.zeros(len(lat))
     return graph.nearest(lat, lon)
 
 
