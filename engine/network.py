@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix import defaults
+from maasmix.engine.realtime import RealtimeLayer, RealtimeReport, RealtimeSnapshot
 from maasmix.engine.reversal import reverse_timetable
 from maasmix.engine.streets import StreetCSR, compile_streets
 from maasmix.engine.timetable import CompiledTimetable, compile_timetable
@@ -44,8 +46,11 @@ if TYPE_CHECKING:
     from maasmix.engine.rentals import RentalSystem
     from maasmix.feeds.emission_factors import EmissionFactors
     from maasmix.feeds.gbfs import GbfsSnapshot
+    from maasmix.feeds.gtfs_rt import RealtimeFeed
 
 __all__ = ["NETWORK_CACHE_VERSION", "CompiledNetwork", "Network", "compile_network"]
+
+_REALTIME_LOCK = threading.Lock()
 
 NETWORK_CACHE_VERSION = 4
 """Bump when `CompiledNetwork` changes, so cached compiled networks are rebuilt."""
@@ -306,6 +311,7 @@ class Network:
         self.rentals: list[RentalSystem] = list(rentals)
         self.min_transfer_s = int(min_transfer_s)
         self._emission_factors = emission_factors
+        self._realtime: RealtimeLayer | None = None
 
     @property
     def emission_factors(self) -> EmissionFactors:
@@ -328,6 +334,7 @@ class Network:
             emission_factors=self._emission_factors,
         )
         net.rentals = list(self.rentals)
+        net._realtime = self._realtime
         return net
 
     def __repr__(self) -> str:
@@ -474,6 +481,59 @@ class Network:
         """
         moment = now or dt.datetime.now(dt.UTC)
         return [r.system_id for r in self.rentals if r.refresh(moment, force=force)]
+
+    # ------------------------------------------------------------------ realtime
+
+    @property
+    def realtime_layer(self) -> RealtimeLayer:
+        """The GTFS-Realtime layer over the compiled timetable (see `engine.realtime`)."""
+        layer = self._realtime
+        if layer is None:
+            with _REALTIME_LOCK:
+                layer = self._realtime
+                if layer is None:
+                    layer = self._realtime = RealtimeLayer(self.compiled.timetable)
+        return layer
+
+    @property
+    def realtime(self) -> RealtimeSnapshot:
+        """The current realtime snapshot (the schedule when nothing was applied): a
+        query holds one for its whole run."""
+        return self.realtime_layer.snapshot()
+
+    def apply_realtime(
+        self, message: RealtimeFeed | bytes, *, source: str = "default"
+    ) -> RealtimeReport:
+        """Apply a GTFS-Realtime message (read, or its protobuf/JSON bytes) as the latest
+        of ``source``; the new snapshot replaces the old one atomically. Returns what was
+        applied (unknown trips and stops counted, notices such as a stale feed).
+
+        Raises
+        ------
+        FeedFormatError
+            Undecodable bytes; the previous realtime state is kept.
+        """
+        if isinstance(message, bytes | bytearray | memoryview):
+            from maasmix.feeds.gtfs_rt import read_gtfs_rt
+
+            message = read_gtfs_rt(bytes(message))
+        return self.realtime_layer.apply(message, source=source)
+
+    def realtime_from(
+        self, source: str | os.PathLike[str], *, name: str | None = None, **read: Any
+    ) -> RealtimeReport:
+        """Read a GTFS-Realtime message from a file or URL and apply it as source
+        ``name`` (default: ``source`` itself); ``read`` goes to
+        `maasmix.feeds.gtfs_rt.read_gtfs_rt` (``now``, ``max_age_s``, bounds). On a read
+        error the previous realtime state is kept."""
+        from maasmix.feeds.gtfs_rt import read_gtfs_rt
+
+        feed = read_gtfs_rt(source, **read)
+        return self.realtime_layer.apply(feed, source=name or os.fspath(source))
+
+    def reset_realtime(self) -> None:
+        """Back to the schedule: every realtime source dropped."""
+        self.realtime_layer.reset()
 
     # ------------------------------------------------------------------ queries
 

@@ -308,6 +308,15 @@ class RealtimeLayer:
             self._feeds = {}
             self._current = _schedule_snapshot(self.scheduled)
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def sources(self) -> dict[str, RealtimeFeed]:
         """The latest message of each source."""

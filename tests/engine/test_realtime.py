@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import threading
+import time
 import zoneinfo
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from maasmix.engine import INF, TransitRouter, compile_timetable
+from maasmix.engine.network import Network, compile_network
 from maasmix.engine.realtime import (
     TRIP_CANCELED,
     TRIP_SCHEDULED,
@@ -17,6 +21,7 @@ from maasmix.engine.realtime import (
     RealtimeLayer,
 )
 from maasmix.engine.timetable import CompiledTimetable
+from maasmix.errors import FeedFormatError
 from maasmix.feeds.gtfs_rt import read_gtfs_rt
 from tests.engine.builders import DATE, hms, make_day
 from tests.feeds.rt_builders import Al, Stu, Tu, encode
@@ -325,3 +330,32 @@ def test_queries_in_threads_see_one_snapshot_or_the_other(scheduled: CompiledTim
     assert not errors
     assert seen and set(seen) <= expected
     assert INF > 0
+
+
+def test_network_apply_reset_and_bad_input_keeps_state(tmp_path: Path) -> None:
+    day = make_day(LINE, TRIPS, day_offsets={"n1@-1": -1})
+    net = Network(compile_network(day, None, max_walk_m=0))
+    assert net.realtime.is_scheduled
+    now = int(time.time())
+    report = net.apply_realtime(encode([Tu("t1", rel="CANCELED"), Tu("ghost")], timestamp=now))
+    assert report.canceled_trips == 1 and report.unknown_trip_ids == ("ghost",)
+    before = net.realtime
+    assert "t1" not in set(before.timetable.trip_keys)
+    good = encode([Tu("t2", rel="CANCELED")], timestamp=now)
+    with pytest.raises(FeedFormatError, match="corrupt or truncated"):
+        net.apply_realtime(good[:-2])
+    (tmp_path / "huge.pb").write_bytes(encode([Tu(f"t{i}") for i in range(30)]))
+    with pytest.raises(FeedFormatError, match="entities exceed"):
+        net.realtime_from(tmp_path / "huge.pb", max_entities=10)
+    assert net.realtime is before  # the previous state is kept
+    # an hours-old feed is applied, with a notice
+    (tmp_path / "old.pb").write_bytes(encode([Tu("t2", rel="CANCELED")], timestamp=now - 4 * 3600))
+    report = net.realtime_from(tmp_path / "old.pb", name="trips")
+    assert any("stale feed" in n for n in report.notices)
+    assert net.realtime.report.canceled_trips == 2  # both sources in force
+    assert set(net.realtime.feed_times) == {"default", "trips"}
+    clone = pickle.loads(pickle.dumps(net.realtime_layer))
+    assert clone.snapshot().report.canceled_trips == 2
+    net.reset_realtime()
+    assert net.realtime.is_scheduled
+    assert net.with_fares(None).realtime is net.realtime  # one layer per network
