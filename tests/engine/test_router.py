@@ -308,7 +308,14 @@ def test_compiled_arrays_are_consistent() -> None:
         == sum(a.nbytes for a in tt.kernel_arrays())
         + sum(
             getattr(tt, name).nbytes
-            for name in ("stop_lat", "stop_lon", "stop_parent", "trip_pattern", "trip_route")
+            for name in (
+                "stop_lat",
+                "stop_lon",
+                "stop_parent",
+                "trip_pattern",
+                "trip_route",
+                "st_seq",
+            )
         )
         + tt.route_types.nbytes
         + tt.footpaths.distance_m.nbytes
