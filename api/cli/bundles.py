@@ -306,6 +306,13 @@ def frontier_cmd(
     solver: str | None = typer.Option(None, help=SOLVER_HELP),
     time_limit: float | None = typer.Option(None, help="seconds per point"),
     report: Path | None = typer.Option(None, help="write an HTML report into this folder"),
+    detail: int | None = typer.Option(
+        None,
+        min=1,
+        metavar="N",
+        help="the point (as numbered in the table) the report details; default: the "
+        "feasible point with the highest profit",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the frontier as JSON"),
     workers: int = typer.Option(2, min=0, max=256, help=WORKERS_HELP),
     scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
@@ -318,6 +325,9 @@ def frontier_cmd(
     scn, demand = _load(scenario, workers=workers, scheduler=scheduler, fresh=fresh, quiet=as_json)
     if sweep is not None and sweep not in ("subsidy", "surplus", "both"):
         typer.echo(f"error: unknown sweep {sweep!r}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if detail is not None and report is None:
+        typer.echo("error: --detail chooses what the report shows; it needs --report", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     console = Console(stderr=True)
     with _progress(console, as_json) as bar, Interrupt() as interrupt:
@@ -339,7 +349,7 @@ def frontier_cmd(
             stop=interrupt,
         )
     if report is not None:
-        write_report(front, report, demand=demand)
+        write_report(front, report, demand=demand, detail=detail)
     if as_json:
         typer.echo(json.dumps(front.to_dict(), indent=2))
     else:
