@@ -54,6 +54,18 @@ bench-quick: bench-install
 	$(BIN)/pytest $(QUICK_FILES) -m quick --benchmark-enable \
 		--benchmark-json=$(BENCH_DIR)/quick.json $(BENCH_OPTS)
 
+# A/B gate (benchmarks/compare.py): REF (default: merge base with origin/main, else
+# LAST_LANDED, the commit recorded as last landed) in a worktree with its own venv under
+# build/bench-ref/, and the working tree, run alternately round by round; verdicts from
+# the paired ratios' confidence intervals. Report: reports/bench/compare.md.
+LAST_LANDED  ?= 885fcd4
+REF          ?=
+BENCH_ROUNDS ?= 6
+bench-compare: bench-install
+	mkdir -p $(BENCH_DIR)
+	$(BIN)/python -m benchmarks.compare $(if $(REF),--ref $(REF)) --last-landed $(LAST_LANDED) \
+		--rounds $(BENCH_ROUNDS) --report $(BENCH_DIR)/compare.md --json $(BENCH_DIR)/compare.json
+
 # Compare the saved run (made by `make bench` when there is none) with the committed
 # baseline of this machine kind; fails when a normalised median regressed > 15 %.
 bench-check: bench-install
