@@ -5,11 +5,19 @@ API
 ``content_hash(source) -> str``
     sha256 hex digest of an input: the bytes themselves, a file's bytes, or for a folder
     the sorted (relative path, file sha256) pairs of every file below it.
-``make_key(content, kind, params, version) -> str``
+``make_key(content, kind, params, version, code=None) -> str``
     The cache key: sha256 of the JSON of the content hash, a ``kind`` label (e.g.
     ``"gtfs-service-day"``, ``"raptor-network"``), a JSON-able mapping of build
-    parameters and the builder's format ``version``, plus `CACHE_FORMAT`. Any change to
-    one of them gives a new key.
+    parameters, the builder's format ``version``, `CACHE_FORMAT` and the ``code`` that
+    builds entries (default `code_version`). Any change to one of them gives a new key.
+``code_version() -> str``
+    The package version plus a sha256 of the source of every module that reads inputs
+    or compiles them (`maasmix.feeds`, `maasmix.engine` and the root primitives), so an
+    upgrade or an edit to that code never serves an entry built by other code, even
+    when nobody bumped a ``version``. Computed once per process (about 1 MB read).
+``source_hash(roots) -> str``
+    sha256 of the ``.py`` files under (folder, recursive) roots: sorted relative paths
+    and each file's bytes.
 ``default_cache_dir() -> Path``
     ``$MAASMIX_CACHE_DIR``, else the platform's cache folder: ``$XDG_CACHE_HOME/maasmix``
     or ``~/.cache/maasmix``.
@@ -41,14 +49,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import pickle
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,9 +67,11 @@ from maasmix.feeds import limits as feed_limits
 __all__ = [
     "CACHE_FORMAT",
     "DiskCache",
+    "code_version",
     "content_hash",
     "default_cache_dir",
     "make_key",
+    "source_hash",
 ]
 
 CACHE_FORMAT = 1
@@ -98,8 +110,52 @@ def content_hash(source: bytes | str | os.PathLike[str]) -> str:
     return _hash_file(path)
 
 
-def make_key(content: str, kind: str, params: Mapping[str, Any], version: int | str) -> str:
-    """Cache key (64 hex chars) for ``content`` built as ``kind`` with ``params``."""
+def source_hash(roots: Iterable[tuple[Path, bool]]) -> str:
+    """sha256 hex digest of the ``.py`` files under each ``(folder, recursive)`` root:
+    each file's path relative to its root (POSIX, sorted) and its bytes. A missing
+    folder counts as empty."""
+    digest = hashlib.sha256(b"code\0")
+    for root, recursive in roots:
+        folder = Path(root)
+        files = folder.rglob("*.py") if recursive else folder.glob("*.py")
+        digest.update(b"root\0")
+        for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
+            rel = path.relative_to(folder).as_posix()
+            digest.update(rel.encode("utf-8") + b"\0" + _hash_file(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _code_roots() -> list[tuple[Path, bool]]:
+    """The folders of the code that builds cached entries: the root primitives (top-level
+    modules of `maasmix` only), `maasmix.feeds` and `maasmix.engine` (located, not imported)."""
+    import maasmix
+
+    roots = [(Path(maasmix.__file__).resolve().parent, False)]
+    roots.append((Path(__file__).resolve().parent, True))  # maasmix.feeds
+    spec = importlib.util.find_spec("maasmix.engine")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        roots.append((Path(location).resolve(), True))
+    return roots
+
+
+@functools.cache
+def code_version() -> str:
+    """``"<package version>+<sha256 of the feeds, engine and primitives sources>"``: part
+    of every cache key, so entries follow the code that builds them."""
+    from maasmix import __version__
+
+    return f"{__version__}+{source_hash(_code_roots())}"
+
+
+def make_key(
+    content: str,
+    kind: str,
+    params: Mapping[str, Any],
+    version: int | str,
+    code: str | None = None,
+) -> str:
+    """Cache key (64 hex chars) for ``content`` built as ``kind`` with ``params`` by the
+    builder's format ``version`` and ``code`` (default: `code_version`)."""
     payload = json.dumps(
         {
             "content": content,
@@ -107,6 +163,7 @@ def make_key(content: str, kind: str, params: Mapping[str, Any], version: int | 
             "params": dict(params),
             "version": version,
             "format": CACHE_FORMAT,
+            "code": code_version() if code is None else code,
         },
         sort_keys=True,
         default=str,

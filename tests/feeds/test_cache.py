@@ -12,8 +12,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import maasmix
+import maasmix.feeds.cache
 import maasmix.feeds.gtfs
-from maasmix.feeds.cache import DiskCache, content_hash, default_cache_dir, make_key
+from maasmix.feeds.cache import (
+    DiskCache,
+    code_version,
+    content_hash,
+    default_cache_dir,
+    make_key,
+    source_hash,
+)
 from maasmix.feeds.gtfs import load_service_day
 from maasmix.feeds.gtfs.service_day import ServiceDay
 
@@ -122,6 +131,59 @@ def test_keys_change_with_every_part() -> None:
     assert base not in others and len(others) == 4
     # parameter order does not matter
     assert make_key("h", "k", {"a": 1, "b": 2}, 1) == make_key("h", "k", {"b": 2, "a": 1}, 1)
+
+
+def test_key_follows_the_code() -> None:
+    base = make_key("h", "kind", {"date": "2024-01-04"}, 1, code="0.1.0+aaa")
+    assert base != make_key("h", "kind", {"date": "2024-01-04"}, 1, code="0.1.0+bbb")
+    assert base != make_key("h", "kind", {"date": "2024-01-04"}, 1, code="0.2.0+aaa")
+    # by default the key holds the package version and the hash of the building code
+    assert make_key("h", "kind", {}, 1) == make_key("h", "kind", {}, 1, code=code_version())
+    version, digest = code_version().split("+")
+    assert version == maasmix.__version__ and len(digest) == 64
+
+
+def test_source_hash_sees_every_module(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("X = 1\n")
+    (tmp_path / "sub" / "b.py").write_text("Y = 2\n")
+    first = source_hash([(tmp_path, True)])
+    assert first == source_hash([(tmp_path, True)])
+    (tmp_path / "sub" / "b.py").write_text("Y = 3\n")
+    changed = source_hash([(tmp_path, True)])
+    assert changed != first
+    # a non-recursive root reads its own modules only; other files do not count
+    top = source_hash([(tmp_path, False)])
+    (tmp_path / "sub" / "b.py").write_text("Y = 2\n")
+    assert source_hash([(tmp_path, False)]) == top
+    assert source_hash([(tmp_path, True)]) == first
+    (tmp_path / "notes.txt").write_text("not code")
+    assert source_hash([(tmp_path, True)]) == first
+    (tmp_path / "sub" / "b.py").rename(tmp_path / "sub" / "c.py")
+    assert source_hash([(tmp_path, True)]) != first
+
+
+def test_code_version_covers_feeds_engine_and_primitives() -> None:
+    roots = maasmix.feeds.cache._code_roots()
+    names = {(path.name, recursive) for path, recursive in roots}
+    assert names == {("maasmix", False), ("feeds", True), ("engine", True)}
+    for path, _ in roots:
+        assert (path / "__init__.py").is_file()
+    assert any((path / "network.py").is_file() for path, _ in roots)  # compile_network
+
+
+def test_an_entry_built_by_other_code_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DiskCache(tmp_path)
+    builder = Counter("v")
+    monkeypatch.setattr(maasmix.feeds.cache, "code_version", lambda: "0.1.0+old")
+    assert cache.get_or_build(make_key("h", "net", {}, 1), builder) == "v"
+    assert cache.get_or_build(make_key("h", "net", {}, 1), builder) == "v"
+    assert builder.calls == 1
+    monkeypatch.setattr(maasmix.feeds.cache, "code_version", lambda: "0.1.0+new")
+    assert cache.get_or_build(make_key("h", "net", {}, 1), builder) == "v"
+    assert builder.calls == 2
 
 
 def test_bad_keys_are_refused(tmp_path: Path) -> None:
