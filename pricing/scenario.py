@@ -395,6 +395,21 @@ class SolverSpec(_Model):
     threads: int = Field(1, ge=1)
 
 
+class LimitsSpec(_Model):
+    """The scenario's own size limits (`maasmix.pricing.limits`): any field set here
+    replaces the limit in force for this scenario; a service may cap them."""
+
+    max_price: float | None = Field(None, ge=0, description="largest price a grid may name")
+    max_price_levels: int | None = Field(None, ge=0, description="prices in one bundle's grid")
+    max_candidates: int | None = Field(None, ge=0, description="candidate bundles")
+    max_price_options: int | None = Field(
+        None, ge=0, description="(bundle, price) pairs over all candidates"
+    )
+    max_model_cells: int | None = Field(
+        None, ge=0, description="traveller classes x (bundle, price) pairs"
+    )
+
+
 class Scenario(_Model):
     """A bundle-design scenario (the top-level object of the YAML file)."""
 
@@ -412,6 +427,9 @@ class Scenario(_Model):
     frontier: FrontierSpec = FrontierSpec.model_validate({})
     solver: SolverSpec = SolverSpec.model_validate({})
     planning: Planning | None = Field(None, description="how diary segments are planned")
+    limits: LimitsSpec | None = Field(
+        None, description="size limits for this scenario (see maasmix.pricing.limits)"
+    )
 
     @field_validator("currency")
     @classmethod

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from maasmix.api.settings import get_settings
 from maasmix.money import minor_per_major
+from maasmix.pricing import limits as scenario_limits
 from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, diary_segments
 from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
 from maasmix.pricing.menus import SearchProgress
@@ -73,6 +74,26 @@ class Interrupt:
 
 
 WORKERS_HELP = "local Dask workers planning diary trips (0: in this process)"
+LIMIT_HELP = (
+    "raise or lower a scenario size limit for this run, e.g. max_price_levels=5000 "
+    f"(repeatable; one of {', '.join(scenario_limits.LIMIT_NAMES)})"
+)
+
+
+def _limits(ctx: typer.Context, values: list[str]) -> list[str]:
+    """``--limit NAME=VALUE``: the limits in force for the rest of the command."""
+    changes: dict[str, float] = {}
+    for text in values:
+        try:
+            name, value = scenario_limits.parse_assignment(text)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--limit") from exc
+        changes[name] = value
+    if changes:
+        ctx.with_resource(scenario_limits.override(**changes))
+    return values
+
+
 SCHEDULER_HELP = "Dask scheduler address (default: MAASMIX_DASK_ADDRESS, else a local cluster)"
 
 
@@ -228,6 +249,9 @@ def optimise_cmd(
     workers: int = typer.Option(2, min=0, max=256, help=WORKERS_HELP),
     scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
     fresh: bool = typer.Option(False, help="plan diary trips again, ignoring stored demand"),
+    limit: list[str] = typer.Option(
+        [], "--limit", metavar="NAME=VALUE", help=LIMIT_HELP, callback=_limits
+    ),
 ) -> None:
     """Choose the bundles to offer and their prices.
 
@@ -317,6 +341,9 @@ def frontier_cmd(
     workers: int = typer.Option(2, min=0, max=256, help=WORKERS_HELP),
     scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
     fresh: bool = typer.Option(False, help="plan diary trips again, ignoring stored demand"),
+    limit: list[str] = typer.Option(
+        [], "--limit", metavar="NAME=VALUE", help=LIMIT_HELP, callback=_limits
+    ),
 ) -> None:
     """Trace the profit / subsidy / consumer-surplus frontier (epsilon constraints).
 
@@ -377,6 +404,9 @@ def demand_cmd(
         [], "--bundle", help="also show usage with this bundle or offer (repeatable)"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the derived tables as JSON"),
+    limit: list[str] = typer.Option(
+        [], "--limit", metavar="NAME=VALUE", help=LIMIT_HELP, callback=_limits
+    ),
 ) -> None:
     """Plan the diary segments' trips and derive their demand (stored beside the scenario).
 
@@ -430,7 +460,12 @@ def demand_cmd(
 
 
 @app.command("validate")
-def validate_cmd(scenario: Path = typer.Argument(..., help="scenario YAML file")) -> None:
+def validate_cmd(
+    scenario: Path = typer.Argument(..., help="scenario YAML file"),
+    limit: list[str] = typer.Option(
+        [], "--limit", metavar="NAME=VALUE", help=LIMIT_HELP, callback=_limits
+    ),
+) -> None:
     """Check a scenario file (exit 2 with file, line and field on a problem)."""
     scn = load_scenario(scenario)
     typer.echo(f"ok: {scn.name} ({len(scn.segments)} segments, {len(scn.modes)} modes)")

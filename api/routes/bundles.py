@@ -28,6 +28,7 @@ from maasmix.api.schemas.bundles import FrontierOut, Result
 from maasmix.api.settings import Settings
 from maasmix.errors import ScenarioError
 from maasmix.feeds._http import is_url
+from maasmix.pricing import limits as scenario_limits
 from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, diary_segments
 from maasmix.pricing.frontier import frontier
 from maasmix.pricing.objectives import SolverOptions, optimise
@@ -67,7 +68,19 @@ MAX_HTTP_DIARY_ROWS = 50_000
 
 
 def _scenario(raw: dict[str, Any], settings: Settings) -> tuple[Scenario, DerivedDemand | None]:
-    """The request's scenario, with its diary segments planned (403/422 on bad paths)."""
+    """The request's scenario, with its diary segments planned (403/422 on bad paths); its
+    ``limits:`` section capped at the deployment's scenario limits."""
+    with scenario_limits.capped(settings.scenario_limits, _CAP_SOURCE):
+        return _capped_scenario(raw, settings)
+
+
+#: Where the service's cap on a scenario's limits is set, for the error.
+_CAP_SOURCE = "deployment setting MAASMIX_SCENARIO_LIMITS__<FIELD>"
+
+
+def _capped_scenario(
+    raw: dict[str, Any], settings: Settings
+) -> tuple[Scenario, DerivedDemand | None]:
     scn = validate_scenario(raw, file="request body")
     if not diary_segments(scn):
         return scn, None
