@@ -25,9 +25,10 @@ over HTTP switch the chain off; `Plan.filtered` lists what it removed and why):
     rental replaces less walking than it adds (as OpenTripPlanner's
     ``RemoveBikeRentalWithMostlyWalking``).
 ``near-duplicate``
-    Another candidate with the same mode combination and the same transit trips
-    (boarded and left at the same stops) within the slack on time and walking: only the
-    better of the two (time, then transfers, then walking) is kept.
+    Another candidate with the same mode combination and the same transit trips (boarded
+    or left at other stops of them, or reached by other paths) within the slack on time
+    and walking: only the better of the two (time, then transfers, then walking) is
+    kept.
 """
 
 from __future__ import annotations
@@ -129,10 +130,8 @@ def _mostly_walking(legs: Sequence[Leg]) -> bool:
     return False
 
 
-def _trips(j: Journey) -> tuple[tuple[str, str, str], ...]:
-    return tuple(
-        (str(leg.trip_key), leg.from_stop_id, leg.to_stop_id) for leg in j.legs if leg.is_transit
-    )
+def _trips(j: Journey) -> tuple[str, ...]:
+    return tuple(str(leg.trip_key) for leg in j.legs if leg.is_transit)
 
 
 def filter_chain(
@@ -170,7 +169,7 @@ def filter_chain(
                 continue
         if any(leg.is_rental for leg in j.legs) and _mostly_walking(j.legs):
             flagged[i] = "rental-mostly-walking"
-    groups: dict[tuple[str, tuple[tuple[str, str, str], ...]], list[int]] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for i, j in enumerate(candidates):
         if i not in flagged and j.rides:
             groups.setdefault((combination(j), _trips(j)), []).append(i)

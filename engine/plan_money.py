@@ -80,6 +80,7 @@ __all__ = [
     "Pricer",
     "compile_network_fares",
     "fare_contains_by_feed",
+    "fare_text",
     "plan_with_money",
 ]
 
@@ -210,6 +211,26 @@ class ItineraryMoney:
     bundle: str | None = None
     rider_category: str | None = None
     co2e_complete: bool = True
+
+    @property
+    def status(self) -> str:
+        """``priced``, ``free``, ``unpriced`` (no leg's price known) or
+        ``partly-unpriced`` (``totals`` holds the priced legs only); never free when a
+        leg is unpriced."""
+        if self.complete:
+            return "priced" if self.totals else "free"
+        return "partly-unpriced" if self.totals else "unpriced"
+
+
+def fare_text(amounts: Iterable[Money], unpriced: int) -> str:
+    """A total as shown to people: ``"2.80 EUR"``, ``"free"``, ``"unpriced"`` (no price
+    known), ``"2.80 EUR + 1 leg unpriced"``."""
+    known = " + ".join(str(m) for m in amounts)
+    if not unpriced:
+        return known or "free"
+    if not known:
+        return "unpriced"
+    return f"{known} + {unpriced} leg{'s' if unpriced > 1 else ''} unpriced"
 
 
 def _sum(items: Iterable[Money]) -> tuple[Money, ...]:

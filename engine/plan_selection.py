@@ -123,28 +123,18 @@ def ranked(candidates: list[Journey], arrive_by: bool) -> list[int]:
 
 
 def select(
-    candidates: list[Journey],
-    arrive_by: bool,
-    num_itineraries: int,
-    *,
-    choose: Callable[[list[Journey], bool], list[int]] | None = None,
-    cost: Cost | None = None,
-    flagged: Collection[int] = (),
-    keep: Sequence[int] | None = None,
+    keep: Sequence[int], order: Sequence[int], num_itineraries: int, flagged: Collection[int] = ()
 ) -> list[int]:
     """Indices of the candidates a plan returns (see the module docstring): the
-    protected ones (``keep``, else `protected`), then the rest (``choose``'s order, else
-    `ranked`) without the ``flagged`` ones, up to ``num_itineraries`` in all."""
-    keep = list(protected(candidates, arrive_by, cost) if keep is None else keep)
-    order = choose(candidates, arrive_by) if choose is not None else ranked(candidates, arrive_by)
-    room = num_itineraries - len(keep)
-    taken = set(keep)
+    protected ones (``keep``), then those of ``order`` (`ranked`, or a ``choose``
+    function's) that are not ``flagged`` by the filter chain, up to ``num_itineraries``
+    in all."""
+    out = list(keep)
+    taken = set(out)
     for i in order:
-        if room <= 0:
+        if len(out) >= num_itineraries:
             break
-        if i in taken or i in flagged:
-            continue
-        keep.append(i)
-        taken.add(i)
-        room -= 1
-    return keep
+        if i not in taken and i not in flagged:
+            out.append(i)
+            taken.add(i)
+    return out

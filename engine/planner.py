@@ -63,7 +63,7 @@ from maasmix.engine.plan_query import (
     service_seconds,
 )
 from maasmix.engine.plan_rentals import rental_groups
-from maasmix.engine.plan_selection import Cost, feasible, protected, select
+from maasmix.engine.plan_selection import Cost, feasible, protected, ranked, select
 from maasmix.engine.plan_transit import transit_candidates
 from maasmix.errors import QueryError
 from maasmix.servicetime import service_datetime
@@ -92,8 +92,10 @@ class Plan:
         ``rider_category`` the one asked for, ``by_money`` whether the Pareto set was
         over (arrival, out-of-pocket cost, transfers).
     filtered : list[tuple[str, Journey]]
-        The candidates the itinerary filter chain removed, each with the tag of the
-        filter that removed it (`maasmix.engine.plan_filters`), ordered by arrival.
+        The itineraries the filter chain removed from those that could have been
+        returned (the Pareto set and the best of each mode combination, or those a
+        ``choose`` function picks), each with the tag of the filter that removed it
+        (`maasmix.engine.plan_filters`), in the order they would have filled places.
     """
 
     origin: tuple[float, float]
@@ -214,6 +216,7 @@ def plan(
     # 4. the best on each criterion kept, the filter chain, the rest up to the cap
     candidates = feasible(candidates, when_s, arrive_by)
     keep = protected(candidates, arrive_by, cost)
+    order = choose(candidates, arrive_by) if choose is not None else ranked(candidates, arrive_by)
     flagged: dict[int, str] = {}
     if opt.filters:
         flagged = filter_chain(
@@ -225,18 +228,14 @@ def plan(
             walk_in=walk_in,
             walk_out=walk_out,
         )
-    chosen_idx = select(
-        candidates, arrive_by, opt.num_itineraries, choose=choose, flagged=flagged, keep=keep
-    )
+    chosen_idx = select(keep, order, opt.num_itineraries, flagged)
     # 5. the chosen itineraries' transit legs drawn in full, ordered by arrival
     itineraries = sorted((finish(q, candidates[i]) for i in chosen_idx), key=_by_arrival)
-    filtered = sorted(
-        (
-            (tag, replace(candidates[i], combination=combination(candidates[i])))
-            for i, tag in flagged.items()
-        ),
-        key=lambda item: _by_arrival(item[1]),
-    )
+    filtered = [
+        (flagged[i], replace(candidates[i], combination=combination(candidates[i])))
+        for i in order
+        if i in flagged
+    ]
     return Plan(
         origin=o,
         destination=d,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from maasmix.engine.bundle_prices import TravellerBundle
-from maasmix.engine.plan_money import ItineraryMoney, LegMoney
+from maasmix.engine.plan_money import ItineraryMoney, LegMoney, fare_text
 from maasmix.errors import ScenarioMissingError
 from maasmix.money import Money
 from maasmix.pricing.bundle_file import load_bundle_file
@@ -64,9 +64,10 @@ def _money(items: tuple[Money, ...]) -> str:
 
 def leg_money_cells(lm: LegMoney) -> tuple[str, str]:
     """(price cell, CO2e cell) of one leg: ``"2.50 EUR"``, ``"4.00 USD (paid 0.00 USD)"``,
-    ``"?"`` when unknown, ``""`` when free; grams CO2e (``"?"``: no factor)."""
+    ``"unpriced"`` when no fare or pricing plan gives it, ``""`` when free; grams CO2e
+    (``"?"``: no factor)."""
     if not lm.priced:
-        price = "?"
+        price = "unpriced"
     elif lm.price:
         price = _money(lm.price)
         if lm.covered:
@@ -77,11 +78,14 @@ def leg_money_cells(lm: LegMoney) -> tuple[str, str]:
 
 
 def itinerary_money_text(m: ItineraryMoney) -> str:
-    """``"fare 4.00 USD, you pay 0.00 USD, 399 g CO2e"`` for a table title."""
-    parts = [f"fare {_money(m.totals) or 'free'}"]
+    """``"fare 4.00 USD, you pay 0.00 USD, 399 g CO2e"`` for a table title; a fare no
+    rule prices reads ``"fare unpriced"`` (``"fare 2.80 EUR + 1 leg unpriced"`` when
+    others are priced), never free."""
+    parts = [f"fare {fare_text(m.totals, len(m.unpriced))}"]
     if m.bundle is not None:
-        parts.append(f"you pay {_money(m.out_of_pocket) or 'nothing'}")
-    if not m.complete:
-        parts.append(f"{len(m.unpriced)} leg(s) unpriced")
+        paid = _money(m.out_of_pocket) or "nothing"
+        parts.append(
+            f"you pay {fare_text(m.out_of_pocket, len(m.unpriced)) if m.unpriced else paid}"
+        )
     parts.append(f"{m.co2e_g:.0f} g CO2e" + ("" if m.co2e_complete else " (some legs unrated)"))
     return ", ".join(parts)

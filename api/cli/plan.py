@@ -93,6 +93,12 @@ def plan(
         "--fare-contains",
         help="Fares v1 contains_id reading: exact (default) or subset (HSL), all feeds",
     ),
+    show_all: bool = typer.Option(
+        False,
+        "--all",
+        help="no itinerary filter chain: also itineraries that walking or the same trips "
+        "without the rental beat, rentals mostly walked, near-duplicates",
+    ),
 ) -> None:
     """Plan door-to-door journeys between two coordinates (walk, bike, rentals, transit)."""
     from maasmix.api.cli._bundle_option import resolve_bundle
@@ -112,6 +118,7 @@ def plan(
         bundle=traveller,
         rider_category=rider_category,
         money=True if money else None,
+        filters=not show_all,
     )
     if as_geojson:
         print(json.dumps(plan_geojson(result), ensure_ascii=False))

@@ -63,6 +63,11 @@ class PlanRequest(BaseModel):
     money: bool | None = Field(
         None, description="Pareto over (arrival, cost, transfers); default: with a bundle"
     )
+    filters: bool = Field(
+        True,
+        description="drop itineraries nobody would take (maasmix.engine.plan_filters); "
+        "false: every candidate, up to numItineraries",
+    )
 
 
 def register_network(app: FastAPI, name: str, network: Network) -> None:
@@ -111,6 +116,7 @@ def _plan(request: Request, body: PlanRequest, settings: Settings) -> PlanOut:
         bundle=traveller,
         rider_category=body.rider_category,
         money=body.money,
+        filters=body.filters,
     )
     return plan_out(result, net.date.isoformat())
 
@@ -153,6 +159,7 @@ def plan_get(
     bundle_name: Annotated[str | None, Query(alias="bundleName", max_length=200)] = None,
     rider_category: Annotated[str | None, Query(alias="riderCategory", max_length=200)] = None,
     money: Annotated[bool | None, Query()] = None,
+    filters: Annotated[bool, Query(description="false: no itinerary filter chain")] = True,
 ) -> PlanOut:
     """Door-to-door itineraries between two coordinates (OTP-shaped legs)."""
     from maasmix.api.routes._plan_bundle import parse_bundle_query
@@ -171,6 +178,7 @@ def plan_get(
             "bundleName": bundle_name,
             "riderCategory": rider_category,
             "money": money,
+            "filters": filters,
         }
     )
     return _plan(request, body, settings)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from maasmix.engine.fares import FareProductUse
-from maasmix.engine.plan_money import ItineraryMoney, LegMoney
+from maasmix.engine.plan_money import ItineraryMoney, LegMoney, fare_text
 from maasmix.money import Money
 
 __all__ = [
@@ -46,8 +46,11 @@ class MoneyOut(_Out):
 class LegFareOut(_Out):
     """What one leg costs and who pays it."""
 
-    price: list[MoneyOut] = Field(description="charged at this leg (empty: nothing)")
+    price: list[MoneyOut] = Field(
+        description="charged at this leg (empty: nothing, or unknown when not priced)"
+    )
     priced: bool = Field(description="False: no fare rule or pricing plan gives the price")
+    status: str = Field(description="priced, free, or unpriced (the price is unknown)")
     fare_products: list[str] = Field(alias="fareProducts", description="product use ids")
     out_of_pocket: list[MoneyOut] = Field(alias="outOfPocket")
     covered: list[MoneyOut] = Field(description="the part the bundle covers")
@@ -75,6 +78,11 @@ class ItineraryFareOut(_Out):
     covered: list[MoneyOut]
     complete: bool = Field(description="False: some leg's price is unknown")
     unpriced_legs: list[int] = Field(alias="unpricedLegs")
+    status: str = Field(
+        description="priced, free, unpriced (no leg's price known, totals empty) or "
+        "partly-unpriced (totals hold the priced legs only)"
+    )
+    text: str = Field(description='the total as shown: "2.80 EUR", "free", "unpriced", ...')
 
 
 def money_out(m: Money) -> MoneyOut:
@@ -91,6 +99,7 @@ def leg_fare_out(lm: LegMoney) -> LegFareOut:
     return LegFareOut(
         price=_many(lm.price),
         priced=lm.priced,
+        status="unpriced" if not lm.priced else "priced" if lm.price else "free",
         fareProducts=list(lm.fare_products),
         outOfPocket=_many(lm.out_of_pocket),
         covered=_many(lm.covered),
@@ -123,4 +132,6 @@ def itinerary_fare_out(m: ItineraryMoney) -> ItineraryFareOut:
         covered=_many(m.covered),
         complete=m.complete,
         unpricedLegs=list(m.unpriced),
+        status=m.status,
+        text=fare_text(m.totals, len(m.unpriced)),
     )

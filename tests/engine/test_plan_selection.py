@@ -117,7 +117,11 @@ def test_pareto_and_rest_by_arrival() -> None:
         _journey(0, 700, 4, 100),  # 5
     ]
     assert pareto(c, False) == [0, 1, 2, 5]
-    assert ranked(c, False)[:4] == [5, 2, 1, 0]
-    assert select(c, False, 3) == [5, 0, 2]
-    assert select(c, False, 3, flagged={2}) == [5, 0, 1]
-    assert select(c, False, 3, choose=lambda cs, ab: [4, 3, 1]) == [5, 0, 4]
+    order = ranked(c, False)
+    assert order[:4] == [5, 2, 1, 0]
+    keep = protected(c, False)
+    assert keep == [5, 0]
+    assert select(keep, order, 3) == [5, 0, 2]
+    assert select(keep, order, 3, flagged={2}) == [5, 0, 1]
+    assert select(keep, [4, 3, 1], 3) == [5, 0, 4]
+    assert select(keep, order, 1) == [5, 0]
