@@ -14,9 +14,8 @@ from collections.abc import Sequence
 
 from maasmix.errors import FeedError, FeedWarning
 from maasmix.feeds.fares import FareTables, read_fares
-from maasmix.feeds.gtfs import load_gtfs
 from maasmix.feeds.gtfs._read import Source, resolve_source
-from maasmix.feeds.network_inputs import _labels
+from maasmix.feeds.network_inputs import _labels, load_feed
 
 __all__ = ["feed_labels", "read_network_fares"]
 
@@ -38,7 +37,7 @@ def read_network_fares(gtfs: Source | Sequence[Source]) -> dict[str, FareTables 
     out: dict[str, FareTables | None] = {}
     for label, source in zip(_labels(opened), opened, strict=True):
         try:
-            out[label] = read_fares(load_gtfs(source))
+            out[label] = read_fares(load_feed(source))  # the feed the build read
         except FeedError as exc:
             warnings.warn(
                 f"{label}: fares not read, its transit legs are unpriced: {exc}",

@@ -6,6 +6,11 @@ street graphs, and hands both to the compiler the caller passes in, caching what
 returns on disk under a key of every input's content hash, the date, the compiler's kind,
 version and parameters (`maasmix.feeds.cache`). The engine computes; this module reads.
 
+Each feed is read once per build: its service day (on a service-day cache miss), its
+shapes and its fare tables (`maasmix.feeds.network_fares`, read by the compiler the
+caller passes) share one `GtfsFeed` through `load_feed`, so each repair warning of a
+feed is given once.
+
 Several feeds: the ids of each feed (stops, routes, trips, services) are prefixed with
 the feed's file stem and a colon (``bart:12TH``) so that they cannot collide; a single
 feed keeps its ids as they are. The feeds must share one timezone.
@@ -13,11 +18,13 @@ feed keeps its ids as they are. The feeds must share one timezone.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,14 +32,45 @@ import pandas as pd
 
 from maasmix.errors import FeedIntegrityError, FeedWarning, NoServiceError
 from maasmix.feeds.cache import DiskCache, content_hash, make_key
-from maasmix.feeds.gtfs import ServiceDay, load_gtfs, load_service_day
+from maasmix.feeds.gtfs import GtfsFeed, ServiceDay, load_gtfs, load_service_day
 from maasmix.feeds.gtfs._read import ResolvedSource, Source, resolve_source
 from maasmix.feeds.osm import StreetNetwork, load_osm
 from maasmix.servicetime import parse_service_date
 
-__all__ = ["load_network_compiled", "merge_service_days", "read_shapes"]
+__all__ = ["load_feed", "load_network_compiled", "merge_service_days", "read_shapes"]
 
 T = TypeVar("T")
+
+_READ: ContextVar[dict[str, GtfsFeed] | None] = ContextVar("maasmix_feeds_read", default=None)
+"""The feeds read by the network build under way (None: no build, every load reads)."""
+
+
+def _feed_key(source: ResolvedSource) -> str:
+    if isinstance(source.data, Path):
+        return f"path:{source.data.resolve()}"
+    return f"bytes:{source.content}"
+
+
+def load_feed(source: Source | ResolvedSource) -> GtfsFeed:
+    """`load_gtfs` (``source``), read once per `load_network_compiled` build: a second
+    load of the same file, folder or bytes during the build gets the same `GtfsFeed`."""
+    opened = resolve_source(source)
+    read = _READ.get()
+    if read is None:
+        return load_gtfs(opened)
+    key = _feed_key(opened)
+    if key not in read:
+        read[key] = load_gtfs(opened)
+    return read[key]
+
+
+@contextlib.contextmanager
+def _reading_once() -> Iterator[None]:
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
 
 
 def _prefix(frame: pd.DataFrame, columns: Sequence[str], prefix: str) -> pd.DataFrame:
@@ -48,7 +86,7 @@ def read_shapes(source: ResolvedSource) -> pd.DataFrame | None:
     """shapes.txt of a feed as ``shape_id``, ``lat``, ``lon`` in point order (None: no
     shapes.txt). Rows whose coordinates or sequence do not parse are dropped with a
     FeedWarning (shapes only draw transit legs)."""
-    feed = load_gtfs(source)
+    feed = load_feed(source)
     if "shapes" not in feed.tables:
         return None
     raw = feed.tables["shapes"]
@@ -162,9 +200,13 @@ def load_network_compiled(
     osm_name = os.fspath(osm) if osm is not None else None
 
     def build() -> T:
+        with _reading_once():
+            return build_once()
+
+    def build_once() -> T:
         days = [
             dataclasses.replace(
-                load_service_day(o, day, cache_dir=cache_dir, use_cache=use_cache),
+                load_service_day(o, day, cache_dir=cache_dir, use_cache=use_cache, load=load_feed),
                 shapes=read_shapes(o),
             )
             for o in opened

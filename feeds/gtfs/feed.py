@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -342,6 +342,7 @@ def load_service_day(
     *,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
+    load: Callable[[ResolvedSource], GtfsFeed] | None = None,
 ) -> ServiceDay:
     """`load_gtfs(source).service_day(date)`, cached on disk by input content.
 
@@ -349,13 +350,14 @@ def load_service_day(
     hashed; a folder is hashed file by file), the date and `SERVICE_DAY_CACHE_VERSION`.
     ``cache_dir`` defaults to `maasmix.feeds.cache.default_cache_dir`; ``use_cache=False``
     reads the feed and writes nothing. Pass a `ResolvedSource` to share one download
-    and one hash between several loads.
+    and one hash between several loads, and ``load`` (default `load_gtfs`) to share one
+    read of the feed (`maasmix.feeds.network_inputs.load_feed`).
     """
     day = parse_service_date(date)
     opened = resolve_source(source)
 
     def build() -> ServiceDay:
-        return load_gtfs(opened).service_day(day)
+        return (load or load_gtfs)(opened).service_day(day)
 
     if not use_cache:
         return build()
