@@ -1,0 +1,355 @@
+"""Analyses at scale: travel-time matrices and accessibility in origin chunks, on Dask,
+resumably, and their results written as tables or maps.
+
+This is the orchestration beside `maasmix.engine.matrix` and
+`maasmix.engine.accessibility` (which compute, read no file and run no cluster); it lives
+in `api` with the other jobs because it writes files and starts workers.
+
+`run_chunks` splits the origins into chunks of ``chunk_origins`` and answers each chunk
+with one `MatrixSearch` per worker process:
+
+- ``workers=0``: in this process; ``n >= 1``: a local Dask cluster of ``n``
+  single-threaded processes (dashboard on a free port); ``scheduler``: that cluster
+  (``--scheduler`` / ``MAASMIX_DASK_ADDRESS``);
+- the network is built once per worker from its files and the disk cache
+  (`maasmix.pricing.diary_jobs.NetworkArgs`), never shipped with the tasks; the
+  destinations and the small `AnalysisSpec` are scattered once;
+- each chunk is written to ``folder/chunk-NNNNN.parquet`` as soon as it finishes (a
+  temporary name, then renamed), beside ``spec.json``; a rerun with the same spec skips
+  the chunks on disk (an interrupted run resumes), a different spec in the same folder is
+  an error. The result is the chunks in origin order: the same whatever the number of
+  workers or the order chunks finished.
+
+`write_result` writes a result by the extension of its path: ``.parquet``, ``.csv``,
+``.geojson``/``.json``, ``.gpkg``, ``.png`` (a static map, matplotlib) or ``.html`` (an
+interactive map, folium).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from maasmix.engine.accessibility import accessibility
+from maasmix.engine.matrix import MatrixSearch, _seconds, departure_seconds, travel_time_matrix
+from maasmix.engine.network import Network
+from maasmix.errors import InputError, QueryError
+from maasmix.feeds.points import write_table
+from maasmix.pricing.diary_jobs import NetworkArgs
+
+__all__ = ["AnalysisRun", "AnalysisSpec", "run_chunks", "write_result"]
+
+_WORKER: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What every chunk computes (minutes for times; see `engine.matrix` and
+    `engine.accessibility` for the meaning of each field)."""
+
+    kind: str = "matrix"
+    departure: str = "08:00"
+    window: float = 60.0
+    percentiles: tuple[float, ...] = (50.0,)
+    max_time: float = 60.0
+    max_rides: int = 8
+    cutoff: float | None = None
+    opportunities: tuple[str, ...] = ("jobs",)
+    cutoffs: tuple[float, ...] = (30.0,)
+    decay_function: str = "step"
+    decay_value: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("matrix", "accessibility"):
+            raise QueryError(f"unknown analysis {self.kind!r}", parameter="kind")
+
+    def search(self, net: Network, destinations: pd.DataFrame) -> MatrixSearch:
+        """The prepared search of this spec on ``net``."""
+        return MatrixSearch(
+            net,
+            destinations,
+            departure_s=departure_seconds(net, self.departure),
+            window_s=_seconds(self.window, "window"),
+            max_time_s=_seconds(self.max_time, "max_time"),
+            max_rides=self.max_rides,
+        )
+
+    def compute(
+        self, net: Network, origins: pd.DataFrame, destinations: pd.DataFrame, search: Any
+    ) -> pd.DataFrame:
+        """The result rows of ``origins`` (accessibility: lat/lon columns, no geometry)."""
+        if self.kind == "matrix":
+            return travel_time_matrix(
+                net, origins, percentiles=self.percentiles, cutoff=self.cutoff, search=search
+            )
+        gdf = accessibility(
+            net,
+            origins,
+            destinations,
+            list(self.opportunities),
+            percentiles=self.percentiles,
+            cutoffs=self.cutoffs,
+            decay_function=self.decay_function,
+            decay_value=self.decay_value,
+            search=search,
+        )
+        frame = pd.DataFrame(gdf.drop(columns="geometry"))
+        frame["lat"] = gdf.geometry.y.to_numpy()
+        frame["lon"] = gdf.geometry.x.to_numpy()
+        return frame
+
+
+def _key(args: NetworkArgs, spec: AnalysisSpec, destinations: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(repr((args, spec)).encode())
+    digest.update(pd.util.hash_pandas_object(destinations, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _chunk(
+    args: NetworkArgs, spec: AnalysisSpec, destinations: pd.DataFrame, origins: pd.DataFrame
+) -> pd.DataFrame:
+    """One chunk's rows (a Dask task): the network and the search are this process's,
+    built on first use."""
+    key = _key(args, spec, destinations)
+    if _WORKER.get("key") != key:
+        _WORKER.clear()
+        net = args.build()
+        _WORKER.update(key=key, net=net, search=spec.search(net, destinations))
+    return spec.compute(_WORKER["net"], origins, destinations, _WORKER["search"])
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """What `run_chunks` did: the result, chunk counts, seconds, workers used."""
+
+    frame: pd.DataFrame
+    chunks: int
+    chunks_resumed: int
+    seconds: float
+    workers: int
+
+
+def _write(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _check_folder(folder: Path, spec: AnalysisSpec, key: str, n_origins: int, size: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "spec": dataclasses.asdict(spec),
+        "key": key,
+        "origins": n_origins,
+        "chunk_origins": size,
+    }
+    path = folder / "spec.json"
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old != json.loads(json.dumps(meta)):
+            raise InputError(
+                "holds the chunks of a different analysis (other inputs or parameters); "
+                "remove it or choose another output",
+                file=str(folder),
+            )
+        return
+    path.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+
+
+def run_chunks(
+    args: NetworkArgs,
+    spec: AnalysisSpec,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    folder: Path,
+    *,
+    chunk_origins: int = 50,
+    workers: int = 0,
+    scheduler: str | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> AnalysisRun:
+    """Compute ``spec`` for ``origins`` chunk by chunk into ``folder`` (see the module
+    docstring); ``on_chunk(chunks_done, chunks_total)`` after each chunk."""
+    if chunk_origins < 1:
+        raise QueryError(f"must be >= 1, got {chunk_origins}", parameter="chunk_origins")
+    started = time.perf_counter()
+    key = _key(args, spec, destinations)
+    both = pd.util.hash_pandas_object(origins, index=False).to_numpy().tobytes()
+    _check_folder(folder, spec, key + hashlib.sha256(both).hexdigest()[:8], len(origins),
+                  chunk_origins)  # fmt: skip
+    bounds = list(range(0, len(origins), chunk_origins))
+    paths = [folder / f"chunk-{i:05d}.parquet" for i in range(len(bounds))]
+    todo = [i for i, p in enumerate(paths) if not p.is_file()]
+    total = len(paths)
+    done = total - len(todo)
+    if on_chunk is not None:
+        on_chunk(done, total)
+
+    def part(i: int) -> pd.DataFrame:
+        return origins.iloc[bounds[i] : bounds[i] + chunk_origins].reset_index(drop=True)
+
+    used = 0
+    if todo and scheduler is None and workers == 0:
+        for i in todo:
+            _write(paths[i], _chunk(args, spec, destinations, part(i)))
+            done += 1
+            if on_chunk is not None:
+                on_chunk(done, total)
+    elif todo:
+        used = _run_dask(args, spec, destinations, todo, part, paths, workers, scheduler,
+                         done, total, on_chunk)  # fmt: skip
+    frames = [pd.read_parquet(p) for p in paths]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return AnalysisRun(frame, total, total - len(todo), time.perf_counter() - started, used)
+
+
+def _run_dask(
+    args: NetworkArgs,
+    spec: AnalysisSpec,
+    destinations: pd.DataFrame,
+    todo: Sequence[int],
+    part: Callable[[int], pd.DataFrame],
+    paths: Sequence[Path],
+    workers: int,
+    scheduler: str | None,
+    done: int,
+    total: int,
+    on_chunk: Callable[[int, int], None] | None,
+) -> int:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster: LocalCluster | None = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        n_workers = len(client.scheduler_info().get("workers", {})) or max(1, workers)
+        args_f = client.scatter(args, broadcast=True)
+        spec_f = client.scatter(spec, broadcast=True)
+        dest_f = client.scatter(destinations, broadcast=True)
+        futures = {
+            client.submit(_chunk, args_f, spec_f, dest_f, part(i), pure=False): i for i in todo
+        }
+        for future in as_completed(futures):
+            _write(paths[futures[future]], future.result())
+            done += 1
+            if on_chunk is not None:
+                on_chunk(done, total)
+        return n_workers
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---------------------------------------------------------------------- output
+
+
+def _geo(frame: pd.DataFrame) -> Any:
+    import geopandas as gpd
+
+    if isinstance(frame, gpd.GeoDataFrame):
+        return frame.to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(
+        frame.drop(columns=["lat", "lon"]),
+        geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+        crs="EPSG:4326",
+    )
+
+
+def write_result(frame: pd.DataFrame, path: str | os.PathLike[str], value: str) -> Path:
+    """Write ``frame`` by ``path``'s extension (see the module docstring); maps colour
+    ``value`` (a column). Returns the path."""
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".html"):
+        if suffix in (".geojson", ".json"):
+            import geopandas as gpd
+
+            if isinstance(frame, gpd.GeoDataFrame):
+                from maasmix.engine.isochrones import to_geojson
+
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(to_geojson(frame), encoding="utf-8")
+                return out
+        return write_table(frame, out)
+    if value not in frame.columns:
+        raise QueryError(f"no column {value!r} to draw", parameter="value")
+    gdf = _geo(frame)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(8, 8))
+        points = bool((gdf.geom_type == "Point").all())
+        gdf.plot(
+            column=value,
+            ax=ax,
+            legend=True,
+            cmap="viridis_r" if "time" in value else "viridis",
+            markersize=12 if points else None,
+            alpha=0.8 if points else 0.45,
+            edgecolor="none" if points else "black",
+            missing_kwds={"color": "lightgrey"},
+        )
+        ax.set_title(value)
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+        fig.savefig(out, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        return out
+    import folium
+    from branca.colormap import LinearColormap
+
+    west, south, east, north = (float(v) for v in gdf.total_bounds)
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles="OpenStreetMap")
+    fmap.fit_bounds([[south, west], [north, east]])
+    values = pd.to_numeric(gdf[value], errors="coerce").astype(np.float64)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    colours = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]  # viridis, reversed
+    ramp = LinearColormap(
+        colours if "time" in value else colours[::-1], vmin=lo, vmax=max(hi, lo + 1e-9)
+    )
+    ramp.caption = value
+    shown = gdf.copy()
+    shown[value] = values
+    fields = [c for c in shown.columns if c != "geometry"][:6]
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        v = feature["properties"].get(value)
+        colour = ramp(v) if v is not None and np.isfinite(v) else "#bbbbbb"
+        return {"color": colour, "fillColor": colour, "weight": 1, "fillOpacity": 0.5}
+
+    folium.GeoJson(
+        shown.to_json(drop_id=True),
+        style_function=style,
+        marker=folium.CircleMarker(radius=5),
+        tooltip=folium.GeoJsonTooltip(fields=fields),
+    ).add_to(fmap)
+    ramp.add_to(fmap)
+    fmap.save(str(out))
+    return out

@@ -1,0 +1,258 @@
+"""`maasmix matrix | isochrones | accessibility`: analyses over a network, with the network
+flags of ``maasmix plan``; results by ``--out`` extension (Parquet, CSV, GeoJSON, PNG, HTML).
+
+Matrices and accessibility run in origin chunks (`maasmix.api.analysis.run_chunks`):
+``--workers N`` on a local Dask cluster, ``--scheduler ADDRESS`` (or
+``MAASMIX_DASK_ADDRESS``) on a real one; the chunks go to ``OUT.parts/`` as they finish,
+so an interrupted run started again with the same arguments resumes; the folder is
+removed once ``OUT`` is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from maasmix.api.analysis import AnalysisRun, AnalysisSpec, run_chunks, write_result
+from maasmix.api.cli.plan import parse_at
+from maasmix.api.settings import get_settings
+from maasmix.engine.isochrones import DEFAULT_CUTOFFS, isochrones, to_geojson
+from maasmix.engine.matrix import percentile_column
+from maasmix.errors import QueryError
+from maasmix.feeds.points import h3_points, read_points
+from maasmix.pricing.diary_jobs import NetworkArgs
+
+__all__ = ["register"]
+
+
+def _numbers(text: str, parameter: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in str(text).split(",") if v.strip())
+    except ValueError:
+        raise QueryError(
+            f"expected comma-separated numbers, got {text!r}", parameter=parameter
+        ) from None
+    if not values:
+        raise QueryError("expected at least one number", parameter=parameter)
+    return values
+
+
+def _args(
+    gtfs: list[str], osm: str | None, gbfs: list[str], date: str | None, when: dt.datetime,
+    cache_dir: Path | None,
+) -> NetworkArgs:  # fmt: skip
+    def absolute(p: str) -> str:
+        return p if "://" in p else str(Path(p).resolve())
+
+    return NetworkArgs(
+        gtfs=tuple(absolute(g) for g in gtfs),
+        osm=absolute(osm) if osm else None,
+        gbfs=tuple(absolute(g) for g in gbfs),
+        date=date or when.strftime("%Y%m%d"),
+        cache_dir=str(cache_dir or get_settings().cache_dir),
+    )
+
+
+def _points(
+    source: str | None, h3: int | None, args: NetworkArgs, name: str, required: bool
+) -> pd.DataFrame | None:
+    if source is not None and h3 is not None:
+        raise QueryError("give a file or --h3, not both", parameter=name)
+    if source is not None:
+        return read_points(source, name=name)
+    if h3 is not None:
+        return h3_points(args.build().compiled.bbox, h3)
+    if required:
+        raise QueryError("a points file or --h3 RESOLUTION is needed", parameter=name)
+    return None
+
+
+def _run(
+    args: NetworkArgs,
+    spec: AnalysisSpec,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    out: Path,
+    workers: int,
+    scheduler: str | None,
+    chunk: int,
+) -> AnalysisRun:
+    parts = out.with_name(out.name + ".parts")
+    address = scheduler or get_settings().dask_address
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("chunks"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeRemainingColumn(), transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("chunks", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_chunks(args, spec, origins, destinations, parts, chunk_origins=chunk,
+                                workers=workers, scheduler=address, on_chunk=tick)  # fmt: skip
+    else:
+        result = run_chunks(args, spec, origins, destinations, parts, chunk_origins=chunk,
+                            workers=workers, scheduler=address)  # fmt: skip
+    return result
+
+
+def _finish(result: AnalysisRun, out: Path, written: Path) -> None:
+    shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
+    resumed = f", {result.chunks_resumed} resumed" if result.chunks_resumed else ""
+    typer.echo(
+        f"wrote {written} ({len(result.frame)} rows; {result.chunks} chunks{resumed}; "
+        f"{result.seconds:.1f} s)",
+        err=True,
+    )
+
+
+def matrix(
+    gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
+    at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
+    out: Path = typer.Option(..., "--out", help="result: .parquet .csv .geojson .png .html"),
+    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    destinations: str | None = typer.Option(None, "--destinations", help="default: origins"),
+    h3: int | None = typer.Option(None, "--h3", help="origins: H3 cells at this resolution"),
+    osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
+    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
+    date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
+    window: float = typer.Option(60, "--window", help="departure window, minutes"),
+    percentiles: str = typer.Option("50", "--percentiles", help="e.g. 25,50,75"),
+    max_time: float = typer.Option(60, "--max-time", help="longest trip, minutes"),
+    max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
+    cutoff: float | None = typer.Option(None, "--cutoff", help="share column, minutes"),
+    workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
+    chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+) -> None:
+    """Travel-time matrix: percentiles over a departure window, per origin and destination."""
+    when = parse_at(at)
+    args = _args(gtfs, osm, gbfs, date, when, cache_dir)
+    o = _points(origins, h3, args, "origins", True)
+    d = _points(destinations, None, args, "destinations", False)
+    assert o is not None
+    spec = AnalysisSpec(
+        kind="matrix", departure=when.isoformat(), window=window,
+        percentiles=_numbers(percentiles, "percentiles"), max_time=max_time,
+        max_rides=max_rides, cutoff=cutoff,
+    )  # fmt: skip
+    result = _run(args, spec, o, o if d is None else d, out, workers, scheduler, chunk)
+    frame = result.frame
+    if out.suffix.lower() in (".png", ".html", ".geojson", ".json", ".gpkg"):
+        # one feature per origin: the median over destinations of the first percentile
+        column = percentile_column(spec.percentiles[0])
+        per = frame.groupby("from_id", sort=False)[column].median()
+        shown = o[["id", "lat", "lon"]].copy()
+        shown[f"median_{column}"] = per.reindex(shown["id"]).to_numpy()
+        written = write_result(shown, out, f"median_{column}")
+    else:
+        written = write_result(frame, out, percentile_column(spec.percentiles[0]))
+    _finish(result, out, written)
+
+
+def accessibility(
+    gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
+    at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
+    out: Path = typer.Option(..., "--out", help="result: .parquet .csv .geojson .png .html"),
+    destinations: str = typer.Option(..., "--destinations", help="points with weight columns"),
+    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    h3: int | None = typer.Option(None, "--h3", help="origins: H3 cells at this resolution"),
+    opportunities: str = typer.Option("jobs", "--opportunities", help="weight columns: jobs,..."),
+    osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
+    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
+    date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
+    window: float = typer.Option(60, "--window", help="departure window, minutes"),
+    percentiles: str = typer.Option("50", "--percentiles", help="e.g. 25,50,75"),
+    cutoffs: str = typer.Option("30", "--cutoffs", help="minutes, e.g. 15,30,45"),
+    decay: str = typer.Option("step", "--decay", help="step, linear, logistic, exponential"),
+    decay_value: float | None = typer.Option(None, "--decay-value", help="linear width, sd"),
+    max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
+    workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
+    chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+) -> None:
+    """Accessibility: opportunities reached per origin, with a decay of the travel time."""
+    when = parse_at(at)
+    args = _args(gtfs, osm, gbfs, date, when, cache_dir)
+    o = _points(origins, h3, args, "origins", True)
+    d = read_points(destinations, name="destinations")
+    assert o is not None
+    cuts = _numbers(cutoffs, "cutoffs")
+    tail = 1.0 if decay == "step" else 3.0
+    spec = AnalysisSpec(
+        kind="accessibility", departure=when.isoformat(), window=window,
+        percentiles=_numbers(percentiles, "percentiles"),
+        max_time=float(min(max(cuts) * tail + (decay_value or 10.0), 1440)),
+        max_rides=max_rides,
+        opportunities=tuple(x.strip() for x in opportunities.split(",") if x.strip()),
+        cutoffs=cuts, decay_function=decay, decay_value=decay_value,
+    )  # fmt: skip
+    result = _run(args, spec, o, d, out, workers, scheduler, chunk)
+    frame = result.frame
+    if out.suffix.lower() in (".png", ".html"):
+        # one value per origin on a map: the first opportunity and percentile, largest cutoff
+        frame = frame[
+            (frame["opportunity"] == spec.opportunities[0])
+            & (frame["percentile"] == spec.percentiles[0])
+            & (frame["cutoff"] == frame["cutoff"].max())
+        ]
+    written = write_result(frame, out, "accessibility")
+    _finish(result, out, written)
+
+
+def isochrones_command(
+    gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
+    at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
+    origin: list[str] = typer.Option([], "--from", help="LAT,LON (repeatable)"),
+    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    out: Path | None = typer.Option(
+        None, "--out", help=".geojson .parquet .png .html (else GeoJSON on stdout)"
+    ),
+    osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
+    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
+    date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
+    window: float = typer.Option(10, "--window", help="departure window, minutes"),
+    cutoffs: str = typer.Option(
+        ",".join(str(c) for c in DEFAULT_CUTOFFS), "--cutoffs", help="minutes"
+    ),
+    percentile: float = typer.Option(50, "--percentile", help="over the window"),
+    max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+) -> None:
+    """Isochrones: the area reached within each cutoff, from the streets reached."""
+    from maasmix.api.cli.plan import parse_latlon
+
+    when = parse_at(at)
+    args = _args(gtfs, osm, gbfs, date, when, cache_dir)
+    if origins is not None:
+        points = read_points(origins, name="origins")
+    elif origin:
+        pairs = [parse_latlon(p, "from") for p in origin]
+        points = read_points(pairs, name="from")
+    else:
+        raise QueryError("give --from LAT,LON or --origins FILE", parameter="from")
+    net = args.build()
+    cuts = [int(c) if c == int(c) else c for c in _numbers(cutoffs, "cutoffs")]
+    gdf = isochrones(net, points, when, window, cuts, percentile, max_rides=max_rides)
+    if out is None:
+        print(to_geojson(gdf))
+        return
+    written = write_result(gdf.iloc[::-1], out, "travel_time")  # largest drawn first
+    typer.echo(f"wrote {written} ({len(gdf)} isochrones)", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``matrix``, ``isochrones`` and ``accessibility`` to the root command."""
+    app.command("matrix")(matrix)
+    app.command("isochrones")(isochrones_command)
+    app.command("accessibility")(accessibility)
