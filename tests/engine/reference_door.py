@@ -475,8 +475,14 @@ class DoorReference:
         return float(snap[0]), self.graph.metres_from(int(node[0]), limit), int(node[0])
 
     def earliest_arrival(
-        self, origin: tuple[float, float], destination: tuple[float, float], when_s: int
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        when_s: int,
+        bikeshare: Bikeshare | None = None,
     ) -> Answer:
+        """Walk + transit (+ rentals of ``bikeshare`` as the whole trip, first or last
+        mile: crow-fly streets only)."""
         ws = self.ws
         day = self.day
         if self.graph is None:
@@ -502,13 +508,23 @@ class DoorReference:
         how = "none"
         if direct <= defaults.MAX_DIRECT_WALK_S:
             best, how = when_s + math.ceil(direct), "walk"
-        a_ok = np.flatnonzero(acc <= defaults.MAX_ACCESS_WALK_S)
-        e_ok = egr <= defaults.MAX_ACCESS_WALK_S
+        acc = np.where(acc <= defaults.MAX_ACCESS_WALK_S, acc, np.inf)
+        egr = np.where(egr <= defaults.MAX_ACCESS_WALK_S, np.ceil(egr), np.inf)
+        if bikeshare is not None:
+            assert self.graph is None, "rentals: crow-fly streets only"
+            whole, kind = rental_whole_trip(bikeshare, origin, destination)
+            if np.isfinite(whole) and (best is None or when_s + int(whole) < best):
+                best, how = when_s + int(whole), f"rental, {kind}"
+            first = rental_first_last_mile(bikeshare, origin, day.lat, day.lon, False)
+            last = rental_first_last_mile(bikeshare, destination, day.lat, day.lon, True)
+            acc, egr = np.minimum(acc, first), np.minimum(egr, last)
+        a_ok = np.flatnonzero(np.isfinite(acc))
+        e_ok = np.isfinite(egr)
         if len(a_ok) and e_ok.any():
             reached = day.scan(
                 a_ok, when_s + np.ceil(acc[a_ok]).astype(np.int64), defaults.MIN_TRANSFER_S
             )
-            total = np.where(e_ok & (reached < INF), reached + np.ceil(np.where(e_ok, egr, 0)), INF)
+            total = np.where(e_ok & (reached < INF), reached + np.where(e_ok, egr, 0), INF)
             t = int(np.argmin(total))
             if total[t] < INF and (best is None or int(total[t]) < best):
                 best, how = int(total[t]), f"transit, last stop {day.stop_ids[t]}"
@@ -524,6 +540,171 @@ class DoorReference:
         src = np.repeat(np.arange(len(at)), np.diff(day.fp_ptr))
         ok = at[src] < INF
         np.minimum.at(at, day.fp_to[ok], at[src[ok]] + day.fp_dur[ok])
-        e = egr <= defaults.MAX_ACCESS_WALK_S
-        total = np.where(e & (at < INF), at + np.ceil(np.where(e, egr, 0)), INF)
+        e = np.isfinite(egr)
+        total = np.where(e & (at < INF), at + np.where(e, egr, 0), INF)
         return int(total.min()) if total.min() < INF else None
+
+
+# ---------------------------------------------------------------------------- rentals
+
+
+@dataclass
+class Bikeshare:
+    """One GBFS system read straight from its JSON files (no vehicle types: every
+    vehicle is a human-powered bicycle, as GBFS says)."""
+
+    st_id: np.ndarray
+    st_lat: np.ndarray
+    st_lon: np.ndarray
+    renting: np.ndarray  # installed, renting, a bike available
+    returning: np.ndarray  # installed, returning, a dock free
+    v_id: np.ndarray
+    v_lat: np.ndarray
+    v_lon: np.ndarray  # free-floating vehicles neither reserved nor disabled
+    speed: float = defaults.RIDE_SPEED_MPS[("bicycle", "human")]
+
+    @classmethod
+    def read(cls, folder: Path) -> Bikeshare:
+        import json
+
+        def data(name: str) -> dict[str, list[dict[str, object]]]:
+            with open(folder / name, encoding="utf-8") as f:
+                return json.load(f)["data"]  # type: ignore[no-any-return]
+
+        info = pd.DataFrame(data("station_information.json")["stations"])
+        status = pd.DataFrame(data("station_status.json")["stations"])
+        st = info.merge(status, on="station_id", how="left", suffixes=("", "_status"))
+
+        def flag(col: str) -> np.ndarray:
+            return np.asarray(st[col].fillna(0).astype(int).to_numpy() == 1)
+
+        installed = flag("is_installed")
+        bikes = st["num_bikes_available"].fillna(0).to_numpy() > 0
+        docks = st["num_docks_available"].fillna(0).to_numpy() > 0
+        bikes_df = pd.DataFrame(data("free_bike_status.json")["bikes"])
+        free = (bikes_df["is_reserved"].astype(int) == 0) & (
+            bikes_df["is_disabled"].astype(int) == 0
+        )
+        free &= bikes_df["station_id"].fillna("").eq("") if "station_id" in bikes_df else True
+        bikes_df = bikes_df[free]
+        return cls(
+            st_id=st["station_id"].astype(str).to_numpy(),
+            st_lat=st["lat"].astype(float).to_numpy(),
+            st_lon=st["lon"].astype(float).to_numpy(),
+            renting=installed & flag("is_renting") & bikes,
+            returning=installed & flag("is_returning") & docks,
+            v_id=bikes_df["bike_id"].astype(str).to_numpy(),
+            v_lat=bikes_df["lat"].astype(float).to_numpy(),
+            v_lon=bikes_df["lon"].astype(float).to_numpy(),
+        )
+
+
+def rental_whole_trip(
+    bs: Bikeshare, origin: tuple[float, float], destination: tuple[float, float]
+) -> tuple[float, str]:
+    """Fewest seconds walk -> ride -> (walk) on crow-fly streets, each leg rounded up.
+
+    Docked: walk to a renting station (at most `MAX_WALK_TO_VEHICLE_S` and
+    `MAX_WALK_TO_VEHICLE_M`), pick-up, ride to another returning station with a free
+    dock, drop-off, walk on (at most `MAX_ACCESS_WALK_S`). Free-floating: walk to a
+    usable vehicle, pick-up, ride to the destination, drop-off (parked there). Rides
+    are at least `MIN_RENTAL_RIDE_M` and at most `MAX_RIDE_S`; streets are crow-fly x
+    `DETOUR_FACTOR`. ``inf`` when no rental qualifies.
+    """
+    k, ws = defaults.DETOUR_FACTOR, defaults.WALK_SPEED_MPS
+    pick, drop = defaults.RENTAL_PICKUP_S, defaults.RENTAL_DROPOFF_S
+
+    def walk_to(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        m = haversine(origin[0], origin[1], lat, lon) * k
+        ok = (m / ws <= defaults.MAX_WALK_TO_VEHICLE_S) & (m <= defaults.MAX_WALK_TO_VEHICLE_M)
+        return np.where(ok, np.ceil(m / ws), np.inf)
+
+    best, how = np.inf, "none"
+    a = np.flatnonzero(bs.renting)
+    b = np.flatnonzero(bs.returning)
+    w1 = walk_to(bs.st_lat[a], bs.st_lon[a])
+    a = a[np.isfinite(w1)]
+    w1 = w1[np.isfinite(w1)]
+    if len(a) and len(b):
+        w2m = haversine(bs.st_lat[b], bs.st_lon[b], destination[0], destination[1]) * k
+        w2 = np.where(w2m / ws <= defaults.MAX_ACCESS_WALK_S, np.ceil(w2m / ws), np.inf)
+        ride_m = haversine(bs.st_lat[a, None], bs.st_lon[a, None], bs.st_lat[b], bs.st_lon[b]) * k
+        ride = ride_m / bs.speed
+        ok = (a[:, None] != b[None, :]) & (ride_m >= defaults.MIN_RENTAL_RIDE_M)
+        ok &= ride <= defaults.MAX_RIDE_S
+        total = np.where(ok, w1[:, None] + np.ceil(pick + ride + drop) + w2[None, :], np.inf)
+        i, j = np.unravel_index(int(np.argmin(total)), total.shape)
+        if total[i, j] < best:
+            best, how = float(total[i, j]), f"docked {bs.st_id[a[i]]} -> {bs.st_id[b[j]]}"
+    wv = walk_to(bs.v_lat, bs.v_lon)
+    ride_m = haversine(bs.v_lat, bs.v_lon, destination[0], destination[1]) * k
+    ride = ride_m / bs.speed
+    ok = np.isfinite(wv) & (ride_m >= defaults.MIN_RENTAL_RIDE_M) & (ride <= defaults.MAX_RIDE_S)
+    total = np.where(ok, wv + np.ceil(pick + ride + drop), np.inf)
+    if len(total) and total.min() < best:
+        v = int(np.argmin(total))
+        best, how = float(total[v]), f"free-floating {bs.v_id[v]}"
+    return best, how
+
+
+def rental_first_last_mile(
+    bs: Bikeshare,
+    point: tuple[float, float],
+    lat: np.ndarray,
+    lon: np.ndarray,
+    last_mile: bool,
+) -> np.ndarray:
+    """Seconds from ``point`` to each target (or from each target to ``point`` with
+    ``last_mile``) by a rental on crow-fly streets; ``inf`` where none qualifies.
+
+    First mile (float seconds, as a timed access set): walk to a renting station or a
+    usable vehicle (`MAX_WALK_TO_VEHICLE_S`/`_M`), pick-up, ride, drop-off; docked: at
+    another returning station, then walk to the target (`MAX_ACCESS_WALK_S`);
+    free-floating: parked at the target. Last mile (the legs' whole seconds, as the
+    itinerary shows them): walk from the target to the station or vehicle
+    (`MAX_WALK_TO_VEHICLE_S`), pick-up + ride + drop-off, walk to ``point``
+    (`MAX_ACCESS_WALK_S`; none after a free-floating ride parked there). Rides as in
+    `rental_whole_trip`.
+    """
+    k, ws = defaults.DETOUR_FACTOR, defaults.WALK_SPEED_MPS
+    pd_s = defaults.RENTAL_PICKUP_S + defaults.RENTAL_DROPOFF_S
+    a = np.flatnonzero(bs.renting)
+    b = np.flatnonzero(bs.returning)
+    ab = haversine(bs.st_lat[a, None], bs.st_lon[a, None], bs.st_lat[b], bs.st_lon[b]) * k
+    lo, hi = defaults.MIN_RENTAL_RIDE_M, defaults.MAX_RIDE_S * bs.speed
+    ride = np.where((a[:, None] != b[None, :]) & (ab >= lo) & (ab <= hi), ab, np.inf)
+    ride = ride / bs.speed
+    tv = haversine(bs.v_lat[:, None], bs.v_lon[:, None], lat, lon) * k  # vehicle x target
+    tv_ride = np.where((tv >= lo) & (tv <= hi), tv / bs.speed, np.inf)
+    if not last_mile:
+        wa = haversine(point[0], point[1], bs.st_lat[a], bs.st_lon[a]) * k
+        wa = np.where(
+            (wa / ws <= defaults.MAX_WALK_TO_VEHICLE_S) & (wa <= defaults.MAX_WALK_TO_VEHICLE_M),
+            wa / ws,
+            np.inf,
+        )
+        at_b = (wa[:, None] + ride).min(axis=0) + pd_s  # at each return station
+        wb = haversine(bs.st_lat[b, None], bs.st_lon[b, None], lat, lon) * k / ws
+        wb = np.where(wb <= defaults.MAX_ACCESS_WALK_S, wb, np.inf)
+        docked = (at_b[:, None] + wb).min(axis=0) if len(b) else np.full(len(lat), np.inf)
+        wv = haversine(point[0], point[1], bs.v_lat, bs.v_lon) * k
+        wv = np.where(
+            (wv / ws <= defaults.MAX_WALK_TO_VEHICLE_S) & (wv <= defaults.MAX_WALK_TO_VEHICLE_M),
+            wv / ws,
+            np.inf,
+        )
+        free = (wv[:, None] + tv_ride).min(axis=0) + pd_s if len(wv) else np.inf
+        return np.asarray(np.minimum(docked, free))
+    # last mile: whole seconds of each leg
+    wa = haversine(lat[:, None], lon[:, None], bs.st_lat[a], bs.st_lon[a]) * k / ws  # target x a
+    wa = np.where(wa <= defaults.MAX_WALK_TO_VEHICLE_S, np.ceil(wa), np.inf)
+    wb = haversine(bs.st_lat[b], bs.st_lon[b], point[0], point[1]) * k / ws
+    wb = np.where(wb <= defaults.MAX_ACCESS_WALK_S, np.ceil(wb), np.inf)
+    from_a = (np.ceil(ride + pd_s) + wb[None, :]).min(axis=1)  # from each renting station
+    docked = (wa + from_a[None, :]).min(axis=1)
+    wv = haversine(lat[:, None], lon[:, None], bs.v_lat, bs.v_lon) * k / ws  # target x v
+    wv = np.where(wv <= defaults.MAX_WALK_TO_VEHICLE_S, np.ceil(wv), np.inf)
+    vd = haversine(bs.v_lat, bs.v_lon, point[0], point[1]) * k
+    v_ride = np.where((vd >= lo) & (vd <= hi), np.ceil(vd / bs.speed + pd_s), np.inf)
+    free = (wv + v_ride[None, :]).min(axis=1) if len(vd) else np.inf
+    return np.asarray(np.minimum(docked, free))
