@@ -4,7 +4,9 @@ A `Field` is the answer of one street search, over the walking or the cycling gr
 one or many sources each with a starting cost (forward: costs *from* the sources; reverse:
 costs *to* them). `Field.at` reads the cost, metres and source of any points (stops,
 stations, vehicles, the destination) linked to the graph by their nearest node; the link
-is walked (or ridden) crow-fly at the field's speed.
+is walked (or ridden) crow-fly at the field's speed. Metres include both links: the
+target's (``link_m`` of `Field.at`) and the source's (``source_m`` of `graph_field`), so a
+leg's distance is the length of its geometry (point -> node -> path -> node -> point).
 
 Without an OSM extract the same questions are answered crow-fly: cost = starting cost +
 haversine x detour factor / speed, minimised over the sources (vectorised, no graph).
@@ -33,7 +35,8 @@ class Field:
     """Costs (seconds) from (or to) a set of sources; see the module docstring.
 
     ``speed`` is the speed of the links between points and the graph (and of crow-fly
-    travel); ``limit`` the bound beyond which costs are ``inf``.
+    travel); ``limit`` the bound beyond which costs are ``inf``; ``source_m`` the metres of
+    each graph source's own link (added to the metres of every path from it).
     """
 
     speed: float
@@ -45,6 +48,7 @@ class Field:
     src_cost: FloatArray | None = None
     src_index: IntArray | None = None
     detour: float = 1.0
+    source_m: FloatArray | None = None
 
     @property
     def graph(self) -> StreetCSR | None:
@@ -72,7 +76,7 @@ class Field:
             ok = nodes >= 0
             safe = np.where(ok, nodes, 0)
             secs = np.where(ok, self.search.dist[safe] + links / self.speed, np.inf)
-            metres = np.where(ok, self.search.metres[safe] + links, np.inf)
+            metres = np.where(ok, self.node_metres(safe) + links, np.inf)
             origin = np.where(ok, self.search.origin[safe], -1).astype(np.int32)
         else:
             assert self.src_lat is not None and self.src_lon is not None
@@ -99,6 +103,17 @@ class Field:
         origin = np.where(out, -1, origin).astype(np.int32)
         return secs, metres, origin
 
+    def node_metres(self, nodes: npt.ArrayLike) -> FloatArray:
+        """Metres of the paths to (from) graph ``nodes``, the source's link included."""
+        assert self.search is not None
+        nodes = np.asarray(nodes, np.int64)
+        metres = self.search.metres[nodes]
+        if self.source_m is None:
+            return metres
+        origin = self.search.origin[nodes]
+        extra = np.where(origin >= 0, self.source_m[np.maximum(origin, 0)], 0.0)
+        return np.asarray(metres + extra, np.float64)
+
     def path(self, node: int) -> list[tuple[float, float]]:
         """(lon, lat) of the graph path to (forward) or from (reverse) ``node``."""
         if self.search is None or node < 0:
@@ -115,12 +130,18 @@ def graph_field(
     *,
     cost: FloatArray | None = None,
     reverse: bool = False,
+    source_m: npt.ArrayLike | None = None,
 ) -> Field:
     """A `Field` from a bounded Dijkstra on ``graph`` (edge costs ``length / speed`` unless
-    ``cost`` is given)."""
+    ``cost`` is given); ``source_m``: metres of each source's link to its node (its cost is
+    in ``source_cost``), counted in the metres of every path."""
     edge_cost = graph.edge_cost(speed) if cost is None else cost
     search = graph.search(sources, source_cost, limit, edge_cost, reverse=reverse)
-    return Field(speed=speed, limit=limit, reverse=reverse, search=search)
+    links = None
+    if source_m is not None:
+        links = np.atleast_1d(np.asarray(source_m, np.float64))
+        links = np.where(np.isfinite(links), links, 0.0)
+    return Field(speed=speed, limit=limit, reverse=reverse, search=search, source_m=links)
 
 
 def crow_field(

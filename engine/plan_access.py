@@ -49,7 +49,12 @@ def street_direct(q: Query, mode: str) -> list[list[Piece]]:
         if not np.isfinite(secs) and f.limit < q.opt.max_direct_walk_s and not q.crow:
             assert q.cn.walk is not None
             f = graph_field(
-                q.cn.walk, [q.o_walk[0]], [q.o_walk[1] / q.ws], q.opt.max_direct_walk_s, q.ws
+                q.cn.walk,
+                [q.o_walk[0]],
+                [q.o_walk[1] / q.ws],
+                q.opt.max_direct_walk_s,
+                q.ws,
+                source_m=[q.o_walk[1]],
             )
             secs, metres, _ = q.point_at(f, q.d, q.d_walk)
         if not secs <= q.opt.max_direct_walk_s:
@@ -61,7 +66,14 @@ def street_direct(q: Query, mode: str) -> list[list[Piece]]:
     secs, metres, _ = q.point_at(bf, q.d, q.d_bike)
     if not np.isfinite(secs) and bf.limit < q.opt.max_ride_s and not q.crow:
         assert q.cn.bike is not None
-        bf = graph_field(q.cn.bike, [q.o_bike[0]], [q.o_bike[1] / q.bs], q.opt.max_ride_s, q.bs)
+        bf = graph_field(
+            q.cn.bike,
+            [q.o_bike[0]],
+            [q.o_bike[1] / q.bs],
+            q.opt.max_ride_s,
+            q.bs,
+            source_m=[q.o_bike[1]],
+        )
         secs, metres, _ = q.point_at(bf, q.d, q.d_bike)
     if not secs <= q.opt.max_ride_s:
         return []

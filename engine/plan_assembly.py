@@ -23,6 +23,7 @@ __all__ = [
     "finish",
     "footpath_geometry",
     "leg_from_piece",
+    "merge_walks",
     "street_journey",
     "transit_itinerary",
 ]
@@ -208,12 +209,42 @@ def combination(j: Journey) -> str:
 
 
 def finish(q: Query, j: Journey) -> Journey:
-    """A chosen journey as returned: its mode combination, and its transit legs with
-    shape geometry, intermediate stops and distance (`enrich_transit`)."""
-    return replace(
-        j,
-        combination=combination(j),
-        legs=tuple(
-            enrich_transit(q, q.cn.timetable, leg) if leg.is_transit else leg for leg in j.legs
-        ),
-    )
+    """A chosen journey as returned: its mode combination, its transit legs with shape
+    geometry, intermediate stops and distance (`enrich_transit`), and walks that follow
+    each other without a wait merged into one (`merge_walks`)."""
+    legs = [enrich_transit(q, q.cn.timetable, leg) if leg.is_transit else leg for leg in j.legs]
+    return replace(j, combination=combination(j), legs=merge_walks(legs))
+
+
+def merge_walks(legs: list[Leg]) -> tuple[Leg, ...]:
+    """``legs`` with each run of walking legs that follow each other without a wait (an
+    access walk and a footpath between stops, ...) as one walk: from the first's start
+    to the last's end, distances added, geometries joined."""
+    out: list[Leg] = []
+    for leg in legs:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and leg.mode == "WALK"
+            and prev.mode == "WALK"
+            and prev.end_s == leg.start_s
+        ):
+            geometry = prev.geometry + (
+                leg.geometry[1:]
+                if prev.geometry and leg.geometry and prev.geometry[-1] == leg.geometry[0]
+                else leg.geometry
+            )
+            out[-1] = replace(
+                prev,
+                to_stop_id=leg.to_stop_id,
+                to_name=leg.to_name,
+                to_lat=leg.to_lat,
+                to_lon=leg.to_lon,
+                to_kind=leg.to_kind,
+                end_s=leg.end_s,
+                distance_m=round((prev.distance_m or 0.0) + (leg.distance_m or 0.0), 1),
+                geometry=geometry,
+            )
+            continue
+        out.append(leg)
+    return tuple(out)

@@ -74,6 +74,7 @@ class PlanOptions:
     num_itineraries: int = defaults.NUM_ITINERARIES
     assume_available: bool = False
     filters: bool = True
+    max_link_m: float = defaults.MAX_POINT_LINK_M
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class Query:
         self.chains: dict[tuple[int, bool], Any] = {}  # `plan_rentals.chain_of`
         self.moment: dt.datetime | None = None  # the planned time (geofencing windows)
         self.tt = self.cn.timetable
+        self.links: list[str] = []  # notices: points joined to the streets crow-fly
         if self.crow:
             for p, name in ((self.o, "from"), (self.d, "to")):
                 self._check_crow(p, name)
@@ -220,11 +222,20 @@ class Query:
             return -1, 0.0
         node, dist = graph.nearest([p.lat], [p.lon])
         metres = float(dist[0])
-        if parameter is not None and metres > defaults.MAX_SNAP_M:
+        if parameter is None:
+            return int(node[0]), metres
+        limit = float(self.opt.max_link_m)
+        if metres > limit:
             raise QueryError(
-                f"({p.lat:.6f}, {p.lon:.6f}) is {metres / 1000:.1f} km from the nearest street "
-                f"of the network (at most {defaults.MAX_SNAP_M:.0f} m)",
+                f"({p.lat:.6f}, {p.lon:.6f}) is {metres / 1000:.2f} km from the nearest street "
+                f"of the network (at most {limit / 1000:g} km: max_link_m)",
                 parameter=parameter,
+            )
+        if metres > defaults.LINK_NOTICE_M:
+            self.links.append(
+                f"{p.name.lower()} ({p.lat:.6f}, {p.lon:.6f}) is {metres:.0f} m from the nearest "
+                f"street of the network: joined to it by a straight line, walked at "
+                f"{self.ws:g} m/s"
             )
         return int(node[0]), metres
 
@@ -273,7 +284,13 @@ class Query:
             else:
                 assert self.cn.walk is not None
                 f = graph_field(
-                    self.cn.walk, [node], [snap / self.ws], limit, self.ws, reverse=reverse
+                    self.cn.walk,
+                    [node],
+                    [snap / self.ws],
+                    limit,
+                    self.ws,
+                    reverse=reverse,
+                    source_m=[snap],
                 )
             self._fields[key] = f
         return self._fields[key]
@@ -294,7 +311,13 @@ class Query:
                 return None
             else:
                 f = graph_field(
-                    self.cn.bike, [node], [snap / self.bs], limit, self.bs, reverse=reverse
+                    self.cn.bike,
+                    [node],
+                    [snap / self.bs],
+                    limit,
+                    self.bs,
+                    reverse=reverse,
+                    source_m=[snap],
                 )
             self._fields[key] = f
         return self._fields[key]

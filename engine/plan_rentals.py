@@ -242,7 +242,7 @@ class RentalChain:
                 nodes = np.flatnonzero(ok).astype(np.int32)
                 self.end_index = nodes
                 self.end_secs = dist[nodes] + opt.dropoff_s
-                self.end_m = self.ride.search.metres[nodes]  # type: ignore[union-attr]
+                self.end_m = self.ride.node_metres(nodes)
                 self.end_org = self.ride.search.origin[nodes]  # type: ignore[union-attr]
                 reach = ride_in_range(
                     r.vehicle_range_m[g.index[np.maximum(self.end_org, 0)]], self.end_m
@@ -262,7 +262,7 @@ class RentalChain:
                 return
             limit = float(_top(src_cost) + opt.max_access_walk_s)
             self.end_lat, self.end_lon = lat, lon
-            self.after = self._walk_from(wnode, src_cost, lat, lon, limit, False)
+            self.after = self._walk_from(wnode, wm, src_cost, lat, lon, limit, False)
             self.ok = True
             return
         # reverse: outer walk is from the end point to the destination
@@ -300,7 +300,7 @@ class RentalChain:
             self.end_index = nodes
             self.end_walk = wdist[nodes]
             self.end_walk_m = (
-                walk.search.metres[q.cn.bike_to_walk[nodes]] + q.cn.bike_to_walk_m[nodes]
+                walk.node_metres(q.cn.bike_to_walk[nodes]) + q.cn.bike_to_walk_m[nodes]
             )
             lat, lon = bike.lat[nodes], bike.lon[nodes]
             init = self.end_walk + opt.dropoff_s
@@ -322,7 +322,7 @@ class RentalChain:
         if not np.isfinite(src_cost).any():
             return
         limit = float(_top(src_cost) + opt.max_walk_to_vehicle_s)
-        self.after = self._walk_from(g.walk_node, src_cost, g.lat, g.lon, limit, True)
+        self.after = self._walk_from(g.walk_node, g.walk_m, src_cost, g.lat, g.lon, limit, True)
         self.ok = True
 
     def _ride_field(
@@ -344,12 +344,20 @@ class RentalChain:
         ok = node >= 0
         start = np.where(ok, init + link_m / speed, np.inf)
         return graph_field(
-            q.cn.bike, np.where(ok, node, 0), start, limit, speed, cost=cost, reverse=reverse
+            q.cn.bike,
+            np.where(ok, node, 0),
+            start,
+            limit,
+            speed,
+            cost=cost,
+            reverse=reverse,
+            source_m=np.where(ok, link_m, 0.0),
         )
 
     def _walk_from(
         self,
         node: IntArray,
+        link_m: FloatArray,
         cost: FloatArray,
         lat: FloatArray,
         lon: FloatArray,
@@ -368,6 +376,7 @@ class RentalChain:
             limit,
             q.ws,
             reverse=reverse,
+            source_m=np.where(ok, link_m, 0.0),
         )
 
     @property

@@ -200,6 +200,8 @@ def plan(
         raise QueryError(str(exc), parameter="options") from None
     if opt.max_transfers < 0 or opt.num_itineraries < 1:
         raise QueryError("max_transfers must be >= 0 and num_itineraries >= 1", parameter="options")
+    if not opt.max_link_m >= 0:
+        raise QueryError("max_link_m must be >= 0 metres", parameter="max_link_m")
     when_s, moment = service_seconds(net, when, arrive_by)
     # 1. the query: both points snapped, street fields searched on demand
     q = Query(net, o, d, opt)
@@ -243,7 +245,7 @@ def plan(
         arrive_by=arrive_by,
         modes=chosen,
         itineraries=itineraries,
-        notices=notices(q, moment, chosen),
+        notices=notices(q, moment, chosen, itineraries, when_s, arrive_by),
         streets="crow-fly" if q.crow else "osm",
         filtered=filtered,
     )

@@ -11,9 +11,11 @@ __all__ = [
     "DETOUR_FACTOR",
     "FARE_CONTAINS",
     "FILTER_SLACK_S",
+    "LINK_NOTICE_M",
     "MAX_ACCESS_BIKE_S",
     "MAX_ACCESS_WALK_S",
     "MAX_DIRECT_WALK_S",
+    "MAX_POINT_LINK_M",
     "MAX_RIDE_S",
     "MAX_SHORT_RANGE_VEHICLES",
     "MAX_SNAP_M",
@@ -118,6 +120,15 @@ searched on their own, so a nearer short-range vehicle never hides one that can 
 MAX_SNAP_M = 1000.0
 """Farthest a coordinate may be from the nearest street node (or stop, crow-fly), metres;
 beyond it the point is outside the network and the query is refused."""
+
+MAX_POINT_LINK_M = 2000.0
+"""Farthest an origin or destination may be from the nearest node of the street network,
+metres: it is joined to that node by a straight walk (a notice says so when longer than
+`LINK_NOTICE_M`); farther, the plan is refused naming the parameter and the distance."""
+
+LINK_NOTICE_M = 100.0
+"""An origin or destination farther than this from the street network gets a notice that
+it is joined to the nearest street node by a straight line, metres."""
 
 NUM_ITINERARIES = 6
 """At most this many itineraries in a plan (besides the best on each criterion, which a
