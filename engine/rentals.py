@@ -208,7 +208,11 @@ class RentalSystem:
         *,
         loader: Callable[[], GbfsSnapshot] | None = None,
     ) -> RentalSystem:
-        """Link ``snapshot`` to ``compiled``'s streets."""
+        """Link ``snapshot`` to ``compiled``'s streets (a system that publishes no
+        timezone takes the network's: `GbfsSnapshot.in_timezone`)."""
+        network_zone = compiled.timetable.timezone
+        if snapshot.system.timezone_assumed and snapshot.system.timezone != network_zone:
+            snapshot = snapshot.in_timezone(network_zone)
         types = _types(snapshot)
         st = snapshot.stations
         slat = st["lat"].to_numpy(np.float64)

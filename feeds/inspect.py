@@ -7,7 +7,9 @@ kind      recognised by
 ========  ==============================================================
 ``osm``   a name ending ``.osm.pbf``, ``.pbf``, ``.osm`` or ``.osm.bz2``
 ``gbfs``  a name ending ``.json`` (a ``gbfs.json`` auto-discovery file), or a
-          folder holding ``gbfs.json`` or ``system_information.json``
+          folder holding ``gbfs.json`` or ``system_information.json``, or only
+          ``station_information.json`` (read with a warning, as `plan` reads it:
+          one detection, `maasmix.feeds.gbfs._source.gbfs_folder`)
 ``gtfs``  a ``.zip`` file, a URL (not ``.json``), or a folder holding ``stops.txt``
 ========  ==============================================================
 """
@@ -19,6 +21,7 @@ from typing import Any, Literal
 
 from maasmix.errors import FeedFormatError, FeedMissingError
 from maasmix.feeds._http import is_url
+from maasmix.feeds.gbfs._source import gbfs_folder
 from maasmix.feeds.gtfs._read import usable_path
 
 Kind = Literal["gtfs", "gbfs", "osm"]
@@ -41,13 +44,13 @@ def detect_kind(source: str | Path) -> Kind:
     if not path.exists():
         raise FeedMissingError("no such file or folder", file=str(source))
     if path.is_dir():
-        if (path / "gbfs.json").exists() or (path / "system_information.json").exists():
+        if gbfs_folder(path) is not None:
             return "gbfs"
         if (path / "stops.txt").exists() or any(path.glob("*/stops.txt")):
             return "gtfs"
         raise FeedFormatError(
-            "folder is neither GTFS (no stops.txt) nor GBFS (no gbfs.json or "
-            "system_information.json)",
+            "folder is neither GTFS (no stops.txt) nor GBFS (no gbfs.json, "
+            "system_information.json or station_information.json)",
             file=str(source),
         )
     if name.endswith(".zip"):

@@ -42,6 +42,24 @@ _CANONICAL = {alias: name for name, aliases in FEEDS.items() for alias in aliase
 _VERSION = re.compile(r"^(\d+)\.(\d+)(-RC\d*)?$")
 
 
+def gbfs_folder(folder: Path) -> str | None:
+    """How `load_gbfs` reads a local folder: ``"gbfs"`` (it holds ``gbfs.json`` or
+    ``system_information.json``), ``"stations-only"`` (``station_information.json``
+    alone, without any status file: stations without live status, read with a
+    FeedWarning), None (not a GBFS folder). The one detection behind both
+    `maasmix.feeds.gbfs.load_gbfs` and `maasmix.feeds.inspect.detect_kind`."""
+    if not folder.is_dir():
+        return None
+    if (folder / "gbfs.json").is_file() or (folder / "system_information.json").is_file():
+        return "gbfs"
+    status = ("station_status", "vehicle_status", "free_bike_status")
+    if (folder / "station_information.json").is_file() and not any(
+        (folder / f"{name}.json").is_file() for name in status
+    ):
+        return "stations-only"
+    return None
+
+
 @dataclass(frozen=True)
 class RawFile:
     """One GBFS JSON file as read.

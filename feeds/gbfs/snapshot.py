@@ -20,11 +20,12 @@ read as numbers; amounts finer than the currency's minor unit are rounded half-e
 gbfs.json that does not list system_information (gbfs-oslo-tier) gets the file beside it.
 A geofencing zone whose geometry is null is dropped; timestamps written with a space
 instead of ``T`` (``"2025-05-21 07:48:04.229881+00:00"``) are read as RFC 3339; a folder
-holding only ``station_information.json`` gives a system named after the folder (UTC)
-whose stations have no live status. Lyft feeds (gbfs-bay-area-baywheels) also carry
-``fusion_lat``/``fusion_lon``: they are ignored; ``lat``/``lon`` are the specification's
-coordinates (and lie within 500 m of a dock for 73 % of the bikes, against 44 % for the
-fusion pair).
+holding only ``station_information.json`` gives a system named after the folder whose
+stations have no live status, in UTC until it is added to a network, which gives it
+the network's timezone (``SystemInfo.timezone_assumed``). Lyft feeds
+(gbfs-bay-area-baywheels) also carry ``fusion_lat``/``fusion_lon``: they are ignored;
+``lat``/``lon`` are the specification's coordinates (and lie within 500 m of a dock for
+73 % of the bikes, against 44 % for the fusion pair).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,7 +44,14 @@ import pandas as pd
 from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
 from maasmix.feeds._http import is_url
 from maasmix.feeds.cache import DiskCache, content_hash, make_key
-from maasmix.feeds.gbfs._source import Discovered, RawFile, discover, major, read_file
+from maasmix.feeds.gbfs._source import (
+    Discovered,
+    RawFile,
+    discover,
+    gbfs_folder,
+    major,
+    read_file,
+)
 from maasmix.feeds.gbfs._tables import geofencing, pricing, stations, vehicle_types, vehicles
 from maasmix.feeds.gbfs._values import localized
 
@@ -68,6 +76,9 @@ class SystemInfo:
         The newest ``last_updated`` of the files read, in the system's timezone.
     ttl_s : int
         The smallest ``ttl`` of the files read, seconds (0: refresh on every use).
+    timezone_assumed : bool
+        The system publishes no timezone (a folder of station_information alone): UTC
+        until it is added to a network, which gives it its own (`GbfsSnapshot.in_timezone`).
     """
 
     system_id: str
@@ -79,6 +90,7 @@ class SystemInfo:
     last_updated: dt.datetime
     ttl_s: int
     languages: tuple[str, ...] = ()
+    timezone_assumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,6 +180,19 @@ class GbfsSnapshot:
     geofencing_global_rules: pd.DataFrame
     files: tuple[GbfsFile, ...]
 
+    def in_timezone(self, timezone: str) -> GbfsSnapshot:
+        """This snapshot with ``system.timezone`` set to ``timezone`` (IANA) and every
+        ``last_updated`` shown in it (the same instants): how a system that publishes no
+        timezone takes the timezone of the network it is added to."""
+        zone = ZoneInfo(timezone)
+        system = replace(
+            self.system,
+            timezone=timezone,
+            last_updated=self.system.last_updated.astimezone(zone),
+        )
+        files = tuple(replace(f, last_updated=f.last_updated.astimezone(zone)) for f in self.files)
+        return replace(self, system=system, files=files)
+
     @property
     def expires_at(self) -> dt.datetime:
         """``system.last_updated + system.ttl_s``: when the snapshot should be refreshed."""
@@ -247,7 +272,8 @@ def load_gbfs(source: str | Path, *, language: str | None = None) -> GbfsSnapsho
         A file whose ``version`` (MAJOR) contradicts the dataset's, or a field name of
         another version.
     """
-    found = _station_information_only(source) or discover(source, language)
+    stations_only = _station_information_only(source)
+    found = stations_only or discover(source, language)
     files = found.files
     info = files["system_information"]
     if "station_status" in files and "station_information" not in files:
@@ -268,6 +294,8 @@ def load_gbfs(source: str | Path, *, language: str | None = None) -> GbfsSnapsho
 
     read = ([found.discovery] if found.discovery is not None else []) + list(files.values())
     system = _system_info(info, read, preference, chosen, languages)
+    if stations_only is not None:
+        system = replace(system, timezone_assumed=True)
     zone = ZoneInfo(system.timezone)
     return GbfsSnapshot(
         version=found.version,
@@ -331,22 +359,13 @@ def _station_information_only(source: str | Path) -> Discovered | None:
     if is_url(source):
         return None
     folder = Path(source)
-    info_path = folder / "station_information.json"
-    if not (
-        folder.is_dir()
-        and info_path.is_file()
-        and not (folder / "system_information.json").is_file()
-        and not (folder / "gbfs.json").is_file()
-        and not any(
-            (folder / f"{name}.json").is_file()
-            for name in ("station_status", "vehicle_status", "free_bike_status")
-        )
-    ):
+    if gbfs_folder(folder) != "stations-only":
         return None
-    info = read_file(str(info_path), "station_information")
+    info = read_file(str(folder / "station_information.json"), "station_information")
     warnings.warn(
         f"{folder}: only station_information.json (no system_information.json): stations "
-        f"without live status, system id {folder.name!r}, timezone UTC assumed",
+        f"without live status, system id {folder.name!r}, in the time zone of the network "
+        "it is added to (UTC alone)",
         FeedWarning,
         stacklevel=3,
     )

@@ -124,3 +124,18 @@ def test_bad_inputs_exit_2_with_a_readable_message(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert words in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_station_information_alone_is_read_with_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    stations = [{"station_id": "A", "name": "Alpha", "lat": 45.0, "lon": 9.0, "capacity": 4}]
+    doc = {"last_updated": 1709625600, "ttl": 60, "version": "2.3", "data": {"stations": stations}}
+    (folder / "station_information.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(app, ["feeds", "inspect", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["kind"], summary["stations"]) == ("gbfs", 1)
+    assert summary["system"]["system_id"] == "registry"
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and "only station_information.json" in warned[0]

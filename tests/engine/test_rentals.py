@@ -14,6 +14,8 @@ from maasmix import defaults
 from maasmix.engine.itinerary import Leg
 from maasmix.engine.network import Network
 from maasmix.engine.planner import Plan, plan
+from maasmix.errors import FeedWarning
+from maasmix.feeds.gbfs import load_gbfs
 from tests.engine.builders import DATE
 from tests.engine.plan_builders import LAT, lon_at, network, write_gbfs
 
@@ -89,3 +91,26 @@ def test_docked_ride_never_ends_where_it_started(tmp_path: Path) -> None:
 def _rental_journey_legs(p: Plan) -> list[Leg]:
     (journey,) = [j for j in p.itineraries if any(leg.is_rental for leg in j.legs)]
     return list(journey.legs)
+
+
+def test_stations_alone_take_the_network_timezone(tmp_path: Path) -> None:
+    folder = write_gbfs(tmp_path / "registry", stations=[("A", 1, 3, 5), ("B", 29, 2, 5)])
+    for path in folder.iterdir():
+        if path.name != "station_information.json":
+            path.unlink()
+    with pytest.warns(FeedWarning, match=r"only station_information\.json"):
+        snapshot = load_gbfs(folder)
+    assert snapshot.system.timezone == "Etc/UTC"
+    net = network(tmp_path, None)
+    system = net.add_gbfs(snapshot)
+    assert net.timezone == "Europe/Rome"
+    assert system.snapshot.system.timezone == "Europe/Rome"
+    assert system.last_updated == snapshot.system.last_updated  # the same instant
+    assert system.last_updated.isoformat() == "2024-03-05T09:00:00+01:00"
+    assert not system.has_status
+    # a system that publishes its timezone keeps it
+    own = write_gbfs(tmp_path / "own", stations=[("A", 1, 3, 5)])
+    doc = json.loads((own / "system_information.json").read_text())
+    doc["data"]["timezone"] = "Europe/Oslo"
+    (own / "system_information.json").write_text(json.dumps(doc))
+    assert net.add_gbfs(load_gbfs(own)).snapshot.system.timezone == "Europe/Oslo"

@@ -24,6 +24,8 @@ from maasmix.feeds import (
     FeedWarning,
 )
 from maasmix.feeds.gbfs import GbfsSnapshot, load_gbfs
+from maasmix.feeds.gbfs._source import gbfs_folder
+from maasmix.feeds.inspect import detect_kind, inspect_source
 
 FIXTURES = Path(__file__).parent / "gbfs_fixtures"
 V23, V30 = FIXTURES / "v2_3", FIXTURES / "v3_0"
@@ -628,3 +630,55 @@ def test_v3_geofencing_rules_need_v3_names(tmp_path: Path) -> None:
 def test_missing_source() -> None:
     with pytest.raises(FeedMissingError, match="no such file"):
         load_gbfs("/nonexistent/gbfs")
+
+
+# ------------------------------------------------------- station_information alone
+
+
+def _stations_only(folder: Path, *extra: str) -> Path:
+    """A folder of station_information.json (two stations) and the ``extra`` files."""
+    folder.mkdir(parents=True)
+    stations = [
+        {"station_id": "A", "name": "Alpha", "lat": 45.0, "lon": 9.0, "capacity": 10},
+        {"station_id": "B", "name": "Beta", "lat": 45.01, "lon": 9.01, "capacity": 8},
+    ]
+    for name in ("station_information", *extra):
+        body = {"stations": stations if name == "station_information" else []}
+        doc = {"last_updated": 1709625600, "ttl": 60, "version": "2.3", "data": body}
+        (folder / f"{name}.json").write_text(json.dumps(doc))
+    return folder
+
+
+def test_station_information_alone_is_one_detection(tmp_path: Path) -> None:
+    folder = _stations_only(tmp_path / "registry")
+    assert gbfs_folder(folder) == "stations-only"
+    assert detect_kind(folder) == "gbfs"
+    with pytest.warns(FeedWarning, match="only station_information.json") as caught:
+        summary = inspect_source(folder)
+    assert len(caught) == 1
+    assert summary["kind"] == "gbfs" and summary["stations"] == 2
+    assert summary["system"]["system_id"] == "registry"
+    assert summary["system"]["timezone"] == "Etc/UTC"  # alone; a network gives its own
+    with pytest.warns(FeedWarning):
+        snap = load_gbfs(folder)
+    assert snap.system.timezone_assumed
+    assert snap.system.last_updated == dt.datetime(2024, 3, 5, 8, 0, tzinfo=dt.UTC)
+    # with a status file (and no system_information) it is neither: load_gbfs refuses it
+    status = _stations_only(tmp_path / "half", "station_status")
+    assert gbfs_folder(status) is None
+    with pytest.raises(FeedFormatError, match="neither GTFS"):
+        detect_kind(status)
+    with pytest.raises(FeedMissingError, match="system_information"):
+        load_gbfs(status)
+
+
+def test_snapshot_in_another_timezone_keeps_its_instants(tmp_path: Path) -> None:
+    with pytest.warns(FeedWarning):
+        snap = load_gbfs(_stations_only(tmp_path / "registry"))
+    local = snap.in_timezone("America/Los_Angeles")
+    assert local.system.timezone == "America/Los_Angeles"
+    assert local.system.last_updated == snap.system.last_updated
+    assert local.system.last_updated.isoformat() == "2024-03-05T00:00:00-08:00"
+    assert [f.last_updated.isoformat() for f in local.files] == ["2024-03-05T00:00:00-08:00"] * 2
+    assert local.expires_at == snap.expires_at
+    pd.testing.assert_frame_equal(local.stations, snap.stations)
