@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -c "from maasmix.pricing.kernels import main; main()"
+	$(BIN)/python -c "from maasmix.engine.kernels import main; main()"
 	touch $(STAMP)
 
 demo: setup
