@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export MAASMIX_DATA ?= $(abspath ../shared/data)
 
-.PHONY: setup demo test test-fast bench bench-install bench-check bench-baseline bench-peers \
+.PHONY: setup browser demo test test-fast bench bench-install bench-check bench-baseline bench-peers \
 	bench-smoke bench-quick bench-compare lint serve clean
 
 setup: $(STAMP)
@@ -25,10 +25,19 @@ demo: setup
 # its module fixtures are built once. The slowest tests are listed at the end.
 PYTEST_WORKERS ?= 2
 
-test: setup
+# The report tests render pages in Debian's headless Chromium; a fresh machine lacks it,
+# so the test target installs it when it can (root and apt-get), else says how.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v "$${MAASMIX_CHROMIUM:-chromium}" >/dev/null 2>&1 \
+	  || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	         echo "installing Debian's chromium for the report tests"; \
+	         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	       else echo "note: no chromium (apt-get install chromium, or set MAASMIX_CHROMIUM)"; fi; }
+
+test: setup browser
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=20
 
-test-fast: setup
+test-fast: setup browser
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
 
 # Benchmarks (see README, "Performance"): a run is saved to $(BENCH_RUN) and, for
