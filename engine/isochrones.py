@@ -133,7 +133,7 @@ def _voronoi(g: Any) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
     locations, and the node of each cell: the points that snap to that node."""
     cached = g.__dict__.get("_voronoi")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     snap = g._snappable().astype(np.int64)
     xy = g.index.projection.to_xy(g.lat[snap], g.lon[snap])
     _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)

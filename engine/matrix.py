@@ -421,5 +421,5 @@ class TravelTimeMatrix(pd.DataFrame):
             super().__init__(network, *args, **kwargs)
 
     @property
-    def _constructor(self) -> Callable[..., pd.DataFrame]:  # type: ignore[override]
+    def _constructor(self) -> Callable[..., pd.DataFrame]:
         return pd.DataFrame

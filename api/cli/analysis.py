@@ -29,6 +29,9 @@ from maasmix.pricing.diary_jobs import NetworkArgs
 
 __all__ = ["register"]
 
+#: The isochrones' default cutoffs as the command line spells them.
+_CUTOFFS = ",".join(str(c) for c in DEFAULT_CUTOFFS)
+
 
 def _numbers(text: str, parameter: str) -> tuple[float, ...]:
     try:
@@ -222,9 +225,7 @@ def isochrones_command(
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
     window: float = typer.Option(10, "--window", help="departure window, minutes"),
-    cutoffs: str = typer.Option(
-        ",".join(str(c) for c in DEFAULT_CUTOFFS), "--cutoffs", help="minutes"
-    ),
+    cutoffs: str = typer.Option(_CUTOFFS, "--cutoffs", help="minutes"),
     percentile: float = typer.Option(50, "--percentile", help="over the window"),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
