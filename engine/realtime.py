@@ -409,22 +409,21 @@ class _TripIndex:
         first_dep = tt.st_dep[self.trip_base].astype(np.int64) if n_st else np.empty(0, np.int64)
         start = first_dep - day * 86_400
         ids = tt.trip_ids.astype(str).astype(object)
-        frame = pd.DataFrame({"id": ids, "day": day})
-        dup = frame.duplicated(keep=False).to_numpy()
-        self.by_day: dict[int, pd.Index] = {}
-        self.rows_by_day: dict[int, Int64Array] = {}
+        codes, uniques = pd.factorize(ids)
+        codes = codes.astype(np.int64)
+        self.ids = pd.Index(uniques)
+        # per trip_id code and day: its one run (-1: none, -2: several, by start time)
+        self.single: dict[int, Int64Array] = {}
         for d in (0, -1):
-            sel = np.flatnonzero((~dup) & (day == d))
-            self.by_day[d] = pd.Index(ids[sel])
-            self.rows_by_day[d] = sel
-        # runs sharing a trip_id and day (frequencies.txt): by (id code, day, start s)
-        multi = np.flatnonzero(dup)
-        codes, uniques = pd.factorize(ids[multi])
-        self.multi_ids = pd.Index(uniques)
-        run_key = _run_key(codes.astype(np.int64), day[multi], start[multi])
+            sel = np.flatnonzero(day == d)
+            one = np.full(len(uniques), -1, np.int64)
+            one[codes[sel]] = sel
+            one[np.bincount(codes[sel], minlength=len(uniques)) > 1] = -2
+            self.single[d] = one
+        run_key = _run_key(codes, day, start)
         order = np.argsort(run_key, kind="stable")
         self.run_keys: Int64Array = run_key[order]
-        self.run_trips: Int64Array = multi[order]
+        self.run_trips: Int64Array = order.astype(np.int64)
         date = tt.date
         tz = zoneinfo.ZoneInfo(tt.timezone)
         noon = dt.datetime(date.year, date.month, date.day, 12, tzinfo=tz)
@@ -446,24 +445,23 @@ class _TripIndex:
             is_prev = dates == self.date_str[-1]
             day[is_prev] = -1
             other = given & ~is_prev & (dates != self.date_str[0])
-            for d in (0, -1):
-                rows = np.flatnonzero(~other & ((day == d) | ~given) & (out < 0))
-                if not len(rows):
-                    continue
-                hit = self.by_day[d].get_indexer(ids[rows])
-                ok = hit >= 0
-                out[rows[ok]] = self.rows_by_day[d][hit[ok]]
-            rest = np.flatnonzero((out < 0) & ~other)
-            if len(rest) and len(self.run_keys):
-                code = self.multi_ids.get_indexer(ids[rest]).astype(np.int64)
-                start = _clock_seconds(trips["start_time"].to_numpy(dtype=object)[rest])
-                for d in (0, -1):
-                    ok = (code >= 0) & (start >= 0) & ((day[rest] == d) | ~given[rest])
-                    ok &= out[rest] < 0
-                    key = _run_key(code[ok], np.full(int(ok.sum()), d, np.int64), start[ok])
+            code = self.ids.get_indexer(ids).astype(np.int64)
+            times = trips["start_time"].to_numpy(dtype=object)
+            for d in (0, -1):  # without a start_date: today's run, else yesterday's
+                rows = np.flatnonzero((code >= 0) & ~other & ((day == d) | ~given) & (out < 0))
+                run = self.single[d][code[rows]]
+                ok = run >= 0
+                out[rows[ok]] = run[ok]
+                several = rows[run == -2]
+                if len(several):
+                    key = _run_key(
+                        code[several],
+                        np.full(len(several), d, np.int64),
+                        _clock_seconds(times[several]),
+                    )
                     k = np.minimum(np.searchsorted(self.run_keys, key), len(self.run_keys) - 1)
-                    hit = self.run_keys[k] == key
-                    out[rest[ok][hit]] = self.run_trips[k[hit]]
+                    hit = (self.run_keys[k] == key) & (key >= 0)
+                    out[several[hit]] = self.run_trips[k[hit]]
         return out, other
 
     def positions(
@@ -497,7 +495,9 @@ class _TripIndex:
 
 
 def _run_key(code: Int64Array, day: Int64Array, start: Int64Array) -> Int64Array:
-    return (code << np.int64(24)) + ((day + 1) << np.int64(23)) + start
+    """(trip_id code, day, start s) as one int64 (negative when ``start`` is -1)."""
+    key = (code << np.int64(24)) + ((day + 1) << np.int64(23)) + start
+    return np.where(start >= 0, key, -1)
 
 
 def _clock_seconds(texts: npt.NDArray[np.object_]) -> Int64Array:
@@ -506,10 +506,9 @@ def _clock_seconds(texts: npt.NDArray[np.object_]) -> Int64Array:
         return np.empty(0, np.int64)
     chars = texts.astype("U9")  # one more than needed: longer strings are refused
     codes = chars.view(np.uint32).reshape(len(texts), 9).astype(np.int64) - 48
-    lengths = np.char.str_len(chars)
     digits = codes[:, [0, 1, 3, 4, 6, 7]]
     ok = (
-        (lengths == 8)
+        (codes[:, 8] == -48)  # exactly 8 characters (U9 pads with NUL)
         & (codes[:, 2] == ord(":") - 48)
         & (codes[:, 5] == ord(":") - 48)
         & ((digits >= 0) & (digits <= 9)).all(axis=1)
@@ -521,6 +520,16 @@ def _clock_seconds(texts: npt.NDArray[np.object_]) -> Int64Array:
         + digits[:, 5]
     )
     return np.where(ok, seconds, -1)
+
+
+def _is(column: pd.Series, names: tuple[str, ...]) -> BoolArray:
+    """Whether each value of an enum column (categorical or str) is one of ``names``."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        table = np.zeros(len(column.cat.categories) + 1, bool)  # code -1 (NaN): last
+        wanted = column.cat.categories.get_indexer(list(names))
+        table[wanted[wanted >= 0]] = True
+        return table[column.cat.codes.to_numpy()]
+    return np.isin(column.to_numpy(dtype=object), names)
 
 
 def _int(frame: pd.DataFrame, column: str) -> Int64Array:
@@ -568,12 +577,11 @@ def _build_snapshot(
 
 def _vehicles(index: _TripIndex, parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
-    frame = (pd.concat(parts, ignore_index=True) if parts else empty_table(VEHICLE_COLUMNS)).copy()
-    if len(frame):
-        trip, _ = index.match(frame[["trip_id", "start_date", "start_time"]])
-        frame["trip"] = trip
-    else:
-        frame["trip"] = pd.Series([], dtype=np.int64)
+    if not parts:
+        return _NO_VEHICLES
+    frame = pd.concat(parts, ignore_index=True)
+    trip, _ = index.match(frame[["trip_id", "start_date", "start_time"]])
+    frame["trip"] = trip
     return frame
 
 
@@ -582,15 +590,12 @@ def _apply_trip_updates(
 ) -> RealtimeSnapshot:
     n_trips, n_st = tt.n_trips, tt.n_stop_times
     trip_of, other = index.match(trips)
-    rel = trips["schedule_relationship"].to_numpy(dtype=object)
-    special = np.flatnonzero(rel != "SCHEDULED")
-    unsupported = special[np.isin(rel[special], _UNSUPPORTED)]
+    unsupported = np.flatnonzero(_is(trips["schedule_relationship"], _UNSUPPORTED))
     unknown = (trip_of < 0) & ~other
     unknown[unsupported] = False
     unknown_ids = [str(x) for x in trips["trip_id"].to_numpy(dtype=object)[unknown][:_LIST_UNKNOWN]]
     trip_of[unsupported] = -1
-    cancel = np.zeros(len(trips), bool)
-    cancel[special[np.isin(rel[special], ("CANCELED", "DELETED"))]] = True
+    cancel = _is(trips["schedule_relationship"], ("CANCELED", "DELETED"))
     # one update per trip run: the last one wins
     last_row = np.full(n_trips, -1, np.int64)
     matched = np.flatnonzero(trip_of >= 0)
@@ -615,7 +620,9 @@ def _apply_trip_updates(
     unknown_stops = int((g < 0).sum())
     found = g >= 0
     g = g[found]
-    srel = stus["schedule_relationship"].to_numpy(dtype=object)[keep][found]
+    srel = stus["schedule_relationship"]
+    no_data = _is(srel, ("NO_DATA",))[keep][found]
+    skip = _is(srel, ("SKIPPED",))[keep][found]
     ad = _int(stus, "arrival_delay")[keep][found]
     at = _int(stus, "arrival_time")[keep][found]
     dd = _int(stus, "departure_delay")[keep][found]
@@ -630,10 +637,8 @@ def _apply_trip_updates(
     )
     ad = np.where(ad != _MISSING, ad, dd)
     dd = np.where(dd != _MISSING, dd, ad)
-    no_data = srel == "NO_DATA"
     ad[no_data] = 0
     dd[no_data] = 0
-    skip = srel == "SKIPPED"
     given = ~skip & (ad != _MISSING)
 
     arr_delay = np.zeros(n_st, np.int32)
@@ -789,6 +794,42 @@ def _fifo_subgroups(
     return sub
 
 
+def _argsort_by(*keys: Int64Array) -> Int64Array:
+    """Stable argsort by ``keys`` (non-negative int64, most significant first): one
+    composite key when their bits fit in 62, else `numpy.lexsort`."""
+    if not len(keys[0]):
+        return np.empty(0, np.int64)
+    bits = [max(int(k.max()), 0).bit_length() for k in keys]
+    if sum(bits) > 62:
+        return np.lexsort(keys[::-1])
+    composite = np.zeros(len(keys[0]), np.int64)
+    for key, width in zip(keys, bits, strict=True):
+        composite = (composite << np.int64(width)) | key
+    return np.argsort(composite, kind="stable")
+
+
+@njit(cache=True)
+def _gather_trips(
+    base: np.ndarray, n: np.ndarray, arr: np.ndarray, dep: np.ndarray, seq: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The stop times of the trips at ``base`` (``n`` each), one after the other."""
+    total = 0
+    for k in range(len(base)):
+        total += n[k]
+    out_arr = np.empty(total, arr.dtype)
+    out_dep = np.empty(total, dep.dtype)
+    out_seq = np.empty(total, seq.dtype)
+    j = 0
+    for k in range(len(base)):
+        b = base[k]
+        for i in range(n[k]):
+            out_arr[j] = arr[b + i]
+            out_dep[j] = dep[b + i]
+            out_seq[j] = seq[b + i]
+            j += 1
+    return out_arr, out_dep, out_seq
+
+
 def _rebuild(
     tt: CompiledTimetable,
     index: _TripIndex,
@@ -806,17 +847,20 @@ def _rebuild(
     affected_pat[pattern[moved]] = True
     kept = ~canceled
     aff = np.flatnonzero(affected_pat[pattern] & kept)
-    # skip signature of each trip (0: no skipped stop)
+    # skip signature of each trip (0: no skipped stop), as a dense rank
     sig = np.zeros(n_trips, np.int64)
     sk = np.flatnonzero(skipped)
     if len(sk):
         pos = sk - index.trip_base[index.st_trip[sk]]
         np.add.at(sig, index.st_trip[sk], _SKIP_WEIGHTS[pos % len(_SKIP_WEIGHTS)])
+        with_skips = np.flatnonzero(sig)
+        sig[with_skips] = np.unique(sig[with_skips], return_inverse=True)[1] + 1
     base = index.trip_base
     n = index.trip_n
-    first_dep = new_dep[base].astype(np.int64)
-    last_arr = new_arr[base + n - 1].astype(np.int64)
-    order = aff[np.lexsort((last_arr[aff], first_dep[aff], sig[aff], pattern[aff]))]
+    time_shift = np.int64(1) << 18  # times are > -2^18 s (yesterday's runs) and < 2^19 s
+    first_dep = new_dep[base[aff]].astype(np.int64) + time_shift
+    last_arr = new_arr[base[aff] + n[aff] - 1].astype(np.int64) + time_shift
+    order = aff[_argsort_by(pattern[aff], sig[aff], first_dep, last_arr)]
     starts_group = np.ones(len(order), bool)
     if len(order):
         starts_group[1:] = (pattern[order][1:] != pattern[order][:-1]) | (
@@ -824,11 +868,11 @@ def _rebuild(
         )
     sub_sorted = _fifo_subgroups(new_arr, new_dep, base[order], n[order], starts_group)
     sub = np.zeros(n_trips, np.int64)
-    rank = np.arange(n_trips, dtype=np.int64) - tt.pattern_trips_ptr[pattern]
+    rank = np.arange(n_trips, dtype=np.int64)
     sub[order] = sub_sorted
     rank[order] = np.arange(len(order))
     alive = np.flatnonzero(kept)
-    perm = alive[np.lexsort((rank[alive], sub[alive], sig[alive], pattern[alive]))]
+    perm = alive[_argsort_by(pattern[alive], sig[alive], sub[alive], rank[alive])]
     p_, s_, u_ = pattern[perm], sig[perm], sub[perm]
     new_pat_start = np.ones(len(perm), bool)
     new_pat_start[1:] = (p_[1:] != p_[:-1]) | (s_[1:] != s_[:-1]) | (u_[1:] != u_[:-1])
@@ -847,7 +891,13 @@ def _rebuild(
     rep = perm[heads]  # the first trip of each new pattern gives its skips
     rep_skip = skipped[_ranges(base[rep], n[rep])]
     pattern_stops = tt.pattern_stops[p_idx]
-    st_idx = _ranges(base[perm], n[perm])
+    st_arr, st_dep, st_seq = _gather_trips(
+        base[perm],
+        n[perm],
+        new_arr,
+        new_dep,
+        tt.st_seq if tt.st_seq is not None else new_arr,
+    )
     stop_patterns_ptr, stop_patterns, stop_patterns_pos = _stop_index(
         tt.n_stops, pattern_stops_ptr, pattern_stops.astype(np.int64)
     )
@@ -859,8 +909,8 @@ def _rebuild(
         pattern_alight=tt.pattern_alight[p_idx] & ~rep_skip,
         pattern_trips_ptr=pattern_trips_ptr.astype(np.int32),
         pattern_st_ptr=pattern_st_ptr,
-        st_arr=np.ascontiguousarray(new_arr[st_idx]),
-        st_dep=np.ascontiguousarray(new_dep[st_idx]),
+        st_arr=st_arr,
+        st_dep=st_dep,
         trip_pattern=np.repeat(np.arange(n_pat, dtype=np.int32), counts),
         trip_route=tt.trip_route[perm],
         trip_keys=tt.trip_keys[perm],
@@ -869,7 +919,7 @@ def _rebuild(
         stop_patterns_ptr=stop_patterns_ptr,
         stop_patterns=stop_patterns,
         stop_patterns_pos=stop_patterns_pos,
-        st_seq=tt.st_seq[st_idx] if tt.st_seq is not None else None,
+        st_seq=st_seq if tt.st_seq is not None else None,
     )
     new.__dict__.pop("_lookup", None)
     if "_lookup" in tt.__dict__:

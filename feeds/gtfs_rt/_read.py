@@ -270,7 +270,7 @@ def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> Realtim
     )
 
 
-def _frame(columns: dict[str, list[Any]], dtypes: dict[str, str]) -> pd.DataFrame:
+def _frame(columns: dict[str, list[Any]], dtypes: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(
         {name: pd.Series(columns[name], dtype=dtype) for name, dtype in dtypes.items()}
     )

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 __all__ = [
+    "STOP_RELATIONSHIPS",
     "STOP_TIME_UPDATE_COLUMNS",
+    "TRIP_RELATIONSHIPS",
     "TRIP_UPDATE_COLUMNS",
     "VEHICLE_COLUMNS",
     "Alert",
@@ -23,22 +26,38 @@ __all__ = [
     "RealtimeFeed",
 ]
 
+#: ``TripDescriptor.ScheduleRelationship`` names (a categorical column's categories).
+TRIP_RELATIONSHIPS = pd.CategoricalDtype(
+    [
+        "SCHEDULED",
+        "ADDED",
+        "UNSCHEDULED",
+        "CANCELED",
+        "REPLACEMENT",
+        "DUPLICATED",
+        "DELETED",
+        "NEW",
+    ]
+)
+#: ``StopTimeUpdate.ScheduleRelationship`` names (a categorical column's categories).
+STOP_RELATIONSHIPS = pd.CategoricalDtype(["SCHEDULED", "SKIPPED", "NO_DATA", "UNSCHEDULED"])
+
 #: Columns of `RealtimeFeed.trip_updates` and their dtypes.
-TRIP_UPDATE_COLUMNS: dict[str, str] = {
+TRIP_UPDATE_COLUMNS: dict[str, Any] = {
     "entity_id": "object",
     "trip_id": "object",
     "route_id": "object",
     "direction_id": "Int64",
     "start_date": "object",
     "start_time": "object",
-    "schedule_relationship": "object",
+    "schedule_relationship": TRIP_RELATIONSHIPS,
     "vehicle_id": "object",
     "timestamp": "Int64",
     "delay": "Int64",
 }
 
 #: Columns of `RealtimeFeed.stop_time_updates` and their dtypes.
-STOP_TIME_UPDATE_COLUMNS: dict[str, str] = {
+STOP_TIME_UPDATE_COLUMNS: dict[str, Any] = {
     "update": "int64",
     "stop_sequence": "Int64",
     "stop_id": "object",
@@ -46,11 +65,11 @@ STOP_TIME_UPDATE_COLUMNS: dict[str, str] = {
     "arrival_time": "Int64",
     "departure_delay": "Int64",
     "departure_time": "Int64",
-    "schedule_relationship": "object",
+    "schedule_relationship": STOP_RELATIONSHIPS,
 }
 
 #: Columns of `RealtimeFeed.vehicles` and their dtypes.
-VEHICLE_COLUMNS: dict[str, str] = {
+VEHICLE_COLUMNS: dict[str, Any] = {
     "entity_id": "object",
     "trip_id": "object",
     "route_id": "object",
@@ -71,7 +90,7 @@ VEHICLE_COLUMNS: dict[str, str] = {
 }
 
 
-def empty_table(columns: dict[str, str]) -> pd.DataFrame:
+def empty_table(columns: dict[str, Any]) -> pd.DataFrame:
     """An empty DataFrame with ``columns`` (name -> dtype)."""
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
 
@@ -171,7 +190,8 @@ class RealtimeFeed:
         `STOP_TIME_UPDATE_COLUMNS`: ``update`` (int64 row of ``trip_updates``),
         ``stop_sequence`` (Int64), ``stop_id`` (str), ``arrival_delay``,
         ``arrival_time``, ``departure_delay``, ``departure_time`` (Int64: s, POSIX s),
-        ``schedule_relationship`` (SCHEDULED, SKIPPED, NO_DATA, UNSCHEDULED).
+        ``schedule_relationship`` (categorical, `STOP_RELATIONSHIPS`: SCHEDULED,
+        SKIPPED, NO_DATA, UNSCHEDULED).
     alerts
         The Alert entities.
     vehicles : DataFrame
