@@ -21,6 +21,7 @@ from maasmix.engine.planner import Plan, PlanOptions
 from maasmix.errors import FeedWarning, QueryError
 from maasmix.feeds.gbfs import load_gbfs
 from maasmix.feeds.osm import load_osm
+from maasmix.geodesy import haversine_m
 from tests.engine.builders import DATE, make_day
 
 pytestmark = pytest.mark.slow
@@ -77,10 +78,14 @@ def _check_plan_facts(plan: Plan, net: Network) -> None:
         assert j.transfers == max(sum(1 for leg in j.legs if leg.is_transit) - 1, 0)
         for a, b in zip(j.legs[:-1], j.legs[1:], strict=True):
             assert a.end_s <= b.start_s
+            assert not (a.mode == "WALK" and b.mode == "WALK" and a.end_s == b.start_s), j
         for leg in j.legs:
             assert leg.geometry, leg
             assert leg.geometry[0] == pytest.approx((leg.from_lon, leg.from_lat))
             assert leg.geometry[-1] == pytest.approx((leg.to_lon, leg.to_lat))
+            if not leg.is_transit and plan.streets == "osm":
+                # honest legs: the distance is the length of the geometry
+                assert leg.distance_m == pytest.approx(_length(leg.geometry), rel=0.01, abs=1.0)
             if leg.rental is None:
                 continue
             r = rentals[leg.rental.system_id]
@@ -95,6 +100,14 @@ def _check_plan_facts(plan: Plan, net: Network) -> None:
             if leg.rental.vehicle_id is not None:
                 v = int(np.flatnonzero(r.vehicle_ids == leg.rental.vehicle_id)[0])
                 assert r.vehicle_usable[v]
+
+
+def _length(geometry: tuple[tuple[float, float], ...]) -> float:
+    """Haversine length of a (lon, lat) line, metres."""
+    g = np.asarray(geometry, dtype=np.float64)
+    if len(g) < 2:
+        return 0.0
+    return float(haversine_m(g[:-1, 1], g[:-1, 0], g[1:, 1], g[1:, 0]).sum())
 
 
 def test_helsinki_plans(helsinki: Network) -> None:
@@ -277,3 +290,142 @@ def test_oslo_scooters_respect_geofencing(oslo: tuple[Network, pd.DataFrame]) ->
                         leg.rental.vehicle_id
                     )
     assert rides >= 5
+
+
+# ---------------------------------------------------------------- README example, honest legs
+
+README_FROM, README_TO = (60.1699, 24.9384), (60.1841, 24.9501)
+"""The README's Helsinki example; its destination lies 556 m beyond the OSM extract."""
+
+
+def test_readme_example_legs_are_as_long_as_their_geometry(helsinki: Network) -> None:
+    plan = helsinki.plan(README_FROM, README_TO, "2022-02-22T08:00")
+    assert [j.combination for j in plan.itineraries] == ["BICYCLE", "WALK+TRANSIT+WALK", "WALK"]
+    street = [leg for j in plan.itineraries for leg in j.legs if not leg.is_transit]
+    for leg in street:
+        assert leg.distance_m == pytest.approx(_length(leg.geometry), rel=0.01)
+        speed = 1.33 if leg.mode == "WALK" else 5.0
+        assert leg.duration_s == pytest.approx(leg.distance_m / speed, abs=1.0)
+    transit = plan.itineraries[1]
+    walks = [leg for leg in transit.legs if leg.mode == "WALK"]
+    # the walk after the metro: 710 m in 535 s (was 154 m, the link to the street left out)
+    assert [round(leg.distance_m or 0) for leg in walks] == [204, 710]
+    assert [leg.duration_s for leg in walks] == [154, 535]
+    assert plan.notices[0] == (
+        "destination (60.184100, 24.950100) is 556 m from the nearest street of the network: "
+        "joined to it by a straight line, walked at 1.33 m/s"
+    )
+    assert plan.notices[1].startswith(
+        "itinerary 2 (WALK+TRANSIT+WALK) leaves at 08:01:26, 1 min after the requested time, "
+        "to board its first ride (subway M1 at 08:04:00 from Rautatientori)"
+    )
+
+
+def test_points_beyond_the_streets_link_crow_fly_up_to_the_limit(helsinki: Network) -> None:
+    walk = helsinki.compiled.walk
+    assert walk is not None
+    near = (60.1940, 24.9500)  # beyond the extract's north edge
+    node, dist = walk.nearest([near[0]], [near[1]])
+    metres = float(dist[0])
+    assert 1000 < metres < 2000
+    plan = helsinki.plan(README_FROM, near, "2022-02-22T08:00", modes="WALK")
+    assert plan.notices[0].startswith(f"destination (60.194000, 24.950000) is {metres:.0f} m")
+    (leg,) = plan.itineraries[0].legs
+    assert leg.distance_m == pytest.approx(_length(leg.geometry), rel=0.01)
+    assert leg.geometry[-2] == pytest.approx((walk.lon[node[0]], walk.lat[node[0]]))
+    far = (60.2100, 24.9500)
+    with pytest.raises(QueryError) as err:
+        helsinki.plan(far, README_TO, "2022-02-22T08:00")
+    assert err.value.parameter == "from"
+    assert "km from the nearest street of the network (at most 2 km: max_link_m)" in str(err.value)
+    with pytest.raises(QueryError) as tight:
+        helsinki.plan(README_FROM, near, "2022-02-22T08:00", max_link_m=500)
+    assert tight.value.parameter == "to"
+
+
+def test_a_time_without_trips_says_so(helsinki: Network) -> None:
+    plan = helsinki.plan(README_FROM, README_TO, "2022-02-23T08:00", modes="WALK,TRANSIT")
+    assert [j.combination for j in plan.itineraries] == ["WALK"]
+    assert any(
+        n.startswith("the network holds the timetable of the service day 2022-02-22 only")
+        for n in plan.notices
+    )
+    assert any(
+        n.startswith("no transit trip of the service day 2022-02-22 leaves after 32:00:00")
+        for n in plan.notices
+    )
+
+
+# ---------------------------------------------------------------- the filter chain on Helsinki
+
+
+def _trips(j: object) -> list[str]:
+    return [str(leg.trip_key) for leg in j.legs if leg.is_transit]  # type: ignore[attr-defined]
+
+
+def test_helsinki_filter_walking_is_better(helsinki: Network) -> None:
+    o, d = (60.16754, 24.94248), (60.16813, 24.94988)
+    plan = helsinki.plan(o, d, "2022-02-22T08:00")
+    assert [j.combination for j in plan.itineraries] == ["BICYCLE", "WALK"]
+    walk = plan.itineraries[1]
+    assert (walk.departure_s, walk.arrival_s) == (28800, 29145)
+    removed = [(tag, j.combination, _trips(j), j.arrival_s, j.walk_s) for tag, j in plan.filtered]
+    assert removed == [
+        ("walking-is-better", "WALK+TRANSIT+WALK", ["1002_20220204_Ti_2_1217#3"], 29230, 328),
+        ("walking-is-better", "BICYCLE_RENTAL", [], 29449, 425),
+    ]
+    # walking arrives 85 s earlier and walks 17 s more than the tram: within the 60 s slack
+    everything = helsinki.plan(o, d, "2022-02-22T08:00", filters=False)
+    assert [j.combination for j in everything.itineraries] == [
+        "BICYCLE",
+        "WALK",
+        "WALK+TRANSIT+WALK",
+        "BICYCLE_RENTAL",
+    ]
+
+
+def test_helsinki_filter_rental_adds_nothing_on_the_readme_example(helsinki: Network) -> None:
+    plan = helsinki.plan(README_FROM, README_TO, "2022-02-22T08:00")
+    ((tag, rented),) = plan.filtered
+    assert tag == "rental-adds-nothing"
+    assert [(leg.mode, leg.to_name) for leg in rented.legs] == [
+        ("WALK", "Erottajan aukio"),
+        ("BICYCLE", "Vanha kirkkopuisto"),
+        ("WALK", "Rautatientori"),
+        ("BUS", "Hakaniemi"),
+        ("WALK", "Destination"),
+    ]
+    assert _trips(rented) == ["1071_20220204_Ti_1_1327#5"]
+    assert (rented.arrival_s, rented.walk_s) == (30677, 1434)
+    # the same bus 71 reached on foot from the origin: the same arrival, 154 s walked
+    # instead of 997 s there
+    kept = plan.itineraries[1]
+    assert kept.legs[0].to_name == "Rautatientori" and kept.legs[0].duration_s == 154
+
+
+def test_helsinki_filter_rental_mostly_walking(helsinki: Network) -> None:
+    o, d = (60.16759, 24.94924), (60.16758, 24.93735)
+    plan = helsinki.plan(o, d, "2022-02-22T08:00")
+    assert [j.combination for j in plan.itineraries] == ["BICYCLE", "WALK+TRANSIT+WALK", "WALK"]
+    ((tag, rented),) = plan.filtered
+    assert (tag, rented.combination) == ("rental-mostly-walking", "BICYCLE_RENTAL")
+    assert [round(leg.distance_m or 0) for leg in rented.legs] == [356, 492, 404]
+    assert rented.legs[1].rental is not None
+    assert rented.legs[1].from_name == "Erottajan aukio"
+
+
+def test_helsinki_filter_near_duplicate(helsinki: Network) -> None:
+    o, d = (60.16899, 24.94674), (60.17785, 24.93853)
+    plan = helsinki.plan(o, d, "2022-02-22T08:00")
+    dupes = [j for tag, j in plan.filtered if tag == "near-duplicate"]
+    assert len(dupes) == 1
+    dupe = dupes[0]
+    twin = next(j for j in plan.itineraries if _trips(j) == _trips(dupe))
+    assert _trips(dupe) == ["1004S_20220214_Ti_1_1320#0"]
+    # the same tram left one stop later: 13 s later, 47 s less walking
+    assert (dupe.arrival_s - twin.arrival_s, twin.walk_s - dupe.walk_s) == (13, 47)
+    assert twin.legs[1].to_name != dupe.legs[1].to_name
+    everything = helsinki.plan(o, d, "2022-02-22T08:00", filters=False)
+    assert any(
+        _trips(j) == _trips(dupe) and j.arrival_s == dupe.arrival_s for j in everything.itineraries
+    )
