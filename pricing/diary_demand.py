@@ -58,6 +58,7 @@ from maasmix.pricing.diary_choice import (
     evaluate,
     params_from,
 )
+from maasmix.pricing.diary_example import example_inputs
 from maasmix.pricing.diary_jobs import NetworkArgs, PlanRun, plan_chunks
 from maasmix.pricing.diary_planning import plan_spec
 from maasmix.pricing.leg_mapping import check_network
@@ -339,7 +340,8 @@ def derive_demand(
         base = Path(base_dir or ".").resolve()
         default_folder = (base / f"{_slug(scn.name)}.demand") if (store and base_dir) else None
     else:
-        path = Path(scenario).resolve()
+        # the shipped diary example's files are built into the cache when missing
+        path = example_inputs(scenario, cache_dir)
         scn = load_scenario(path)
         base = Path(base_dir).resolve() if base_dir else path.parent
         default_folder = store_folder(path) if store else None
