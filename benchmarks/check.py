@@ -12,18 +12,25 @@ every run; their geometric mean). These are compared with
     normalised median (run) / normalised median (baseline) > 1 + threshold
 
 with a threshold of 15 % unless the baseline gives one for that benchmark. The verdicts
-print as a Markdown table; the exit status is 1 when any benchmark regressed, 2 on bad
-input (no calibration in the run, no baseline), 0 otherwise.
+print as a Markdown table; the exit status is 1 when any benchmark regressed or is
+MISSING, 2 on bad input (no calibration in the run, no baseline), 0 otherwise.
 
 Not checked (listed as such): the calibration itself; peers (benchmarks whose name says
 ``peer`` or whose ``extra_info`` has ``"peer"``), since a peer getting slower is not a
 regression of maasmix; benchmarks whose solver stopped at its time limit (``extra_info``
 ``status`` / ``statuses`` other than ``optimal``), since their time is the limit, not the
-work; and benchmarks with ``extra_info["check"] = False``. Benchmarks in the baseline but
-not in the run (a subset was run) are listed as ``not run`` and do not fail; new ones are
-listed as ``new``. Peak memory (``extra_info["rss_growth_mib"]``) is shown beside the
-times; ``--memory-threshold`` makes its growth fail too (off by default: RSS is noisier
-than time for small figures).
+work; and benchmarks with ``extra_info["check"] = False``. A benchmark of the baseline
+that is not in the run is ``not run`` (no failure) only when it still exists: the harness
+saves every collected node id and file in the run (``collected``), so a benchmark whose
+file was collected but which itself was not, or whose file is gone, is ``MISSING``, and
+that fails the check (a renamed benchmark must be re-baselined on purpose, not dropped
+silently). New ones are listed as ``new``. Peak memory (``extra_info["rss_growth_mib"]``)
+is shown beside the times; ``--memory-threshold`` makes its growth fail too (off by
+default: RSS is noisier than time for small figures).
+
+This check against a stored baseline is history (and the plots in ``docs/benchmarks/``):
+a baseline written on another day saw another machine load. The regression gate is the
+same-session A/B comparison, `benchmarks.compare` (``make bench-compare``).
 
 ``--write-baseline`` writes the baseline from the run instead (``make bench-baseline``),
 keeping per-benchmark thresholds already in the old baseline; a benchmark timed in fewer
@@ -48,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parents[1]
 BASELINE_DIR = Path(__file__).resolve().parent / "baselines"
 DEFAULT_THRESHOLD = 0.15
 #: A benchmark timed in fewer rounds than this gets `FEW_ROUNDS_THRESHOLD` in a new
@@ -108,7 +116,7 @@ def exclusion(bench: dict[str, Any]) -> str | None:
 @dataclass
 class Verdict:
     name: str
-    status: str  # ok, REGRESSED, faster, new, not run, excluded: <why>
+    status: str  # ok, REGRESSED, faster, new, not run, MISSING, excluded: <why>
     baseline: float | None = None
     current: float | None = None
     threshold: float | None = None
@@ -173,8 +181,21 @@ def compare(
         verdicts.append(v)
     for name, ref in base.items():
         if name not in current:
-            verdicts.append(Verdict(name, "not run", baseline=float(ref["normalised"])))
+            status = "MISSING" if disappeared(name, run) else "not run"
+            verdicts.append(Verdict(name, status, baseline=float(ref["normalised"])))
     return verdicts
+
+
+def disappeared(name: str, run: dict[str, Any], root: Path = ROOT) -> bool:
+    """Whether benchmark ``name`` (a node id) no longer exists, as far as the run knows:
+    its file was collected without it, or its file is gone."""
+    file = name.split("::")[0]
+    collected = run.get("collected") or {}
+    if name in set(collected.get("nodeids") or ()):
+        return False
+    if file in set(collected.get("files") or ()):
+        return True
+    return not (root / file).is_file()
 
 
 def _memory_regressed(v: Verdict, limit: float, floor_mib: float = 16.0) -> bool:
@@ -185,7 +206,7 @@ def _memory_regressed(v: Verdict, limit: float, floor_mib: float = 16.0) -> bool
 
 
 def failed(verdicts: list[Verdict]) -> bool:
-    return any(v.status.startswith("REGRESSED") for v in verdicts)
+    return any(v.status.startswith("REGRESSED") or v.status == "MISSING" for v in verdicts)
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -209,7 +230,13 @@ def markdown(verdicts: list[Verdict], unit_s: float, kind: str) -> str:
         )
     n_bad = sum(v.status.startswith("REGRESSED") for v in verdicts)
     n_checked = sum(v.ratio is not None and not v.status.startswith("excluded") for v in verdicts)
+    n_missing = sum(v.status == "MISSING" for v in verdicts)
     lines += ["", f"{n_checked} compared, {n_bad} regressed."]
+    if n_missing:
+        lines.append(
+            f"**{n_missing} benchmark(s) of the baseline no longer exist** (MISSING): renamed or "
+            "removed; rewrite the baseline on purpose (`make bench-baseline`)."
+        )
     return "\n".join(lines)
 
 

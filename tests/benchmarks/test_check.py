@@ -80,8 +80,27 @@ def test_peers_time_limits_new_and_missing_benchmarks() -> None:
     assert got["test_peer_nigiri[milan]"] == "excluded: peer"
     assert got["scip"] == "excluded: time limit"
     assert got["frontier"] == "new"
-    assert got["gone"] == "not run"
-    assert not check.failed(check.compare(run, base))
+    # test_x.py is no file of this repository and the run says nothing: gone
+    assert got["gone"] == "MISSING"
+    assert check.failed(check.compare(run, base))
+
+
+def test_a_benchmark_that_disappeared_fails_and_one_not_selected_does_not() -> None:
+    base = check.make_baseline(_run(a=1.0, kept=1.0, renamed=1.0))
+    run = _run(a=1.0, renamed_now=1.0)
+    x = "benchmarks/test_x.py::"
+    # collected: `kept` exists (deselected, e.g. by -m quick), `renamed` no longer does
+    run["collected"] = {"nodeids": [x + "a", x + "kept", x + "renamed_now"], "files": [x[:-2]]}
+    verdicts = check.compare(run, base)
+    got = _statuses(verdicts)
+    assert (got["kept"], got["renamed"], got["renamed_now"]) == ("not run", "MISSING", "new")
+    assert check.failed(verdicts)
+    table = check.markdown(verdicts, 0.1, "kind")
+    assert "**1 benchmark(s) of the baseline no longer exist** (MISSING)" in table
+    # a subset run of another file: an existing benchmark of an uncollected file is not run
+    other = {"benchmarks": run["benchmarks"], "collected": {"nodeids": [], "files": []}}
+    assert not check.disappeared("benchmarks/test_bench_router.py::test_one_to_all[milan]", other)
+    assert check.disappeared("benchmarks/test_bench_gone.py::test_old", other)
 
 
 def test_few_rounds_get_a_wider_limit_in_a_new_baseline() -> None:
