@@ -446,7 +446,11 @@ class _TripIndex:
             day[is_prev] = -1
             other = given & ~is_prev & (dates != self.date_str[0])
             code = self.ids.get_indexer(ids).astype(np.int64)
-            times = trips["start_time"].to_numpy(dtype=object)
+            times = (
+                _int(trips, "start_time_s")
+                if "start_time_s" in trips
+                else _clock_seconds(trips["start_time"].to_numpy(dtype=object))
+            )
             for d in (0, -1):  # without a start_date: today's run, else yesterday's
                 rows = np.flatnonzero((code >= 0) & ~other & ((day == d) | ~given) & (out < 0))
                 run = self.single[d][code[rows]]
@@ -457,7 +461,7 @@ class _TripIndex:
                     key = _run_key(
                         code[several],
                         np.full(len(several), d, np.int64),
-                        _clock_seconds(times[several]),
+                        np.where(times[several] >= 0, times[several], -1),
                     )
                     k = np.minimum(np.searchsorted(self.run_keys, key), len(self.run_keys) - 1)
                     hit = (self.run_keys[k] == key) & (key >= 0)

@@ -142,6 +142,16 @@ def _opt(msg: Any, name: str) -> Any:
     return getattr(msg, name) if msg.HasField(name) else None
 
 
+def _clock(text: str) -> int | None:
+    """Seconds of "HH:MM:SS" (hours may exceed 23); None when empty or not of that form."""
+    if len(text) != 8 or not text.isascii() or text[2] != ":" or text[5] != ":":
+        return None
+    h, m, s = text[0:2], text[3:5], text[6:8]
+    if not (h.isdigit() and m.isdigit() and s.isdigit()) or int(m) > 59 or int(s) > 59:
+        return None
+    return int(h) * 3600 + int(m) * 60 + int(s)
+
+
 def _translations(msg: Any) -> dict[str, str]:
     return {str(t.language): str(t.text) for t in msg.translation}
 
@@ -187,6 +197,7 @@ def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> Realtim
             tu["direction_id"].append(_opt(trip, "direction_id"))
             tu["start_date"].append(trip.start_date)
             tu["start_time"].append(trip.start_time)
+            tu["start_time_s"].append(_clock(trip.start_time))
             tu["schedule_relationship"].append(_TRIP_REL.Name(trip.schedule_relationship))
             tu["vehicle_id"].append(update.vehicle.id if update.HasField("vehicle") else "")
             tu["timestamp"].append(_opt(update, "timestamp"))

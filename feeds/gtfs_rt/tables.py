@@ -50,6 +50,7 @@ TRIP_UPDATE_COLUMNS: dict[str, Any] = {
     "direction_id": "Int64",
     "start_date": "object",
     "start_time": "object",
+    "start_time_s": "Int64",
     "schedule_relationship": TRIP_RELATIONSHIPS,
     "vehicle_id": "object",
     "timestamp": "Int64",

@@ -49,6 +49,8 @@ def test_trip_updates_alerts_vehicles_as_tables() -> None:
     assert tu["schedule_relationship"].tolist() == ["SCHEDULED", "CANCELED", "SCHEDULED"]
     assert tu["start_date"].tolist() == ["20231114", "", ""]
     assert tu["start_time"].tolist() == ["", "", "25:10:00"]
+    assert tu["start_time_s"].isna().tolist() == [True, True, False]
+    assert tu["start_time_s"][2] == 25 * 3600 + 600
     assert tu["delay"].isna().tolist() == [True, True, False] and tu["delay"][2] == 300
     stu = feed.stop_time_updates
     assert stu["update"].tolist() == [0, 0, 0, 0]
