@@ -19,10 +19,16 @@ Written from the planner's *documented* rules, sharing none of its code (no
   position); boarding needs ``ready <= departure``, ready being the arrival plus the
   minimum transfer time after a ride (with or without one footpath after it) and the
   bare access time before the first ride.
-- `DoorReference.earliest_arrival`: min(walking all the way, access walk + transit +
-  egress walk), each walk ``ceil`` of its seconds, the walks within the planner's
-  limits (``MAX_DIRECT_WALK_S``, ``MAX_ACCESS_WALK_S``). Without OSM every walk is
-  crow-fly x ``DETOUR_FACTOR``.
+- `Bikeshare.read`: a GBFS system's stations (renting with a bike, returning with a free
+  dock) and free-floating vehicles (neither reserved nor disabled) from its JSON files.
+- `rental_whole_trip`, `rental_first_last_mile`: walk -> pick-up -> ride -> drop-off ->
+  walk on crow-fly streets, docked (to another station) or free-floating (parked at the
+  target), within the walking and riding limits of `maasmix.defaults`.
+- `DoorReference.earliest_arrival`: min(walking all the way, [a rental all the way,]
+  access + transit + egress), each walk ``ceil`` of its seconds, the walks within the
+  planner's limits (``MAX_DIRECT_WALK_S``, ``MAX_ACCESS_WALK_S``), rentals as another
+  access or egress per stop. Without OSM every street leg is crow-fly x
+  ``DETOUR_FACTOR``.
 
 Times are int seconds after the service day's midnight (local time).
 """

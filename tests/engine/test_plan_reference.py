@@ -5,7 +5,10 @@
 Connection Scan, from the planner's documented rules and `maasmix.defaults`. Every
 query of seeded random coordinate pairs at several departure times must give the same
 earliest arrival to the second (walk + transit; ``num_itineraries`` high enough that
-selection cannot hide the fastest journey), or be refused by both.
+selection cannot hide the fastest journey), or be refused by both: Helsinki and Milan
+with OSM, the Bay Area crow-fly (no OSM) without and with Bay Wheels rentals (docked and
+free-floating as the whole trip, first and last mile), where every rental leg is also
+checked against the GBFS facts.
 """
 
 from __future__ import annotations
