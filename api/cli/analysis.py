@@ -136,10 +136,20 @@ def matrix(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
     chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+    backend: str = typer.Option("maasmix", "--backend", help="maasmix, or r5py (R5, Java 21+)"),
+    r5_jar: str | None = typer.Option(None, "--r5-jar", help="the R5 jar (r5py backend)"),
 ) -> None:
     """Travel-time matrix: percentiles over a departure window, per origin and destination."""
     when = parse_at(at)
     args = _args(gtfs, osm, gbfs, date, when, cache_dir)
+    if backend not in ("maasmix", "r5py"):
+        raise QueryError(f"unknown backend {backend!r} (maasmix or r5py)", parameter="backend")
+    if backend == "r5py":
+        from maasmix.api.r5py_backend import r5py_matrix, unavailable
+
+        reason = unavailable(r5_jar, args.osm)
+        if reason is not None:  # said before any point file is read
+            raise QueryError(f"r5py is unavailable: {reason}", parameter="backend")
     o = _points(origins, h3, args, "origins", True)
     d = _points(destinations, None, args, "destinations", False)
     assert o is not None
@@ -148,6 +158,13 @@ def matrix(
         percentiles=_numbers(percentiles, "percentiles"), max_time=max_time,
         max_rides=max_rides, cutoff=cutoff,
     )  # fmt: skip
+    if backend == "r5py":
+        assert args.osm is not None and r5_jar is not None
+        frame = r5py_matrix(args.gtfs, args.osm, o, o if d is None else d, when, window,
+                            spec.percentiles, max_time, max_rides, r5_jar)  # fmt: skip
+        written = write_result(frame, out, percentile_column(spec.percentiles[0]))
+        typer.echo(f"wrote {written} ({len(frame)} rows; r5py)", err=True)
+        return
     result = _run(args, spec, o, o if d is None else d, out, workers, scheduler, chunk)
     frame = result.frame
     if out.suffix.lower() in (".png", ".html", ".geojson", ".json", ".gpkg"):
