@@ -25,6 +25,7 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, NullLocator
+from matplotlib.transforms import Bbox
 
 from maasmix.money import minor_per_major
 from maasmix.pricing.frontier import Frontier
@@ -291,7 +292,6 @@ def frontier_figure(front: Frontier, detail: int | None = None) -> Figure:
             fontsize=8,
             color="#444444",
         )
-    _label_points(ax, xs, ys, [point_numbers(members) for _, members in rows])
     title = f"Frontier ({front.sweep} sweep): {plural(len(rows), 'distinct menu')}"
     if front.interrupted:
         title += f", interrupted after {len(front.points)} of {front.planned} points"
@@ -300,6 +300,7 @@ def frontier_figure(front: Frontier, detail: int | None = None) -> Figure:
         fig.legend(
             handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8
         )
+    _label_points(ax, xs, ys, [point_numbers(members) for _, members in rows])
     return fig
 
 
@@ -315,28 +316,81 @@ def _marker(label: str, face: str, edge: str | None = None) -> Line2D:
     )
 
 
+#: Where a point's label may go: offset (points), horizontal and vertical alignment; the
+#: first that overlaps nothing is taken.
+_LABEL_SPOTS = (
+    ((8, 5), "left", "bottom"),
+    ((-8, 5), "right", "bottom"),
+    ((8, -8), "left", "top"),
+    ((-8, -8), "right", "top"),
+    ((11, 0), "left", "center"),
+    ((-11, 0), "right", "center"),
+    ((0, 10), "center", "bottom"),
+    ((0, -10), "center", "top"),
+)
+_MARKER_PX = 9.0
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
 def _label_points(ax: Axes, xs: list[float], ys: list[float], labels: list[str]) -> None:
-    """Write each label beside its point, to the left of points in the right quarter and
-    below points in the top eighth, so that every label stays inside the axes."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
+    """Write each label beside its point, at the first spot of `_LABEL_SPOTS` that stays
+    inside the axes, covers no other label, point or text and is nearer its own point than
+    any other (else the least bad one).
+    The figure is laid out first; the labels take no part in the layout."""
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)
+    marks = [
+        Bbox.from_extents(px - _MARKER_PX, py - _MARKER_PX, px + _MARKER_PX, py + _MARKER_PX)
+        for px, py in (ax.transData.transform((x, y)) for x, y in zip(xs, ys, strict=True))
+    ]
+    taken = [t.get_window_extent(renderer) for t in ax.texts]
     halo = [patheffects.withStroke(linewidth=3, foreground="white")]
-    for x, y, text in zip(xs, ys, labels, strict=True):
-        fx = (x - x0) / (x1 - x0) if x1 > x0 else 0.5
-        fy = (y - y0) / (y1 - y0) if y1 > y0 else 0.5
-        right = fx > 0.75
-        low = fy > 0.875
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(-7 if right else 7, -7 if low else 5),
-            textcoords="offset points",
-            ha="right" if right else "left",
-            va="top" if low else "bottom",
-            fontsize=9,
-            path_effects=halo,
-            zorder=5,
-        )
+    for i, (x, y, text) in enumerate(zip(xs, ys, labels, strict=True)):
+        best: tuple[float, Any, Bbox] | None = None
+        for offset, ha, va in _LABEL_SPOTS:
+            label = ax.annotate(
+                text,
+                (x, y),
+                xytext=offset,
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=9,
+                path_effects=halo,
+                zorder=5,
+            )
+            label.set_in_layout(False)
+            box = label.get_window_extent(renderer).padded(2)
+            outside = not (
+                frame.x0 <= box.x0
+                and box.x1 <= frame.x1
+                and frame.y0 <= box.y0
+                and box.y1 <= frame.y1
+            )
+            cost = 1e9 * outside + sum(_overlap(box, b) for b in taken)
+            cost += sum(_overlap(box, m) for j, m in enumerate(marks) if j != i)
+            # a label nearer another point than its own would name the wrong one
+            centre = ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+            near = [math.dist(centre, ((m.x0 + m.x1) / 2, (m.y0 + m.y1) / 2)) for m in marks]
+            cost += 1e6 * sum(d < near[i] for j, d in enumerate(near) if j != i)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, label, box)
+            else:
+                label.remove()
+            if cost == 0:
+                break
+        assert best is not None
+        taken.append(best[2])
 
 
 def mode_shift_figure(table: dict[str, Any]) -> Figure:
