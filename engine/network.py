@@ -48,7 +48,13 @@ if TYPE_CHECKING:
     from maasmix.feeds.gbfs import GbfsSnapshot
     from maasmix.feeds.gtfs_rt import RealtimeFeed
 
-__all__ = ["NETWORK_CACHE_VERSION", "CompiledNetwork", "Network", "compile_network"]
+__all__ = [
+    "NETWORK_CACHE_VERSION",
+    "CompiledNetwork",
+    "LiveNetwork",
+    "Network",
+    "compile_network",
+]
 
 _REALTIME_LOCK = threading.Lock()
 
@@ -284,6 +290,39 @@ def _shapes(
     return ptr, lat, lon, index
 
 
+@dataclass(frozen=True, eq=False)
+class LiveNetwork:
+    """One consistent realtime view of a `Network`, for the whole of a query.
+
+    ``compiled``: the compiled network with the realtime timetables (and their reversed
+    copies, and ``trip_shape`` following the realtime trip order) in place of the
+    scheduled ones (the very same object when nothing is live); ``snapshot`` /
+    ``bike_snapshot``: the realtime snapshots of the timetable and of the bikes-on-board
+    timetable (None when the network has none).
+    """
+
+    compiled: CompiledNetwork
+    snapshot: RealtimeSnapshot
+    bike_snapshot: RealtimeSnapshot | None = None
+
+
+def _live_compiled(
+    cn: CompiledNetwork, snap: RealtimeSnapshot, bike: RealtimeSnapshot | None
+) -> CompiledNetwork:
+    if snap.is_scheduled and (bike is None or bike.is_scheduled):
+        return cn
+    changes: dict[str, Any] = {}
+    if not snap.is_scheduled:
+        changes["timetable"] = snap.timetable
+        changes["reverse"] = snap.reverse()
+        if cn.trip_shape is not None:
+            changes["trip_shape"] = cn.trip_shape[snap.trip_scheduled]
+    if bike is not None and not bike.is_scheduled:
+        changes["bike_timetable"] = bike.timetable
+        changes["bike_reverse"] = bike.reverse()
+    return replace(cn, _stop_index=cn._stop_index, **changes)
+
+
 class Network:
     """A door-to-door planning network for one service date (see the module docstring).
 
@@ -312,6 +351,9 @@ class Network:
         self.min_transfer_s = int(min_transfer_s)
         self._emission_factors = emission_factors
         self._realtime: RealtimeLayer | None = None
+        self._bike_realtime: RealtimeLayer | None = None
+        self._realtime_pair: tuple[RealtimeSnapshot, RealtimeSnapshot | None] | None = None
+        self._live: LiveNetwork | None = None
 
     @property
     def emission_factors(self) -> EmissionFactors:
@@ -335,6 +377,8 @@ class Network:
         )
         net.rentals = list(self.rentals)
         net._realtime = self._realtime
+        net._bike_realtime = self._bike_realtime
+        net._realtime_pair = self._realtime_pair
         return net
 
     def __repr__(self) -> str:
@@ -497,16 +541,34 @@ class Network:
 
     @property
     def realtime(self) -> RealtimeSnapshot:
-        """The current realtime snapshot (the schedule when nothing was applied): a
-        query holds one for its whole run."""
-        return self.realtime_layer.snapshot()
+        """The current realtime snapshot of the timetable (the schedule when nothing was
+        applied)."""
+        pair = self._realtime_pair
+        return pair[0] if pair is not None else self.realtime_layer.snapshot()
+
+    def live(self) -> LiveNetwork:
+        """What one plan runs on: the compiled network with the current realtime
+        snapshot's timetables in it (both swapped together). A query takes it once and
+        keeps it; the time-reversed timetables are built on the first call after an
+        update."""
+        pair = self._realtime_pair
+        if pair is None:
+            snap = self.realtime_layer.snapshot()
+            pair = (snap, None)
+        cached = self._live
+        if cached is not None and cached.snapshot is pair[0] and cached.bike_snapshot is pair[1]:
+            return cached
+        view = LiveNetwork(_live_compiled(self.compiled, *pair), pair[0], pair[1])
+        self._live = view
+        return view
 
     def apply_realtime(
         self, message: RealtimeFeed | bytes, *, source: str = "default"
     ) -> RealtimeReport:
         """Apply a GTFS-Realtime message (read, or its protobuf/JSON bytes) as the latest
-        of ``source``; the new snapshot replaces the old one atomically. Returns what was
-        applied (unknown trips and stops counted, notices such as a stale feed).
+        of ``source`` to the timetable (and to the bikes-on-board one); the new snapshots
+        replace the old ones at once. Returns what was applied (unknown trips and stops
+        counted, notices such as a stale feed).
 
         Raises
         ------
@@ -517,7 +579,14 @@ class Network:
             from maasmix.feeds.gtfs_rt import read_gtfs_rt
 
             message = read_gtfs_rt(bytes(message))
-        return self.realtime_layer.apply(message, source=source)
+        main = self.realtime_layer
+        with _REALTIME_LOCK:
+            report = main.apply(message, source=source)
+            bike = self._bike_layer()
+            if bike is not None:
+                bike.apply(message, source=source)
+            self._realtime_pair = (main.snapshot(), bike.snapshot() if bike else None)
+        return report
 
     def realtime_from(
         self, source: str | os.PathLike[str], *, name: str | None = None, **read: Any
@@ -529,11 +598,24 @@ class Network:
         from maasmix.feeds.gtfs_rt import read_gtfs_rt
 
         feed = read_gtfs_rt(source, **read)
-        return self.realtime_layer.apply(feed, source=name or os.fspath(source))
+        return self.apply_realtime(feed, source=name or os.fspath(source))
 
     def reset_realtime(self) -> None:
         """Back to the schedule: every realtime source dropped."""
-        self.realtime_layer.reset()
+        main = self.realtime_layer
+        with _REALTIME_LOCK:
+            main.reset()
+            bike = self._bike_layer()
+            if bike is not None:
+                bike.reset()
+            self._realtime_pair = (main.snapshot(), bike.snapshot() if bike else None)
+
+    def _bike_layer(self) -> RealtimeLayer | None:
+        if self.compiled.bike_timetable is None:
+            return None
+        if self._bike_realtime is None:
+            self._bike_realtime = RealtimeLayer(self.compiled.bike_timetable)
+        return self._bike_realtime
 
     # ------------------------------------------------------------------ queries
 

@@ -7,6 +7,7 @@ import pickle
 import threading
 import time
 import zoneinfo
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -334,13 +335,25 @@ def test_queries_in_threads_see_one_snapshot_or_the_other(scheduled: CompiledTim
 
 def test_network_apply_reset_and_bad_input_keeps_state(tmp_path: Path) -> None:
     day = make_day(LINE, TRIPS, day_offsets={"n1@-1": -1})
-    net = Network(compile_network(day, None, max_walk_m=0))
+    compiled = compile_network(day, None, max_walk_m=0)
+    shapes = np.arange(compiled.timetable.n_trips, dtype=np.int32)  # trip t: shape t
+    net = Network(replace(compiled, trip_shape=shapes))
     assert net.realtime.is_scheduled
     now = int(time.time())
     report = net.apply_realtime(encode([Tu("t1", rel="CANCELED"), Tu("ghost")], timestamp=now))
     assert report.canceled_trips == 1 and report.unknown_trip_ids == ("ghost",)
     before = net.realtime
     assert "t1" not in set(before.timetable.trip_keys)
+    live = net.live()
+    assert live.snapshot is before and net.live() is live  # built once per snapshot
+    assert live.compiled.timetable is before.timetable
+    assert live.compiled.reverse.n_trips == before.timetable.n_trips
+    assert live.compiled.walk is net.compiled.walk
+    # shapes follow their trips into the realtime order
+    sched = net.compiled.timetable
+    assert live.compiled.trip_shape is not None
+    for t, key in enumerate(before.timetable.trip_keys):
+        assert sched.trip_keys[live.compiled.trip_shape[t]] == key
     good = encode([Tu("t2", rel="CANCELED")], timestamp=now)
     with pytest.raises(FeedFormatError, match="corrupt or truncated"):
         net.apply_realtime(good[:-2])
@@ -358,4 +371,5 @@ def test_network_apply_reset_and_bad_input_keeps_state(tmp_path: Path) -> None:
     assert clone.snapshot().report.canceled_trips == 2
     net.reset_realtime()
     assert net.realtime.is_scheduled
+    assert net.live().compiled is net.compiled
     assert net.with_fares(None).realtime is net.realtime  # one layer per network
