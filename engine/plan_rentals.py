@@ -231,6 +231,15 @@ class RentalChain:
                 self.end_index = ret
                 # never back to the station the vehicle was taken from
                 same = (e_org >= 0) & (g.index[np.maximum(e_org, 0)] == ret)
+                if q.crow:  # a straight ride from its station: not through a no-ride zone
+                    o = g.index[np.maximum(e_org, 0)]
+                    same |= _crow_blocked(
+                        geo,
+                        r.station_lat[o],
+                        r.station_lon[o],
+                        r.station_lat[ret],
+                        r.station_lon[ret],
+                    )
                 e_secs = np.where(same, np.inf, e_secs)
                 self.end_secs = e_secs + opt.dropoff_s
                 self.end_m, self.end_org = e_m, e_org
@@ -312,10 +321,12 @@ class RentalChain:
         self.ride = self._ride_field(bnode, bm, lat, lon, init, limit, speed, geo, True)
         v_secs, v_m, v_org = at_points(q, self.ride, g.lat, g.lon, g.bike_node, g.bike_m)
         self.v_secs = v_secs + opt.pickup_s
+        if q.crow:  # a straight ride to where it ends: not through a no-ride zone
+            end = np.maximum(v_org, 0)
+            blocked = _crow_blocked(geo, g.lat, g.lon, lat[end], lon[end])
+            self.v_secs = np.where(blocked, np.inf, self.v_secs)
         if not g.docked:
             reach = ride_in_range(r.vehicle_range_m[g.index], v_m)
-            if q.crow:  # a straight ride to the destination: not through a no-ride zone
-                reach &= ~_crow_blocked(geo, g.lat, g.lon, q.d.lat, q.d.lon)
             self.v_secs = np.where(reach, self.v_secs, np.inf)
         self.v_m, self.v_org = v_m, v_org
         src_cost = self.v_secs + g.walk_m / ws
