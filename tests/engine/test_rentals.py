@@ -12,12 +12,13 @@ import pytest
 
 from maasmix import defaults
 from maasmix.engine.itinerary import Leg
-from maasmix.engine.network import Network
+from maasmix.engine.network import Network, compile_network
 from maasmix.engine.planner import Plan, plan
 from maasmix.errors import FeedWarning
 from maasmix.feeds.gbfs import load_gbfs
-from tests.engine.builders import DATE
-from tests.engine.plan_builders import LAT, lon_at, network, write_gbfs
+from maasmix.geodesy import haversine_m
+from tests.engine.builders import DATE, make_day
+from tests.engine.plan_builders import LAT, band, bus_trips, lon_at, network, write_gbfs
 
 AT = dt.datetime.combine(DATE, dt.time(8, 0))
 SCOOTER_MPS = defaults.RIDE_SPEED_MPS[("scooter_standing", "electric")]
@@ -114,3 +115,80 @@ def test_stations_alone_take_the_network_timezone(tmp_path: Path) -> None:
     doc["data"]["timezone"] = "Europe/Oslo"
     (own / "system_information.json").write_text(json.dumps(doc))
     assert net.add_gbfs(load_gbfs(own)).snapshot.system.timezone == "Europe/Oslo"
+
+
+# ------------------------------------------------------------ crow-fly streets (no OSM)
+
+NO_THROUGH = {"vehicle_type_ids": ["bike", "scooter"], "ride_through_allowed": False}
+NO_RIDE = band(27, 28, NO_THROUGH)
+"""A band across the street between nodes 27 and 28 that no bike or scooter rides through."""
+
+
+def _crow_network(tmp: Path, gbfs: Path) -> Network:
+    """The synthetic stops and bus (P at node 5 -> Q at node 25) without any street."""
+    day = make_day({"P": (LAT, lon_at(5)), "Q": (LAT, lon_at(25))}, bus_trips())
+    net = Network(compile_network(day, None), min_transfer_s=0)
+    net.add_gbfs(load_gbfs(gbfs))
+    assert net.compiled.crow_fly and net.compiled.detour_factor == defaults.DETOUR_FACTOR
+    return net
+
+
+def _crow_m(x0: float, x1: float) -> float:
+    return float(haversine_m(LAT, lon_at(x0), LAT, lon_at(x1))) * defaults.DETOUR_FACTOR
+
+
+def _ride_s(metres: float, speed: float) -> int:
+    return int(np.ceil(defaults.RENTAL_PICKUP_S + metres / speed + defaults.RENTAL_DROPOFF_S))
+
+
+@pytest.mark.parametrize("zones", [[], [NO_RIDE]], ids=["open", "no-ride band"])
+def test_crow_fly_last_mile(tmp_path: Path, zones: list[dict[str, object]]) -> None:
+    # off the bus at Q (node 25): a bike at A (25.5) docked at C (29.5), or scooter s1
+    # (26) parked at the destination (node 30); straight lines x the detour factor
+    gbfs = write_gbfs(
+        tmp_path / "gbfs",
+        stations=[("A", 25.5, 1, 5), ("C", 29.5, 0, 5)],
+        scooters=[("s1", 26)],
+        zones=zones,
+    )
+    net = _crow_network(tmp_path, gbfs)
+    at = dt.datetime.combine(DATE, dt.time(7, 55))
+    docked = plan(net, (LAT, lon_at(5)), (LAT, lon_at(30)), at, modes="WALK,TRANSIT,BICYCLE_RENTAL")
+    free = plan(net, (LAT, lon_at(5)), (LAT, lon_at(30)), at, modes="WALK,TRANSIT,SCOOTER_RENTAL")
+    rented = [j for p in (docked, free) for j in p.itineraries if any(x.is_rental for x in j.legs)]
+    if zones:  # both rides would cross the band
+        assert rented == []
+        return
+    bus, walk_to, ride, walk_from = _rental_journey_legs(docked)
+    assert bus.mode == "BUS" and bus.end_s == 8 * 3600 + 6 * 60
+    assert ride.rental is not None
+    assert (ride.rental.from_station_id, ride.rental.to_station_id) == ("A", "C")
+    assert ride.distance_m == pytest.approx(_crow_m(25.5, 29.5), abs=0.06)
+    speed = defaults.RIDE_SPEED_MPS[("bicycle", "human")]
+    assert ride.end_s - ride.start_s == _ride_s(_crow_m(25.5, 29.5), speed)
+    assert walk_to.distance_m == pytest.approx(_crow_m(25, 25.5), abs=0.06)
+    assert walk_from.distance_m == pytest.approx(_crow_m(29.5, 30), abs=0.06)
+    bus, walk_to, ride = _rental_journey_legs(free)
+    assert ride.rental is not None and ride.rental.vehicle_id == "s1"
+    assert (ride.to_lat, ride.to_lon) == (LAT, lon_at(30))  # parked at the destination
+    assert ride.distance_m == pytest.approx(_crow_m(26, 30), abs=0.06)
+    assert ride.end_s - ride.start_s == _ride_s(_crow_m(26, 30), SCOOTER_MPS)
+
+
+@pytest.mark.parametrize("zones", [[], [band(8, 12, NO_THROUGH)]], ids=["open", "no-ride band"])
+def test_crow_fly_docked_whole_trip(tmp_path: Path, zones: list[dict[str, object]]) -> None:
+    gbfs = write_gbfs(tmp_path / "gbfs", stations=[("A", 1, 1, 5), ("C", 20, 0, 5)], zones=zones)
+    net = _crow_network(tmp_path, gbfs)
+    p = plan(net, (LAT, lon_at(0)), (LAT, lon_at(21)), AT, modes="BICYCLE_RENTAL")
+    if zones:  # the straight ride from A to C crosses the band
+        assert p.itineraries == []
+        return
+    walk_to, ride, walk_from = _rental_journey_legs(p)
+    assert ride.rental is not None
+    assert (ride.rental.from_station_id, ride.rental.to_station_id) == ("A", "C")
+    speed = defaults.RIDE_SPEED_MPS[("bicycle", "human")]
+    assert ride.distance_m == pytest.approx(_crow_m(1, 20), abs=0.06)
+    assert ride.end_s - ride.start_s == _ride_s(_crow_m(1, 20), speed)
+    assert walk_to.distance_m == pytest.approx(_crow_m(0, 1), abs=0.06)
+    assert walk_from.distance_m == pytest.approx(_crow_m(20, 21), abs=0.06)
+    assert walk_to.start_s == 8 * 3600 and walk_from.end_s == p.itineraries[0].arrival_s
