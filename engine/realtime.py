@@ -65,6 +65,7 @@ __all__ = [
     "TRIP_CANCELED",
     "TRIP_SCHEDULED",
     "TRIP_UPDATED",
+    "LegRealtime",
     "RealtimeLayer",
     "RealtimeReport",
     "RealtimeSnapshot",
@@ -253,13 +254,105 @@ class RealtimeSnapshot:
                 break
         return out
 
+    def trip_of_key(self, trip_key: str) -> int:
+        """Index in ``timetable`` of the trip run ``trip_key`` (-1: none, e.g. cancelled)."""
+        lookup: dict[str, int] | None = self.__dict__.get("_keys")
+        if lookup is None:
+            lookup = {str(k): i for i, k in enumerate(self.timetable.trip_keys)}
+            object.__setattr__(self, "_keys", lookup)
+        return lookup.get(str(trip_key), -1)
+
+    def leg(
+        self,
+        trip_key: str,
+        from_stop_id: str,
+        to_stop_id: str,
+        start_s: int,
+        *,
+        agency_id: str = "",
+        at: int | None = None,
+    ) -> LegRealtime | None:
+        """Realtime facts of a ride on ``trip_key`` boarding ``from_stop_id`` at
+        ``start_s`` (its departure in ``timetable``) and alighting at ``to_stop_id``
+        (the first call there after boarding). Alerts active at POSIX second ``at``
+        (None: any). None when the trip or the stops are not in ``timetable``."""
+        t = self.trip_of_key(trip_key)
+        if t < 0:
+            return None
+        tt = self.timetable
+        stops, _, dep = tt.trip_stop_times(t)
+        ids = tt.stop_ids[stops]
+        board = np.flatnonzero((ids == from_stop_id) & (dep == start_s))
+        if not len(board):
+            return None
+        i = int(board[0])
+        after = np.flatnonzero(ids[i + 1 :] == to_stop_id)
+        if not len(after):
+            return None
+        j = i + 1 + int(after[0])
+        facts = self.trip_times(t)
+        route = int(tt.trip_route[t])
+        vehicle = self.vehicle_for(t)
+        return LegRealtime(
+            state=str(facts["state"]),
+            real_time=facts["state"] != "SCHEDULED",
+            scheduled_departure_s=int(facts["scheduled_departure"][i]),
+            scheduled_arrival_s=int(facts["scheduled_arrival"][j]),
+            departure_delay_s=int(facts["departure_delay"][i]),
+            arrival_delay_s=int(facts["arrival_delay"][j]),
+            alerts=tuple(
+                self.alerts_for(
+                    route_id=str(tt.route_ids[route]),
+                    trip_id=str(tt.trip_ids[t]),
+                    stop_ids=(from_stop_id, to_stop_id),
+                    agency_id=agency_id,
+                    at=at,
+                )
+            ),
+            vehicle=vehicle,
+        )
+
     def vehicle_for(self, trip: int) -> dict[str, Any] | None:
         """The latest VehiclePosition of trip ``trip`` of ``timetable`` (None: unknown)."""
+        if not len(self.vehicles):
+            return None
         s = int(self.trip_scheduled[trip])
         rows = self.vehicles[self.vehicles["trip"] == s]
         if rows.empty:
             return None
         return dict(rows.iloc[-1].to_dict())
+
+
+@dataclass(frozen=True)
+class LegRealtime:
+    """What is live about one transit leg (OpenTripPlanner's leg fields in brackets).
+
+    Attributes
+    ----------
+    state
+        ``SCHEDULED`` (no realtime data for the trip) or ``UPDATED`` [realtimeState].
+    real_time
+        Whether the trip has realtime data [realTime].
+    scheduled_departure_s, scheduled_arrival_s
+        The timetable's times at the boarding and alighting stops, seconds after the
+        service day's midnight [scheduledStartTime / scheduledEndTime].
+    departure_delay_s, arrival_delay_s
+        Realtime minus scheduled, seconds [departureDelay / arrivalDelay].
+    alerts
+        Active alerts selecting the leg's route, trip, agency, boarding or alighting stop.
+    vehicle
+        The trip's latest VehiclePosition (``lat``, ``lon``, ``occupancy_status``, ...),
+        None when unknown.
+    """
+
+    state: str
+    real_time: bool
+    scheduled_departure_s: int
+    scheduled_arrival_s: int
+    departure_delay_s: int
+    arrival_delay_s: int
+    alerts: tuple[Alert, ...] = ()
+    vehicle: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------- the layer

@@ -373,3 +373,37 @@ def test_network_apply_reset_and_bad_input_keeps_state(tmp_path: Path) -> None:
     assert net.realtime.is_scheduled
     assert net.live().compiled is net.compiled
     assert net.with_fares(None).realtime is net.realtime  # one layer per network
+
+
+def test_leg_facts_delays_alerts_vehicle(scheduled: CompiledTimetable) -> None:
+    now = int(time.time())
+    layer = RealtimeLayer(scheduled)
+    layer.apply(
+        read_gtfs_rt(
+            encode(
+                [Tu("t1", [Stu(seq=2, arr_delay=300)])],
+                alerts=[
+                    Al("on-r", routes=["R"], header={"en": "R diverted"}),
+                    Al("at-c", stops=["C"]),
+                    Al("on-x", routes=["X"]),
+                    Al("over", routes=["R"], periods=[(now - 7200, now - 3600)]),
+                ],
+                vehicles=[("t1", 45.005, 9.0, "STANDING_ROOM_ONLY")],
+            )
+        )
+    )
+    snap = layer.snapshot()
+    leg = snap.leg("t1", "A", "C", hms("08:00"), at=now)
+    assert leg is not None
+    assert (leg.state, leg.real_time) == ("UPDATED", True)
+    assert (leg.scheduled_departure_s, leg.scheduled_arrival_s) == (hms("08:00"), hms("08:20"))
+    assert (leg.departure_delay_s, leg.arrival_delay_s) == (0, 300)
+    assert [a.alert_id for a in leg.alerts] == ["on-r", "at-c"]
+    assert leg.alerts[0].text("en") == "R diverted"
+    assert leg.vehicle is not None and leg.vehicle["occupancy_status"] == "STANDING_ROOM_ONLY"
+    other = snap.leg("t2", "A", "B", hms("08:15"), at=now)
+    assert other is not None and (other.state, other.real_time) == ("SCHEDULED", False)
+    assert [a.alert_id for a in other.alerts] == ["on-r"] and other.vehicle is None
+    x = snap.leg("x1", "B", "D", hms("08:30"), at=now)
+    assert x is not None and [a.alert_id for a in x.alerts] == ["on-x"]
+    assert snap.leg("t1", "A", "C", hms("07:00")) is None  # no such boarding
