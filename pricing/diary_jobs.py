@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -38,7 +38,10 @@ from maasmix.engine.network import Network
 from maasmix.errors import FeedWarning
 from maasmix.pricing.diary_planning import PlanSpec, plan_trips
 
-__all__ = ["NetworkArgs", "PlanRun", "plan_chunks"]
+if TYPE_CHECKING:
+    from distributed import LocalCluster
+
+__all__ = ["NetworkArgs", "PlanRun", "local_cluster", "plan_chunks"]
 
 _NETWORKS: dict[tuple[Any, ...], Network] = {}
 
@@ -168,6 +171,23 @@ def plan_chunks(
     )
 
 
+def local_cluster(workers: int) -> LocalCluster:
+    """A local Dask cluster of ``workers`` single-threaded processes, every port free:
+    the scheduler and its dashboard on ports the system picks (``dashboard_address=None``
+    still binds Dask's default 8787, so a second cluster or any program holding it made
+    the run fail)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=max(1, workers),
+        threads_per_worker=1,
+        processes=True,
+        scheduler_port=0,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
+
+
 def _run_dask(
     args: NetworkArgs,
     spec: PlanSpec,
@@ -180,17 +200,11 @@ def _run_dask(
     on_chunk: Callable[[int, int], None] | None,
 ) -> int:
     """Run the chunks ``todo`` on Dask, writing each file as its task finishes."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     cluster: LocalCluster | None = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=max(1, workers),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        cluster = local_cluster(workers)
         client = Client(cluster)
     else:
         client = Client(scheduler)
