@@ -58,7 +58,7 @@ __all__ = [
 
 _REALTIME_LOCK = threading.Lock()
 
-NETWORK_CACHE_VERSION = 4
+NETWORK_CACHE_VERSION = 5
 """Bump when `CompiledNetwork` changes, so cached compiled networks are rebuilt."""
 
 FloatArray = npt.NDArray[np.float64]

@@ -715,6 +715,12 @@ def _apply_trip_updates(
         s_trip, _int(stus, "stop_sequence")[keep], stus["stop_id"].to_numpy(dtype=object)[keep]
     )
     unknown_stops = int((g < 0).sum())
+    notices: list[str] = []
+    if tt.st_seq is None and unknown_stops:
+        notices.append(
+            "the timetable was compiled without stop_sequence (an old cache): stop time "
+            "updates naming only a stop_sequence cannot be placed; rebuild it"
+        )
     found = g >= 0
     g = g[found]
     srel = stus["schedule_relationship"]
@@ -781,6 +787,7 @@ def _apply_trip_updates(
         unknown_stops=unknown_stops,
         unsupported=len(unsupported),
         monotonic_repairs=repairs,
+        notices=tuple(notices),
     )
     if not moved.any():
         timetable, trip_scheduled = tt, np.arange(n_trips, dtype=np.int32)

@@ -53,7 +53,7 @@ from maasmix.servicetime import format_clock, parse_clock
 
 __all__ = ["StopsLike", "TimeLike", "TransitRouter"]
 
-TIMETABLE_CACHE_VERSION = 2
+TIMETABLE_CACHE_VERSION = 3
 """Bump when `CompiledTimetable` changes, so cached compiled timetables are rebuilt."""
 
 TimeLike = str | int | np.integer

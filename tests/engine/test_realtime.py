@@ -407,3 +407,12 @@ def test_leg_facts_delays_alerts_vehicle(scheduled: CompiledTimetable) -> None:
     x = snap.leg("x1", "B", "D", hms("08:30"), at=now)
     assert x is not None and [a.alert_id for a in x.alerts] == ["on-x"]
     assert snap.leg("t1", "A", "C", hms("07:00")) is None  # no such boarding
+
+
+def test_timetable_without_stop_sequences_says_so(scheduled: CompiledTimetable) -> None:
+    old = replace(scheduled, st_seq=None)  # as unpickled from a cache made before it
+    layer, _ = _apply(old, Tu("t1", [Stu(seq=2, arr_delay=60), Stu(stop_id="C", arr_delay=120)]))
+    report = layer.snapshot().report
+    assert report.unknown_stops == 1
+    assert any("without stop_sequence" in n for n in report.notices)
+    assert [a for _, a, _ in _times(layer, "t1")][2:] == [hms("08:22"), hms("08:32")]
