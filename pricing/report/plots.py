@@ -82,7 +82,7 @@ class ReadableFormatter(Formatter):
         self.suffix = suffix
         self.decimals = 0
 
-    def set_locs(self, locs: Sequence[float]) -> None:
+    def set_locs(self, locs: list[float]) -> None:
         """Called by matplotlib with the ticks about to be labelled."""
         super().set_locs(locs)
         self.decimals = tick_decimals(locs)

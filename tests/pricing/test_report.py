@@ -243,3 +243,26 @@ def test_every_report_explains_its_money_terms(tmp_path: Path) -> None:
     assert {"revenue", "earnings", "subsidy", "surplus change"} <= set(terms)
     for term, meaning in GLOSSARY:
         assert f"<dt>{term}</dt><dd>{meaning}</dd>" in html.replace("&#39;", "'")
+
+
+def test_unproven_points_are_hollow_and_an_interrupted_sweep_says_so(
+    city: Frontier, tmp_path: Path
+) -> None:
+    late = city.points[1]
+    solve = replace(late.result.solve, status="feasible", gap=0.034, stopped="time_limit")
+    points = list(city.points)
+    points[1] = replace(late, result=replace(late.result, solve=solve))
+    front = replace(city, points=points, interrupted=True, planned=len(points) + 4)
+    fig = frontier_figure(front, detail_point(front))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "stopped before proof (gap in the table)" in legend
+    hollow = [c for c in fig.axes[0].collections if len(c.get_facecolors()) == 0]
+    assert len(hollow) == 2  # the unproven point, and the ring of the detailed one
+    assert (
+        fig.axes[0]
+        .get_title()
+        .endswith(f"interrupted after {len(points)} of {len(points) + 4} points")
+    )
+    html = write_report(front, tmp_path).read_text(encoding="utf-8")
+    assert f"Interrupted: {len(points)} of {len(points) + 4} points were finished" in html
+    assert "<td>feasible</td><td>3.40 %</td>" in html
