@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix import defaults
-from maasmix.engine.realtime import RealtimeLayer, RealtimeReport, RealtimeSnapshot
+from maasmix.engine.realtime import RealtimeLayer, RealtimeReport, RealtimeSnapshot, prefixed
 from maasmix.engine.reversal import reverse_timetable
 from maasmix.engine.streets import StreetCSR, compile_streets
 from maasmix.engine.timetable import CompiledTimetable, compile_timetable
@@ -563,12 +563,18 @@ class Network:
         return view
 
     def apply_realtime(
-        self, message: RealtimeFeed | bytes, *, source: str = "default"
+        self,
+        message: RealtimeFeed | bytes,
+        *,
+        source: str = "default",
+        feed: str | None = None,
     ) -> RealtimeReport:
         """Apply a GTFS-Realtime message (read, or its protobuf/JSON bytes) as the latest
         of ``source`` to the timetable (and to the bikes-on-board one); the new snapshots
         replace the old ones at once. Returns what was applied (unknown trips and stops
-        counted, notices such as a stale feed).
+        counted, notices such as a stale feed). ``feed``: in a network of several GTFS
+        feeds, the label of the one the message is about (its ids get the network's
+        ``"label:"`` prefix).
 
         Raises
         ------
@@ -579,6 +585,8 @@ class Network:
             from maasmix.feeds.gtfs_rt import read_gtfs_rt
 
             message = read_gtfs_rt(bytes(message))
+        if feed:
+            message = prefixed(message, f"{feed}:")
         main = self.realtime_layer
         with _REALTIME_LOCK:
             report = main.apply(message, source=source)
@@ -589,16 +597,22 @@ class Network:
         return report
 
     def realtime_from(
-        self, source: str | os.PathLike[str], *, name: str | None = None, **read: Any
+        self,
+        source: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        feed: str | None = None,
+        **read: Any,
     ) -> RealtimeReport:
         """Read a GTFS-Realtime message from a file or URL and apply it as source
-        ``name`` (default: ``source`` itself); ``read`` goes to
-        `maasmix.feeds.gtfs_rt.read_gtfs_rt` (``now``, ``max_age_s``, bounds). On a read
-        error the previous realtime state is kept."""
+        ``name`` (default: ``source`` itself) about GTFS feed ``feed`` (see
+        `apply_realtime`); ``read`` goes to `maasmix.feeds.gtfs_rt.read_gtfs_rt`
+        (``now``, ``max_age_s``, bounds). On a read error the previous realtime state is
+        kept."""
         from maasmix.feeds.gtfs_rt import read_gtfs_rt
 
-        feed = read_gtfs_rt(source, **read)
-        return self.apply_realtime(feed, source=name or os.fspath(source))
+        message = read_gtfs_rt(source, **read)
+        return self.apply_realtime(message, source=name or os.fspath(source), feed=feed)
 
     def reset_realtime(self) -> None:
         """Back to the schedule: every realtime source dropped."""

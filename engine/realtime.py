@@ -69,6 +69,7 @@ __all__ = [
     "RealtimeLayer",
     "RealtimeReport",
     "RealtimeSnapshot",
+    "prefixed",
 ]
 
 IntArray = npt.NDArray[np.int32]
@@ -451,6 +452,42 @@ def _merge_differential(previous: RealtimeFeed, feed: RealtimeFeed) -> RealtimeF
         stop_time_updates=pd.concat([old_stu, new_stu], ignore_index=True),
         alerts=tuple(a for a in previous.alerts if a.alert_id not in alert_ids) + feed.alerts,
         vehicles=pd.concat([old_veh, feed.vehicles], ignore_index=True),
+    )
+
+
+def prefixed(feed: RealtimeFeed, prefix: str) -> RealtimeFeed:
+    """``feed`` with its trip, route, stop and agency ids prefixed (a network of several
+    GTFS feeds prefixes each feed's ids with ``"label:"``)."""
+    from maasmix.feeds.gtfs_rt.tables import InformedEntity
+
+    def ids(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+        out = frame.copy()
+        for c in columns:
+            values = out[c].astype(object)
+            out[c] = values.where(values == "", prefix + values.astype(str))
+        return out
+
+    def entity(e: InformedEntity) -> InformedEntity:
+        def p(x: str) -> str:
+            return prefix + x if x else x
+
+        return replace(
+            e,
+            agency_id=p(e.agency_id),
+            route_id=p(e.route_id),
+            trip_id=p(e.trip_id),
+            stop_id=p(e.stop_id),
+        )
+
+    return replace(
+        feed,
+        trip_updates=ids(feed.trip_updates, ("trip_id", "route_id")),
+        stop_time_updates=ids(feed.stop_time_updates, ("stop_id",)),
+        vehicles=ids(feed.vehicles, ("trip_id", "route_id", "stop_id")),
+        alerts=tuple(
+            replace(a, informed_entities=tuple(entity(e) for e in a.informed_entities))
+            for a in feed.alerts
+        ),
     )
 
 

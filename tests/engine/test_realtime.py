@@ -416,3 +416,29 @@ def test_timetable_without_stop_sequences_says_so(scheduled: CompiledTimetable) 
     assert report.unknown_stops == 1
     assert any("without stop_sequence" in n for n in report.notices)
     assert [a for _, a, _ in _times(layer, "t1")][2:] == [hms("08:22"), hms("08:32")]
+
+
+def test_feed_label_prefixes_ids_of_a_multi_feed_network() -> None:
+    trips = [
+        (f"hsl:{key}", f"hsl:{r}", [(f"hsl:{s}", a, d) for s, a, d in calls])
+        for key, r, calls in TRIPS[:3]
+    ]
+    stops = {f"hsl:{s}": ll for s, ll in LINE.items()}
+    net = Network(compile_network(make_day(stops, trips), None, max_walk_m=0))
+    message = encode(
+        [Tu("t1", [Stu(stop_id="B", arr_delay=300)])],
+        alerts=[Al("a", routes=["R"], stops=["C"])],
+        vehicles=[("t2", 45.0, 9.0, "FULL")],
+    )
+    assert net.apply_realtime(message).unknown_trips == 1  # ids without the label
+    report = net.apply_realtime(message, feed="hsl")
+    assert report.unknown_trips == 0 and report.updated_trips == 1
+    snap = net.realtime
+    (alert,) = snap.alerts
+    assert [(e.route_id, e.stop_id) for e in alert.informed_entities] == [
+        ("hsl:R", ""),
+        ("", "hsl:C"),
+    ]
+    assert snap.vehicles["trip_id"].tolist() == ["hsl:t2"] and snap.vehicles["trip"][0] >= 0
+    leg = snap.leg("hsl:t1", "hsl:A", "hsl:C", hms("08:00"))
+    assert leg is not None and leg.arrival_delay_s == 300
