@@ -69,6 +69,8 @@ class AnalysisSpec:
     cutoffs: tuple[float, ...] = (30.0,)
     decay_function: str = "step"
     decay_value: float | None = None
+    access_modes: tuple[str, ...] = ("WALK",)
+    egress_modes: tuple[str, ...] = ("WALK",)
 
     def __post_init__(self) -> None:
         if self.kind not in ("matrix", "accessibility"):
@@ -83,6 +85,8 @@ class AnalysisSpec:
             window_s=_seconds(self.window, "window"),
             max_time_s=_seconds(self.max_time, "max_time"),
             max_rides=self.max_rides,
+            access_modes=self.access_modes,
+            egress_modes=self.egress_modes,
         )
 
     def compute(

@@ -117,6 +117,8 @@ def accessibility(
     max_time: dt.timedelta | float | None = None,
     max_rides: int = DEFAULT_MAX_RIDES,
     walk_speed: float | None = None,
+    access_modes: Sequence[str] = ("WALK",),
+    egress_modes: Sequence[str] = ("WALK",),
     search: MatrixSearch | None = None,
 ) -> Any:
     """Accessibility per origin as a GeoDataFrame (columns: see the module docstring).
@@ -159,6 +161,8 @@ def accessibility(
             max_time_s=limit_s,
             max_rides=max_rides,
             walk_speed=walk_speed,
+            access_modes=access_modes,
+            egress_modes=egress_modes,
         )
     rows: list[dict[str, Any]] = []
     lat = o["lat"].to_numpy(np.float64)

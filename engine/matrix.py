@@ -23,9 +23,13 @@ the ``ceil(NN / 100 * n)``-th smallest (the smallest for NN = 0).
 
 Journeys are walking access on the street graph (crow-fly x the detour factor without
 OSM, as in `engine.access`), transit with at most ``max_rides`` rides and the network's
-minimum transfer time, and walking egress; or walking all the way. One search per origin
-covers the whole window (rRAPTOR, `engine._matrix_kernel`); destinations read their
-egress stops after each departure minute.
+minimum transfer time, and walking egress; or walking all the way. With shared modes in
+``access_modes`` / ``egress_modes`` (``BICYCLE_RENTAL``, ``SCOOTER_RENTAL``,
+``MOPED_RENTAL``, ``RENTAL`` for all), a stop's access (egress) time is the quicker of
+walking and the planner's rental chain (walk to a vehicle, ride, return it, walk:
+`engine.plan_rentals`, the GBFS status as loaded); a whole trip by rental is not counted.
+One search per origin covers the whole window (rRAPTOR, `engine._matrix_kernel`);
+destinations read their egress stops after each departure minute.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ __all__ = [
     "TravelTimeMatrix",
     "departure_seconds",
     "percentile_rank",
+    "rental_modes",
     "travel_time_matrix",
 ]
 
@@ -136,7 +141,11 @@ class MatrixSearch:
         walk_speed: float | None = None,
         max_access_walk_s: int = defaults.MAX_ACCESS_WALK_S,
         max_egress_walk_s: int = defaults.MAX_ACCESS_WALK_S,
+        access_modes: Sequence[str] = ("WALK",),
+        egress_modes: Sequence[str] = ("WALK",),
     ) -> None:
+        self.access_rentals = rental_modes(access_modes, "access_modes")
+        self.egress_rentals = rental_modes(egress_modes, "egress_modes")
         if not 0 < window_s <= MAX_WINDOW_S:
             raise QueryError(
                 f"must be more than 0 and at most {MAX_WINDOW_S // 60} minutes, "
@@ -165,6 +174,7 @@ class MatrixSearch:
         self.max_access_walk_s = int(max_access_walk_s)
         self.max_egress_walk_s = int(max_egress_walk_s)
         self.slack = int(network.min_transfer_s)
+        self.moment = service_datetime(network.date, network.timezone, int(departure_s))
         self.dest = self.link(destinations)
         self.eg_ptr, self.eg_stop, self.eg_secs = self._egress()
         self._kernel_arrays = self.cn.timetable.kernel_arrays()
@@ -221,7 +231,10 @@ class MatrixSearch:
             else:
                 f = self._field(d.lat[i], d.lon[i], int(d.node[i]), d.link_m[i], limit, True)
                 t = self._stop_secs(f)
-                s = np.flatnonzero(t <= limit).astype(np.int32)
+                t = np.where(t <= limit, t, np.inf)
+                if self.egress_rentals:
+                    t = np.fmin(t, self.rental_secs(d.lat[i], d.lon[i], True))
+                s = np.flatnonzero(np.isfinite(t)).astype(np.int32)
                 w = np.ceil(t[s]).astype(np.int32)
             stops.append(s)
             secs.append(w)
@@ -229,6 +242,26 @@ class MatrixSearch:
         stop = np.concatenate(stops) if stops else np.empty(0, np.int32)
         sec = np.concatenate(secs) if secs else np.empty(0, np.int32)
         return ptr, stop.astype(np.int32), sec.astype(np.int32)
+
+    def rental_secs(self, lat: float, lon: float, reverse: bool) -> FloatArray:
+        """Seconds from the point to every stop (``reverse``: from every stop to the
+        point) by the planner's rental chains (walk, ride a shared vehicle, walk), the
+        least over the systems and vehicle types of the modes asked for (``inf``: none)."""
+        from maasmix.engine.plan_query import PlanOptions, Query
+        from maasmix.engine.plan_rentals import rental_access, rental_groups
+
+        modes = self.egress_rentals if reverse else self.access_rentals
+        best = np.full(self.cn.timetable.n_stops, np.inf)
+        try:
+            q = Query(self.net, (lat, lon), (lat, lon), PlanOptions(walk_speed=self.ws))
+        except QueryError:  # off the streets or far from every stop: no rental either
+            return best
+        q.moment = self.moment
+        for g in rental_groups(q, modes):
+            got = rental_access(q, g, reverse)
+            if got is not None:
+                best = np.fmin(best, got.secs)
+        return best
 
     def access(self, lat: float, lon: float) -> tuple[IntArray, IntArray, IntArray, Any]:
         """(access stops, whole walking seconds to them, walk-only seconds to every
@@ -241,7 +274,10 @@ class MatrixSearch:
         limit = float(max(self.max_access_walk_s, self.max_time_s))
         f = self._field(lat, lon, node, link, limit, False)
         t = self._stop_secs(f)
-        stops = np.flatnonzero(t <= self.max_access_walk_s).astype(np.int32)
+        t = np.where(t <= self.max_access_walk_s, t, np.inf)
+        if self.access_rentals:
+            t = np.fmin(t, self.rental_secs(lat, lon, False))
+        stops = np.flatnonzero(np.isfinite(t)).astype(np.int32)
         offsets = np.ceil(t[stops]).astype(np.int32)
         d = self.dest
         if f.graph is None:
@@ -341,8 +377,8 @@ def travel_time_matrix(
     run) replacing ``destinations`` and the window.
     """
     pcts = check_percentiles(percentiles)
-    _check_modes(access_modes, "access_modes")
-    _check_modes(egress_modes, "egress_modes")
+    rental_modes(access_modes, "access_modes")
+    rental_modes(egress_modes, "egress_modes")
     o = read_points(origins, name="origins")
     if search is None:
         d = o if destinations is None else read_points(destinations, name="destinations")
@@ -359,6 +395,8 @@ def travel_time_matrix(
                 if max_access_walk is None
                 else _seconds(max_access_walk, "max_access_walk")
             ),
+            access_modes=access_modes,
+            egress_modes=egress_modes,
         )
     cut = search.max_time_s if cutoff is None else _seconds(cutoff, "cutoff")
     n_dest = search.n_dest
@@ -395,15 +433,28 @@ def _seconds(value: dt.timedelta | float, parameter: str) -> int:
     return round(secs)
 
 
-def _check_modes(modes: Sequence[str], parameter: str) -> None:
+def rental_modes(modes: Sequence[str], parameter: str) -> tuple[str, ...]:
+    """The shared-vehicle modes among ``modes`` (``WALK`` is always there; ``RENTAL``:
+    every shared mode); anything else is a QueryError naming ``parameter``."""
+    from maasmix.engine.plan_query import MODES
+
     names = [modes] if isinstance(modes, str) else list(modes)
+    out: list[str] = []
     for m in names:
-        if str(m).upper() != "WALK":
+        name = str(m).strip().upper()
+        if name == "WALK":
+            continue
+        if name == "RENTAL":
+            out += [x for x in MODES if x.endswith("_RENTAL")]
+        elif name in MODES and name.endswith("_RENTAL"):
+            out.append(name)
+        else:
             raise QueryError(
-                f"{m!r} is not supported yet (WALK only: shared vehicles and own bikes "
-                "reach the matrix with the planner's rental chains later)",
+                f"{m!r} is not an access or egress mode of a matrix (WALK, BICYCLE_RENTAL, "
+                "SCOOTER_RENTAL, MOPED_RENTAL or RENTAL; walking is always included)",
                 parameter=parameter,
             )
+    return tuple(dict.fromkeys(out))
 
 
 class TravelTimeMatrix(pd.DataFrame):

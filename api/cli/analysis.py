@@ -45,6 +45,10 @@ def _numbers(text: str, parameter: str) -> tuple[float, ...]:
     return values
 
 
+def _modes(text: str) -> tuple[str, ...]:
+    return tuple(m.strip().upper() for m in str(text).split(",") if m.strip()) or ("WALK",)
+
+
 def _args(
     gtfs: list[str], osm: str | None, gbfs: list[str], date: str | None, when: dt.datetime,
     cache_dir: Path | None,
@@ -132,6 +136,8 @@ def matrix(
     max_time: float = typer.Option(60, "--max-time", help="longest trip, minutes"),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
     cutoff: float | None = typer.Option(None, "--cutoff", help="share column, minutes"),
+    access_modes: str = typer.Option("WALK", "--access-modes", help="WALK,BICYCLE_RENTAL,..."),
+    egress_modes: str = typer.Option("WALK", "--egress-modes", help="WALK,RENTAL,..."),
     workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
     chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
@@ -156,7 +162,8 @@ def matrix(
     spec = AnalysisSpec(
         kind="matrix", departure=when.isoformat(), window=window,
         percentiles=_numbers(percentiles, "percentiles"), max_time=max_time,
-        max_rides=max_rides, cutoff=cutoff,
+        max_rides=max_rides, cutoff=cutoff, access_modes=_modes(access_modes),
+        egress_modes=_modes(egress_modes),
     )  # fmt: skip
     if backend == "r5py":
         assert args.osm is not None and r5_jar is not None
@@ -195,6 +202,8 @@ def accessibility(
     cutoffs: str = typer.Option("30", "--cutoffs", help="minutes, e.g. 15,30,45"),
     decay: str = typer.Option("step", "--decay", help="step, linear, logistic, exponential"),
     decay_value: float | None = typer.Option(None, "--decay-value", help="linear width, sd"),
+    access_modes: str = typer.Option("WALK", "--access-modes", help="WALK,BICYCLE_RENTAL,..."),
+    egress_modes: str = typer.Option("WALK", "--egress-modes", help="WALK,RENTAL,..."),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
     workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
@@ -216,6 +225,7 @@ def accessibility(
         max_rides=max_rides,
         opportunities=tuple(x.strip() for x in opportunities.split(",") if x.strip()),
         cutoffs=cuts, decay_function=decay, decay_value=decay_value,
+        access_modes=_modes(access_modes), egress_modes=_modes(egress_modes),
     )  # fmt: skip
     result = _run(args, spec, o, d, out, workers, scheduler, chunk)
     frame = result.frame

@@ -260,3 +260,38 @@ def test_bad_points_name_the_field(crow: Network, tmp_path: Path) -> None:
     with pytest.raises(InputError) as err2:
         travel_time_matrix(crow, lines, window=5)
     assert err2.value.field == "geometry" and err2.value.row == 1
+
+
+def test_shared_vehicles_reach_more_never_less(dataset: Callable[..., Path], cache: Path) -> None:
+    """Bay Wheels first and last miles (the planner's rental chains) beside walking: every
+    time is at most the walking one, and some origins reach more within 30 minutes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        bay = Network.from_files(
+            gtfs=[dataset("gtfs-bay-area", "bart.zip"), dataset("gtfs-bay-area", "caltrain.zip")],
+            gbfs=[dataset("gbfs-bay-area-baywheels")],
+            date="20190305",
+            cache_dir=cache,
+        )
+    r = bay.rentals[0]
+    rng = np.random.default_rng(1)
+    i = rng.choice(len(r.station_lat), 12, replace=False)
+    pts = pd.DataFrame(
+        {
+            "id": [f"s{k}" for k in range(12)],
+            "lat": r.station_lat[i] + rng.normal(0, 0.003, 12),
+            "lon": r.station_lon[i] + rng.normal(0, 0.003, 12),
+        }
+    )
+    when = "2019-03-05T08:00"
+    walk = travel_time_matrix(bay, pts, pts, when, 10, max_time=45, cutoff=30)
+    shared = travel_time_matrix(bay, pts, pts, when, 10, max_time=45, cutoff=30,
+                                access_modes=["WALK", "RENTAL"],
+                                egress_modes=["walk", "bicycle_rental"])  # fmt: skip
+    a = walk["travel_time_p50"].fillna(np.inf).to_numpy()
+    b = shared["travel_time_p50"].fillna(np.inf).to_numpy()
+    assert (b <= a).all()
+    reach_walk = walk.groupby("from_id")["share_within_30"].apply(lambda s: (s > 0.5).sum())
+    reach_shared = shared.groupby("from_id")["share_within_30"].apply(lambda s: (s > 0.5).sum())
+    assert (reach_shared >= reach_walk).all()
+    assert (reach_shared > reach_walk).sum() >= 3
