@@ -9,6 +9,7 @@ Connection Scan on those tables must give the realtime RAPTOR's arrival at every
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,3 +244,59 @@ def test_a_delay_moves_exactly_the_journeys_that_use_the_trip(
         else:
             assert after == []
     assert used > 0
+
+
+def test_queries_during_updates_see_whole_snapshots(
+    feed: tuple[ServiceDay, CompiledTimetable, float],
+) -> None:
+    _, tt, _ = feed
+    rng = np.random.default_rng(11)
+    feeds = []
+    for k in range(2):
+        pick = np.flatnonzero(rng.random(tt.n_trips) < 0.3)
+        feeds.append(
+            read_gtfs_rt(
+                encode(
+                    [
+                        Tu(**_descriptor(tt, t), rel="CANCELED")
+                        if k
+                        else Tu(**_descriptor(tt, t), delay=int(rng.integers(60, 900)))
+                        for t in pick.tolist()
+                    ]
+                )
+            )
+        )
+    queries = _queries(tt, seed=12)[:4]
+    layer = RealtimeLayer(tt)
+
+    def answers(timetable: CompiledTimetable) -> bytes:
+        router = TransitRouter(timetable)
+        return b"".join(
+            router.earliest_arrival_array(str(tt.stop_ids[o]), t).tobytes() for o, t in queries
+        )
+
+    expected = {answers(tt)}
+    for f in feeds:
+        probe = RealtimeLayer(tt)
+        probe.apply(f)
+        expected.add(answers(probe.snapshot().timetable))
+    assert len(expected) == 3
+    seen: list[bytes] = []
+    done = threading.Event()
+
+    def ask() -> None:
+        while not done.is_set():
+            seen.append(answers(layer.snapshot().timetable))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for i in range(9):
+        if i % 3 == 2:
+            layer.reset()
+        else:
+            layer.apply(feeds[i % 3])
+    done.set()
+    for th in threads:
+        th.join()
+    assert seen and set(seen) <= expected
