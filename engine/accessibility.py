@@ -27,6 +27,9 @@ Decay functions ``f(t)`` of the travel time ``t`` (minutes) and the cutoff ``c``
 - ``logistic`` (``decay_value`` = the standard deviation ``s``, minutes):
   ``1 / (1 + exp(pi (t - c) / (s sqrt(3))))`` (r5r's definition);
 - ``exponential``: negative exponential with half-life ``c``: ``0.5 ** (t / c)``.
+
+`compare` sets two results side by side (two networks, the same origins) and says in one
+line what the change does for the median origin.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from maasmix.engine.network import Network
 from maasmix.errors import QueryError
 from maasmix.feeds.points import PointSource, read_points
 
-__all__ = ["DECAY_FUNCTIONS", "Accessibility", "accessibility", "decay"]
+__all__ = ["DECAY_FUNCTIONS", "Accessibility", "accessibility", "compare", "decay"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -199,3 +202,55 @@ class Accessibility:
         self, network: Network, origins: PointSource, destinations: PointSource, **kwargs: Any
     ) -> None:
         self.gdf = accessibility(network, origins, destinations, **kwargs)
+
+
+def compare(before: Any, after: Any, *, label: str = "the change") -> tuple[Any, str]:
+    """The difference of two `accessibility` results over the same origins (e.g. a
+    network without and with a bike-share system, two GTFS versions).
+
+    Returns a GeoDataFrame with the key columns (``id``, ``opportunity``, ``percentile``,
+    ``cutoff``), ``before``, ``after``, ``difference`` (after - before) and ``change``
+    (relative, NaN where ``before`` is 0), and a one-line summary of the first
+    opportunity, percentile and cutoff: the median origin's relative change and how many
+    origins gain or lose.
+    """
+    import geopandas as gpd
+
+    keys = ["id", "opportunity", "percentile", "cutoff"]
+    a = pd.DataFrame(before)[[*keys, "accessibility", "geometry"]]
+    b = pd.DataFrame(after)[[*keys, "accessibility"]]
+    if len(a) != len(b):
+        raise QueryError("the two results do not cover the same origins", parameter="after")
+    both = a.merge(b, on=keys, how="inner", suffixes=("_before", "_after"), validate="1:1")
+    if len(both) != len(a):
+        raise QueryError("the two results do not cover the same origins", parameter="after")
+    both = both.rename(columns={"accessibility_before": "before", "accessibility_after": "after"})
+    both["difference"] = both["after"] - both["before"]
+    base = both["before"].to_numpy(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both["change"] = np.where(base > 0, both["difference"].to_numpy() / base, np.nan)
+    out = gpd.GeoDataFrame(both, geometry="geometry", crs="EPSG:4326")
+    first = out.iloc[0]
+    part = out[
+        (out["opportunity"] == first["opportunity"])
+        & (out["percentile"] == first["percentile"])
+        & (out["cutoff"] == first["cutoff"])
+    ]
+    median_before = float(np.median(part["before"]))
+    median_after = float(np.median(part["after"]))
+    gain = int((part["difference"] > 1e-9).sum())
+    lose = int((part["difference"] < -1e-9).sum())
+    if median_before > 0:
+        rel = (median_after - median_before) / median_before
+        verb = "adds" if rel >= 0 else "removes"
+        head = f"{label} {verb} {abs(rel):.0%} {first['opportunity']}"
+    else:
+        head = (
+            f"{label} takes the median origin's {first['opportunity']} from 0 to {median_after:g}"
+        )
+    summary = (
+        f"{head} within {first['cutoff']:g} minutes for the median origin "
+        f"({median_before:,.0f} -> {median_after:,.0f}; {gain} of {len(part)} origins gain, "
+        f"{lose} lose)"
+    )
+    return out, summary

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maasmix.engine.accessibility import Accessibility, accessibility, decay
+from maasmix.engine.accessibility import Accessibility, accessibility, compare, decay
 from maasmix.engine.matrix import travel_time_matrix
 from maasmix.engine.network import Network
 from maasmix.errors import FeedWarning, QueryError
@@ -108,3 +108,43 @@ def test_bad_input(net: Network) -> None:
         with pytest.raises(QueryError) as err:
             Accessibility(net, pts, pts, window=2, **kwargs)
         assert err.value.parameter == parameter
+
+
+def test_compare_two_networks(dataset: Callable[..., Path], tmp_path: Path) -> None:
+    """Bay Wheels beside BART and Caltrain: the comparison's differences are the two
+    accessibilities' and its summary line says so."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        bay = Network.from_files(
+            gtfs=[dataset("gtfs-bay-area", "bart.zip"), dataset("gtfs-bay-area", "caltrain.zip")],
+            gbfs=[dataset("gbfs-bay-area-baywheels")],
+            date="20190305",
+            cache_dir=tmp_path,
+        )
+    r = bay.rentals[0]
+    rng = np.random.default_rng(7)
+    i = rng.choice(len(r.station_lat), 10, replace=False)
+    pts = pd.DataFrame(
+        {
+            "id": [f"s{k}" for k in range(10)],
+            "lat": r.station_lat[i] + rng.normal(0, 0.003, 10),
+            "lon": r.station_lon[i] + rng.normal(0, 0.003, 10),
+            "jobs": rng.integers(100, 1000, 10),
+        }
+    )
+    when = "2019-03-05T08:00"
+    walk = accessibility(bay, pts, pts, "jobs", when, 10, cutoffs=[30])
+    shared = accessibility(bay, pts, pts, "jobs", when, 10, cutoffs=[30],
+                           access_modes=["RENTAL"], egress_modes=["RENTAL"])  # fmt: skip
+    diff, line = compare(walk, shared, label="Bay Wheels")
+    np.testing.assert_allclose(diff["difference"], shared["accessibility"] - walk["accessibility"])
+    assert (diff["difference"] >= 0).all() and (diff["difference"] > 0).any()
+    before = float(np.median(walk["accessibility"]))
+    after = float(np.median(shared["accessibility"]))
+    gain = int((diff["difference"] > 0).sum())
+    assert line == (
+        f"Bay Wheels adds {(after - before) / before:.0%} jobs within 30 minutes for the median "
+        f"origin ({before:,.0f} -> {after:,.0f}; {gain} of 10 origins gain, 0 lose)"
+    )
+    with pytest.raises(QueryError):
+        compare(walk, shared.iloc[:5])
