@@ -9,7 +9,8 @@ Written from the planner's *documented* rules, sharing none of its code (no
   ways), segments weighted by their haversine length, searched with scipy's Dijkstra.
   A coordinate snaps to the exactly nearest (great-circle) *junction* (way end, node
   used twice or more, end of a run cut by a missing node) of a weak component holding
-  at least 5 % or 500 of those junctions, and walks the link crow-fly.
+  at least 5 % or 500 of those junctions, and walks the link crow-fly (a point farther
+  than ``MAX_POINT_LINK_M`` from every such junction is refused).
 - `GtfsDay.read`: the service day read with pandas from the zip files (calendar and
   calendar_dates, frequencies expanded ``start + j * headway < end``, the previous
   day's runs that reach 24:00 shifted by -86400 s), its elementary connections and
@@ -475,7 +476,7 @@ class DoorReference:
         """(snap metres, street metres from the point's node, the node); None: refused."""
         assert self.graph is not None
         node, snap = self.graph.nearest(np.array([lat]), np.array([lon]))
-        if snap[0] > defaults.MAX_SNAP_M:
+        if snap[0] > defaults.MAX_POINT_LINK_M:
             return None
         limit = defaults.MAX_DIRECT_WALK_S * self.ws
         return float(snap[0]), self.graph.metres_from(int(node[0]), limit), int(node[0])
