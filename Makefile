@@ -70,7 +70,7 @@ bench-quick: bench-install
 # the paired ratios' confidence intervals. Report: reports/bench/compare.md.
 LAST_LANDED  ?= 885fcd4
 REF          ?=
-BENCH_ROUNDS ?= 6
+BENCH_ROUNDS ?= 5
 bench-compare: bench-install
 	mkdir -p $(BENCH_DIR)
 	$(BIN)/python -m benchmarks.compare $(if $(REF),--ref $(REF)) --last-landed $(LAST_LANDED) \

@@ -59,7 +59,7 @@ REF_DIR = ROOT / "build" / "bench-ref"
 #: The commit recorded as last landed on main (the first commit of the session that has
 #: no remote to ask); the Makefile's ``LAST_LANDED`` passes it as ``--last-landed``.
 LAST_LANDED = "885fcd4"
-DEFAULT_ROUNDS = 6
+DEFAULT_ROUNDS = 5
 DEFAULT_TIMEOUT_S = 3600.0
 SLOWDOWN_ENV = "MAASMIX_BENCH_SLOWDOWN"
 _READY = ".bench-env-ready"
@@ -397,8 +397,9 @@ def compare(args: argparse.Namespace, log: Any = sys.stderr) -> tuple[int, str, 
     ref = resolve_ref(args.ref, args.last_landed)
     side_a = ensure_ref_env(ref, log)
     side_b = ensure_ref_env(resolve_ref(args.b_ref), log) if args.b_ref else working_tree_side()
-    for side in (side_a, side_b):
-        sync_benchmarks(side.tree)
+    if not args.own_benchmarks:
+        for side in (side_a, side_b):
+            sync_benchmarks(side.tree)
     selection = list(args.bench) or default_selection()
     out_dir = Path(args.out_dir)
     load_start = os.getloadavg()
@@ -464,6 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--confidence", type=float, default=vd.DEFAULT_CONFIDENCE)
     parser.add_argument("--band", action="append", default=[], help="NAME=FRACTION")
     parser.add_argument("--bench", action="append", default=[], help="pytest ids (default: quick)")
+    parser.add_argument(
+        "--own-benchmarks",
+        action="store_true",
+        help="each side runs its commit's own benchmarks/ (default: the working tree's)",
+    )
     parser.add_argument("--slowdown", help="MAASMIX_BENCH_SLOWDOWN for side B (the gate's test)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
     parser.add_argument("--out-dir", default=str(ROOT / "reports" / "bench" / "compare"))

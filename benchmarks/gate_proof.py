@@ -16,6 +16,9 @@ slowdown, both with a CPU-bound process running beside the benchmarks.
    1.3x as slow by a busy wait after each timed call, `benchmarks.conftest`): each run
    should report exactly that benchmark as regressed and nothing else.
 
+Both sides run the commit's own ``benchmarks/`` (``--own-benchmarks``), so edits in the
+working tree during the half hour change nothing.
+
 Writes a Markdown summary (false alarms, detections, wall times, the machine's load)
 with every comparison's report (``--out``, default ``docs/benchmarks/gate_proof.md``);
 exits 1 when a false alarm or a miss happened.
@@ -61,6 +64,7 @@ def _one(
 ) -> tuple[int, str, dict[str, Any]]:
     args = compare.build_parser().parse_args(
         ["--ref", commit, "--b-ref", commit, "--rounds", str(rounds), "--out-dir", str(out_dir)]
+        + ["--own-benchmarks"]
         + (["--slowdown", slowdown] if slowdown else [])
     )
     return compare.compare(args)
@@ -77,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     commit = compare.resolve_ref(args.commit)
-    side = compare.ensure_ref_env(commit)
-    compare.sync_benchmarks(side.tree)
+    side = compare.ensure_ref_env(commit)  # its own benchmarks/: the committed harness
     args.work.mkdir(parents=True, exist_ok=True)
     target = args.slow.rpartition("=")[0]
     busy = _busy()

@@ -19,7 +19,7 @@ QUICK: dict[str, str] = {
     "frontier": (
         "benchmarks/test_bench_pricing.py::test_bench_frontier_10_points_8x31x25_k3[BNB-2-surplus]"
     ),
-    "diary demo": "benchmarks/test_bench_diary.py::test_bench_diary[demo-workers2]",
+    "diary demo": "benchmarks/test_bench_diary.py::test_bench_diary[demo-workers0]",
 }
 
 #: the files that hold them (what `make bench-quick` and `benchmarks.compare` pass to pytest)

@@ -22,7 +22,9 @@ the share of plans saved by planning each trip once (``plans_saved_share``) and 
 evaluations shared between products (``evaluations_saved_share``). The issue's aim:
 10,000 trips x 31 bundles in under 2 minutes on 2 cores.
 
-Quick set (``make bench-quick``): the demo on 2 workers with the smoke run's diary.
+Quick set (``make bench-quick``, and the A/B runs of ``make bench-compare``): the demo in
+this process on a ~100-trip diary (a Dask cluster's start-up alone takes tens of seconds
+on the loaded 2-core machine, too long to repeat in paired rounds; full runs keep it).
 Smoke run (``make bench-smoke``): ~300 trips per diary, chunks of 50, workers 0 on both
 diaries and 2 on the demo.
 """
@@ -43,6 +45,9 @@ from tests.pricing._scenarios import helsinki_diary_scenario
 HEL_BOX = (24.9360, 60.1650, 24.9525, 60.1785)
 HEL_TRIPS = 10_000
 SMOKE_TRIPS = 300
+#: demo diary persons: ~2,200 trips in full runs, ~300 in the smoke run, ~100 in the quick set
+SMOKE_PERSONS = 160
+QUICK_PERSONS = 60
 WORKERS = (0, 1, 2)
 SUMMARY: dict[tuple[str, int], dict[str, Any]] = {}
 
@@ -57,8 +62,8 @@ def diaries(
     bench_smoke: bool,
     bench_quick: bool,
 ) -> dict[str, tuple[dict[str, Any], Path]]:
-    """Per diary: the scenario (absolute network paths) and the diary CSV (smoke-sized in
-    the smoke run and in the quick set)."""
+    """Per diary: the scenario (absolute network paths) and the diary CSV (smaller in the
+    smoke run and the quick set)."""
     small = bench_smoke or bench_quick
     from maasmix.feeds.demo import write_demo_city, write_demo_diary
     from maasmix.feeds.demo.diary import box_diary_frame
@@ -75,7 +80,8 @@ def diaries(
     for seg in demo["segments"].values():
         seg["diary"] = "diary.csv"
     # ~2,200 trips from 1,200 persons; the smoke run ~300
-    demo_csv = write_demo_diary(root / "demo_diary.csv", persons=160 if small else 1200)
+    persons = QUICK_PERSONS if bench_quick else SMOKE_PERSONS if bench_smoke else 1200
+    demo_csv = write_demo_diary(root / "demo_diary.csv", persons=persons)
     chunk = 50 if small else 250
     demo["planning"]["chunk_trips"] = chunk
     hel = helsinki_diary_scenario(
