@@ -82,7 +82,7 @@ LIMIT_HELP = (
 
 def _limits(ctx: typer.Context, values: list[str]) -> list[str]:
     """``--limit NAME=VALUE``: the limits in force for the rest of the command."""
-    changes: dict[str, float] = {}
+    changes: dict[str, Any] = {}
     for text in values:
         try:
             name, value = scenario_limits.parse_assignment(text)
