@@ -169,7 +169,7 @@ def screenshot(
 def _main(out: Path) -> None:
     """Write every shipped example's reports (`tests.pricing.test_report_browser`) into a
     temporary folder and their full-page screenshots into ``out``: half size (700 px wide),
-    64 colours, so that they stay small."""
+    256 colours, so that they stay small."""
     from PIL import Image
 
     from tests.pricing.test_report_browser import shipped_reports
@@ -183,7 +183,7 @@ def _main(out: Path) -> None:
                 small = image.convert("RGB").resize(
                     (image.width // 2, image.height // 2), Image.Resampling.LANCZOS
                 )
-            small.quantize(64).save(out / f"{name}.png", optimize=True)
+            small.quantize(256).save(out / f"{name}.png", optimize=True)
             print(out / f"{name}.png", f"{small.width} x {small.height} px")
 
 
