@@ -181,6 +181,11 @@ class RealtimeSnapshot:
         return self.timetable is self.scheduled
 
     @property
+    def is_live(self) -> bool:
+        """Whether any realtime message is in force (else: the plain schedule)."""
+        return bool(self.feed_times)
+
+    @property
     def time(self) -> dt.datetime:
         """When the snapshot was built, an aware UTC datetime."""
         return dt.datetime.fromtimestamp(self.created, dt.UTC)
