@@ -165,7 +165,14 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
 
 def _bar_values(ax: Axes, bars: Any, labels: list[str]) -> None:
     ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
-    ax.margins(y=0.15)
+
+
+def _room_for_values(ax: Axes, values: Sequence[float]) -> None:
+    """Y limits with room for the values written at the bars' ends: above the top (a bar
+    of zero is labelled above zero) and below the bottom when a bar is negative."""
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span = (hi - lo) or 1.0
+    ax.set_ylim(lo - 0.14 * span if lo < 0 else 0.0, hi + 0.14 * span)
 
 
 def uptake_figure(result: Result) -> Figure:
@@ -178,7 +185,7 @@ def uptake_figure(result: Result) -> Figure:
     if len(names) < 3:
         ax.set_xlim(-1, len(names))
     ax.set_ylabel("subscribers, % of segment")
-    ax.set_ylim(bottom=0)
+    _room_for_values(ax, values)
     readable(ax, "y")
     ax.set_title("Uptake by segment")
     ax.tick_params(axis="x", rotation=30 if len(names) > 4 else 0)
@@ -201,6 +208,7 @@ def revenue_figure(result: Result) -> Figure:
     ax.axhline(0.0, color="#444444", linewidth=0.8)
     ax.set_xticks(x, names, rotation=20 if len(names) > 3 else 0)
     ax.set_ylabel(f"change against today\n({result.currency}/month)")
+    _room_for_values(ax, rev + earn)
     readable(ax, "y", rev + earn)
     ax.set_title("Transport operators: change with the menu")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)

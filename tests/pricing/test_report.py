@@ -266,3 +266,17 @@ def test_unproven_points_are_hollow_and_an_interrupted_sweep_says_so(
     html = write_report(front, tmp_path).read_text(encoding="utf-8")
     assert f"Interrupted: {len(points)} of {len(points) + 4} points were finished" in html
     assert "<td>feasible</td><td>3.40 %</td>" in html
+
+
+def test_values_on_the_bars_stay_inside_the_axes(
+    fronts: dict[str, Frontier], city: Frontier
+) -> None:
+    # hand_check: revenue unchanged (bars of zero) and earnings down (negative bars only)
+    for result in (fronts["hand_check"].points[0].result, city.points[0].result):
+        for fig in (revenue_figure(result), uptake_figure(result)):
+            boxes = text_boxes(fig)
+            frame = fig.axes[0].get_window_extent()
+            assert len(boxes) == len(fig.axes[0].patches)  # one value per bar
+            for text, (x0, y0, x1, y1), _ in boxes:
+                assert frame.y0 <= y0 and y1 <= frame.y1, text
+                assert frame.x0 <= x0 and x1 <= frame.x1, text
