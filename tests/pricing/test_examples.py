@@ -3,7 +3,6 @@ from the repository root (the diary example builds the demo files it needs)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -26,15 +25,13 @@ def test_every_example_is_covered() -> None:
 
 
 def _run(name: str, *extra: str) -> str:
-    old = Path.cwd()
-    os.chdir(ROOT)
-    try:
+    """``maasmix bundles optimise pricing/examples/<name>.yaml`` from the repository root."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
         out = CliRunner().invoke(
             cli,
             ["bundles", "optimise", f"pricing/examples/{name}.yaml", "--time-limit", "20", *extra],
         )
-    finally:
-        os.chdir(old)
     assert out.exit_code == 0, out.output
     return out.output
 
