@@ -157,13 +157,17 @@ def test_report_figures_match_the_json(tmp_path: Path) -> None:
     def money(minor: int) -> str:
         return f"{minor / 100:,.2f} EUR"
 
+    def cell(minor: int) -> str:  # tables name the currency in their headers
+        return f"<td>{minor / 100:,.2f}</td>"
+
     for key in ("profit_minor", "subsidy_minor", "sales_minor", "user_spend_minor"):
         assert money(data[key]) in html, key
     for m in data["menu"]:
-        assert money(m["price_minor"]) in html and f"{m['subscribers']:,.0f}" in html
+        assert cell(m["price_minor"]) in html and f"{m['subscribers']:,.0f}" in html
     for o in data["operators"]:
-        assert money(o["earnings_minor"] - o["baseline_earnings_minor"]) in html
-    assert money(data["operators"][0]["earnings_minor"]) in html
+        assert cell(o["earnings_minor"] - o["baseline_earnings_minor"]) in html
+    assert cell(data["operators"][0]["earnings_minor"]) in html
+    assert '<th>price <span class="unit">EUR</span></th>' in html
 
 
 def test_interrupted_frontier_keeps_its_finished_points(
