@@ -280,3 +280,13 @@ def test_values_on_the_bars_stay_inside_the_axes(
             for text, (x0, y0, x1, y1), _ in boxes:
                 assert frame.y0 <= y0 and y1 <= frame.y1, text
                 assert frame.x0 <= x0 and x1 <= frame.x1, text
+
+
+def test_an_infeasible_result_names_its_conflict_and_shows_no_tables(tmp_path: Path) -> None:
+    scenario = load_scenario(example_path("hand_check"))
+    result = optimise(scenario, objective="min_subsidy", min_uptake=0.5)
+    assert not result.feasible and result.conflicts
+    html = write_report(result, tmp_path).read_text(encoding="utf-8")
+    assert f"Conflicting constraints: {', '.join(result.conflicts)}." in html
+    assert "<table>" not in html and "<img" not in html
+    assert '<h2 id="glossary">Terms</h2>' in html
