@@ -295,3 +295,39 @@ def test_shared_vehicles_reach_more_never_less(dataset: Callable[..., Path], cac
     reach_shared = shared.groupby("from_id")["share_within_30"].apply(lambda s: (s > 0.5).sum())
     assert (reach_shared >= reach_walk).all()
     assert (reach_shared > reach_walk).sum() >= 3
+
+
+@pytest.fixture(scope="module")
+def line() -> Network:
+    """Two stops 11 km apart (crow-fly streets), two trips A -> B."""
+    from maasmix.engine.network import compile_network
+    from tests.engine.builders import make_day
+
+    stops = {"A": (45.0, 9.0), "B": (45.1, 9.0)}
+    trips = [
+        ("t1", "R", [("A", "08:05:00", "08:05:00"), ("B", "08:20:00", "08:20:00")]),
+        ("t2", "R", [("A", "08:25:00", "08:25:00"), ("B", "08:40:00", "08:40:00")]),
+    ]
+    return Network(compile_network(make_day(stops, trips), None))
+
+
+def test_hand_computed_percentiles(line: Network) -> None:
+    """Leaving A at 08:00 ... 08:05 for B takes the 08:05 trip (20 ... 15 minutes), at
+    08:06 ... 08:09 the 08:25 one (34 ... 31 minutes)."""
+    a = pd.DataFrame({"id": ["a"], "lat": [45.0], "lon": [9.0]})
+    b = pd.DataFrame({"id": ["b"], "lat": [45.1], "lon": [9.0]})
+    m = travel_time_matrix(line, a, b, "08:00", 10, [0, 50, 60, 90, 100], max_time=60, cutoff=16)
+    row = m.iloc[0]
+    # sorted: 15 16 17 18 19 20 31 32 33 34; nearest rank ceil(p / 100 x 10)
+    assert (row["travel_time_p0"], row["travel_time_p50"], row["travel_time_p60"]) == (15, 19, 20)
+    assert (row["travel_time_p90"], row["travel_time_p100"]) == (33, 34)
+    assert row["share_within_16"] == 0.2  # 15 and 16
+    # with a 15-minute limit only the 08:05 departure arrives: NaN from the 2nd value on
+    m = travel_time_matrix(line, a, b, "08:00", 10, [10, 20], max_time=15)
+    assert m.iloc[0]["travel_time_p10"] == 15 and math.isnan(m.iloc[0]["travel_time_p20"])
+    # after the first trip has left, the second one (08:25 -> 08:40)
+    m = travel_time_matrix(line, a, b, "08:06", 2, [0, 100], max_time=60)
+    assert (m.iloc[0]["travel_time_p0"], m.iloc[0]["travel_time_p100"]) == (33, 34)
+    # no ride allowed: walking 11 km x 1.3 takes hours
+    m = travel_time_matrix(line, a, b, "08:00", 10, max_time=60, max_rides=0)
+    assert math.isnan(m.iloc[0]["travel_time_p50"])
