@@ -133,7 +133,9 @@ def menu_demand(result: Result, demand: DerivedDemand) -> dict[str, Any]:
     For every diary segment: usage per traveller per month paying as you go and with each
     menu bundle; the trips per month moved between main modes and the CO2e saved by the
     menu's expected subscribers (each class's share buying each bundle x its travellers),
-    both relative to those subscribers paying as you go.
+    both relative to those subscribers paying as you go. Keys: ``menu``, ``values``,
+    ``usage``, ``shift``, ``moves`` (some shift rounds to a whole trip), ``co2``,
+    ``saved_kg``, ``summary``.
     """
     menu = [m.bundle for m in result.menu]
     segments = list(dict.fromkeys(demand.usage["segment"]))
@@ -206,6 +208,7 @@ def menu_demand(result: Result, demand: DerivedDemand) -> dict[str, Any]:
         "values": value_rows,
         "usage": usage_rows,
         "shift": shift_rows,
+        "moves": any(signed_label(r["change"]) != "0" for r in shift_rows),
         "co2": co2_rows,
         "saved_kg": sum(r["saved_kg"] for r in co2_rows),
         "summary": demand.summary,
@@ -303,7 +306,8 @@ def write_report(
         save(revenue_figure(result), out / "revenue_split.png")
         if demand is not None:
             diary = menu_demand(result, demand)
-            save(mode_shift_figure(diary), out / "mode_shift.png")
+            if diary["moves"]:
+                save(mode_shift_figure(diary), out / "mode_shift.png")
             save(emissions_figure(diary), out / "emissions.png")
             demand.usage.to_csv(out / "usage.csv", index=False)
             demand.mode_shift.to_csv(out / "mode_shift.csv", index=False)

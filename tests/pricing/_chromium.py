@@ -167,12 +167,12 @@ def screenshot(
 
 
 def _main(out: Path) -> None:
-    """Write every shipped example's reports (`tests.pricing.test_report_browser`) into a
+    """Write every shipped example's reports (`tests.pricing._reports`) into a
     temporary folder and their full-page screenshots into ``out``: half size (700 px wide),
     256 colours, so that they stay small."""
     from PIL import Image
 
-    from tests.pricing.test_report_browser import shipped_reports
+    from tests.pricing._reports import shipped_reports
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="maasmix-reports-") as tmp:

@@ -14,7 +14,8 @@ import pytest
 
 from maasmix.errors import QueryError
 from maasmix.pricing import Frontier, Result, frontier, load_scenario, optimise
-from maasmix.pricing.report import detail_point, write_report
+from maasmix.pricing.diary_demand import DerivedDemand, derive_demand
+from maasmix.pricing.report import detail_point, menu_demand, write_report
 from maasmix.pricing.report.plots import (
     frontier_figure,
     number_label,
@@ -29,6 +30,7 @@ from maasmix.pricing.report.plots import (
 )
 from maasmix.pricing.report.render import GLOSSARY, breakable
 from maasmix.pricing.scenario import example_path
+from tests.pricing._reports import diary_scenario
 
 #: A tick label: optional minus, digits grouped by thousands, optional decimals.
 TICK = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$")
@@ -290,3 +292,28 @@ def test_an_infeasible_result_names_its_conflict_and_shows_no_tables(tmp_path: P
     assert f"Conflicting constraints: {', '.join(result.conflicts)}." in html
     assert "<table>" not in html and "<img" not in html
     assert '<h2 id="glossary">Terms</h2>' in html
+
+
+@pytest.fixture(scope="module")
+def diary(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, DerivedDemand]:
+    demand = derive_demand(diary_scenario(tmp_path_factory.mktemp("diary")), workers=0)
+    return optimise(demand.scenario), demand
+
+
+def test_diary_section_draws_the_mode_shift_only_when_trips_move(
+    diary: tuple[Result, DerivedDemand], tmp_path: Path
+) -> None:
+    result, demand = diary
+    table = menu_demand(result, demand)
+    assert table["moves"] and table["menu"] == [m.bundle for m in result.menu]
+    html = write_report(result, tmp_path / "moved", demand=demand).read_text(encoding="utf-8")
+    assert (tmp_path / "moved" / "mode_shift.png").is_file()
+    assert '<img src="mode_shift.png"' in html
+    # nobody buys: the same menu moves no trip, and the report says so instead of a blank plot
+    idle = replace(
+        result, classes=[replace(c, buys=dict.fromkeys(c.buys, 0.0)) for c in result.classes]
+    )
+    assert not menu_demand(idle, demand)["moves"]
+    html = write_report(idle, tmp_path / "idle", demand=demand).read_text(encoding="utf-8")
+    assert not (tmp_path / "idle" / "mode_shift.png").exists()
+    assert 'mode_shift.png"' not in html and "no whole trip a\nmonth moves" in html
