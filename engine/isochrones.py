@@ -200,8 +200,13 @@ def isochrones(
     max_rides: int = DEFAULT_MAX_RIDES,
     walk_speed: float | None = None,
     resolution: int = CROW_H3_RESOLUTION,
+    access_modes: Sequence[str] = ("WALK",),
 ) -> Any:
-    """Isochrones of each origin as a GeoDataFrame (columns: see the module docstring)."""
+    """Isochrones of each origin as a GeoDataFrame (columns: see the module docstring).
+
+    ``access_modes`` may add shared vehicles to the first mile (`engine.matrix`); the
+    last mile is walked.
+    """
     import geopandas as gpd
 
     cuts = _check_cutoffs(cutoffs)
@@ -219,6 +224,7 @@ def isochrones(
             max_time_s=max(cuts) * 60,
             max_rides=max_rides,
             walk_speed=walk_speed,
+            access_modes=access_modes,
         )
 
     rows: list[dict[str, Any]] = []

@@ -255,6 +255,7 @@ def isochrones_command(
     cutoffs: str = typer.Option(_CUTOFFS, "--cutoffs", help="minutes"),
     percentile: float = typer.Option(50, "--percentile", help="over the window"),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
+    access_modes: str = typer.Option("WALK", "--access-modes", help="WALK,BICYCLE_RENTAL,..."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
 ) -> None:
     """Isochrones: the area reached within each cutoff, from the streets reached."""
@@ -271,7 +272,8 @@ def isochrones_command(
         raise QueryError("give --from LAT,LON or --origins FILE", parameter="from")
     net = args.build()
     cuts = [int(c) if c == int(c) else c for c in _numbers(cutoffs, "cutoffs")]
-    gdf = isochrones(net, points, when, window, cuts, percentile, max_rides=max_rides)
+    gdf = isochrones(net, points, when, window, cuts, percentile, max_rides=max_rides,
+                     access_modes=_modes(access_modes))  # fmt: skip
     if out is None:
         print(to_geojson(gdf))
         return
