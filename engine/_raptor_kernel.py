@@ -69,6 +69,7 @@ def raptor(
     max_rounds: int,
     slack: int,
     record: bool,
+    walk_reaches_target: bool = True,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -85,6 +86,9 @@ def raptor(
 
     ``departures`` must be sorted in decreasing order; labels are kept between them.
     ``max_rounds`` is the maximum number of rides (``< 0``: unlimited).
+    ``walk_reaches_target``: whether round 0 (the origins and footpaths, no ride) may
+    reach the targets; False leaves ``dest[0]`` at ``INF`` so that a ride-less walk never
+    prunes the rides (a door-to-door planner plans that walk on its own).
 
     Returns ``(anyb, ready, ride, rec_ride, rec_trip, rec_board, rec_walk, rec_from,
     dest, last_round)`` where ``dest[k, d]`` is the best ``arrival + egress`` over the
@@ -131,7 +135,7 @@ def raptor(
             a = tau + origin_offsets[oi]
             if a < anyb[0, o]:
                 anyb[0, o] = a
-                if egress[o] < INF and a + egress[o] < dest_cur[0]:
+                if walk_reaches_target and egress[o] < INF and a + egress[o] < dest_cur[0]:
                     dest_cur[0] = a + egress[o]
             if a < ride[0, o]:
                 ride[0, o] = a
@@ -152,7 +156,7 @@ def raptor(
                         if record:
                             rec_walk[0, q] = w
                             rec_from[0, q] = o
-                        if egress[q] < INF and w + egress[q] < dest_cur[0]:
+                        if walk_reaches_target and egress[q] < INF and w + egress[q] < dest_cur[0]:
                             dest_cur[0] = w + egress[q]
                         if w < ready[0, q]:
                             ready[0, q] = w

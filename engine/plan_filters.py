@@ -11,13 +11,21 @@ over HTTP switch the chain off; `Plan.filtered` lists what it removed and why):
     no later than the itinerary plus the slack (arrive-by: leaves no earlier than it
     minus the slack), walks no longer than it plus the slack, has no more transfers
     (none) and costs nothing.
+``cycling-is-better``
+    The same for an itinerary that takes the traveller's own bike (to the first stop, on
+    board, or from the last stop): riding the bike all the way beats it within the slack
+    (it arrives no later plus the slack, walks no longer plus the slack, has no
+    transfers and costs nothing). Itineraries without the own bike are never compared
+    with it (not every traveller has one).
 ``rental-adds-nothing``
     The same journey without its rental leg beats it within the slack: the same transit
     trips, with the walk straight to the first stop (from the last stop) instead of the
     walk-ride-walk there; it must still leave after the departure (arrive before the
     arrive-by time), arrives no later than the itinerary plus the slack (leaves no
-    earlier minus it), walks no longer plus the slack, and costs no more (the rental's
-    price is gone).
+    earlier minus it), walks no longer plus the slack, and the rental's price is gone.
+    Or another transit candidate without a rented vehicle (nor an own bike the itinerary
+    does not take) and with no more transfers beats it so (its transit fare is not
+    compared: the filter runs before pricing).
 ``rental-mostly-walking``
     A rented vehicle ridden a shorter distance than the walking around it: in the
     stretch of street legs that holds the ride (the whole trip, the first mile or the
@@ -45,7 +53,13 @@ from maasmix.engine.timetable import CompiledTimetable
 
 __all__ = ["FILTERS", "filter_chain"]
 
-FILTERS = ("walking-is-better", "rental-adds-nothing", "rental-mostly-walking", "near-duplicate")
+FILTERS = (
+    "walking-is-better",
+    "cycling-is-better",
+    "rental-adds-nothing",
+    "rental-mostly-walking",
+    "near-duplicate",
+)
 """The filters' tags, in the order they run."""
 
 
@@ -57,6 +71,10 @@ def _beats(time_a: int, walk_a: int, time_b: int, walk_b: int, slack: int) -> bo
     """Whether a (time criterion, walking) is within ``slack`` of b on both (a simpler
     option, no dearer and with no more transfers, beats b)."""
     return time_a <= time_b + slack and walk_a <= walk_b + slack
+
+
+def _own_bike(leg: Leg) -> bool:
+    return leg.mode == "BICYCLE" and leg.rental is None
 
 
 def _transit_span(j: Journey) -> tuple[int, int] | None:
@@ -152,8 +170,11 @@ def filter_chain(
     flagged: dict[int, str] = {}
     walks = [j for j in candidates if j.legs and all(leg.mode == "WALK" for leg in j.legs)]
     walk_only = min(walks, key=lambda j: _time(j, arrive_by), default=None)
+    bikes = [j for j in candidates if j.legs and all(_own_bike(leg) for leg in j.legs)]
+    bike_only = min(bikes, key=lambda j: _time(j, arrive_by), default=None)
+    plain = [k for k in candidates if k.rides and not any(leg.is_rental for leg in k.legs)]
     for i, j in enumerate(candidates):
-        if i in keep or j is walk_only:
+        if i in keep or j is walk_only or j is bike_only:
             continue
         t = _time(j, arrive_by)
         if walk_only is not None and _beats(
@@ -161,10 +182,28 @@ def filter_chain(
         ):
             flagged[i] = "walking-is-better"
             continue
+        if (
+            bike_only is not None
+            and any(_own_bike(leg) for leg in j.legs)
+            and _beats(_time(bike_only, arrive_by), bike_only.walk_s, t, j.walk_s, slack_s)
+        ):
+            flagged[i] = "cycling-is-better"
+            continue
         alt = _without_rental(j, walk_in, walk_out, tt, when_s, arrive_by)
         if alt is not None:
             alt_t = -alt[0] if arrive_by else alt[1]
             if _beats(alt_t, alt[2], t, j.walk_s, slack_s):
+                flagged[i] = "rental-adds-nothing"
+                continue
+        if j.rides and any(leg.is_rental for leg in j.legs):
+            own = any(_own_bike(leg) for leg in j.legs)
+            if any(
+                k.rides
+                and k.transfers <= j.transfers
+                and not any(leg.is_rental or (_own_bike(leg) and not own) for leg in k.legs)
+                and _beats(_time(k, arrive_by), k.walk_s, t, j.walk_s, slack_s)
+                for k in plain
+            ):
                 flagged[i] = "rental-adds-nothing"
                 continue
         if any(leg.is_rental for leg in j.legs) and _mostly_walking(j.legs):

@@ -211,6 +211,7 @@ class RentalChain:
             init = self.a_secs + opt.pickup_s
             if not np.isfinite(init).any():
                 return
+            self.init = init
             limit = float(_top(init) + opt.max_ride_s)
             self.ride = self._ride_field(
                 g.bike_node, g.bike_m, g.lat, g.lon, init, limit, speed, geo, False
@@ -240,7 +241,7 @@ class RentalChain:
                         r.station_lat[ret],
                         r.station_lon[ret],
                     )
-                e_secs = np.where(same, np.inf, e_secs)
+                e_secs = np.where(same | ~self._ride_ok(e_secs, e_org), np.inf, e_secs)
                 self.end_secs = e_secs + opt.dropoff_s
                 self.end_m, self.end_org = e_m, e_org
                 lat, lon = r.station_lat[ret], r.station_lon[ret]
@@ -256,6 +257,7 @@ class RentalChain:
                 reach = ride_in_range(
                     r.vehicle_range_m[g.index[np.maximum(self.end_org, 0)]], self.end_m
                 )
+                reach &= self._ride_ok(dist[nodes], self.end_org)
                 self.end_secs = np.where(reach, self.end_secs, np.inf)
                 bike = q.cn.bike
                 assert bike is not None
@@ -316,11 +318,12 @@ class RentalChain:
             bnode, bm = nodes, np.zeros(len(nodes))
         if not np.isfinite(init).any():
             return
+        self.init = init
         self.end_lat, self.end_lon = lat, lon
         limit = float(_top(init) + opt.max_ride_s)
         self.ride = self._ride_field(bnode, bm, lat, lon, init, limit, speed, geo, True)
         v_secs, v_m, v_org = at_points(q, self.ride, g.lat, g.lon, g.bike_node, g.bike_m)
-        self.v_secs = v_secs + opt.pickup_s
+        self.v_secs = np.where(self._ride_ok(v_secs, v_org), v_secs + opt.pickup_s, np.inf)
         if q.crow:  # a straight ride to where it ends: not through a no-ride zone
             end = np.maximum(v_org, 0)
             blocked = _crow_blocked(geo, g.lat, g.lon, lat[end], lon[end])
@@ -335,6 +338,15 @@ class RentalChain:
         limit = float(_top(src_cost) + opt.max_walk_to_vehicle_s)
         self.after = self._walk_from(g.walk_node, g.walk_m, src_cost, g.lat, g.lon, limit, True)
         self.ok = True
+
+    def _ride_ok(self, secs: FloatArray, org: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether the rides that reach points at ``secs`` (pick-up or drop-off not
+        included) from their sources ``org`` last at most ``max_ride_s`` each (the
+        search's bound holds only for the source that starts latest)."""
+        start = self.init[np.maximum(org, 0)]
+        with np.errstate(invalid="ignore"):  # inf - inf: out of reach, compares False
+            ride = secs - start
+        return (org >= 0) & (ride <= self.q.opt.max_ride_s + 1e-6)
 
     def _ride_field(
         self,
@@ -429,7 +441,7 @@ class RentalChain:
                 # ride to the target itself and park there, where allowed
                 secs, ride_m, org = at_points(q, self.ride, lat, lon, bnode, bm)
                 v = g.index[np.maximum(org, 0)]
-                ok = ride_in_range(g.system.vehicle_range_m[v], ride_m)
+                ok = ride_in_range(g.system.vehicle_range_m[v], ride_m) & self._ride_ok(secs, org)
                 ok &= ~_crow_blocked(
                     self.geo, g.system.vehicle_lat[v], g.system.vehicle_lon[v], lat, lon
                 )

@@ -56,6 +56,7 @@ def transit_journeys(
             target_egress=eg,
             max_transfers=q.opt.max_transfers,
             min_transfer_s=slack,
+            walk_reaches_target=False,
         )
         found = raptor_journeys(tt, res, t, eg)
         if walking:
@@ -84,6 +85,7 @@ def transit_journeys(
             target_egress=off,
             max_transfers=q.opt.max_transfers,
             min_transfer_s=slack,
+            walk_reaches_target=False,
         )
         prev = INF
         egress_of = dict(zip(t.tolist(), eg.tolist(), strict=True))
@@ -102,6 +104,7 @@ def transit_journeys(
                 target_egress=eg,
                 max_transfers=max(k - 1, 0),
                 min_transfer_s=slack,
+                walk_reaches_target=False,
             )
             for j in raptor_journeys(tt, res, t, eg):
                 last = tt.stop_index(j.legs[-1].to_stop_id) if j.legs else -1

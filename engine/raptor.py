@@ -74,6 +74,7 @@ def _run(
     max_transfers: int | None,
     min_transfer_s: int,
     record: bool,
+    walk_reaches_target: bool = True,
 ) -> tuple[npt.NDArray[np.int32], ...]:
     o = _as_int32(origins)
     t = _as_int32(targets) if np.size(targets) else np.empty(0, np.int32)
@@ -96,6 +97,7 @@ def _run(
         _max_rounds(max_transfers),
         int(min_transfer_s),
         record,
+        walk_reaches_target,
     )
     return tuple(out)
 
@@ -130,8 +132,13 @@ def point_to_point(
     target_egress: npt.ArrayLike | None = None,
     max_transfers: int | None = defaults.MAX_TRANSFERS,
     min_transfer_s: int = defaults.MIN_TRANSFER_S,
+    walk_reaches_target: bool = True,
 ) -> RaptorResult:
-    """RAPTOR with target pruning, recording what journeys need to be reconstructed."""
+    """RAPTOR with target pruning, recording what journeys need to be reconstructed.
+
+    ``walk_reaches_target=False``: the targets count only once ridden to (``dest[0]`` is
+    ``INF``), so walking from an origin to a target never prunes a ride that arrives
+    later (door-to-door plans, whose walk-only option is planned apart)."""
     out = _run(
         tt,
         origins,
@@ -142,6 +149,7 @@ def point_to_point(
         max_transfers,
         min_transfer_s,
         True,
+        walk_reaches_target,
     )
     anyb, _ready, ride, rr, rt, rb, rw, rf, dest, last = out
     return RaptorResult(

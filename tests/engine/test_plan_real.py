@@ -363,31 +363,50 @@ def _trips(j: object) -> list[str]:
     return [str(leg.trip_key) for leg in j.legs if leg.is_transit]  # type: ignore[attr-defined]
 
 
-def test_helsinki_filter_walking_is_better(helsinki: Network) -> None:
+def test_helsinki_filter_walking_and_cycling_are_better(helsinki: Network) -> None:
     o, d = (60.16754, 24.94248), (60.16813, 24.94988)
     plan = helsinki.plan(o, d, "2022-02-22T08:00")
     assert [j.combination for j in plan.itineraries] == ["BICYCLE", "WALK"]
-    walk = plan.itineraries[1]
-    assert (walk.departure_s, walk.arrival_s) == (28800, 29145)
+    bike, walk = plan.itineraries
+    assert (bike.arrival_s, walk.arrival_s, walk.walk_s) == (28925, 29145, 345)
     removed = [(tag, j.combination, _trips(j), j.arrival_s, j.walk_s) for tag, j in plan.filtered]
+    tram, metro = ["1002_20220204_Ti_2_1217#3"], ["31M1_20220204_Ti_1_0750#17"]
     assert removed == [
-        ("walking-is-better", "WALK+TRANSIT+WALK", ["1002_20220204_Ti_2_1217#3"], 29230, 328),
+        ("cycling-is-better", "BICYCLE+TRANSIT+WALK", tram, 29230, 283),
+        # walking arrives 85 s earlier and walks 17 s more than the tram: within 60 s
+        ("walking-is-better", "WALK+TRANSIT+WALK", tram, 29230, 328),
+        ("cycling-is-better", "BICYCLE+TRANSIT+BICYCLE", metro, 29239, 0),
         ("walking-is-better", "BICYCLE_RENTAL", [], 29449, 425),
+        (
+            "walking-is-better",
+            "BICYCLE_RENTAL+TRANSIT+WALK",
+            ["1003_20220204_Ti_2_0937#0"],
+            30024,
+            964,
+        ),
     ]
-    # walking arrives 85 s earlier and walks 17 s more than the tram: within the 60 s slack
     everything = helsinki.plan(o, d, "2022-02-22T08:00", filters=False)
     assert [j.combination for j in everything.itineraries] == [
         "BICYCLE",
         "WALK",
+        "BICYCLE+TRANSIT+WALK",
         "WALK+TRANSIT+WALK",
+        "BICYCLE+TRANSIT+BICYCLE",
         "BICYCLE_RENTAL",
     ]
 
 
 def test_helsinki_filter_rental_adds_nothing_on_the_readme_example(helsinki: Network) -> None:
     plan = helsinki.plan(README_FROM, README_TO, "2022-02-22T08:00")
-    ((tag, rented),) = plan.filtered
-    assert tag == "rental-adds-nothing"
+    assert [(tag, j.combination) for tag, j in plan.filtered] == [
+        ("cycling-is-better", "BICYCLE+TRANSIT+BICYCLE"),
+        ("cycling-is-better", "BICYCLE+TRANSIT+WALK"),
+        ("rental-adds-nothing", "BICYCLE_RENTAL+TRANSIT+WALK"),
+    ]
+    # the own bike with the metro arrives 60 s after the bike all the way (29,363 s)
+    bike, metro = plan.itineraries[0], plan.filtered[0][1]
+    assert (bike.combination, bike.arrival_s, metro.arrival_s) == ("BICYCLE", 29303, 29363)
+    rented = plan.filtered[2][1]
     assert [(leg.mode, leg.to_name) for leg in rented.legs] == [
         ("WALK", "Erottajan aukio"),
         ("BICYCLE", "Vanha kirkkopuisto"),
@@ -407,11 +426,22 @@ def test_helsinki_filter_rental_mostly_walking(helsinki: Network) -> None:
     o, d = (60.16759, 24.94924), (60.16758, 24.93735)
     plan = helsinki.plan(o, d, "2022-02-22T08:00")
     assert [j.combination for j in plan.itineraries] == ["BICYCLE", "WALK+TRANSIT+WALK", "WALK"]
-    ((tag, rented),) = plan.filtered
-    assert (tag, rented.combination) == ("rental-mostly-walking", "BICYCLE_RENTAL")
+    assert [(tag, j.combination) for tag, j in plan.filtered] == [
+        ("cycling-is-better", "BICYCLE+TRANSIT+WALK"),
+        ("rental-mostly-walking", "BICYCLE_RENTAL"),
+        ("cycling-is-better", "BICYCLE+TRANSIT+BICYCLE"),
+        ("rental-adds-nothing", "BICYCLE_RENTAL+TRANSIT+WALK"),
+        ("walking-is-better", "WALK+TRANSIT+BICYCLE_RENTAL"),
+        ("walking-is-better", "BICYCLE_RENTAL+TRANSIT+BICYCLE_RENTAL"),
+    ]
+    rented = plan.filtered[1][1]
+    # 492 m ridden between 356 m and 404 m of walking
     assert [round(leg.distance_m or 0) for leg in rented.legs] == [356, 492, 404]
     assert rented.legs[1].rental is not None
     assert rented.legs[1].from_name == "Erottajan aukio"
+    # the bike to a tram arrives 7 min after the tram reached on foot, walking 100 s more
+    other, kept = plan.filtered[3][1], plan.itineraries[1]
+    assert (other.arrival_s - kept.arrival_s, other.walk_s - kept.walk_s) == (418, 100)
 
 
 def test_helsinki_filter_near_duplicate(helsinki: Network) -> None:
