@@ -42,7 +42,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def audits(reports: dict[str, Path], chromium: str) -> dict[str, dict[str, Any]]:
+def audits(chromium: str, reports: dict[str, Path]) -> dict[str, dict[str, Any]]:
     """Every report measured in Chromium, two browsers at a time."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         seen = pool.map(lambda index: _chromium.audit(index, exe=chromium), reports.values())
@@ -57,7 +57,7 @@ def test_every_shipped_example_has_its_reports() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", REPORTS)
 def test_report_reads_right_in_a_browser(
-    name: str, reports: dict[str, Path], audits: dict[str, dict[str, Any]]
+    name: str, audits: dict[str, dict[str, Any]], reports: dict[str, Path]
 ) -> None:
     index = reports[name]
     seen = audits[name]
