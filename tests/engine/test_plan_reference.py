@@ -121,7 +121,9 @@ def milan(
     strict=True,
     reason=(
         "planner bug (issue 19, reported): 2 of 300 queries arrive 11 s and 176 s after "
-        "the reference (the ride-less walk no longer prunes the rides: was 8 of 300)"
+        "the reference: a stop reached by walking in round 0 (origin -> footpath) keeps "
+        "that arrival as its best, so a later ride + footpath to it is pruned although "
+        "only rides may reach the targets (was 8 of 300 before walk_reaches_target)"
     ),
 )
 def test_helsinki_walk_transit_equals_reference(helsinki: tuple[Network, DoorReference]) -> None:
