@@ -183,7 +183,9 @@ def _main(out: Path) -> None:
                 small = image.convert("RGB").resize(
                     (image.width // 2, image.height // 2), Image.Resampling.LANCZOS
                 )
-            small.quantize(256).save(out / f"{name}.png", optimize=True)
+            small.quantize(256, method=Image.Quantize.FASTOCTREE).save(
+                out / f"{name}.png", optimize=True
+            )
             print(out / f"{name}.png", f"{small.width} x {small.height} px")
 
 
