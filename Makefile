@@ -110,8 +110,9 @@ lint: setup
 	for layer in feeds engine pricing api; do ln -s $(abspath .)/$$layer $(TYPECHECK)/maasmix/$$layer; done
 	cd $(TYPECHECK) && $(abspath $(BIN))/mypy --config-file $(abspath pyproject.toml) -p maasmix
 
+# The demo city (written to out/demo-city) on http://127.0.0.1:8000, one worker per core.
 serve: setup
-	$(BIN)/uvicorn maasmix.api.app:app
+	$(BIN)/maasmix serve --demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -1,36 +1,154 @@
-"""The FastAPI application: the ``/v1`` routes and the problem+json handlers.
+"""The FastAPI application: the ``/v1`` routes, the operator routes and the problem+json
+handlers, with the deployment's keys, limits and CORS origins.
 
 Interactive docs at ``/docs`` (Swagger UI) and ``/redoc`` load their assets from the
 installed package (fastapi-offline), so they work without internet.
+
+Layers around every request, outermost first: metrics (`maasmix.api.metrics`), CORS
+(the deployment's ``cors.origins``; a browser preflight is answered before any key is
+asked for), gzip for answers over `GZIP_MIN_BYTES`, the body limit (``limits.body_bytes``:
+413 problem+json, checked on ``Content-Length`` and on the bytes actually sent) and the
+time budget of plan and route requests (``limits.plan_time_s``: 503 problem+json with
+``Retry-After``). ``/v1`` routes need a key with ``read`` when the deployment has keys
+(`maasmix.api.security`); ``/v1/health``, ``/v1/ready`` and ``/v1/metrics`` do not (and
+answer at the root too, ``/health``, ``/ready``, ``/metrics``, as probes expect).
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maasmix import __version__
-from maasmix.api.problems import install_problem_handlers, problem_openapi
-from maasmix.api.routes import v1
-from maasmix.api.settings import apply_settings
+from maasmix.api.deployment import Deployment
+from maasmix.api.metrics import MetricsMiddleware
+from maasmix.api.problems import install_problem_handlers, problem, problem_openapi
+from maasmix.api.routes import meta, v1
+from maasmix.api.security import require_read
+from maasmix.api.settings import apply_settings, get_settings
+
+__all__ = ["GZIP_MIN_BYTES", "app", "create_app"]
+
+#: Answers at least this large are gzipped for clients that accept it.
+GZIP_MIN_BYTES = 1024
+#: Paths whose requests the plan time budget bounds.
+BUDGETED = ("/v1/plan", "/v1/route/")
+
+
+class BodyLimit:
+    """413 problem+json for a request body over ``max_bytes`` (declared or sent)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413, f"the request body is larger than {self.max_bytes} bytes", headers={}
+        )
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = False
+            if too_large:
+                await self._refuse(scope, receive, send)
+                return
+        # read the body here (bounded), then hand it on
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(body)
+            more = bool(message.get("more_body", False))
+        whole = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": whole, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class TimeBudget:
+    """503 problem+json when a plan or route request takes longer than ``seconds`` (the
+    computation finishes in its thread; the client is not kept waiting)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(BUDGETED):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, receive, sending), self.seconds)
+        except TimeoutError:
+            if started:
+                raise
+            response = problem(
+                503,
+                f"the plan took longer than this server's budget of {self.seconds:g} s",
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
 
 
 @asynccontextmanager
 async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
     """With ``app.state.gbfs_background`` set (``maasmix serve`` sets it), refresh the
     loaded networks' GBFS status in the background (`maasmix.api.gbfs_refresh`) from
-    start-up to shutdown; requests then never refresh inline."""
-    refresher = None
-    if getattr(application.state, "gbfs_background", False):
+    start-up to shutdown; requests then never refresh inline. A worker of a several-worker
+    server (``app.state.gbfs_follower`` set) follows the snapshots its supervisor writes
+    instead (`maasmix.api.workers`)."""
+    refresher: Any = None
+    follower_factory = getattr(application.state, "gbfs_follower", None)
+    networks = getattr(application.state, "networks", None) or {}
+    if follower_factory is not None:
+        refresher = follower_factory(networks)
+    elif getattr(application.state, "gbfs_background", False):
         from maasmix.api.gbfs_refresh import GbfsRefresher
 
-        networks = getattr(application.state, "networks", None) or {}
         clock = getattr(application.state, "gbfs_clock", None)
         refresher = GbfsRefresher(networks, **({"clock": clock} if clock else {}))
+    if refresher is not None:
         application.state.gbfs_refresher = refresher
         refresher.start()
     try:
@@ -41,18 +159,51 @@ async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
             application.state.gbfs_refresher = None
 
 
-def create_app() -> FastAPI:
-    """Build the maasmix HTTP API (OpenAPI 3.1 at ``/openapi.json``); the settings' limits
+def _settings_override(deployment: Deployment) -> Any:
+    """The settings with the deployment's scenario caps (None: nothing to change)."""
+    if not deployment.limits.scenario:
+        return None
+    settings = get_settings()
+    capped = settings.model_copy(
+        update={"scenario_limits": settings.scenario_limits.replace(**deployment.limits.scenario)}
+    )
+    return lambda: capped
+
+
+def create_app(deployment: Deployment | None = None) -> FastAPI:
+    """Build the maasmix HTTP API (OpenAPI 3.1 at ``/openapi.json``) for ``deployment``
+    (default: an open service without limits beyond the defaults); the settings' limits
     (`maasmix.api.settings.apply_settings`) are put in force for the process."""
     apply_settings()
+    deployment = deployment or Deployment()
     application: FastAPI = FastAPIOffline(
         lifespan=_lifespan,
         title="maasmix",
         version=__version__,
         description="Multimodal journey planning and MaaS bundle pricing.",
     )
+    application.state.deployment = deployment
+    application.state.started = dt.datetime.now(dt.UTC)
+    override = _settings_override(deployment)
+    if override is not None:
+        application.dependency_overrides[get_settings] = override
     install_problem_handlers(application)
-    application.include_router(v1)
+    application.include_router(meta.router, prefix="/v1")
+    application.include_router(meta.router, include_in_schema=False)  # /health, /ready, ...
+    application.include_router(v1, dependencies=[Depends(require_read)])
+    if deployment.limits.plan_time_s is not None:
+        application.add_middleware(TimeBudget, seconds=float(deployment.limits.plan_time_s))
+    application.add_middleware(BodyLimit, max_bytes=deployment.limits.body_bytes)
+    application.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    if deployment.cors_origins:
+        application.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(deployment.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+            max_age=600,
+        )
+    application.add_middleware(MetricsMiddleware)
     fastapi_openapi = application.openapi
 
     def openapi() -> dict[str, Any]:

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from maasmix import __version__
-from maasmix.api.cli import analysis, bundles, demo, fares, feeds, plan, route
+from maasmix.api.cli import analysis, bundles, demo, fares, feeds, plan, route, serve
 from maasmix.api.settings import apply_settings
 from maasmix.errors import FeedWarning, MaasmixError, QueryError
 
@@ -84,6 +84,7 @@ app.add_typer(fares.app, name="fares")
 app.command("route")(route.route)
 app.command("demo")(demo.demo)
 plan.register(app)
+serve.register(app)
 analysis.register(app)
 
 

@@ -1,5 +1,4 @@
-"""`maasmix plan`: door-to-door itineraries; `maasmix serve`: the HTTP API with networks
-loaded at start (``GET|POST /v1/plan`` plans on them)."""
+"""`maasmix plan`: door-to-door itineraries (`maasmix serve`: `maasmix.api.cli.serve`)."""
 
 from __future__ import annotations
 
@@ -186,38 +185,6 @@ def itinerary_table(n: int, journey: Journey, money: ItineraryMoney | None = Non
     return table
 
 
-def serve(
-    gtfs: list[str] = typer.Option([], "--gtfs", help="GTFS feed(s) of the network to load"),
-    osm: str | None = typer.Option(None, "--osm", help="OSM extract of the network"),
-    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS system(s) of the network"),
-    date: str | None = typer.Option(None, "--date", help="service date (YYYYMMDD; default today)"),
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
-    deployment: Path | None = typer.Option(
-        None, "--deployment", help="YAML file of named networks (maasmix.api.deployment)"
-    ),
-) -> None:
-    """Run the HTTP API; with ``--gtfs`` it loads that network first for ``/v1/plan``,
-    with ``--deployment`` every network of the file (``/v1/plan?network=NAME``). GBFS
-    status is refreshed in the background, honouring each feed's ``ttl``."""
-    import uvicorn
-
-    from maasmix.api.app import app
-    from maasmix.api.deployment import load_deployment
-    from maasmix.api.routes.plan import register_network
-
-    specs = load_deployment(deployment) if deployment is not None else []
-    for spec in specs:
-        net = load_network(list(spec.gtfs), spec.osm, list(spec.gbfs), spec.date)
-        register_network(app, spec.name, net)
-    if gtfs:
-        day = date or dt.date.today().strftime("%Y%m%d")
-        register_network(app, "default", load_network(gtfs, osm, gbfs, day))
-    app.state.gbfs_background = True
-    uvicorn.run(app, host=host, port=port)
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``plan`` and ``serve`` to the root command."""
+    """Add ``plan`` to the root command (``serve``: `maasmix.api.cli.serve`)."""
     app.command("plan")(plan)
-    app.command("serve")(serve)

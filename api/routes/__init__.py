@@ -1,11 +1,13 @@
-"""The HTTP routes, one module per area, collected under the versioned router ``/v1``."""
+"""The HTTP routes, one module per area, collected under the versioned router ``/v1``
+(`maasmix.api.app.create_app` adds it behind the key check, and ``meta``'s routes beside
+it without one)."""
 
 from fastapi import APIRouter
 
-from maasmix.api.routes import bundles, feeds, meta, plan, route
+from maasmix.api.routes import bundles, feeds, networks, plan, route, stops
 
 v1 = APIRouter(prefix="/v1")
-for module in (meta, feeds, route, plan, bundles):
+for module in (feeds, route, plan, bundles, networks, stops):
     v1.include_router(module.router)
 
 __all__ = ["v1"]

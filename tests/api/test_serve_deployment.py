@@ -69,7 +69,7 @@ def test_deployment_reads_networks_in_order_with_relative_paths(tmp_path: Path) 
     [
         (
             "networks:\n  x:\n    gtfs: missing.zip\n    date: '20240305'\n",
-            "networks.x.gtfs[0]",
+            "networks.x.gtfs",
             "no such",
         ),
         ("networks:\n  x:\n    date: '20240305'\n", "networks.x.gtfs", "missing"),
@@ -82,7 +82,40 @@ def test_deployment_reads_networks_in_order_with_relative_paths(tmp_path: Path) 
         ),
         ("networks:\n  'a b':\n    gtfs: ok.zip\n    date: '20240305'\n", "networks.a b", "name"),
         ("networks: {}\n", "networks", "non-empty"),
-        ("hosts: 1\n", None, "'networks'"),
+        ("hosts: 1\n", "hosts", "unknown key 'hosts'"),
+        (
+            "networks:\n  x:\n    gtfs: [{source: ok.zip, fare_contains: maybe}]\n"
+            "    date: '20240305'\n",
+            "networks.x.gtfs[0].fare_contains",
+            "'exact', 'subset'",
+        ),
+        (
+            "networks:\n  x:\n    gtfs: [ok.zip, missing.zip]\n    date: '20240305'\n",
+            "networks.x.gtfs[1]",
+            "no such",
+        ),
+        (
+            "networks:\n  x:\n    gtfs: ok.zip\n    date: [20240305, '2024-13-45']\n",
+            "networks.x.date[1]",
+            "YYYYMMDD",
+        ),
+        (
+            "networks:\n  x:\n    gtfs: ok.zip\n    date: '20240305'\n"
+            "keys: [{name: a, sha256: abc, scopes: [read]}]\n",
+            "keys[0].sha256",
+            "does not match",
+        ),
+        (
+            "networks:\n  x:\n    gtfs: ok.zip\n    date: '20240305'\nlimits: {body_bytes: 10}\n",
+            "limits.body_bytes",
+            "minimum of 1024",
+        ),
+        (
+            "networks:\n  x:\n    gtfs: ok.zip\n    date: '20240305'\n"
+            "dask: {scheduler: 'http://x'}\n",
+            "dask.scheduler",
+            "does not match",
+        ),
     ],
 )
 def test_deployment_errors_name_the_file_and_field(
@@ -224,31 +257,46 @@ def test_serve_deployment_registers_every_network(
 ) -> None:
     from typer.testing import CliRunner
 
-    import maasmix.api.cli.plan as cli_plan
-    from maasmix.api.app import app
+    import maasmix.api.cli.serve as cli_serve
     from maasmix.api.cli import app as cli
 
     (tmp_path / "a.zip").write_bytes(b"")
     file = _write(
         tmp_path / "deploy.yaml",
-        "networks:\n  one:\n    gtfs: a.zip\n    date: '20240305'\n"
-        "  two:\n    gtfs: a.zip\n    date: '20240306'\n",
+        "networks:\n  one:\n    gtfs: [{source: a.zip, fare_contains: subset}]\n"
+        "    date: '20240305'\n"
+        "  two:\n    gtfs: a.zip\n    date: ['20240306', '20240307']\n"
+        "storage: {url: 'sqlite:///state.db'}\ndask: {scheduler: 'tcp://10.0.0.5:8786'}\n",
     )
-    loaded: list[tuple[list[str], str | None, list[str], object]] = []
+    loaded: list[tuple[str, dt.date, tuple[str | None, ...]]] = []
+
+    def build(spec: object, cache_dir: object = None) -> Network:
+        loaded.append(
+            (spec.name, spec.date, tuple(f.fare_contains for f in spec.feeds))  # type: ignore[attr-defined]
+        )
+        return network(tmp_path)
+
+    monkeypatch.setattr(cli_serve, "build_network", build)
+    served: list[tuple[object, int]] = []
     monkeypatch.setattr(
-        cli_plan,
-        "load_network",
-        lambda g, o, b, d: loaded.append((g, o, b, d)) or network(tmp_path),
+        "maasmix.api.workers.serve",
+        lambda application, host, port, workers, **kw: served.append((application, workers)),
     )
-    served: list[object] = []
-    monkeypatch.setattr("uvicorn.run", lambda application, **kw: served.append(application))
-    monkeypatch.setattr(app.state, "networks", {}, raising=False)
-    result = CliRunner().invoke(cli, ["serve", "--deployment", str(file)])
+    result = CliRunner().invoke(
+        cli, ["serve", "--deployment", str(file), "--workers", "3", "--port", "0"]
+    )
     assert result.exit_code == 0, result.output
-    assert [d for *_, d in loaded] == [dt.date(2024, 3, 5), dt.date(2024, 3, 6)]
-    assert list(app.state.networks) == ["one", "two"] and served == [app]
-    assert app.state.gbfs_background is True
-    app.state.gbfs_background = False
+    assert loaded == [
+        ("one", dt.date(2024, 3, 5), ("subset",)),
+        ("two", dt.date(2024, 3, 6), (None,)),
+        ("two@2024-03-07", dt.date(2024, 3, 7), (None,)),
+    ]
+    ((application, workers),) = served
+    assert workers == 3
+    assert list(application.state.networks) == ["one", "two", "two@2024-03-07"]  # type: ignore[attr-defined]
+    deployment = application.state.deployment  # type: ignore[attr-defined]
+    assert deployment.storage_url == f"sqlite:///{tmp_path / 'state.db'}"
+    assert deployment.dask_scheduler == "tcp://10.0.0.5:8786"
 
 
 def test_serve_with_a_bad_deployment_exits_2_naming_the_field(tmp_path: Path) -> None:
@@ -259,4 +307,4 @@ def test_serve_with_a_bad_deployment_exits_2_naming_the_field(tmp_path: Path) ->
     file = _write(tmp_path / "deploy.yaml", "networks:\n  one:\n    gtfs: gone.zip\n    date: x\n")
     result = CliRunner().invoke(cli, ["serve", "--deployment", str(file)])
     assert result.exit_code == 2
-    assert "networks.one.gtfs[0]" in result.output and "Traceback" not in result.output
+    assert "networks.one.date" in result.output and "Traceback" not in result.output

@@ -1,0 +1,161 @@
+"""Prometheus metrics of the service (``GET /metrics``, text format 0.0.4).
+
+=====================================  =========  =======================================
+metric                                 type       labels
+=====================================  =========  =======================================
+``maasmix_http_requests_total``        counter    method, route (the path template), status
+``maasmix_http_request_seconds``       histogram  method, route
+``maasmix_plan_seconds``               histogram  route (``/v1/plan``: one plan's time)
+``maasmix_gbfs_snapshot_age_seconds``  gauge      network, system (at scrape time)
+``maasmix_networks_loaded``            gauge      (at scrape time)
+=====================================  =========  =======================================
+
+With several worker processes (`maasmix.api.workers`) the counters and histograms are
+kept in prometheus_client's multiprocess mode (`enable_multiprocess` before the first
+metric is made, a folder of per-process files) and every scrape sums all workers; the
+gauges are read by the worker that answers, from the networks it serves (every worker
+sees the same GBFS snapshots).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CONTENT_TYPE", "MetricsMiddleware", "enable_multiprocess", "render"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def enable_multiprocess(folder: Path) -> None:
+    """Keep the metrics of every process in ``folder`` (call before forking workers and
+    before the first request); the folder's old files are removed."""
+    from prometheus_client import values
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ[_MULTIPROC] = str(folder)  # prometheus_client reads it, nothing else does
+    values.ValueClass = values.get_value_class()
+    _metrics.cache_clear()
+
+
+def _multiprocess_dir() -> str | None:
+    return os.environ.get(_MULTIPROC)
+
+
+@cache
+def _metrics() -> dict[str, Any]:
+    from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+
+    disable_created_metrics()
+    registry = CollectorRegistry(auto_describe=True)
+    return {
+        "registry": registry,
+        "requests": Counter(
+            "maasmix_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=registry,
+        ),
+        "latency": Histogram(
+            "maasmix_http_request_seconds",
+            "HTTP request latency (seconds)",
+            ["method", "route"],
+            buckets=_BUCKETS,
+            registry=registry,
+        ),
+        "plan": Histogram(
+            "maasmix_plan_seconds",
+            "time of one plan request (seconds)",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=registry,
+        ),
+    }
+
+
+def observe(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one answered request."""
+    m = _metrics()
+    m["requests"].labels(method, route, str(status)).inc()
+    m["latency"].labels(method, route).observe(seconds)
+    if route == "/v1/plan" and status < 400:
+        m["plan"].labels(route).observe(seconds)
+
+
+def _gauges(networks: Mapping[str, Any], now: dt.datetime) -> Iterator[Any]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    age = GaugeMetricFamily(
+        "maasmix_gbfs_snapshot_age_seconds",
+        "seconds since the GBFS snapshot's last_updated",
+        labels=["network", "system"],
+    )
+    for name, net in networks.items():
+        for system in net.rentals:
+            age.add_metric([name, system.system_id], (now - system.last_updated).total_seconds())
+    yield age
+    loaded = GaugeMetricFamily("maasmix_networks_loaded", "networks this server plans on")
+    loaded.add_metric([], len(networks))
+    yield loaded
+
+
+def render(networks: Mapping[str, Any], now: dt.datetime | None = None) -> bytes:
+    """The text exposition of every metric (all workers') plus the scrape-time gauges."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    folder = _multiprocess_dir()
+    if folder:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=folder)
+        counted = generate_latest(registry)
+    else:
+        counted = generate_latest(_metrics()["registry"])
+    moment = now or dt.datetime.now(dt.UTC)
+
+    class _Scrape:
+        def collect(self) -> Iterator[Any]:
+            return _gauges(networks, moment)
+
+    gauges = CollectorRegistry()
+    gauges.register(_Scrape())  # type: ignore[arg-type]
+    return counted + generate_latest(gauges)
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request by method, route template and status, and its latency."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            observe(scope["method"], template, status, time.perf_counter() - started)
