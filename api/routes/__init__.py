@@ -4,10 +4,10 @@ it without one)."""
 
 from fastapi import APIRouter
 
-from maasmix.api.routes import bundles, feeds, networks, plan, route, stops
+from maasmix.api.routes import bundles, feeds, jobs, networks, plan, route, scenarios, stops
 
 v1 = APIRouter(prefix="/v1")
-for module in (feeds, route, plan, bundles, networks, stops):
+for module in (feeds, route, plan, bundles, networks, stops, scenarios, jobs):
     v1.include_router(module.router)
 
 __all__ = ["v1"]

@@ -1,0 +1,85 @@
+"""The JSON shapes of jobs: what starts one (``POST /v1/scenarios/{id}/optimise``,
+``/frontier``, ``/demand``) and what ``/v1/jobs`` answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "JOB_KINDS",
+    "DemandJobIn",
+    "FrontierJobIn",
+    "JobList",
+    "JobOut",
+    "OptimiseJobIn",
+]
+
+JOB_KINDS = ("optimise", "frontier", "demand")
+Solver = Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    version: int | None = Field(
+        None, ge=1, description="the scenario version to run (default: its latest)"
+    )
+
+
+class OptimiseJobIn(_In):
+    """Overrides of the scenario's objective and solver for one optimisation."""
+
+    objective: Literal["max_profit", "min_subsidy", "max_surplus"] | None = None
+    min_uptake: float | None = Field(None, ge=0, le=1)
+    solver: Solver | None = None
+    time_limit_s: float | None = Field(None, gt=0, le=600)
+
+
+class FrontierJobIn(_In):
+    """Overrides of the scenario's frontier and solver settings."""
+
+    sweep: Literal["subsidy", "surplus", "both"] | None = None
+    points: int | None = Field(None, ge=2, le=50)
+    solver: Solver | None = None
+    time_limit_s: float | None = Field(None, gt=0, le=600)
+
+
+class DemandJobIn(_In):
+    """Which version's diary segments to plan."""
+
+
+class JobOut(BaseModel):
+    """A job: its state, progress and, once done, its result."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: str = Field(description="32 hex digits")
+    kind: Literal["optimise", "frontier", "demand"]
+    scenario_id: str
+    scenario_version: int = Field(description="the scenario version it runs on")
+    params: dict[str, Any] = Field(description="the overrides it was started with")
+    state: JobState
+    progress: float = Field(ge=0, le=1, description="0 to 1")
+    message: str | None = Field(description="what it is doing")
+    error: str | None = Field(description="why it failed, was cancelled or interrupted")
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    result: dict[str, Any] | None = Field(
+        None,
+        description="once done: the optimiser's result, the frontier or the derived demand "
+        "(as the /v1/bundles routes answer them; money in minor units)",
+    )
+    report: str | None = Field(None, description="the path of its HTML report, once done")
+
+
+class JobList(BaseModel):
+    """Jobs, newest first (without results)."""
+
+    items: list[JobOut]
