@@ -9,8 +9,10 @@ how they are rebuilt from a search is `maasmix.engine.paths`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from maasmix.servicetime import service_datetime
 
@@ -101,7 +103,9 @@ class Leg:
     ``rental``. ``from_kind`` / ``to_kind`` say what ``from_stop_id`` / ``to_stop_id``
     name, as OpenTripPlanner's vertex types: ``TRANSIT`` (a GTFS stop), ``BIKESHARE`` (a
     GBFS station), ``VEHICLERENTAL`` (a free-floating vehicle's id) or ``NORMAL`` (a
-    street point, the id empty). ``geometry`` is the leg's path as (lon, lat) pairs.
+    street point, the id empty). ``geometry`` is the leg's path as (lon, lat) pairs;
+    ``draw``, when set, draws it on demand (a planner's candidate legs are drawn only
+    once chosen; `drawn` gives the leg with its geometry).
 
     Money (fares, rental prices) is attached per leg by the pricing layer; a leg
     carries what that needs (route, agency, stops and zones for transit; system, plan,
@@ -134,6 +138,15 @@ class Leg:
     rental: Rental | None = None
     geometry: tuple[tuple[float, float], ...] = ()
     intermediate_stops: tuple[StopCall, ...] = ()
+    draw: Callable[[], tuple[tuple[float, float], ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def drawn(self) -> Leg:
+        """This leg with its geometry drawn (itself when there is nothing to draw)."""
+        if self.draw is None:
+            return self
+        return dataclasses.replace(self, geometry=self.draw(), draw=None)
 
     @property
     def duration_s(self) -> int:

@@ -52,7 +52,7 @@ def leg_from_piece(p: Piece, start_s: int) -> Leg:
         from_kind=p.start.kind,
         to_kind=p.end.kind,
         rental=p.rental,
-        geometry=p.geometry,
+        draw=p.geometry,
     )
 
 
@@ -212,7 +212,9 @@ def finish(q: Query, j: Journey) -> Journey:
     """A chosen journey as returned: its mode combination, its transit legs with shape
     geometry, intermediate stops and distance (`enrich_transit`), and walks that follow
     each other without a wait merged into one (`merge_walks`)."""
-    legs = [enrich_transit(q, q.cn.timetable, leg) if leg.is_transit else leg for leg in j.legs]
+    legs = [
+        enrich_transit(q, q.cn.timetable, leg) if leg.is_transit else leg.drawn() for leg in j.legs
+    ]
     return replace(j, combination=combination(j), legs=merge_walks(legs))
 
 

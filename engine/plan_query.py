@@ -97,8 +97,23 @@ class Piece:
     end: Place
     duration_s: int
     distance_m: float
-    geometry: tuple[tuple[float, float], ...]
+    geometry: Drawing
     rental: Rental | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Drawing:
+    """A street leg's geometry, drawn when called: ``a`` -> the field's path to (from)
+    ``node`` -> ``b`` as (lon, lat) pairs (only chosen itineraries are drawn)."""
+
+    reach: Field
+    node: int
+    a: Place
+    b: Place
+
+    def __call__(self) -> tuple[tuple[float, float], ...]:
+        middle = self.reach.path(self.node) if self.reach.graph is not None else []
+        return tuple([(self.a.lon, self.a.lat), *middle, (self.b.lon, self.b.lat)])
 
 
 @dataclass
@@ -356,10 +371,9 @@ class Query:
             str(tt.stop_ids[s]),
         )
 
-    def geometry(self, f: Field, node: int, a: Place, b: Place) -> tuple[tuple[float, float], ...]:
-        """``a`` -> the field's path -> ``b`` as (lon, lat) pairs."""
-        middle = f.path(node) if f.graph is not None else []
-        return tuple([(a.lon, a.lat), *middle, (b.lon, b.lat)])
+    def geometry(self, f: Field, node: int, a: Place, b: Place) -> Drawing:
+        """``a`` -> the field's path -> ``b``, drawn when needed (`Drawing`)."""
+        return Drawing(f, int(node), a, b)
 
 
 class Unusable(Exception):
