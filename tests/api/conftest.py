@@ -17,8 +17,9 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +155,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'maasmix.db'}"
     server: str = request.getfixturevalue("postgres_server")
     return _new_database(server)
+
+
+@pytest.fixture
+def storage_app(db_url: str) -> Iterator[Callable[..., Any]]:
+    """``storage_app(keys=..., limits=...)``: an app on ``db_url`` whose jobs run on a
+    local Dask cluster of threads (quick to start); started with ``TestClient``."""
+    from maasmix.api.app import create_app
+    from maasmix.api.deployment import Deployment
+    from maasmix.api.jobs import LocalClusterOptions
+
+    def make(**deployment: Any) -> Any:
+        app = create_app(Deployment(storage_url=db_url, **deployment))
+        app.state.local_cluster = LocalClusterOptions(
+            processes=False, n_workers=1, threads_per_worker=2
+        )
+        return app
+
+    yield make
