@@ -46,12 +46,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from maasmix.engine.itinerary import Journey
 from maasmix.engine.plan_access import access_egress_pairs, street_only
-from maasmix.engine.plan_assembly import finish
+from maasmix.engine.plan_assembly import combination, finish
 from maasmix.engine.plan_filters import filter_chain
 from maasmix.engine.plan_notices import notices
 from maasmix.engine.plan_query import (
@@ -95,7 +95,9 @@ class Plan:
         The itineraries the filter chain removed from those that could have been
         returned (the Pareto set and the best of each mode combination, or those a
         ``choose`` function picks), each with the tag of the filter that removed it
-        (`maasmix.engine.plan_filters`), in the order they would have filled places.
+        (`maasmix.engine.plan_filters`), in the order they would have filled places;
+        as candidates: street legs not drawn yet (`Leg.drawn`), transit legs without
+        their shape, walks not merged.
     """
 
     origin: tuple[float, float]
@@ -233,7 +235,11 @@ def plan(
     chosen_idx = select(keep, order, opt.num_itineraries, flagged)
     # 5. the chosen itineraries' transit legs drawn in full, ordered by arrival
     itineraries = sorted((finish(q, candidates[i]) for i in chosen_idx), key=_by_arrival)
-    filtered = [(flagged[i], finish(q, candidates[i])) for i in order if i in flagged]
+    filtered = [
+        (flagged[i], replace(candidates[i], combination=combination(candidates[i])))
+        for i in order
+        if i in flagged
+    ]
     return Plan(
         origin=o,
         destination=d,
