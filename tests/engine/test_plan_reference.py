@@ -4,11 +4,11 @@
 (scipy's Dijkstra), its own service day from the GTFS zip (pandas) and its own
 Connection Scan, from the planner's documented rules and `maasmix.defaults`. Every
 query of seeded random coordinate pairs at several departure times must give the same
-earliest arrival to the second (walk + transit; ``num_itineraries`` high enough that
-selection cannot hide the fastest journey), or be refused by both: Helsinki and Milan
-with OSM, the Bay Area crow-fly (no OSM) without and with Bay Wheels rentals (docked and
-free-floating as the whole trip, first and last mile), where every rental leg is also
-checked against the GBFS facts.
+earliest arrival to the second with the planner's default options (its selection keeps
+the fastest journey whatever ``num_itineraries``; its filters never remove it), or be
+refused by both: Helsinki and Milan with OSM, the Bay Area crow-fly (no OSM) without and
+with Bay Wheels rentals (docked and free-floating as the whole trip, first and last
+mile), where every rental leg is also checked against the GBFS facts.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _compare(
             when_s = int(hhmm[:2]) * 3600 + int(hhmm[3:]) * 60
             want = ref.earliest_arrival(o, d, when_s, bikeshare)
             try:
-                plan = net.plan(o, d, f"{day.isoformat()}T{hhmm}", modes=modes, num_itineraries=50)
+                plan = net.plan(o, d, f"{day.isoformat()}T{hhmm}", modes=modes)
                 got: int | str | None = min((j.arrival_s for j in plan.itineraries), default=None)
                 if check is not None:
                     bad += [f"from {o} to {d} at {hhmm}: {x}" for x in check(plan)]
