@@ -1,0 +1,220 @@
+"""Jobs on stored scenarios: optimise, frontier and demand run on a local Dask cluster,
+report progress, store their result with the scenario version they ran on and serve the
+HTML report from it; cancel stops the work; a server killed during a job leaves it
+``interrupted`` after a restart."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from maasmix.api.deployment import Limits
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "pricing" / "examples"
+ACTIVE = ("queued", "running")
+
+
+def _example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text("utf-8"))
+    return data
+
+
+def _wait(get: Any, job_id: str, until: Any, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll the job until ``until(job)`` holds; the job."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = get(f"/v1/jobs/{job_id}")
+        if until(job):
+            return job
+        assert time.monotonic() < deadline, f"job stuck: {job}"
+        time.sleep(0.1)
+
+
+def _getter(client: TestClient) -> Any:
+    return lambda path: client.get(path).json()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_optimise_and_frontier_jobs_store_results_with_their_version(storage_app: Any) -> None:
+    body = _example("hand_check")
+    with TestClient(storage_app()) as client:
+        sid = client.post("/v1/scenarios", json=body).json()["id"]
+        renamed = copy.deepcopy(body)
+        renamed["name"] = "hand check v2"
+        assert client.put(f"/v1/scenarios/{sid}", json=renamed).json()["version"] == 2
+
+        started = client.post(f"/v1/scenarios/{sid}/optimise", json={"version": 1})
+        assert started.status_code == 202
+        job = started.json()
+        assert started.headers["location"] == f"/v1/jobs/{job['id']}"
+        assert (job["state"], job["kind"], job["scenarioVersion"]) == ("queued", "optimise", 1)
+        done = _wait(_getter(client), job["id"], lambda j: j["state"] not in ACTIVE)
+        assert done["state"] == "done", done
+        assert done["progress"] == 1.0 and done["startedAt"] and done["finishedAt"]
+        # the same answer as the synchronous route, for version 1's body
+        direct = client.post("/v1/bundles/optimise", json={"scenario": body}).json()
+        result = done["result"]
+        assert result["scenario"] == "hand check"
+        assert result["menu"] == direct["menu"]
+        assert result["profit_minor"] == direct["profit_minor"]
+        assert result["solve"]["objective_value"] == direct["solve"]["objective_value"]
+        report = client.get(done["report"])
+        assert report.status_code == 200
+        assert report.headers["content-type"].startswith("text/html")
+        assert "<h1>Bundle menu: hand check</h1>" in report.text
+        assert 'src="data:image/png;base64,' in report.text
+
+        front = client.post(
+            f"/v1/scenarios/{sid}/frontier", json={"points": 3, "sweep": "subsidy"}
+        ).json()
+        assert (front["scenarioVersion"], front["params"]) == (2, {"sweep": "subsidy", "points": 3})
+        finished = _wait(_getter(client), front["id"], lambda j: j["state"] not in ACTIVE)
+        assert finished["state"] == "done", finished
+        direct_front = client.post(
+            "/v1/bundles/frontier", json={"scenario": renamed, "points": 3, "sweep": "subsidy"}
+        ).json()
+        assert finished["result"]["scenario"] == "hand check v2"
+        assert finished["result"]["planned"] == direct_front["planned"] == 3
+        assert [p["profit_minor"] for p in finished["result"]["points"]] == [
+            p["profit_minor"] for p in direct_front["points"]
+        ]
+        listed = client.get("/v1/jobs", params={"scenarioId": sid}).json()["items"]
+        assert [j["id"] for j in listed] == [front["id"], job["id"]]
+        assert all(j["result"] is None for j in listed)
+        assert [
+            j["id"] for j in client.get("/v1/jobs", params={"state": "done"}).json()["items"]
+        ] == [
+            front["id"],
+            job["id"],
+        ]
+        # results outlive the scenario
+        assert client.delete(f"/v1/scenarios/{sid}").status_code == 204
+        assert client.get(f"/v1/jobs/{job['id']}").json()["result"]["menu"] == direct["menu"]
+        # a finished job stays done when cancelled
+        cancelled = client.post(f"/v1/jobs/{job['id']}/cancel")
+        assert (cancelled.status_code, cancelled.json()["state"]) == (200, "done")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_cancel_stops_the_work_and_jobs_per_key(storage_app: Any) -> None:
+    with TestClient(storage_app(limits=Limits(jobs_per_key=1))) as client:
+        sid = client.post("/v1/scenarios", json=_example("demo_city")).json()["id"]
+        job = client.post(f"/v1/scenarios/{sid}/frontier", json={"points": 20}).json()
+        second = client.post(f"/v1/scenarios/{sid}/optimise")
+        assert second.status_code == 429
+        assert "jobs_per_key" in second.json()["detail"]
+        running = _wait(
+            _getter(client), job["id"], lambda j: j["state"] == "running" and j["progress"] > 0
+        )
+        assert running["message"]
+        early = client.get(f"/v1/jobs/{job['id']}/report")
+        assert early.status_code == 404 and "no result yet" in early.json()["detail"]
+        cancelled = client.delete(f"/v1/jobs/{job['id']}")
+        assert cancelled.status_code == 200
+        assert cancelled.json()["state"] == "cancelled"
+        runner = client.app.state.services.runner  # type: ignore[attr-defined]
+        stopped = time.monotonic()
+        while runner._futures:  # the Dask task ends: the sweep saw the cancel event
+            assert time.monotonic() - stopped < 15, "the cancelled work kept running"
+            time.sleep(0.1)
+        after = client.get(f"/v1/jobs/{job['id']}").json()
+        assert (after["state"], after["result"], after["report"]) == ("cancelled", None, None)
+        assert client.get(f"/v1/jobs/{job['id']}/report").status_code == 404
+        # the key may start a job again
+        assert client.post(f"/v1/scenarios/{sid}/optimise", json={"version": 9}).status_code == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_job_requests_errors(storage_app: Any) -> None:
+    with TestClient(storage_app()) as client:
+        sid = client.post("/v1/scenarios", json=_example("hand_check")).json()["id"]
+        demand = client.post(f"/v1/scenarios/{sid}/demand")
+        assert demand.status_code == 422
+        assert demand.headers["content-type"] == "application/problem+json"
+        assert demand.json()["field"] == "segments"
+        assert client.post(f"/v1/scenarios/{sid}/optimise", json={"solver": "X"}).status_code == 422
+        assert client.post(f"/v1/scenarios/{sid}/frontier", json={"points": 1}).status_code == 422
+        assert client.post(f"/v1/scenarios/{sid}/optimise", json={"bogus": 1}).status_code == 422
+        assert client.post("/v1/scenarios/" + "a" * 32 + "/optimise").status_code == 404
+        assert client.get("/v1/jobs/" + "a" * 32).status_code == 404
+        assert client.post("/v1/jobs/" + "a" * 32 + "/cancel").status_code == 404
+        assert client.get("/v1/jobs/xyz").status_code == 422
+        assert client.get("/v1/jobs", params={"state": "sleeping"}).status_code == 422
+        assert client.get("/v1/jobs").json() == {"items": []}
+
+
+_SERVER = """
+import sys, uvicorn
+from maasmix.api.app import create_app
+from maasmix.api.deployment import Deployment
+from maasmix.api.jobs import LocalClusterOptions
+app = create_app(Deployment(storage_url=sys.argv[1]))
+app.state.local_cluster = LocalClusterOptions(processes=False, n_workers=1, threads_per_worker=2)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def _http(base: str, path: str, body: Any = None) -> dict[str, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        base + path, data=data, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        out: dict[str, Any] = json.loads(answer.read())
+        return out
+
+
+def test_a_server_killed_during_a_job_leaves_it_interrupted(db_url: str, storage_app: Any) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, db_url, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _http(base, "/health")
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        sid = _http(base, "/v1/scenarios", _example("demo_city"))["id"]
+        job = _http(base, f"/v1/scenarios/{sid}/frontier", {"points": 20})
+        running = _wait(
+            lambda path: _http(base, path), job["id"], lambda j: j["state"] == "running", 60
+        )
+        assert running["state"] == "running"
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
+        if server.stderr:
+            server.stderr.close()
+    # a new server on the same database: the job is interrupted at start-up, never running
+    with TestClient(storage_app()) as client:
+        after = client.get(f"/v1/jobs/{job['id']}").json()
+        assert after["state"] == "interrupted"
+        assert "stopped" in after["error"]
+        assert after["result"] is None
+        assert client.get(f"/v1/scenarios/{sid}").json()["version"] == 1
