@@ -13,7 +13,8 @@
    into it, so both sides run the *same* benchmark code on their own maasmix.
 3. Both sides start at once as two pytest processes of the selected benchmarks (default:
    the quick set, `benchmarks.quick`), each benchmark with the same number of rounds
-   (``--rounds``, plus one untimed warm-up call), and take turns round by round through
+   on both sides (at least ``--rounds``; the short benchmarks keep their own larger
+   counts, up to 11), plus one untimed warm-up call, and take turns round by round through
    `benchmarks.baton` (A1 B1 B2 A2 A3 B3 ...): only one side runs at any moment, and the
    two rounds of a pair see the same machine load.
 4. Per benchmark, the paired ratios B / A give a t-interval (`benchmarks.verdict`):

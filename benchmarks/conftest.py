@@ -37,8 +37,8 @@ Fixtures and switches for the suites:
   ``--benchmark-disable``); suites shrink their inputs so that every suite runs in
   seconds; a suite's module-level ``TIME_LIMIT_S`` is cut to 3 s;
 - ``bench_rounds(n)``: ``n`` in a full run, 1 in the smoke run, and
-  ``$MAASMIX_BENCH_ROUNDS`` for every benchmark when that is set (the A/B runs: the same
-  number of rounds on both sides);
+  ``max(n, $MAASMIX_BENCH_ROUNDS)`` when that is set (the A/B runs: the same number of
+  rounds on both sides, and the short benchmarks keep their many rounds);
 - ``peak_python_mib(fn)``: tracemalloc peak of one extra call of ``fn``;
 - ``-m quick``: the quick set (`benchmarks.quick`); an id listed there but not collected
   is a usage error; ``bench_quick`` is True then (the diary suite uses its smoke-sized
@@ -224,13 +224,13 @@ def bench_quick(pytestconfig: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session")
 def bench_rounds(bench_smoke: bool) -> Callable[[int], int]:
-    """``bench_rounds(5)``: 5 in a full run, 1 in the smoke run, ``$MAASMIX_BENCH_ROUNDS``
-    when set."""
+    """``bench_rounds(5)``: 5 in a full run, 1 in the smoke run, at least
+    ``$MAASMIX_BENCH_ROUNDS`` when that is set."""
     forced = forced_rounds()
     if bench_smoke:
         return lambda n: 1
     if forced is not None:
-        return lambda n: forced
+        return lambda n: max(n, forced)
     return lambda n: n
 
 
