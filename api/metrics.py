@@ -130,7 +130,7 @@ def render(networks: Mapping[str, Any], now: dt.datetime | None = None) -> bytes
             return _gauges(networks, moment)
 
     gauges = CollectorRegistry()
-    gauges.register(_Scrape())  # type: ignore[arg-type]
+    gauges.register(_Scrape())
     return counted + generate_latest(gauges)
 
 
@@ -156,6 +156,21 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            observe(scope["method"], template, status, time.perf_counter() - started)
+            observe(scope["method"], _template(scope), status, time.perf_counter() - started)
+
+
+def _template(scope: Scope) -> str:
+    """The matched route's path template with the prefixes of the routers it is in
+    (``/v1/networks/{name}/refresh``); ``unmatched`` for a path no route matched."""
+    effective = scope.get("effective_route_context")  # FastAPI's included routers
+    if getattr(effective, "path", None):
+        return str(effective.path)  # type: ignore[union-attr]
+    route = scope.get("route")
+    own = getattr(route, "path", None)
+    if not own:
+        return "unmatched"
+    # the route knows its path below its routers' prefixes: take those from the request
+    parts = str(scope.get("path", "")).split("/")
+    depth = len(str(own).split("/")) - 1
+    prefix = "/".join(parts[: len(parts) - depth]) if depth < len(parts) else ""
+    return prefix + str(own)

@@ -56,7 +56,7 @@ def load_app(deployment: Deployment, cache_dir: Path | None = None) -> Any:
     if deployment.limits.scenario:
         from maasmix.pricing import limits as scenario_limits
 
-        scenario_limits.configure(**deployment.limits.scenario)
+        scenario_limits.configure(scenario_limits.current().replace(**deployment.limits.scenario))
     app = create_app(deployment)
     for spec in deployment.networks:
         net = build_network(spec, cache_dir or get_settings().cache_dir)
