@@ -240,7 +240,7 @@ def start_optimise(
     body: Annotated[OptimiseJobIn | None, Body()] = None,
 ) -> JobOut:
     """Start choosing the bundles and prices of a stored scenario; the job (202)."""
-    req = body or OptimiseJobIn()
+    req = body or OptimiseJobIn.model_validate({})
     params = req.model_dump(exclude={"version"}, exclude_none=True)
     return _start(
         "optimise", scenario_id, params, req.version, request, settings, services, who, response
@@ -264,7 +264,7 @@ def start_frontier(
     body: Annotated[FrontierJobIn | None, Body()] = None,
 ) -> JobOut:
     """Start tracing the profit / subsidy / surplus frontier of a stored scenario."""
-    req = body or FrontierJobIn()
+    req = body or FrontierJobIn.model_validate({})
     params = req.model_dump(exclude={"version"}, exclude_none=True)
     return _start(
         "frontier", scenario_id, params, req.version, request, settings, services, who, response
@@ -288,7 +288,7 @@ def start_demand(
     body: Annotated[DemandJobIn | None, Body()] = None,
 ) -> JobOut:
     """Start planning the diary segments of a stored scenario and deriving their demand."""
-    req = body or DemandJobIn()
+    req = body or DemandJobIn.model_validate({})
     return _start(
         "demand", scenario_id, {}, req.version, request, settings, services, who, response
     )

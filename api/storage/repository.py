@@ -211,7 +211,8 @@ class Storage:
                     at_head = False
                 if not at_head:
                     self.engine.dispose()
-                    raise StorageError(f"cannot migrate the database: {exc.orig or exc}") from None
+                    reason = getattr(exc, "orig", None) or exc
+                    raise StorageError(f"cannot migrate the database: {reason}") from None
 
     def close(self) -> None:
         """Close every pooled connection."""
