@@ -217,6 +217,9 @@ def mc_journeys(
 #: `_pareto_indices` compares this many points at a time against all (bounds memory).
 _PARETO_BLOCK = 1024
 
+#: `_pareto_indices` of at most this many points compares them in plain Python.
+_PARETO_SMALL = 24
+
 
 def _pareto_indices(points: list[tuple[int, ...]]) -> list[int]:
     """Indices of the points no other point dominates (<= in every criterion, < in one),
@@ -224,6 +227,8 @@ def _pareto_indices(points: list[tuple[int, ...]]) -> list[int]:
     labels are compared all against all in blocks."""
     if not points:
         return []
+    if len(points) <= _PARETO_SMALL:
+        return _pareto_small(points)
     p = np.asarray(points, dtype=np.int64)
     dominated = np.zeros(len(p), dtype=bool)
     for start in range(0, len(p), _PARETO_BLOCK):
@@ -234,6 +239,21 @@ def _pareto_indices(points: list[tuple[int, ...]]) -> list[int]:
     candidates = np.flatnonzero(~dominated)
     _, first = np.unique(p[candidates], axis=0, return_index=True)
     return sorted(int(i) for i in candidates[first])
+
+
+def _pareto_small(points: list[tuple[int, ...]]) -> list[int]:
+    """`_pareto_indices` of a few points by plain comparison (numpy's set-up costs more
+    than the comparisons below `_PARETO_SMALL` points)."""
+    keep: list[int] = []
+    seen: set[tuple[int, ...]] = set()
+    for i, p in enumerate(points):
+        if p in seen:
+            continue
+        if any(q != p and all(a <= b for a, b in zip(q, p, strict=True)) for q in points):
+            continue
+        keep.append(i)
+        seen.add(p)
+    return keep
 
 
 def pareto_filter(journeys: list[Journey]) -> list[Journey]:

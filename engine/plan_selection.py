@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-import numpy as np
-
 from maasmix import defaults
 from maasmix.engine.itinerary import Journey
+from maasmix.engine.paths import _pareto_indices
 from maasmix.engine.plan_assembly import combination
 
 __all__ = ["feasible", "pareto", "protected", "ranked", "select"]
@@ -51,18 +50,7 @@ def _when(j: Journey, arrive_by: bool) -> int:
 def pareto(journeys: list[Journey], arrive_by: bool) -> list[int]:
     """Indices of the journeys Pareto-optimal over (arrival — minus departure for
     arrive-by —, transfers, walking seconds), the first of equal keys, in input order."""
-    if not journeys:
-        return []
-    keys = np.array(
-        [(_when(j, arrive_by), j.transfers, j.walk_s) for j in journeys], dtype=np.int64
-    )
-    _, first = np.unique(keys, axis=0, return_index=True)
-    first = np.sort(first)
-    pts = keys[first]
-    le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)
-    lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
-    dominated = np.any(le & lt, axis=0)
-    return [int(i) for i in first[~dominated]]
+    return _pareto_indices([(_when(j, arrive_by), j.transfers, j.walk_s) for j in journeys])
 
 
 def feasible(candidates: list[Journey], when_s: int, arrive_by: bool) -> list[Journey]:

@@ -7,9 +7,11 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from maasmix import defaults
+from maasmix.engine import paths
 from maasmix.engine.itinerary import Journey, Leg
 from maasmix.engine.network import Network, compile_network
 from maasmix.engine.plan_selection import pareto, protected, ranked, select
@@ -125,3 +127,20 @@ def test_pareto_and_rest_by_arrival() -> None:
     assert select(keep, order, 3, flagged={2}) == [5, 0, 1]
     assert select(keep, [4, 3, 1], 3) == [5, 0, 4]
     assert select(keep, order, 1) == [5, 0]
+
+
+def test_small_pareto_sets_equal_the_vectorised_filter() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n, d = int(rng.integers(1, 25)), int(rng.integers(2, 4))
+        points = [tuple(int(v) for v in row) for row in rng.integers(0, 5, (n, d))]
+        assert paths._pareto_small(points) == _vectorised(points)
+
+
+def _vectorised(points: list[tuple[int, ...]]) -> list[int]:
+    small = paths._PARETO_SMALL
+    try:
+        paths._PARETO_SMALL = 0
+        return paths._pareto_indices(points)
+    finally:
+        paths._PARETO_SMALL = small
