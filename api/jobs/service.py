@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 
 from maasmix.api.jobs.runner import JobRunner, LocalClusterOptions
-from maasmix.api.settings import get_settings
+from maasmix.api.settings import Settings, get_settings
 from maasmix.api.storage import Storage
 
 __all__ = ["Services", "ServicesDep", "close_services", "get_services", "lifespan", "open_services"]
@@ -39,12 +39,19 @@ class Services:
     runner: JobRunner
 
 
+def _settings(app: Any) -> Settings:
+    """The app's settings (its override of `get_settings` when it has one)."""
+    overrides = getattr(app, "dependency_overrides", {})
+    settings: Settings = overrides.get(get_settings, get_settings)()
+    return settings
+
+
 def _storage_url(app: Any) -> str:
     deployment = getattr(app.state, "deployment", None)
     url = getattr(deployment, "storage_url", None)
     if url:
         return str(url)
-    folder = get_settings().cache_dir.expanduser()
+    folder = _settings(app).cache_dir.expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / DEFAULT_DB_NAME}"
 
@@ -56,7 +63,7 @@ def open_services(app: Any) -> Services:
         if found is not None:
             return found
         deployment = getattr(app.state, "deployment", None)
-        scheduler = getattr(deployment, "dask_scheduler", None) or get_settings().dask_address
+        scheduler = getattr(deployment, "dask_scheduler", None) or _settings(app).dask_address
         local = getattr(app.state, "local_cluster", None) or LocalClusterOptions()
         storage = Storage(_storage_url(app))
         try:
