@@ -5,8 +5,9 @@ deployment's ``storage.url`` (default: ``maasmix.db`` in the cache folder) and i
 With a storage URL in the deployment they open when the app starts (so jobs of a server
 killed earlier are marked ``interrupted`` at once), otherwise on the first request that
 needs them; they close when the app stops (`lifespan`, merged into the app's own by the
-router that carries it). ``app.state.local_cluster`` (a `LocalClusterOptions`) shapes
-the local cluster.
+router that carries it). Once open, ``/ready`` checks the storage through them
+(``app.state.ready_checks["storage"]``). ``app.state.local_cluster`` (a
+`LocalClusterOptions`) shapes the local cluster.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def _storage_url(app: Any) -> str:
     return f"sqlite:///{folder / DEFAULT_DB_NAME}"
 
 
+def _storage_ready(storage: Storage) -> tuple[bool, str]:
+    return (True, "reachable") if storage.ping() else (False, "not reachable")
+
+
 def open_services(app: Any) -> Services:
     """The app's services, opened on first call."""
     with _lock:
@@ -73,6 +78,10 @@ def open_services(app: Any) -> Services:
             raise
         services = Services(storage, runner)
         app.state.services = services
+        # /ready asks this storage (psycopg for postgresql:// URLs)
+        checks = dict(getattr(app.state, "ready_checks", None) or {})
+        checks["storage"] = lambda: _storage_ready(storage)
+        app.state.ready_checks = checks
         return services
 
 
@@ -82,6 +91,9 @@ def close_services(app: Any) -> None:
         services: Services | None = getattr(app.state, "services", None)
         app.state.services = None
     if services is not None:
+        checks = dict(getattr(app.state, "ready_checks", None) or {})
+        checks.pop("storage", None)
+        app.state.ready_checks = checks
         services.runner.close()
         services.storage.close()
 

@@ -139,3 +139,10 @@ def test_openapi_types_the_body_by_the_scenario_schema(storage_app: Any) -> None
     for kind in ("optimise", "frontier", "demand"):
         responses = document["paths"][f"/v1/scenarios/{{scenario_id}}/{kind}"]["post"]["responses"]
         assert {"202", "401", "403", "404", "422", "429"} <= set(responses)
+
+
+def test_ready_checks_the_storage_it_uses(storage_app: Any) -> None:
+    with TestClient(storage_app()) as client:
+        ready = client.get("/ready")
+        checks = {c["name"]: c for c in ready.json()["checks"]}
+        assert checks["storage"] == {"name": "storage", "ok": True, "detail": "reachable"}
