@@ -218,3 +218,29 @@ def test_a_server_killed_during_a_job_leaves_it_interrupted(db_url: str, storage
         assert "stopped" in after["error"]
         assert after["result"] is None
         assert client.get(f"/v1/scenarios/{sid}").json()["version"] == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_jobs_run_on_the_deployment_scheduler(storage_app: Any) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        scheduler_port=0,
+        dashboard_address=":0",
+    ) as cluster:
+        app = storage_app(dask_scheduler=cluster.scheduler_address)
+        with TestClient(app) as client:
+            sid = client.post("/v1/scenarios", json=_example("interior_check")).json()["id"]
+            job = client.post(f"/v1/scenarios/{sid}/optimise").json()
+            done = _wait(_getter(client), job["id"], lambda j: j["state"] not in ACTIVE)
+            assert done["state"] == "done", done
+            runner = client.app.state.services.runner  # type: ignore[attr-defined]
+            assert runner._cluster is None  # no local cluster was started
+            assert runner._client.scheduler.address == cluster.scheduler_address
+            direct = client.post(
+                "/v1/bundles/optimise", json={"scenario": _example("interior_check")}
+            ).json()
+            assert done["result"]["menu"] == direct["menu"]
