@@ -13,8 +13,12 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from maasmix.servicetime import service_datetime
+
+if TYPE_CHECKING:
+    from maasmix.engine.realtime import LegRealtime
 
 __all__ = ["STREET_MODES", "Journey", "Leg", "Rental", "StopCall", "transit_mode"]
 
@@ -105,7 +109,9 @@ class Leg:
     GBFS station), ``VEHICLERENTAL`` (a free-floating vehicle's id) or ``NORMAL`` (a
     street point, the id empty). ``geometry`` is the leg's path as (lon, lat) pairs;
     ``draw``, when set, draws it on demand (a planner's candidate legs are drawn only
-    once chosen; `drawn` gives the leg with its geometry).
+    once chosen; `drawn` gives the leg with its geometry). ``realtime``: what is live
+    about a transit leg planned while GTFS-Realtime is applied (`engine.realtime.LegRealtime`:
+    scheduled times, delays, state, alerts, vehicle), None otherwise.
 
     Money (fares, rental prices) is attached per leg by the pricing layer; a leg
     carries what that needs (route, agency, stops and zones for transit; system, plan,
@@ -141,6 +147,7 @@ class Leg:
     draw: Callable[[], tuple[tuple[float, float], ...]] | None = field(
         default=None, compare=False, repr=False
     )
+    realtime: LegRealtime | None = field(default=None, compare=False)
 
     def drawn(self) -> Leg:
         """This leg with its geometry drawn (itself when there is nothing to draw)."""

@@ -13,9 +13,11 @@ from maasmix.engine.itinerary import Journey, Leg, StopCall
 from maasmix.engine.plan_query import RENTAL_MODE, Piece, Query
 from maasmix.engine.timetable import CompiledTimetable
 from maasmix.geodesy import haversine_m
+from maasmix.servicetime import service_datetime
 
 if TYPE_CHECKING:
     from maasmix.engine.network import CompiledNetwork
+    from maasmix.engine.realtime import LegRealtime
 
 __all__ = [
     "combination",
@@ -120,6 +122,18 @@ def enrich_transit(q: Query, tt: CompiledTimetable, leg: Leg) -> Leg:
         intermediate_stops=calls,
         distance_m=round(metres, 1),
         agency_id=agency or None,
+        realtime=_leg_realtime(q, tt, leg, agency or ""),
+    )
+
+
+def _leg_realtime(q: Query, tt: CompiledTimetable, leg: Leg, agency: str) -> LegRealtime | None:
+    """The ride's live facts (None while no GTFS-Realtime message is applied)."""
+    snap = q.live.snapshot
+    if not snap.is_live or tt is not snap.timetable or leg.trip_key is None:
+        return None
+    at = int(service_datetime(tt.date, tt.timezone, leg.start_s).timestamp())
+    return snap.leg(
+        leg.trip_key, leg.from_stop_id, leg.to_stop_id, leg.start_s, agency_id=agency, at=at
     )
 
 

@@ -209,7 +209,8 @@ class Query:
         options: PlanOptions,
     ) -> None:
         self.net = net
-        self.cn: CompiledNetwork = net.compiled
+        self.live = net.live()  # one realtime view for the whole query
+        self.cn: CompiledNetwork = self.live.compiled
         self.opt = options
         self.ws = float(options.walk_speed or self.cn.walk_speed)
         self.bs = float(options.bike_speed or self.cn.bike_speed)

@@ -71,6 +71,7 @@ from maasmix.servicetime import service_datetime
 if TYPE_CHECKING:
     from maasmix.engine.network import Network
     from maasmix.engine.plan_money import ItineraryMoney
+    from maasmix.feeds.gtfs_rt import Alert
 
 __all__ = ["MODES", "Plan", "PlanOptions", "parse_modes", "plan", "service_seconds"]
 
@@ -98,6 +99,11 @@ class Plan:
         (`maasmix.engine.plan_filters`), in the order they would have filled places;
         as candidates: street legs not drawn yet (`Leg.drawn`), transit legs without
         their shape, walks not merged.
+    realtime_time : datetime | None
+        When the GTFS-Realtime snapshot the plan ran on was built (None: the plain
+        schedule); each transit leg's ``realtime`` says what is live about it.
+    alerts : list[Alert]
+        The service alerts on the itineraries' legs, once each.
     """
 
     origin: tuple[float, float]
@@ -113,6 +119,8 @@ class Plan:
     rider_category: str | None = None
     by_money: bool = False
     filtered: list[tuple[str, Journey]] = field(default_factory=list)
+    realtime_time: dt.datetime | None = None
+    alerts: list[Alert] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.itineraries)
@@ -250,7 +258,19 @@ def plan(
         notices=notices(q, moment, chosen, itineraries, when_s, arrive_by),
         streets="crow-fly" if q.crow else "osm",
         filtered=filtered,
+        realtime_time=q.live.snapshot.time if q.live.snapshot.is_live else None,
+        alerts=_alerts(itineraries),
     )
+
+
+def _alerts(itineraries: list[Journey]) -> list[Alert]:
+    """Every alert on the itineraries' legs, once, in order of appearance."""
+    seen: dict[str, Alert] = {}
+    for j in itineraries:
+        for leg in j.legs:
+            for alert in leg.realtime.alerts if leg.realtime is not None else ():
+                seen.setdefault(alert.alert_id, alert)
+    return list(seen.values())
 
 
 def _by_arrival(j: Journey) -> tuple[int, int, int, int]:
