@@ -244,3 +244,56 @@ def test_jobs_run_on_the_deployment_scheduler(storage_app: Any) -> None:
                 "/v1/bundles/optimise", json={"scenario": _example("interior_check")}
             ).json()
             assert done["result"]["menu"] == direct["menu"]
+
+
+def _same_rows(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
+    """Equal tables: the same rows and text, numbers equal to 1e-12 (sums may run in
+    another order)."""
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert a.keys() == b.keys()
+        for key, value in b.items():
+            if isinstance(value, float):
+                assert a[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+            else:
+                assert a[key] == value, key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_demand_job_equals_the_synchronous_route(storage_app: Any, tmp_path: Path) -> None:
+    from maasmix.api.settings import Settings, get_settings
+    from maasmix.feeds.demo import write_demo_city
+    from maasmix.feeds.demo.diary import demo_diary_frame
+
+    root = tmp_path / "data"
+    write_demo_city(root / "demo")
+    demo_diary_frame(persons=40).to_csv(root / "demo" / "demo_diary.csv", index=False)
+    data = _example("demo_diary")
+    net = data["planning"]["network"]
+    net["gtfs"] = [f"demo/{g}" for g in net["gtfs"]]
+    net["gbfs"] = [f"demo/{g}" for g in net["gbfs"]]
+    net["osm"] = f"demo/{net['osm']}"
+    net["date"] = str(net["date"])
+    for seg in data["segments"].values():
+        seg["diary"] = "demo/demo_diary.csv"
+    app = storage_app()
+    settings = Settings(data=root, cache_dir=tmp_path / "cache")
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app) as client:
+        sid = client.post("/v1/scenarios", json=data).json()["id"]
+        job = client.post(f"/v1/scenarios/{sid}/demand").json()
+        done = _wait(_getter(client), job["id"], lambda j: j["state"] not in ACTIVE, 120)
+        assert done["state"] == "done", done
+        assert done["report"] is None
+        assert client.get(f"/v1/jobs/{job['id']}/report").status_code == 404
+        direct = client.post("/v1/bundles/demand", json={"scenario": data}).json()
+        result = done["result"]
+        for table in ("usage", "mode_shift", "emissions"):
+            _same_rows(result[table], direct[table])
+        assert result["scenario"] == direct["scenario"]
+        # a diary path outside the data folder is refused when the job is asked for
+        outside = copy.deepcopy(data)
+        for seg in outside["segments"].values():
+            seg["diary"] = "../elsewhere.csv"
+        assert client.post("/v1/scenarios", json=outside).status_code == 403
