@@ -157,17 +157,19 @@ def _report(subject: Any, demand: Any) -> str:
 
 
 def _optimise(body: dict[str, Any], params: dict[str, Any], settings: Settings, ch: _Channel):  # type: ignore[no-untyped-def]
+    from maasmix.api.schemas.jobs import OptimiseJobIn
     from maasmix.pricing import SolverOptions, optimise
 
+    asked = OptimiseJobIn.model_validate(params)
     scn, demand = _prepared(body, settings, ch, 0.5)
     base = 0.5 if demand is not None else 0.0
     options = SolverOptions.from_spec(
-        scn.solver, name=params.get("solver"), time_limit_s=params.get("time_limit_s")
+        scn.solver, name=asked.solver, time_limit_s=asked.time_limit_s
     )
     result = optimise(
         scn,
-        objective=params.get("objective"),
-        min_uptake=params.get("min_uptake"),
+        objective=asked.objective,
+        min_uptake=asked.min_uptake,
         options=options,
         progress=_search_progress(ch, base, 1.0 - base),
         stop=ch.stop,
@@ -176,12 +178,14 @@ def _optimise(body: dict[str, Any], params: dict[str, Any], settings: Settings, 
 
 
 def _frontier(body: dict[str, Any], params: dict[str, Any], settings: Settings, ch: _Channel):  # type: ignore[no-untyped-def]
+    from maasmix.api.schemas.jobs import FrontierJobIn
     from maasmix.pricing import SolverOptions, frontier
 
+    asked = FrontierJobIn.model_validate(params)
     scn, demand = _prepared(body, settings, ch, 0.5)
     base = 0.5 if demand is not None else 0.0
     options = SolverOptions.from_spec(
-        scn.solver, name=params.get("solver"), time_limit_s=params.get("time_limit_s")
+        scn.solver, name=asked.solver, time_limit_s=asked.time_limit_s
     )
 
     def point(i: int, n: int, _: Any) -> None:
@@ -189,8 +193,8 @@ def _frontier(body: dict[str, Any], params: dict[str, Any], settings: Settings, 
 
     front = frontier(
         scn,
-        sweep=params.get("sweep"),
-        points=params.get("points"),
+        sweep=asked.sweep,
+        points=asked.points,
         options=options,
         progress=point,
         stop=ch.stop,

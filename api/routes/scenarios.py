@@ -241,7 +241,7 @@ def start_optimise(
 ) -> JobOut:
     """Start choosing the bundles and prices of a stored scenario; the job (202)."""
     req = body or OptimiseJobIn.model_validate({})
-    params = req.model_dump(exclude={"version"}, exclude_none=True)
+    params = req.model_dump(by_alias=True, exclude={"version"}, exclude_none=True)
     return _start(
         "optimise", scenario_id, params, req.version, request, settings, services, who, response
     )
@@ -265,7 +265,7 @@ def start_frontier(
 ) -> JobOut:
     """Start tracing the profit / subsidy / surplus frontier of a stored scenario."""
     req = body or FrontierJobIn.model_validate({})
-    params = req.model_dump(exclude={"version"}, exclude_none=True)
+    params = req.model_dump(by_alias=True, exclude={"version"}, exclude_none=True)
     return _start(
         "frontier", scenario_id, params, req.version, request, settings, services, who, response
     )

@@ -78,9 +78,13 @@ def test_optimise_and_frontier_jobs_store_results_with_their_version(storage_app
         assert 'src="data:image/png;base64,' in report.text
 
         front = client.post(
-            f"/v1/scenarios/{sid}/frontier", json={"points": 3, "sweep": "subsidy"}
+            f"/v1/scenarios/{sid}/frontier",
+            json={"points": 3, "sweep": "subsidy", "timeLimitS": 30},
         ).json()
-        assert (front["scenarioVersion"], front["params"]) == (2, {"sweep": "subsidy", "points": 3})
+        assert (front["scenarioVersion"], front["params"]) == (
+            2,
+            {"sweep": "subsidy", "points": 3, "timeLimitS": 30},
+        )
         finished = _wait(_getter(client), front["id"], lambda j: j["state"] not in ACTIVE)
         assert finished["state"] == "done", finished
         direct_front = client.post(
