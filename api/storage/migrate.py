@@ -4,13 +4,16 @@ revision (``"base"``: no tables), `current` revision of a database."""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 __all__ = ["MIGRATIONS", "current", "downgrade", "head", "upgrade"]
 
@@ -45,10 +48,35 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` (one transaction per step)."""
-    config = _config(engine)
+#: The PostgreSQL advisory lock key held while migrating.
+PG_LOCK_KEY = 0x6D61_6173  # "maas"
+
+
+@contextmanager
+def _locked(engine: Engine) -> Iterator[Connection]:
+    """A transaction that no other process migrates beside: an advisory lock on
+    PostgreSQL, a lock file next to a SQLite database file."""
+    database = engine.url.database or ""
+    if engine.dialect.name == "sqlite" and database and not database.startswith(":memory:"):
+        with Path(f"{database}.migrate.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                with engine.begin() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+        yield conn
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` (several processes may call it at once:
+    one migrates, the others then find it done)."""
+    config = _config(engine)
+    with _locked(engine) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 
@@ -56,6 +84,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Migrate the database down to ``revision`` (``"base"``: drop every table)."""
     config = _config(engine)
-    with engine.begin() as conn:
+    with _locked(engine) as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)

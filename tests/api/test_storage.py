@@ -219,3 +219,24 @@ def test_bad_urls_are_clear_errors(tmp_path: Any) -> None:
         Storage("not a url")
     with pytest.raises(StorageError, match="unsupported database 'mysql"):
         Storage("mysql://x@localhost/db")
+
+
+def _open_and_count(url: str) -> int:
+    storage = Storage(url)
+    try:
+        return len(storage.list_scenarios())
+    finally:
+        storage.close()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url: str) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(3) as pool:
+        assert list(pool.map(_open_and_count, [db_url] * 3)) == [0, 0, 0]
+    storage = Storage(db_url, migrate_schema=False)
+    try:
+        assert migrate.current(storage.engine) == migrate.head()
+        assert _tables(storage) == TABLES
+    finally:
+        storage.close()
