@@ -92,6 +92,12 @@ def plan(
         "--fare-contains",
         help="Fares v1 contains_id reading: exact (default) or subset (HSL), all feeds",
     ),
+    gtfs_rt: list[str] = typer.Option(
+        [],
+        "--gtfs-rt",
+        help="GTFS-Realtime message, file or URL (repeatable): trip updates, alerts, "
+        "vehicle positions; FEED=SOURCE names its GTFS feed (file stem) when there are several",
+    ),
     show_all: bool = typer.Option(
         False,
         "--all",
@@ -107,6 +113,7 @@ def plan(
     when = parse_at(at)
     traveller = resolve_bundle(bundle)
     net = load_network(gtfs, osm, gbfs, date or when.date(), cache_dir, fare_contains)
+    apply_gtfs_rt(net, gtfs, gtfs_rt)
     result = net.plan(
         o,
         d,
@@ -128,6 +135,36 @@ def plan(
         )
         return
     print_plan(Console(), result)
+
+
+def apply_gtfs_rt(net: Network, gtfs: list[str], sources: list[str]) -> None:
+    """Apply each ``[FEED=]SOURCE`` GTFS-Realtime message; what was not applied (unknown
+    trips and stops, a stale feed) is said on stderr."""
+    from maasmix.feeds.network_fares import feed_labels
+
+    labels = feed_labels(gtfs) if sources else []
+    for text in sources:
+        label, sep, rest = text.partition("=")
+        feed = label if sep and label in labels else None
+        source = rest if feed is not None else text
+        if len(labels) > 1 and feed is None:
+            raise QueryError(
+                f"{text!r}: name the GTFS feed it is about, FEED=SOURCE (feeds: "
+                f"{', '.join(labels)})",
+                parameter="gtfs-rt",
+            )
+        report = net.realtime_from(source, name=text, feed=feed if len(labels) > 1 else None)
+        unknown = report.unknown_trips + report.unknown_stops
+        if unknown:
+            shown = ", ".join(report.unknown_trip_ids[:5])
+            typer.echo(
+                f"warning: {source}: {report.unknown_trips} unknown trip(s)"
+                f"{f' ({shown})' if shown else ''}, {report.unknown_stops} unknown stop(s)",
+                err=True,
+            )
+        for notice in report.notices:
+            if notice.startswith(f"{text}: "):  # this message's (the report has them all)
+                typer.echo(f"warning: {notice}", err=True)
 
 
 def print_plan(console: Console, result: Plan) -> None:
