@@ -57,6 +57,16 @@ class _Submission:
     settings: Settings
 
 
+def _scrub(text: str, settings: Settings | None) -> str:
+    """``text`` without the server's data and cache folder prefixes (no server path
+    reaches a client)."""
+    if settings is None:
+        return text
+    for root in (settings.data.resolve(), settings.cache_dir.expanduser().resolve()):
+        text = text.replace(f"{root}/", "").replace(str(root), ".")
+    return text
+
+
 class JobRunner:
     """Runs the jobs of ``storage`` on Dask (see the module docstring)."""
 
@@ -76,6 +86,7 @@ class JobRunner:
         self._inbox: queue.Queue[_Submission] = queue.Queue()
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._futures: dict[str, Any] = {}
+        self._settings: dict[str, Settings] = {}
         self._cancelling: set[str] = set()
         self._client: Any = None
         self._cluster: Any = None
@@ -184,7 +195,8 @@ class JobRunner:
             if future.done():
                 del self._futures[job_id]
                 self._cancelling.discard(job_id)
-                self._finished(job_id, future)
+                settings = self._settings.pop(job_id, None)
+                self._finished(job_id, future, settings)
 
     def _start(self, sub: _Submission) -> None:
         job = sub.job
@@ -194,6 +206,7 @@ class JobRunner:
             where = self.scheduler or "a local cluster"
             self.storage.fail_job(job.id, f"cannot reach the Dask scheduler ({where}): {exc}")
             return
+        self._settings[job.id] = sub.settings
         self._futures[job.id] = client.submit(
             run_job,
             job.id,
@@ -218,7 +231,7 @@ class JobRunner:
             Event(cancel_event_name(job_id), client=self._client).set()
             future.cancel()
 
-    def _finished(self, job_id: str, future: Any) -> None:
+    def _finished(self, job_id: str, future: Any, settings: Settings | None) -> None:
         status = future.status
         if status == "finished":
             out = future.result()
@@ -230,7 +243,7 @@ class JobRunner:
             if isinstance(exc, JobCancelled):
                 return
             if isinstance(exc, MaasmixError):
-                self.storage.fail_job(job_id, f"{type(exc).__name__}: {exc}")
+                self.storage.fail_job(job_id, _scrub(f"{type(exc).__name__}: {exc}", settings))
             else:
                 logger.error("job %s failed", job_id, exc_info=exc)
                 self.storage.fail_job(job_id, f"the job failed ({type(exc).__name__})")

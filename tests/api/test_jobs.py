@@ -301,3 +301,32 @@ def test_demand_job_equals_the_synchronous_route(storage_app: Any, tmp_path: Pat
         for seg in outside["segments"].values():
             seg["diary"] = "../elsewhere.csv"
         assert client.post("/v1/scenarios", json=outside).status_code == 403
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_failing_job_says_why_without_server_paths(storage_app: Any, tmp_path: Path) -> None:
+    from maasmix.api.settings import Settings, get_settings
+
+    root = tmp_path / "data"
+    root.mkdir()
+    data = _example("demo_diary")
+    net = data["planning"]["network"]
+    net["gtfs"] = ["demo/missing_gtfs.zip"]
+    net["gbfs"] = []
+    net.pop("osm", None)
+    net["date"] = str(net["date"])
+    for seg in data["segments"].values():
+        seg["diary"] = "demo/missing_diary.csv"
+    app = storage_app()
+    settings = Settings(data=root, cache_dir=tmp_path / "cache")
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app) as client:
+        created = client.post("/v1/scenarios", json=data)
+        assert created.status_code == 201, created.text
+        job = client.post(f"/v1/scenarios/{created.json()['id']}/demand").json()
+        failed = _wait(_getter(client), job["id"], lambda j: j["state"] not in ACTIVE)
+        assert failed["state"] == "failed"
+        assert failed["error"].startswith(("ScenarioError", "DiaryError", "FeedMissingError"))
+        assert "missing_" in failed["error"]
+        assert str(tmp_path) not in failed["error"], failed["error"]
+        assert (failed["result"], failed["report"]) == (None, None)
