@@ -286,26 +286,30 @@ class RealtimeSnapshot:
         if t < 0:
             return None
         tt = self.timetable
+        try:
+            a, b = tt.stop_index(from_stop_id), tt.stop_index(to_stop_id)
+        except KeyError:
+            return None
         stops, _, dep = tt.trip_stop_times(t)
-        ids = tt.stop_ids[stops]
-        board = np.flatnonzero((ids == from_stop_id) & (dep == start_s))
+        board = np.flatnonzero((stops == a) & (dep == start_s))
         if not len(board):
             return None
         i = int(board[0])
-        after = np.flatnonzero(ids[i + 1 :] == to_stop_id)
+        after = np.flatnonzero(stops[i + 1 :] == b)
         if not len(after):
             return None
         j = i + 1 + int(after[0])
-        facts = self.trip_times(t)
+        s = int(self.trip_scheduled[t])
+        base = _trip_base(self.scheduled, s)
+        state = STATE_NAMES[int(self.trip_state[s])]
         route = int(tt.trip_route[t])
-        vehicle = self.vehicle_for(t)
         return LegRealtime(
-            state=str(facts["state"]),
-            real_time=facts["state"] != "SCHEDULED",
-            scheduled_departure_s=int(facts["scheduled_departure"][i]),
-            scheduled_arrival_s=int(facts["scheduled_arrival"][j]),
-            departure_delay_s=int(facts["departure_delay"][i]),
-            arrival_delay_s=int(facts["arrival_delay"][j]),
+            state=state,
+            real_time=state != "SCHEDULED",
+            scheduled_departure_s=int(self.scheduled.st_dep[base + i]),
+            scheduled_arrival_s=int(self.scheduled.st_arr[base + j]),
+            departure_delay_s=int(self.dep_delay[base + i]),
+            arrival_delay_s=int(self.arr_delay[base + j]),
             alerts=tuple(
                 self.alerts_for(
                     route_id=str(tt.route_ids[route]),
@@ -314,8 +318,10 @@ class RealtimeSnapshot:
                     agency_id=agency_id,
                     at=at,
                 )
-            ),
-            vehicle=vehicle,
+            )
+            if self.alerts
+            else (),
+            vehicle=self.vehicle_for(t),
         )
 
     def vehicle_for(self, trip: int) -> dict[str, Any] | None:
