@@ -21,7 +21,7 @@ __all__ = ["job_out", "router"]
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=problem_responses(401, 403, 404, 422))
 
-JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="32 hex digits")]
+JobId = Annotated[str, Path(alias="jobId", pattern="^[0-9a-f]{32}$", description="32 hex digits")]
 
 
 def job_out(job: JobRecord, result: dict[str, Any] | None = None) -> JobOut:
@@ -68,7 +68,7 @@ def list_jobs(
     return JobList(items=[job_out(j) for j in jobs])
 
 
-@router.get("/{job_id}", operation_id="get_job", response_model=JobOut)
+@router.get("/{jobId}", operation_id="get_job", response_model=JobOut)
 def get_job(job_id: JobId, services: ServicesDep) -> JobOut:
     """A job's state, progress, error and, once done, its result."""
     job = _job(services, job_id)
@@ -77,7 +77,7 @@ def get_job(job_id: JobId, services: ServicesDep) -> JobOut:
 
 
 @router.get(
-    "/{job_id}/report",
+    "/{jobId}/report",
     operation_id="get_job_report",
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}, "description": "the HTML report"}},
@@ -98,13 +98,13 @@ def _cancel(services: Any, job_id: str) -> JobOut:
     return job_out(services.storage.cancel_job(job_id))
 
 
-@router.delete("/{job_id}", operation_id="delete_job", response_model=JobOut)
+@router.delete("/{jobId}", operation_id="delete_job", response_model=JobOut)
 def delete_job(job_id: JobId, services: ServicesDep, who: WriteKey) -> JobOut:
     """Cancel a job (the same as ``POST /v1/jobs/{id}/cancel``); the job as it is now."""
     return _cancel(services, job_id)
 
 
-@router.post("/{job_id}/cancel", operation_id="cancel_job", response_model=JobOut)
+@router.post("/{jobId}/cancel", operation_id="cancel_job", response_model=JobOut)
 def cancel_job(job_id: JobId, services: ServicesDep, who: WriteKey) -> JobOut:
     """Cancel a queued or running job: its work stops; a finished job is left as it is."""
     return _cancel(services, job_id)

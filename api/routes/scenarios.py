@@ -39,7 +39,9 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404, 422),
 )
 
-ScenarioId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="32 hex digits")]
+ScenarioId = Annotated[
+    str, Path(alias="scenarioId", pattern="^[0-9a-f]{32}$", description="32 hex digits")
+]
 #: Where the service's cap on a scenario's limits is set, for the error.
 _CAP_SOURCE = "deployment setting MAASMIX_SCENARIO_LIMITS__<FIELD>"
 
@@ -134,7 +136,7 @@ def list_scenarios(
     )
 
 
-@router.get("/{scenario_id}", operation_id="get_scenario", response_model=ScenarioOut)
+@router.get("/{scenarioId}", operation_id="get_scenario", response_model=ScenarioOut)
 def get_scenario(
     scenario_id: ScenarioId,
     services: ServicesDep,
@@ -145,7 +147,7 @@ def get_scenario(
 
 
 @router.get(
-    "/{scenario_id}/versions",
+    "/{scenarioId}/versions",
     operation_id="list_scenario_versions",
     response_model=list[VersionOut],
 )
@@ -161,7 +163,7 @@ def list_versions(scenario_id: ScenarioId, services: ServicesDep) -> list[Versio
     ]
 
 
-@router.put("/{scenario_id}", operation_id="update_scenario", response_model=ScenarioOut)
+@router.put("/{scenarioId}", operation_id="update_scenario", response_model=ScenarioOut)
 def update_scenario(
     scenario_id: ScenarioId,
     scenario: Scenario,
@@ -178,7 +180,7 @@ def update_scenario(
     return _out(record)
 
 
-@router.delete("/{scenario_id}", operation_id="delete_scenario", status_code=204)
+@router.delete("/{scenarioId}", operation_id="delete_scenario", status_code=204)
 def delete_scenario(scenario_id: ScenarioId, services: ServicesDep, who: WriteKey) -> Response:
     """Delete a scenario and its versions (its jobs and their results stay readable)."""
     try:
@@ -224,7 +226,7 @@ _JOB_RESPONSES = problem_responses(429)
 
 
 @router.post(
-    "/{scenario_id}/optimise",
+    "/{scenarioId}/optimise",
     operation_id="start_optimise_job",
     status_code=202,
     response_model=JobOut,
@@ -248,7 +250,7 @@ def start_optimise(
 
 
 @router.post(
-    "/{scenario_id}/frontier",
+    "/{scenarioId}/frontier",
     operation_id="start_frontier_job",
     status_code=202,
     response_model=JobOut,
@@ -272,7 +274,7 @@ def start_frontier(
 
 
 @router.post(
-    "/{scenario_id}/demand",
+    "/{scenarioId}/demand",
     operation_id="start_demand_job",
     status_code=202,
     response_model=JobOut,

@@ -132,12 +132,12 @@ def test_openapi_types_the_body_by_the_scenario_schema(storage_app: Any) -> None
     assert body == {"$ref": "#/components/schemas/Scenario"}
     scenario = document["components"]["schemas"]["Scenario"]
     assert set(scenario["required"]) >= {"name", "currency", "modes", "segments", "candidates"}
-    update = document["paths"]["/v1/scenarios/{scenario_id}"]["put"]
+    update = document["paths"]["/v1/scenarios/{scenarioId}"]["put"]
     assert update["requestBody"]["content"]["application/json"]["schema"] == body
     out = document["components"]["schemas"]["ScenarioOut"]["properties"]["scenario"]
     assert out == {"$ref": "#/components/schemas/Scenario"}
     for kind in ("optimise", "frontier", "demand"):
-        responses = document["paths"][f"/v1/scenarios/{{scenario_id}}/{kind}"]["post"]["responses"]
+        responses = document["paths"][f"/v1/scenarios/{{scenarioId}}/{kind}"]["post"]["responses"]
         assert {"202", "401", "403", "404", "422", "429"} <= set(responses)
 
 
