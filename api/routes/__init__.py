@@ -4,10 +4,20 @@ it without one)."""
 
 from fastapi import APIRouter
 
-from maasmix.api.routes import bundles, feeds, jobs, networks, plan, route, scenarios, stops
+from maasmix.api.routes import (
+    analysis,
+    bundles,
+    feeds,
+    jobs,
+    networks,
+    plan,
+    route,
+    scenarios,
+    stops,
+)
 
 v1 = APIRouter(prefix="/v1")
-for module in (feeds, route, plan, bundles, networks, stops, scenarios, jobs):
+for module in (feeds, route, plan, bundles, networks, stops, scenarios, jobs, analysis):
     v1.include_router(module.router)
 
 __all__ = ["v1"]

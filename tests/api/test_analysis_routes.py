@@ -1,0 +1,187 @@
+"""``POST /v1/isochrones`` and ``POST /v1/matrix`` on the demo city: the answers equal the
+Python calls on the same network; the size limit and bad bodies are 4xx problem+json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from maasmix.api.app import create_app
+from maasmix.api.deployment import Deployment, Limits
+from maasmix.api.routes.plan import register_network
+from maasmix.engine.isochrones import isochrones, to_geojson
+from maasmix.engine.matrix import travel_time_matrix
+from maasmix.engine.network import Network
+from maasmix.feeds.demo import write_demo_city
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Network, str]:
+    root = tmp_path_factory.mktemp("demo")
+    c = write_demo_city(root / "city")
+    net = Network.from_files(
+        gtfs=c.gtfs_zip, osm=c.osm_pbf, gbfs=[c.gbfs_dir], date=c.service_date,
+        cache_dir=root / "cache",
+    )  # fmt: skip
+    at = dt.datetime.combine(c.service_date, dt.time(8, 0)).isoformat()
+    return net, at
+
+
+@pytest.fixture(scope="module")
+def client(city: tuple[Network, str]) -> TestClient:
+    app = create_app(Deployment(limits=Limits(matrix_cells=60)))
+    register_network(app, "demo", city[0])
+    return TestClient(app)
+
+
+def _grid(net: Network, n: int, seed: int) -> pd.DataFrame:
+    west, south, east, north = net.compiled.bbox
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(n)],
+            "lat": rng.uniform(south, north, n),
+            "lon": rng.uniform(west, east, n),
+        }
+    )
+
+
+def _body_points(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"id": r.id, "lat": r.lat, "lon": r.lon} for r in frame.itertuples()]
+
+
+def test_matrix_equals_the_python_call(client: TestClient, city: tuple[Network, str]) -> None:
+    net, at = city
+    origins, dests = _grid(net, 6, 1), _grid(net, 10, 2)
+    body = {
+        "origins": _body_points(origins),
+        "destinations": _body_points(dests),
+        "departure": at,
+        "window": 20,
+        "percentiles": [25, 50, 90],
+        "maxTime": 45,
+        "cutoff": 30,
+        "accessModes": ["WALK", "RENTAL"],
+    }
+    got = client.post("/v1/matrix", json=body)
+    assert got.status_code == 200, got.text
+    answer = got.json()
+    want = travel_time_matrix(
+        net, origins, dests, at, 20, [25, 50, 90], max_time=45, cutoff=30,
+        access_modes=["WALK", "RENTAL"],
+    )  # fmt: skip
+    assert answer["network"] == "demo" and answer["percentiles"] == [25, 50, 90]
+    assert answer["cutoff"] == 30
+    assert len(answer["rows"]) == 60
+    for row, ref in zip(answer["rows"], want.itertuples(index=False), strict=True):
+        assert (row["fromId"], row["toId"]) == (ref.from_id, ref.to_id)
+        expected = [ref.travel_time_p25, ref.travel_time_p50, ref.travel_time_p90]
+        assert row["travelTimes"] == [None if math.isnan(v) else v for v in expected]
+        assert row["shareWithinCutoff"] == ref.share_within_30
+    reached = [r["travelTimes"][1] for r in answer["rows"] if r["travelTimes"][1] is not None]
+    assert 0 < len(reached) < 60  # some pairs reached, some not, within 45 minutes
+
+
+def test_matrix_defaults_to_origins_and_position_ids(
+    client: TestClient, city: tuple[Network, str]
+) -> None:
+    net, at = city
+    pts = _grid(net, 4, 3)
+    body = {"origins": [{"lat": r.lat, "lon": r.lon} for r in pts.itertuples()],
+            "departure": at, "window": 5}  # fmt: skip
+    answer = client.post("/v1/matrix", json=body).json()
+    want = travel_time_matrix(net, pts.assign(id=["0", "1", "2", "3"]), None, at, 5)
+    assert [(r["fromId"], r["toId"]) for r in answer["rows"]] == list(
+        zip(want["from_id"], want["to_id"], strict=True)
+    )
+    assert [r["travelTimes"][0] for r in answer["rows"]] == [
+        None if math.isnan(v) else v for v in want["travel_time_p50"]
+    ]
+    assert answer["cutoff"] == 60
+
+
+def test_matrix_over_the_limit_is_413(client: TestClient, city: tuple[Network, str]) -> None:
+    net, at = city
+    body = {"origins": _body_points(_grid(net, 61, 4)), "destinations":
+            _body_points(_grid(net, 1, 5)), "departure": at}  # fmt: skip
+    got = client.post("/v1/matrix", json=body)
+    assert got.status_code == 413
+    assert got.headers["content-type"].startswith("application/problem+json")
+    detail = got.json()["detail"]
+    assert "61 cells" in detail and "at most 60" in detail and "maasmix matrix" in detail
+
+
+def test_isochrones_equal_the_python_call(client: TestClient, city: tuple[Network, str]) -> None:
+    net, at = city
+    pts = _grid(net, 2, 6)
+    body = {"points": _body_points(pts), "departure": at, "cutoffs": [20, 10], "window": 3}
+    got = client.post("/v1/isochrones", json=body)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/geo+json"
+    answer = got.json()
+    want = json.loads(to_geojson(isochrones(net, pts, at, 3, [10, 20])))
+    assert answer["type"] == "FeatureCollection" and "crs" not in answer
+    assert [f["properties"] for f in answer["features"]] == [
+        {"id": "p0", "travelTime": 10}, {"id": "p0", "travelTime": 20},
+        {"id": "p1", "travelTime": 10}, {"id": "p1", "travelTime": 20},
+    ]  # fmt: skip
+    assert [f["geometry"] for f in answer["features"]] == [f["geometry"] for f in want["features"]]
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in answer["features"])
+    assert answer["features"][0]["geometry"]["coordinates"]  # the 10-minute area is not empty
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "field"),
+    [
+        ("/v1/isochrones", {"cutoffs": [0]}, "cutoffs"),
+        ("/v1/isochrones", {"cutoffs": [241]}, "cutoffs"),
+        ("/v1/isochrones", {"window": 0}, "window"),
+        ("/v1/isochrones", {"window": 181}, "window"),
+        ("/v1/isochrones", {"points": []}, "points"),
+        ("/v1/isochrones", {"points": [{"lat": 91, "lon": 0}]}, "lat"),
+        ("/v1/isochrones", {"percentile": 101}, "percentile"),
+        ("/v1/isochrones", {"accessModes": ["CAR"]}, "accessModes"),
+        ("/v1/matrix", {"percentiles": [50, 120]}, "percentiles"),
+        ("/v1/matrix", {"percentiles": [-1]}, "percentiles"),
+        ("/v1/matrix", {"window": 4320}, "window"),
+        ("/v1/matrix", {"maxTime": 0}, "maxTime"),
+        ("/v1/matrix", {"origins": [{"lat": 0, "lon": 181}]}, "lon"),
+        ("/v1/matrix", {"departure": "tomorrow morning"}, "departure"),
+        ("/v1/matrix", {"origins": [{"id": "a", "lat": 0, "lon": 0}] * 2}, "field 'id'"),
+        ("/v1/matrix", {"network": "nowhere"}, "nowhere"),
+    ],
+)
+def test_bad_bodies_are_4xx_problems(
+    client: TestClient, city: tuple[Network, str], path: str, change: dict[str, Any], field: str
+) -> None:
+    net, at = city
+    pts = _body_points(_grid(net, 1, 7))
+    body: dict[str, Any] = {"departure": at, **({"points": pts} if "iso" in path else
+                                                {"origins": pts})}  # fmt: skip
+    body.update(change)
+    got = client.post(path, json=body)
+    assert got.status_code in (404, 422), got.text
+    assert got.headers["content-type"].startswith("application/problem+json")
+    assert field in got.json()["detail"]
+
+
+def test_openapi_types_the_bodies_with_bounds(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    iso = schemas["IsochronesRequest"]["properties"]
+    assert iso["cutoffs"]["items"] == {"type": "integer", "minimum": 1, "maximum": 240}
+    assert (iso["window"]["minimum"], iso["window"]["maximum"]) == (1, 180)
+    matrix = schemas["MatrixRequest"]["properties"]
+    assert matrix["percentiles"]["items"] == {"type": "number", "minimum": 0, "maximum": 100}
+    assert "413" in spec["paths"]["/v1/matrix"]["post"]["responses"]
+    assert (
+        "application/geo+json"
+        in spec["paths"]["/v1/isochrones"]["post"]["responses"]["200"]["content"]
+    )
