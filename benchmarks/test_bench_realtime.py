@@ -14,7 +14,10 @@ Measured in the same run:
   full-city message);
 - reading each message (`read_gtfs_rt`, protobuf -> tables), reported apart;
 - 100 point-to-point queries (`TransitRouter.journeys`) on the static timetable and on
-  the full-city realtime one (aim: latency within 5 %).
+  the full-city realtime one, and 40 door-to-door plans (walk + transit, crow-fly
+  streets, `Network.plan`) on the static network, on one compiled from scratch with the
+  full-city message's delays, and on the static one with the message applied (aim:
+  latency within 5 % of the recompiled one, same times).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from benchmarks.workloads import N_P2P, SEED, SMOKE_QUERIES, transit_queries
 
 SUMMARY: dict[str, Any] = {}
 FEED = ("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip", "20220222")
+N_PLAN = 40
 
 
 def _message(tt: Any, fraction: float, seed: int) -> bytes:
@@ -202,3 +206,104 @@ def test_point_to_point_on_snapshot(
         benchmark.extra_info["realtime_over_static"] = round(ratio, 3)
         print(f"\np2p realtime / static: {ratio:.3f}")
     print("\n", SUMMARY)
+
+
+def _recompiled_day(city: dict[str, Any]) -> Any:
+    """The service day with the full-city message's delays written into its stop times
+    (what a rebuild from scratch would route on)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from maasmix.engine.realtime import RealtimeLayer
+
+    tt = city["tt"]
+    layer = RealtimeLayer(tt)
+    layer.apply(city["feeds"]["full"])
+    snap = layer.snapshot()
+    trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.pattern_stops_ptr)[tt.trip_pattern])
+    delays = pd.DataFrame(
+        {
+            "trip_key": tt.trip_keys[trip].astype(str),
+            "stop_sequence": tt.st_seq,
+            "ad": snap.arr_delay,
+            "dd": snap.dep_delay,
+        }
+    )
+    st = city["day"].stop_times
+    m = st.merge(delays, on=["trip_key", "stop_sequence"], how="left")
+    st = st.assign(
+        arrival_s=(m["arrival_s"] + m["ad"].fillna(0)).astype("int32").to_numpy(),
+        departure_s=(m["departure_s"] + m["dd"].fillna(0)).astype("int32").to_numpy(),
+    )
+    return replace(city["day"], stop_times=st)
+
+
+@pytest.mark.parametrize("which", ["static", "recompiled", "realtime"])
+def test_plan_on_snapshot(
+    benchmark: Any,
+    city: dict[str, Any],
+    which: str,
+    bench_rounds: Callable[[int], int],
+    bench_smoke: bool,
+) -> None:
+    """Door-to-door plans (walk + transit, crow-fly streets): on the static network, on
+    a network compiled from scratch with the full-city message's delays, and on the
+    static network with that message applied by the realtime layer. The aim compares
+    the last two (the same times; the layer's patched layout and per-leg realtime facts
+    against a rebuild); against the static network the delays themselves change the
+    work (random delays on every trip give McRAPTOR more Pareto labels)."""
+    import datetime as dt
+    import zoneinfo
+
+    from maasmix.engine.network import Network, compile_network
+
+    if which == "recompiled":
+        net = Network(compile_network(_recompiled_day(city), None))
+    else:
+        if "network" not in city:
+            city["network"] = compile_network(city["day"], None)
+        net = Network(city["network"])
+    if which == "realtime":
+        net.apply_realtime(city["feeds"]["full"])
+    tt = city["tt"]
+    tz = zoneinfo.ZoneInfo(tt.timezone)
+    midnight = dt.datetime.combine(tt.date, dt.time(), tz)
+
+    def point(stop_id: str) -> tuple[float, float]:
+        s = tt.stop_index(stop_id)
+        return float(tt.stop_lat[s]), float(tt.stop_lon[s])
+
+    points = [
+        (point(q.origin), point(q.destination), midnight + dt.timedelta(seconds=q.departure_s))
+        for q in city["queries"][: 3 if bench_smoke else N_PLAN]
+    ]
+    o, d, when = points[0]
+    net.plan(o, d, when, modes="WALK,TRANSIT", money=False)  # warm-up, reversed copies
+    times: list[float] = []
+    rounds: list[float] = []
+
+    def run_all() -> int:
+        times.clear()
+        found = 0
+        for o, d, when in points:
+            started = time.process_time()
+            found += bool(net.plan(o, d, when, modes="WALK,TRANSIT", money=False).itineraries)
+            times.append(time.process_time() - started)
+        rounds.append(sum(times))
+        return found
+
+    found = benchmark.pedantic(run_all, rounds=bench_rounds(5), iterations=1)
+    total_ms = float(np.median(rounds)) * 1000  # the median round
+    SUMMARY[f"plan_{which}_total_ms"] = round(total_ms, 1)
+    benchmark.extra_info.update(
+        {"median_ms": round(float(np.median(times)) * 1000, 2), "found": found}
+    )
+    assert found == len(points)
+    if which == "realtime":
+        for base in ("recompiled", "static"):
+            if f"plan_{base}_total_ms" in SUMMARY:
+                ratio = total_ms / SUMMARY[f"plan_{base}_total_ms"]
+                SUMMARY[f"plan_realtime_over_{base}"] = round(ratio, 3)
+                benchmark.extra_info[f"realtime_over_{base}"] = round(ratio, 3)
+                print(f"\nplan realtime / {base}: {ratio:.3f}")
