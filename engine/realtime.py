@@ -32,7 +32,14 @@ trips, alerts and vehicles it names in its source's previous message):
   unsupported and left out.
 
 Alerts and vehicle positions are carried on the snapshot for the legs (not used in
-routing): `RealtimeSnapshot.alerts_for` and `RealtimeSnapshot.vehicle_for`.
+routing): `RealtimeSnapshot.leg` gives a ride's `LegRealtime` (scheduled times, delays,
+state, alerts, vehicle). A `maasmix.engine.network.Network` holds the layers of its
+timetables (`Network.apply_realtime`, `Network.realtime_from`, `Network.reset_realtime`)
+and gives each plan one consistent view (`Network.live`).
+
+Cost (Helsinki, 12,788 trip runs, 226,011 stop times; `benchmarks/test_bench_realtime.py`):
+a message changing every trip applies in ~13-17 ms against ~155-170 ms to compile the
+day (0.086-0.098 x), one changing 5 % in ~8 ms (0.05 x).
 """
 
 from __future__ import annotations
