@@ -116,14 +116,17 @@ def test_optimise_and_frontier_jobs_store_results_with_their_version(storage_app
 def test_cancel_stops_the_work_and_jobs_per_key(storage_app: Any) -> None:
     with TestClient(storage_app(limits=Limits(jobs_per_key=1))) as client:
         sid = client.post("/v1/scenarios", json=_example("demo_city")).json()["id"]
-        job = client.post(f"/v1/scenarios/{sid}/frontier", json={"points": 20}).json()
+        job = client.post(f"/v1/scenarios/{sid}/frontier", json={"points": 50}).json()
         second = client.post(f"/v1/scenarios/{sid}/optimise")
         assert second.status_code == 429
         assert "jobs_per_key" in second.json()["detail"]
         running = _wait(
-            _getter(client), job["id"], lambda j: j["state"] == "running" and j["progress"] > 0
+            _getter(client),
+            job["id"],
+            lambda j: j["state"] == "running" and j["progress"] > 0,
+            120,
         )
-        assert running["message"]
+        assert running["message"].endswith("of 50 points")
         early = client.get(f"/v1/jobs/{job['id']}/report")
         assert early.status_code == 404 and "no result yet" in early.json()["detail"]
         cancelled = client.delete(f"/v1/jobs/{job['id']}")
@@ -132,10 +135,11 @@ def test_cancel_stops_the_work_and_jobs_per_key(storage_app: Any) -> None:
         runner = client.app.state.services.runner  # type: ignore[attr-defined]
         stopped = time.monotonic()
         while runner._futures:  # the Dask task ends: the sweep saw the cancel event
-            assert time.monotonic() - stopped < 15, "the cancelled work kept running"
+            assert time.monotonic() - stopped < 30, "the cancelled work kept running"
             time.sleep(0.1)
         after = client.get(f"/v1/jobs/{job['id']}").json()
         assert (after["state"], after["result"], after["report"]) == ("cancelled", None, None)
+        assert after["progress"] < 1  # the sweep did not finish
         assert client.get(f"/v1/jobs/{job['id']}/report").status_code == 404
         # the key may start a job again
         assert client.post(f"/v1/scenarios/{sid}/optimise", json={"version": 9}).status_code == 404
@@ -192,7 +196,7 @@ def test_a_server_killed_during_a_job_leaves_it_interrupted(db_url: str, storage
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 _http(base, "/health")
@@ -204,7 +208,7 @@ def test_a_server_killed_during_a_job_leaves_it_interrupted(db_url: str, storage
         sid = _http(base, "/v1/scenarios", _example("demo_city"))["id"]
         job = _http(base, f"/v1/scenarios/{sid}/frontier", {"points": 20})
         running = _wait(
-            lambda path: _http(base, path), job["id"], lambda j: j["state"] == "running", 60
+            lambda path: _http(base, path), job["id"], lambda j: j["state"] == "running", 120
         )
         assert running["state"] == "running"
         os.kill(server.pid, signal.SIGKILL)
