@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export MAASMIX_DATA ?= $(abspath ../shared/data)
 
-.PHONY: setup browser demo test test-fast bench bench-install bench-check bench-baseline bench-peers \
+.PHONY: setup system-packages demo test test-fast bench bench-install bench-check bench-baseline bench-peers \
 	bench-smoke bench-quick bench-compare lint serve clean
 
 setup: $(STAMP)
@@ -25,19 +25,27 @@ demo: setup
 # its module fixtures are built once. The slowest tests are listed at the end.
 PYTEST_WORKERS ?= 2
 
-# The report tests render pages in Debian's headless Chromium; a fresh machine lacks it,
-# so the test target installs it when it can (root and apt-get), else says how.
-browser:
-	@command -v chromium >/dev/null 2>&1 || command -v "$${MAASMIX_CHROMIUM:-chromium}" >/dev/null 2>&1 \
-	  || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	         echo "installing Debian's chromium for the report tests"; \
-	         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	       else echo "note: no chromium (apt-get install chromium, or set MAASMIX_CHROMIUM)"; fi; }
+# Debian packages the tests use: headless Chromium (the report tests render pages) and a
+# PostgreSQL server (the storage tests start one of their own on loopback). A fresh machine
+# lacks them, so the test targets install what is missing when they can (root and apt-get).
+SYSTEM_PACKAGES := chromium postgresql
 
-test: setup browser
+system-packages:
+	@missing=""; \
+	command -v "$${MAASMIX_CHROMIUM:-chromium}" >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages for the tests:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: missing Debian packages:$$missing (apt-get install$$missing)"; fi; \
+	fi
+
+test: setup system-packages
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=20
 
-test-fast: setup browser
+test-fast: setup system-packages
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
 
 # Benchmarks (see README, "Performance"): a run is saved to $(BENCH_RUN) and, for
