@@ -4,16 +4,18 @@ Labels, per round ``k`` (``k`` rides so far) and stop, all int32 seconds:
 
 - ``ride[k, s]``: earliest arrival at ``s`` getting off a trip, with at most ``k`` rides;
 - ``anyb[k, s]``: earliest arrival at ``s`` by any means (ride, or ride + one footpath);
+  without ``walk_reaches_target`` the rows ``k >= 1`` (and ``ride``'s) count only
+  arrivals after at least one ride;
 - ``ready[k, s]``: earliest time a trip departing from ``s`` can be boarded: the
   arrival plus ``slack`` (the minimum transfer time) after a ride, the bare arrival
   before the first ride (at an origin or after the initial footpath).
 
-All rows are cumulative over rounds (row ``k`` <= row ``k-1``), which is what makes the
-range (rRAPTOR) variant correct when labels are kept from one departure to the next
-(later departures first). Footpaths are relaxed only from stops just reached by a ride,
-so a journey has at most one footpath before the first ride, between two rides and after
-the last ride. Records of the last improvement in each round (``rec_*``) allow the
-journeys to be reconstructed.
+All rows are cumulative over rounds (row ``k`` <= row ``k-1``; from row 1 on without
+``walk_reaches_target``), which is what makes the range (rRAPTOR) variant correct when
+labels are kept from one departure to the next (later departures first). Footpaths are
+relaxed only from stops just reached by a ride, so a journey has at most one footpath
+before the first ride, between two rides and after the last ride. Records of the last
+improvement in each round (``rec_*``) allow the journeys to be reconstructed.
 """
 
 from __future__ import annotations
@@ -183,12 +185,16 @@ def raptor(
                 new_cur = np.full(rows, INF, dtype=np.int32)
                 new_cur[: len(dest_cur)] = dest_cur
                 dest_cur = new_cur
+            # without walk_reaches_target, arrivals of round 0 (no ride) are not carried
+            # into round 1: a ride (+ footpath) reaching a stop later than the walk from
+            # the origin is still the only way on to the targets from there
+            carry = k > 1 or walk_reaches_target
             for s in range(n_stops):
-                if anyb[k - 1, s] < anyb[k, s]:
+                if carry and anyb[k - 1, s] < anyb[k, s]:
                     anyb[k, s] = anyb[k - 1, s]
                 if ready[k - 1, s] < ready[k, s]:
                     ready[k, s] = ready[k - 1, s]
-                if ride[k - 1, s] < ride[k, s]:
+                if carry and ride[k - 1, s] < ride[k, s]:
                     ride[k, s] = ride[k - 1, s]
             if dest_cur[k - 1] < dest_cur[k]:
                 dest_cur[k] = dest_cur[k - 1]

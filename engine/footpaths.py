@@ -1,7 +1,8 @@
 """Footpaths: walking transfers between distinct stops, as a CSR adjacency.
 
 Every two distinct *served* stops (stops some trip calls at) within ``max_walk_m``
-metres crow-fly (haversine) are joined both ways by a footpath lasting
+metres crow-fly (haversine) are joined both ways by a footpath of ``distance *
+detour_factor`` metres (the walking distance it stands for) lasting
 ``ceil(distance * detour_factor / walk_speed)`` seconds. Defaults: 500 m, 1.33 m/s
 (4.8 km/h), detour factor 1.3 (street distance over crow-fly distance, a common
 urban figure). Candidate pairs come from `maasmix.geodesy.PointIndex` (a KD-tree on a local
@@ -39,7 +40,8 @@ class Footpaths:
     duration_s : int32
         Walking time in seconds.
     distance_m : float32
-        Crow-fly distance in metres.
+        Walking distance in metres: the crow-fly distance times the detour factor (the
+        one ``duration_s`` is computed from; a transfers.txt time may override that).
     """
 
     ptr: npt.NDArray[np.int64]
@@ -142,7 +144,8 @@ def build_footpaths(
     src, dst, dur, dist = src[order], dst[order], dur[order], dist[order]
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=ptr[1:])
-    return Footpaths(ptr, dst.astype(np.int32), dur.astype(np.int32), dist.astype(np.float32))
+    walked = (dist * detour_factor).astype(np.float32)
+    return Footpaths(ptr, dst.astype(np.int32), dur.astype(np.int32), walked)
 
 
 def _apply_transfers(

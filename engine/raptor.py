@@ -137,8 +137,10 @@ def point_to_point(
     """RAPTOR with target pruning, recording what journeys need to be reconstructed.
 
     ``walk_reaches_target=False``: the targets count only once ridden to (``dest[0]`` is
-    ``INF``), so walking from an origin to a target never prunes a ride that arrives
-    later (door-to-door plans, whose walk-only option is planned apart)."""
+    ``INF``, and ``arrivals[k]``, ``k >= 1``, hold arrivals after at least one ride), so
+    walking from an origin to a stop never prunes a ride (+ footpath) that reaches it
+    later and goes on to a target (door-to-door plans, whose walk-only option is
+    planned apart)."""
     out = _run(
         tt,
         origins,

@@ -117,15 +117,6 @@ def milan(
     return _network(gtfs, osm, "20141020", tmp_path_factory.mktemp("cache")), ref
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "planner bug (issue 19, reported): 2 of 300 queries arrive 11 s and 176 s after "
-        "the reference: a stop reached by walking in round 0 (origin -> footpath) keeps "
-        "that arrival as its best, so a later ride + footpath to it is pruned although "
-        "only rides may reach the targets (was 8 of 300 before walk_reaches_target)"
-    ),
-)
 def test_helsinki_walk_transit_equals_reference(helsinki: tuple[Network, DoorReference]) -> None:
     net, ref = helsinki
     box = (24.9360, 60.1650, 24.9525, 60.1785)
