@@ -449,6 +449,12 @@ def _schedule_snapshot(tt: CompiledTimetable) -> RealtimeSnapshot:
     )
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after the other (empty ones left out, so they change no dtype)."""
+    full = [f for f in frames if len(f)]
+    return pd.concat(full, ignore_index=True) if full else frames[0].iloc[:0].copy()
+
+
 def _merge_differential(previous: RealtimeFeed, feed: RealtimeFeed) -> RealtimeFeed:
     """``previous`` with the trips, alerts and vehicles that ``feed`` names replaced."""
     named = set(feed.trip_updates["trip_id"])
@@ -457,7 +463,7 @@ def _merge_differential(previous: RealtimeFeed, feed: RealtimeFeed) -> RealtimeF
     renumber = np.full(len(keep), -1, np.int64)
     renumber[old_rows] = np.arange(len(old_rows))
     old_stu = previous.stop_time_updates
-    old_stu = old_stu[keep[old_stu["update"].to_numpy()]].copy() if len(old_stu) else old_stu
+    old_stu = old_stu[keep[old_stu["update"].to_numpy()]].copy() if len(old_stu) else old_stu.copy()
     old_stu["update"] = renumber[old_stu["update"].to_numpy()]
     new_stu = feed.stop_time_updates.copy()
     new_stu["update"] = new_stu["update"].to_numpy() + len(old_rows)
@@ -466,10 +472,10 @@ def _merge_differential(previous: RealtimeFeed, feed: RealtimeFeed) -> RealtimeF
     old_veh = previous.vehicles[~previous.vehicles["entity_id"].isin(vehicles_named)]
     return replace(
         feed,
-        trip_updates=pd.concat([previous.trip_updates[keep], feed.trip_updates], ignore_index=True),
-        stop_time_updates=pd.concat([old_stu, new_stu], ignore_index=True),
+        trip_updates=_concat([previous.trip_updates[keep], feed.trip_updates]),
+        stop_time_updates=_concat([old_stu, new_stu]),
         alerts=tuple(a for a in previous.alerts if a.alert_id not in alert_ids) + feed.alerts,
-        vehicles=pd.concat([old_veh, feed.vehicles], ignore_index=True),
+        vehicles=_concat([old_veh, feed.vehicles]),
     )
 
 
@@ -706,16 +712,8 @@ def _build_snapshot(
             part["update"] = part["update"].to_numpy() + offset
             stu_parts.append(part)
             offset += len(f.trip_updates)
-        trips = (
-            pd.concat(trips_parts, ignore_index=True)
-            if trips_parts
-            else empty_table(TRIP_UPDATE_COLUMNS)
-        )
-        stus = (
-            pd.concat(stu_parts, ignore_index=True)
-            if stu_parts
-            else empty_table(STOP_TIME_UPDATE_COLUMNS)
-        )
+        trips = _concat(trips_parts) if trips_parts else empty_table(TRIP_UPDATE_COLUMNS)
+        stus = _concat(stu_parts) if stu_parts else empty_table(STOP_TIME_UPDATE_COLUMNS)
     applied = _apply_trip_updates(tt, index, trips, stus)
     vehicles = _vehicles(index, [f.vehicles for f in items])
     return replace(
@@ -731,7 +729,7 @@ def _vehicles(index: _TripIndex, parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return _NO_VEHICLES
-    frame = pd.concat(parts, ignore_index=True)
+    frame = _concat(parts).copy()
     trip, _ = index.match(frame[["trip_id", "start_date", "start_time"]])
     frame["trip"] = trip
     return frame

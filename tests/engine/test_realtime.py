@@ -442,3 +442,30 @@ def test_feed_label_prefixes_ids_of_a_multi_feed_network() -> None:
     assert snap.vehicles["trip_id"].tolist() == ["hsl:t2"] and snap.vehicles["trip"][0] >= 0
     leg = snap.leg("hsl:t1", "hsl:A", "hsl:C", hms("08:00"))
     assert leg is not None and leg.arrival_delay_s == 300
+
+
+def test_differential_messages_merge_into_their_source(scheduled: CompiledTimetable) -> None:
+    layer = RealtimeLayer(scheduled)
+    layer.apply(read_gtfs_rt(encode([Tu("t1", rel="CANCELED")])), source="s")
+    layer.apply(
+        read_gtfs_rt(
+            encode(
+                [Tu("t2", [Stu(seq=2, arr_delay=120)])],
+                vehicles=[("t2", 45.0, 9.0, "FULL")],
+                differential=True,
+            )
+        ),
+        source="s",
+    )
+    report = layer.snapshot().report
+    assert (report.canceled_trips, report.updated_trips) == (1, 1)
+    assert _times(layer, "t2")[1] == ("B", hms("08:27"), hms("08:28"))
+    # t1 named again: its new update replaces the cancellation
+    layer.apply(
+        read_gtfs_rt(encode([Tu("t1", [Stu(seq=4, arr_delay=60)])], differential=True)),
+        source="s",
+    )
+    report = layer.snapshot().report
+    assert (report.canceled_trips, report.updated_trips) == (0, 2)
+    assert _times(layer, "t1")[3] == ("D", hms("08:31"), hms("08:31"))
+    assert len(layer.snapshot().vehicles) == 1
