@@ -4,17 +4,21 @@ CLI commands write every format and fail in one line on bad input."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import Client
 from typer.testing import CliRunner
 
-from maasmix.api.analysis import AnalysisSpec, run_chunks
+from maasmix.api.analysis import AnalysisSpec, _key, run_chunks
 from maasmix.api.cli import app
+from maasmix.engine.accessibility import accessibility
 from maasmix.engine.matrix import travel_time_matrix
 from maasmix.errors import FeedWarning, InputError
 from maasmix.pricing.diary_jobs import NetworkArgs
@@ -51,28 +55,87 @@ def _points(n: int, seed: int) -> pd.DataFrame:
     )
 
 
-def test_workers_and_resume_give_the_same_matrix(args: NetworkArgs, tmp_path: Path) -> None:
-    origins, dests = _points(12, 1), _points(30, 2)
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """One local cluster of two single-threaded worker processes for the whole module
+    (starting one costs seconds); the runs reach it by address, as ``--scheduler`` does."""
+    import dask
+    from distributed import LocalCluster
+
+    # forked workers start with maasmix already imported (spawned ones import it again:
+    # seconds each); each still builds its network itself from the disk cache
+    with (
+        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+    ):
+        yield cluster.scheduler_address
+
+
+def _worker_state() -> tuple[int, str | None]:
+    """A worker's process id and the key of the analysis whose network it holds."""
+    from maasmix.api import analysis
+
+    return os.getpid(), analysis._WORKER.get("key")
+
+
+def test_workers_and_resume_give_the_same_matrix(
+    args: NetworkArgs, scheduler: str, tmp_path: Path
+) -> None:
+    origins, dests = _points(4, 1), _points(8, 2)  # two chunks: one per worker
     spec = AnalysisSpec(departure="08:00", window=10, percentiles=(25.0, 50.0), max_time=45)
-    alone = run_chunks(args, spec, origins, dests, tmp_path / "w0", chunk_origins=5)
-    assert alone.chunks == 3 and alone.chunks_resumed == 0 and alone.workers == 0
+    alone = run_chunks(args, spec, origins, dests, tmp_path / "w0", chunk_origins=2)
+    assert alone.chunks == 2 and alone.chunks_resumed == 0 and alone.workers == 0
     net = args.build()
     direct = travel_time_matrix(net, origins, dests, "08:00", 10, [25, 50], max_time=45)
     pd.testing.assert_frame_equal(alone.frame, direct)
     assert alone.frame["travel_time_p50"].notna().mean() > 0.5
     # two Dask worker processes, each building the network from the disk cache
-    run = run_chunks(args, spec, origins, dests, tmp_path / "w2", chunk_origins=5, workers=2)
-    assert run.workers == 2
+    run = run_chunks(args, spec, origins, dests, tmp_path / "w2", chunk_origins=2,
+                     scheduler=scheduler)  # fmt: skip
+    assert run.workers == 2 and run.chunks_resumed == 0
     pd.testing.assert_frame_equal(run.frame, alone.frame)
+    with Client(scheduler) as client:  # the chunks ran in other processes, on their networks
+        held = client.run(_worker_state)
+    assert len(held) == 2 and all(pid != os.getpid() for pid, _ in held.values())
+    assert _key(args, spec, dests) in {key for _, key in held.values()}
     # an interrupted run: one chunk missing on disk is all that is computed again
-    (tmp_path / "w0" / "chunk-00001.parquet").unlink()
-    again = run_chunks(args, spec, origins, dests, tmp_path / "w0", chunk_origins=5)
-    assert again.chunks_resumed == 2
+    (tmp_path / "w2" / "chunk-00001.parquet").unlink()
+    again = run_chunks(args, spec, origins, dests, tmp_path / "w2", chunk_origins=2,
+                       scheduler=scheduler)  # fmt: skip
+    assert again.chunks_resumed == 1
+    pd.testing.assert_frame_equal(again.frame, alone.frame)
+    (tmp_path / "w0" / "chunk-00000.parquet").unlink()
+    again = run_chunks(args, spec, origins, dests, tmp_path / "w0", chunk_origins=2)
+    assert again.chunks_resumed == 1
     pd.testing.assert_frame_equal(again.frame, alone.frame)
     # the folder of another analysis is not mixed in
     other = AnalysisSpec(departure="08:00", window=20, max_time=45)
     with pytest.raises(InputError, match="different analysis"):
-        run_chunks(args, other, origins, dests, tmp_path / "w0", chunk_origins=5)
+        run_chunks(args, other, origins, dests, tmp_path / "w0", chunk_origins=2)
+
+
+def test_accessibility_on_workers_equals_one_process(
+    args: NetworkArgs, scheduler: str, tmp_path: Path
+) -> None:
+    origins, dests = _points(4, 5), _points(8, 6)
+    spec = AnalysisSpec(kind="accessibility", departure="08:00", window=5, max_time=40,
+                        opportunities=("jobs",), cutoffs=(20.0, 40.0))  # fmt: skip
+    run = run_chunks(args, spec, origins, dests, tmp_path / "a", chunk_origins=2,
+                     scheduler=scheduler)  # fmt: skip
+    assert run.workers == 2 and run.chunks == 2
+    want = accessibility(args.build(), origins, dests, ["jobs"], "08:00", 5, cutoffs=[20, 40],
+                         max_time=40)  # fmt: skip
+    pd.testing.assert_frame_equal(
+        run.frame.drop(columns=["lat", "lon"]), pd.DataFrame(want.drop(columns="geometry"))
+    )
+    np.testing.assert_allclose(run.frame["lat"], want.geometry.y)
+    assert (run.frame["accessibility"] > 0).any()
 
 
 def test_cli_writes_every_format(args: NetworkArgs, tmp_path: Path) -> None:
