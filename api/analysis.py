@@ -12,7 +12,7 @@ with one `MatrixSearch` per worker process:
   single-threaded processes (dashboard on a free port); ``scheduler``: that cluster
   (``--scheduler`` / ``MAASMIX_DASK_ADDRESS``);
 - the network is built once per worker from its files and the disk cache
-  (`maasmix.pricing.diary_jobs.NetworkArgs`), never shipped with the tasks; the
+  (`maasmix.pricing.demand.jobs.NetworkArgs`), never shipped with the tasks; the
   destinations and the small `AnalysisSpec` are scattered once;
 - each chunk is written to ``folder/chunk-NNNNN.parquet`` as soon as it finishes (a
   temporary name, then renamed), beside ``spec.json``; a rerun with the same spec skips
@@ -46,7 +46,7 @@ from maasmix.engine.matrix import MatrixSearch, _seconds, departure_seconds, tra
 from maasmix.engine.network import Network
 from maasmix.errors import InputError, QueryError
 from maasmix.feeds.points import write_table
-from maasmix.pricing.diary_jobs import NetworkArgs
+from maasmix.pricing.demand.jobs import NetworkArgs
 
 __all__ = ["AnalysisRun", "AnalysisSpec", "run_chunks", "write_result"]
 

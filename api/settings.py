@@ -12,8 +12,8 @@ from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._http import FetchPolicy
 from maasmix.feeds.cache import default_cache_dir
 from maasmix.feeds.limits import FeedLimits
-from maasmix.pricing import limits as scenario_limits
-from maasmix.pricing.limits import ScenarioLimits
+from maasmix.pricing.scenario import limits as scenario_limits
+from maasmix.pricing.scenario.limits import ScenarioLimits
 
 
 class Settings(BaseSettings):
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     ``MAASMIX_FEED_LIMITS__<FIELD>`` overrides one of the bounds on reading inputs
     (`maasmix.feeds.limits.FeedLimits`, e.g. ``MAASMIX_FEED_LIMITS__MAX_MEMBER_BYTES``
     for giant feeds), ``MAASMIX_SCENARIO_LIMITS__<FIELD>`` one of the bounds on a pricing
-    scenario's size (`maasmix.pricing.limits.ScenarioLimits`); `apply_settings` puts them
+    scenario's size (`maasmix.pricing.scenario.limits.ScenarioLimits`); `apply_settings` puts them
     in force for the process (the CLI and the app do so at start-up).
     """
 

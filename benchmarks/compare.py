@@ -140,7 +140,7 @@ def ensure_ref_env(commit: str, log: Any = sys.stderr) -> Side:
         # the designer's kernels compiled ahead, as `make setup` does (older commits may
         # not have them: then the warm-up call compiles)
         subprocess.run(
-            [str(python), "-c", "from maasmix.pricing.kernels import main; main()"],
+            [str(python), "-c", "from maasmix.pricing.solve.kernels import main; main()"],
             cwd=tree,
             check=False,
             capture_output=True,

@@ -22,10 +22,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from maasmix.pricing.enumeration import menu_count
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.objectives import SolverOptions, solve_requirements
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve.enumeration import menu_count
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.objectives import SolverOptions, solve_requirements
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import synthetic_scenario
 
 BASE = {"n_segments": 8, "n_bundles": 31, "n_levels": 25, "menu_size": 4}

@@ -117,7 +117,7 @@ def test_bench_diary(
     bench_smoke: bool,
 ) -> None:
     """Derive the demand of one diary on ``workers`` workers (0: in this process)."""
-    from maasmix.pricing.diary_demand import DerivedDemand, derive_demand
+    from maasmix.pricing.demand.diaries import DerivedDemand, derive_demand
 
     if bench_smoke and (workers == 1 or (workers == 2 and diary == "helsinki")):
         pytest.skip("smoke run: in-process on both diaries and Dask on the demo cover the paths")

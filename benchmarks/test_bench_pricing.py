@@ -1,7 +1,7 @@
 """Bundle-design benchmarks: the exact branch and bound against the old methods.
 
 Run with ``make bench``. Each case runs the new method (``BNB``, the branch and bound of
-`pricing.branch_bound`) and the methods it replaces (``ENUM``, the exhaustive search, and
+`pricing.solve.branch_bound`) and the methods it replaces (``ENUM``, the exhaustive search, and
 the MIP with ``SCIP``) in the same session, so their ratio is measured under the same
 machine load. Every case records solver, status, gap and objective in
 ``benchmark.extra_info``; a method that stops at its time limit is recorded as such.
@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from maasmix.pricing.frontier import frontier
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.kernels import load_kernels
-from maasmix.pricing.objectives import SolverOptions, solve_requirements
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.kernels import load_kernels
+from maasmix.pricing.solve.objectives import SolverOptions, solve_requirements
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import city_scale_scenario, synthetic_scenario
 
 TIME_LIMIT_S = 60.0

@@ -9,12 +9,12 @@ one point per epsilon.
   optimum up to its maximum with profit >= 0.
 - ``sweep="both"``: a grid of both (about ``points`` in all).
 
-The caps are the anchors' exact figures (`pricing.evaluate`), never their rounded minor
+The caps are the anchors' exact figures (`pricing.solve.evaluate`), never their rounded minor
 units, so the first point is the profit optimum itself: its menu meets every cap of that
 point, and when ``optimise`` proved it optimal the point is that result. A menu meets a
 point's caps (``FrontierPoint.max_subsidy_minor`` / ``min_surplus_minor``, exact floats)
 within a tolerance of `SUBSIDY_SLACK` / `SURPLUS_SLACK` minor units per traveller plus the
-exact searches' relative row tolerance (`pricing.menus.ROW_TOL`).
+exact searches' relative row tolerance (`pricing.solve.menus.ROW_TOL`).
 
 Every point is solved like ``optimise`` (same method, time limit and proof standard) and is
 offered the menus the sweep knows (the anchors', the finished points'). After the sweep
@@ -30,7 +30,7 @@ With the MIP one model is kept and only the epsilon bound moves (surplus cuts ca
 over). With the branch and bound, points are solved in Python threads, one per core
 (serial kernels that release the GIL), handed out loosest first: each starts from every
 menu and bound known when it starts; all points share the root bounds of their rows
-(`pricing.branch_bound.RootCache`). Points with the same menu are marked (``same_as``)
+(`pricing.solve.branch_bound.RootCache`). Points with the same menu are marked (``same_as``)
 and drawn once; points dominated in (profit up, subsidy down, surplus up) by another are
 flagged, not dropped. A point stopped by the time limit keeps its status, bound and gap.
 ``stop()`` ends the sweep early: the points finished so far are returned
@@ -51,15 +51,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing.branch_bound import RootCache
-from maasmix.pricing.evaluate import Outcome, baseline, check_policy, evaluate_menu
-from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.menus import IMPROVE, StopCheck, build_problem, local_search, relative_gap
-from maasmix.pricing.menus import Progress as SearchProgressCallback
-from maasmix.pricing.model import Requirements, build_model
-from maasmix.pricing.objectives import SolverOptions, solve_requirements
 from maasmix.pricing.results import Result, build_result
 from maasmix.pricing.scenario import Scenario
+from maasmix.pricing.solve.branch_bound import RootCache
+from maasmix.pricing.solve.evaluate import Outcome, baseline, check_policy, evaluate_menu
+from maasmix.pricing.solve.instance import Instance, compile_instance
+from maasmix.pricing.solve.menus import (
+    IMPROVE,
+    StopCheck,
+    build_problem,
+    local_search,
+    relative_gap,
+)
+from maasmix.pricing.solve.menus import Progress as SearchProgressCallback
+from maasmix.pricing.solve.model import Requirements, build_model
+from maasmix.pricing.solve.objectives import SolverOptions, solve_requirements
 
 Progress = Callable[[int, int, "FrontierPoint"], None]
 #: Slack on a point's subsidy cap, minor units per traveller (the solvers' tolerances).
@@ -299,7 +305,7 @@ def frontier(
     def neighbour(i: int, incumbents: list[dict[int, int]]) -> list[dict[int, int]]:
         """The exact local search's menu for the looser neighbour of point i when that
         point is still being solved: the chord multipliers of the branch and bound
-        (`pricing.branch_bound.add_chord_system`) come from the nearest menu that beats
+        (`pricing.solve.branch_bound.add_chord_system`) come from the nearest menu that beats
         this point's incumbent but breaks its row."""
         if i == 0 or grid[i - 1] in results:
             return []

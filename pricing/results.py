@@ -2,7 +2,7 @@
 
 Money is integer minor units (``*_minor``) with the ``currency`` alongside; usage is in
 each mode's unit per month; shares are fractions in [0, 1]. Every figure is computed by
-exact logit evaluation of the chosen menu (`pricing.evaluate`), not read off the MIP.
+exact logit evaluation of the chosen menu (`pricing.solve.evaluate`), not read off the MIP.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from maasmix.pricing.candidates import level_label
-from maasmix.pricing.evaluate import Outcome, Violation
-from maasmix.pricing.instance import Instance
-from maasmix.pricing.model import RawSolve
+from maasmix.pricing.scenario.candidates import level_label
+from maasmix.pricing.solve.evaluate import Outcome, Violation
+from maasmix.pricing.solve.instance import Instance
+from maasmix.pricing.solve.model import RawSolve
 
 
 @dataclass(frozen=True)

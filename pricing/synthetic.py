@@ -246,8 +246,8 @@ def city_scale_scenario(
         },
         "policy": {"menu_size": menu_size, "price_ladder": True, "operator_floor": "none"},
     }
-    try:  # a study larger than the default scenario limits (pricing.limits) allow
-        from maasmix.pricing.limits import override
+    try:  # a study larger than the default scenario limits (pricing.scenario.limits) allow
+        from maasmix.pricing.scenario.limits import override
     except ImportError:  # pragma: no cover - limits not in this checkout
         return validate_scenario(data)
     cells = n_segments * classes_per_segment * 107 * n_levels

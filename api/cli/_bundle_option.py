@@ -1,9 +1,9 @@
 """``--bundle`` of ``maasmix plan``: a scenario's bundle or an inline bundle file.
 
 - ``SCENARIO.yaml:BUNDLE_NAME``: the candidate bundle or offer of that name in the
-  scenario file (`maasmix.pricing.traveller_bundle`); a shipped example may be named
+  scenario file (`maasmix.pricing.scenario.traveller_bundle`); a shipped example may be named
   without its folder, ``demo_city.yaml:Urban (Whim-like)`` or ``demo_city:...``;
-- ``FILE``: an inline bundle (YAML, shape in `maasmix.pricing.bundle_file`).
+- ``FILE``: an inline bundle (YAML, shape in `maasmix.pricing.scenario.bundle_file`).
 
 `money_columns` gives the money and CO2e cells of a leg and an itinerary's summary for
 the ``maasmix plan`` table and the demo.
@@ -17,9 +17,9 @@ from maasmix.engine.bundle_prices import TravellerBundle
 from maasmix.engine.plan_money import ItineraryMoney, LegMoney, fare_text
 from maasmix.errors import ScenarioMissingError
 from maasmix.money import Money
-from maasmix.pricing.bundle_file import load_bundle_file
 from maasmix.pricing.scenario import example_names, example_path
-from maasmix.pricing.traveller_bundle import load_traveller_bundle
+from maasmix.pricing.scenario.bundle_file import load_bundle_file
+from maasmix.pricing.scenario.traveller_bundle import load_traveller_bundle
 
 __all__ = ["itinerary_money_text", "leg_money_cells", "resolve_bundle"]
 

@@ -25,7 +25,7 @@ from maasmix.engine.isochrones import DEFAULT_CUTOFFS, isochrones, to_geojson
 from maasmix.engine.matrix import percentile_column
 from maasmix.errors import QueryError
 from maasmix.feeds.points import h3_points, read_points
-from maasmix.pricing.diary_jobs import NetworkArgs
+from maasmix.pricing.demand.jobs import NetworkArgs
 
 __all__ = ["register"]
 

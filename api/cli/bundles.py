@@ -21,11 +21,8 @@ from rich.table import Table
 
 from maasmix.api.settings import get_settings
 from maasmix.money import minor_per_major
-from maasmix.pricing import limits as scenario_limits
-from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, diary_segments
+from maasmix.pricing.demand.diaries import DerivedDemand, derive_demand, diary_segments
 from maasmix.pricing.frontier import Frontier, FrontierPoint, frontier
-from maasmix.pricing.menus import SearchProgress
-from maasmix.pricing.objectives import OBJECTIVES, SolverOptions, optimise
 from maasmix.pricing.report import write_report
 from maasmix.pricing.results import Result
 from maasmix.pricing.scenario import (
@@ -35,6 +32,9 @@ from maasmix.pricing.scenario import (
     load_scenario,
     scenario_json_schema,
 )
+from maasmix.pricing.scenario import limits as scenario_limits
+from maasmix.pricing.solve.menus import SearchProgress
+from maasmix.pricing.solve.objectives import OBJECTIVES, SolverOptions, optimise
 
 app = typer.Typer(
     help="Design MaaS subscription bundles (exact menu search or MIP).", no_args_is_help=True

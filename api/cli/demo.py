@@ -19,7 +19,7 @@ from maasmix.engine import TransitRouter
 from maasmix.feeds.demo import DemoCity, write_demo_city, write_demo_diary
 from maasmix.feeds.inspect import inspect_source
 from maasmix.pricing import SolverOptions, load_scenario, optimise
-from maasmix.pricing.diary_demand import derive_demand
+from maasmix.pricing.demand.diaries import derive_demand
 from maasmix.pricing.report import write_report
 from maasmix.pricing.scenario import example_path
 

@@ -54,7 +54,7 @@ def load_app(deployment: Deployment, cache_dir: Path | None = None) -> Any:
     from maasmix.api.settings import get_settings
 
     if deployment.limits.scenario:
-        from maasmix.pricing import limits as scenario_limits
+        from maasmix.pricing.scenario import limits as scenario_limits
 
         scenario_limits.configure(scenario_limits.current().replace(**deployment.limits.scenario))
     app = create_app(deployment)

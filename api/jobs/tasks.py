@@ -108,9 +108,9 @@ def _prepared(
 ) -> tuple[Any, Any]:
     """The validated scenario (its ``limits:`` capped at the service's) and, for diary
     segments, the derived demand (progress up to ``share``)."""
-    from maasmix.pricing import limits as scenario_limits
     from maasmix.pricing import validate_scenario
-    from maasmix.pricing.diary_demand import derive_demand, diary_segments
+    from maasmix.pricing.demand.diaries import derive_demand, diary_segments
+    from maasmix.pricing.scenario import limits as scenario_limits
 
     cap = "deployment setting MAASMIX_SCENARIO_LIMITS__<FIELD>"
     with scenario_limits.capped(settings.scenario_limits, cap):

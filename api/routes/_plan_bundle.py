@@ -1,6 +1,6 @@
 """The traveller bundle of a ``/v1/plan`` request: inline, or a scenario's bundle by name.
 
-``bundle`` (an object of the inline shape, `maasmix.pricing.bundle_file`), or
+``bundle`` (an object of the inline shape, `maasmix.pricing.scenario.bundle_file`), or
 ``bundleScenario`` + ``bundleName``: a shipped example scenario's name (``demo_city``)
 or a scenario file under the server's data folder (``MAASMIX_DATA``, checked by
 `maasmix.api.deps.server_source`; a path outside it is 403). Errors: an unknown example
@@ -17,9 +17,9 @@ from maasmix.api.deps import server_source
 from maasmix.api.settings import Settings, get_settings
 from maasmix.engine.bundle_prices import TravellerBundle
 from maasmix.errors import QueryError, ScenarioMissingError
-from maasmix.pricing.bundle_file import bundle_from_mapping
 from maasmix.pricing.scenario import example_names, example_path
-from maasmix.pricing.traveller_bundle import load_traveller_bundle
+from maasmix.pricing.scenario.bundle_file import bundle_from_mapping
+from maasmix.pricing.scenario.traveller_bundle import load_traveller_bundle
 
 __all__ = ["parse_bundle_query", "request_bundle"]
 

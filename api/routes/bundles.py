@@ -28,10 +28,8 @@ from maasmix.api.schemas.bundles import FrontierOut, Result
 from maasmix.api.settings import Settings
 from maasmix.errors import ScenarioError
 from maasmix.feeds._http import is_url
-from maasmix.pricing import limits as scenario_limits
-from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, diary_segments
+from maasmix.pricing.demand.diaries import DerivedDemand, derive_demand, diary_segments
 from maasmix.pricing.frontier import frontier
-from maasmix.pricing.objectives import SolverOptions, optimise
 from maasmix.pricing.scenario import (
     Scenario,
     example_names,
@@ -39,6 +37,8 @@ from maasmix.pricing.scenario import (
     scenario_json_schema,
     validate_scenario,
 )
+from maasmix.pricing.scenario import limits as scenario_limits
+from maasmix.pricing.solve.objectives import SolverOptions, optimise
 
 router = APIRouter(prefix="/bundles", tags=["bundles"], responses=problem_responses(404, 422))
 

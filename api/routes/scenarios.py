@@ -28,7 +28,7 @@ from maasmix.api.storage import NotFoundError, ScenarioRecord
 from maasmix.errors import ScenarioError
 from maasmix.feeds._http import is_url
 from maasmix.pricing import Scenario, validate_scenario
-from maasmix.pricing import limits as scenario_limits
+from maasmix.pricing.scenario import limits as scenario_limits
 
 __all__ = ["router"]
 
@@ -54,7 +54,7 @@ def _validated(scenario: Scenario, settings: Settings) -> tuple[dict[str, Any], 
     with scenario_limits.capped(settings.scenario_limits, _CAP_SOURCE):
         checked = validate_scenario(body, file="request body")
     if checked.planning is not None:
-        from maasmix.pricing.diary_demand import diary_segments
+        from maasmix.pricing.demand.diaries import diary_segments
 
         net = checked.planning.network
         named = [(f"segments.{sid}.diary", d) for sid, d in diary_segments(checked).items()]
@@ -204,7 +204,7 @@ def _start(
     record = _found(services, scenario_id, version)
     _, checked = _validated(Scenario.model_validate(record.body), settings)
     if kind == "demand":
-        from maasmix.pricing.diary_demand import diary_segments
+        from maasmix.pricing.demand.diaries import diary_segments
 
         if not diary_segments(checked):
             raise ScenarioError("no segment names a diary", field="segments")

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from maasmix.errors import QueryError
 from maasmix.money import format_minor, minor_per_major
-from maasmix.pricing.diary_demand import DerivedDemand
+from maasmix.pricing.demand.diaries import DerivedDemand
 from maasmix.pricing.frontier import Frontier
 from maasmix.pricing.report.plots import (
     emissions_figure,
@@ -274,7 +274,7 @@ def write_report(
     For a frontier, ``detail`` (1-based point number) names the point whose menu the
     report details (`detail_point`: by default the feasible point with a menu and the
     highest profit); a `QueryError` naming ``detail`` when that point is infeasible or
-    offers no bundle. With ``demand`` (diary segments, `maasmix.pricing.diary_demand`),
+    offers no bundle. With ``demand`` (diary segments, `maasmix.pricing.demand.diaries`),
     a section on the derived demand: usage per segment and mode with and without the
     menu's bundles, the mode shift and the CO2e saved by its subscribers
     (``mode_shift.png``, ``emissions.png``), and the derived tables as CSV.

@@ -21,7 +21,7 @@ from maasmix.api.cli import app
 from maasmix.engine.accessibility import accessibility
 from maasmix.engine.matrix import travel_time_matrix
 from maasmix.errors import FeedWarning, InputError
-from maasmix.pricing.diary_jobs import NetworkArgs
+from maasmix.pricing.demand.jobs import NetworkArgs
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ from maasmix.api.app import app
 from maasmix.api.settings import Settings, get_settings
 from maasmix.feeds.demo import write_demo_city
 from maasmix.feeds.demo.diary import demo_diary_frame
-from maasmix.pricing.diary_demand import derive_demand
-from maasmix.pricing.objectives import optimise
+from maasmix.pricing.demand.diaries import derive_demand
 from maasmix.pricing.scenario import example_path, validate_scenario
+from maasmix.pricing.solve.objectives import optimise
 
 PERSONS = 120
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from maasmix.api.app import app
 from maasmix.api.cli import app as cli
-from maasmix.pricing import limits
+from maasmix.pricing.scenario import limits
 from tests.pricing.test_limits import fine_grid
 
 

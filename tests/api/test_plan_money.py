@@ -16,7 +16,7 @@ from maasmix.api.cli._bundle_option import resolve_bundle
 from maasmix.api.routes.plan import register_network
 from maasmix.engine.network import Network
 from maasmix.errors import QueryError, ScenarioError, ScenarioMissingError
-from maasmix.pricing.bundle_file import bundle_from_mapping, load_bundle_file
+from maasmix.pricing.scenario.bundle_file import bundle_from_mapping, load_bundle_file
 from tests.engine.builders import DATE
 from tests.engine.plan_builders import LAT, lon_at, write_gbfs, write_street
 from tests.engine.test_plan_money import add_pricing, write_gtfs

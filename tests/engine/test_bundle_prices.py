@@ -26,7 +26,7 @@ from maasmix.feeds.gbfs import load_gbfs
 from maasmix.feeds.gtfs import load_gtfs
 from maasmix.money import Money
 from maasmix.pricing.scenario import example_path
-from maasmix.pricing.traveller_bundle import load_traveller_bundle
+from maasmix.pricing.scenario.traveller_bundle import load_traveller_bundle
 
 FIXTURES = Path(__file__).parent.parent / "feeds" / "gbfs_fixtures"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from maasmix.feeds.demo import write_demo_city
 from maasmix.feeds.demo.diary import demo_diary_frame
 from maasmix.pricing import frontier, load_scenario, optimise
-from maasmix.pricing.diary_demand import derive_demand
+from maasmix.pricing.demand.diaries import derive_demand
 from maasmix.pricing.report import write_report
 from maasmix.pricing.scenario import example_names, example_path
 

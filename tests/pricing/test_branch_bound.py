@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from maasmix.pricing.branch_bound import branch_and_bound
-from maasmix.pricing.enumeration import enumerate_menus
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.menus import SearchProgress
-from maasmix.pricing.rows import Requirements
 from maasmix.pricing.scenario import validate_scenario
+from maasmix.pricing.solve.branch_bound import branch_and_bound
+from maasmix.pricing.solve.enumeration import enumerate_menus
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.menus import SearchProgress
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import synthetic_scenario
 from tests.pricing._scenarios import random_small
 

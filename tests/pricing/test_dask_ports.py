@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 
 from distributed import Client
 
-from maasmix.pricing.diary_jobs import local_cluster
+from maasmix.pricing.demand.jobs import local_cluster
 
 
 @contextmanager

@@ -16,11 +16,11 @@ import yaml
 from maasmix.errors import ScenarioError
 from maasmix.feeds.demo import write_demo_city
 from maasmix.feeds.demo.diary import demo_diary_frame
-from maasmix.pricing.demand import demand_from_scenario, product_key
-from maasmix.pricing.diary_demand import DerivedDemand, derive_demand
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.objectives import optimise
+from maasmix.pricing.demand.diaries import DerivedDemand, derive_demand
+from maasmix.pricing.demand.typed import demand_from_scenario, product_key
 from maasmix.pricing.scenario import example_path, load_scenario, validate_scenario
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.objectives import optimise
 
 PERSONS = 150
 
@@ -227,7 +227,7 @@ def test_generated_names_in_another_mode_order_name_the_same_bundle() -> None:
 def test_identical_queries_are_planned_once_and_answered_alike(city: Path) -> None:
     from maasmix.engine.network import Network
     from maasmix.feeds.diaries import diary_from_frame
-    from maasmix.pricing.diary_planning import plan_spec, plan_trips
+    from maasmix.pricing.demand.planning import plan_spec, plan_trips
 
     frame = demo_diary_frame(persons=4)
     twins = pd.concat([frame, frame.assign(person_id=frame["person_id"] + "b")])

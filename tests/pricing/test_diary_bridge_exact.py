@@ -1,7 +1,7 @@
 """Exact values where the diary bridge once went wrong unnoticed: an allowance is each
-person's own (`maasmix.pricing.diary_choice`), an arrive-by trip is timed from its
+person's own (`maasmix.pricing.demand.choice`), an arrive-by trip is timed from its
 departure to the requested arrival and a car candidate's time is its distance at its speed
-plus access (`maasmix.pricing.diary_planning`)."""
+plus access (`maasmix.pricing.demand.planning`)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 from maasmix.engine.itinerary import Journey, Leg
 from maasmix.engine.plan_money import ItineraryMoney, LegMoney
 from maasmix.geodesy import EARTH_RADIUS_M
-from maasmix.pricing.diary_choice import evaluate, params_from
-from maasmix.pricing.diary_planning import PlanSpec, candidate_columns, plan_trips
-from maasmix.pricing.leg_mapping import leg_mapping
+from maasmix.pricing.demand.choice import evaluate, params_from
+from maasmix.pricing.demand.leg_mapping import leg_mapping
+from maasmix.pricing.demand.planning import PlanSpec, candidate_columns, plan_trips
 from maasmix.pricing.scenario import CarOption, example_path, load_scenario
 
 MODES = ("transit", "bike")

@@ -1,4 +1,4 @@
-"""Choice on planned itineraries, checked by hand (`maasmix.pricing.diary_choice`).
+"""Choice on planned itineraries, checked by hand (`maasmix.pricing.demand.choice`).
 
 Money in cents; the value of time is EUR 36 an hour = 1 cent a second, walking and
 waiting weigh like riding and transfers cost nothing, so an itinerary's generalised
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maasmix.pricing.diary_choice import Evaluation, evaluate, params_from
-from maasmix.pricing.diary_planning import candidate_columns
+from maasmix.pricing.demand.choice import Evaluation, evaluate, params_from
+from maasmix.pricing.demand.planning import candidate_columns
 
 MODES = ("transit", "bike")
 PARAMS = params_from(36.0, 1.0, 1.0, 0.0, None, 100)

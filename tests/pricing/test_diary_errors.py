@@ -23,7 +23,7 @@ from maasmix.api.cli import app
 from maasmix.errors import DiaryError, ScenarioError
 from maasmix.feeds.demo import write_demo_city, write_demo_diary
 from maasmix.feeds.diaries import read_diary
-from maasmix.pricing.diary_demand import derive_demand
+from maasmix.pricing.demand.diaries import derive_demand
 from maasmix.pricing.scenario import example_path, load_scenario
 
 DIARY = "demo_diary.csv"

@@ -35,9 +35,9 @@ import yaml
 from maasmix.errors import FeedWarning
 from maasmix.feeds.demo.diary import box_diary_frame
 from maasmix.feeds.diaries import read_diary
-from maasmix.pricing.diary_demand import DerivedDemand, derive_demand, store_folder
-from maasmix.pricing.objectives import optimise
+from maasmix.pricing.demand.diaries import DerivedDemand, derive_demand, store_folder
 from maasmix.pricing.scenario import Scenario, load_scenario, validate_scenario
+from maasmix.pricing.solve.objectives import optimise
 from tests.pricing._scenarios import helsinki_diary_scenario
 
 pytestmark = pytest.mark.slow
@@ -195,7 +195,7 @@ def test_bike_legs_start_and_end_at_gbfs_stations(run: Run) -> None:
     the HSL system from and to stations of the snapshot, its minutes are the stored bike
     units; the transit unit is 1 exactly when the itinerary has a transit leg."""
     from maasmix.engine.network import Network
-    from maasmix.pricing.diary_planning import plan_spec
+    from maasmix.pricing.demand.planning import plan_spec
 
     info = json.loads((run.gbfs / "station_information.json").read_text(encoding="utf-8"))
     stations = {str(s["station_id"]) for s in info["data"]["stations"]}
@@ -341,7 +341,7 @@ def test_unchanged_inputs_read_the_stored_demand(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _copy(run.folder, tmp_path / "copy")
-    import maasmix.pricing.diary_demand as dd
+    import maasmix.pricing.demand.diaries as dd
 
     def no_planning(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("planned although nothing changed")

@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from maasmix.pricing import branch_bound, enumeration
-from maasmix.pricing.enumeration import enumerate_menus, menu_count
-from maasmix.pricing.evaluate import check_policy, evaluate_menu
-from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.model import build_model, solve_model
-from maasmix.pricing.objectives import SolverOptions, optimise
-from maasmix.pricing.rows import Requirements
 from maasmix.pricing.scenario import validate_scenario
+from maasmix.pricing.solve import branch_bound, enumeration
+from maasmix.pricing.solve.enumeration import enumerate_menus, menu_count
+from maasmix.pricing.solve.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.solve.instance import Instance, compile_instance
+from maasmix.pricing.solve.model import build_model, solve_model
+from maasmix.pricing.solve.objectives import SolverOptions, optimise
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import synthetic_scenario
 from tests.pricing._scenarios import random_small
 
@@ -155,7 +155,7 @@ def test_auto_counts_small_cases_out_and_bounds_the_others(
     small = optimise(scn, options=SolverOptions(name="AUTO", time_limit_s=20))
     assert small.solve.solver.startswith(enumeration.SOLVER_NAME)
     assert "numpy" in small.solve.solver  # no compiled kernel for a toy case
-    monkeypatch.setattr("maasmix.pricing.objectives.NUMPY_WORK", 10)
+    monkeypatch.setattr("maasmix.pricing.solve.objectives.NUMPY_WORK", 10)
     large = optimise(scn, options=SolverOptions(name="AUTO", time_limit_s=20))
     assert large.solve.solver == branch_bound.SOLVER_NAME
     assert large.solve.status == "optimal"

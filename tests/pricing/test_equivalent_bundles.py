@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from maasmix.pricing.instance import compile_instance
 from maasmix.pricing.scenario import example_path, load_scenario, parse_scenario
+from maasmix.pricing.solve.instance import compile_instance
 
 EXTRA_BUNDLE = """
     - name: Transit + Bike 90

@@ -8,16 +8,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from maasmix.pricing import model as mip
-from maasmix.pricing.branch_bound import branch_and_bound
-from maasmix.pricing.enumeration import enumerate_menus
-from maasmix.pricing.evaluate import check_policy, evaluate_menu
 from maasmix.pricing.frontier import FrontierPoint, _dominated
-from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.model import RawSolve, build_model, solve_model, verify_solve
-from maasmix.pricing.objectives import SolverOptions, optimise
-from maasmix.pricing.rows import Requirements
 from maasmix.pricing.scenario import example_path, load_scenario, validate_scenario
+from maasmix.pricing.solve import model as mip
+from maasmix.pricing.solve.branch_bound import branch_and_bound
+from maasmix.pricing.solve.enumeration import enumerate_menus
+from maasmix.pricing.solve.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.solve.instance import Instance, compile_instance
+from maasmix.pricing.solve.model import RawSolve, build_model, solve_model, verify_solve
+from maasmix.pricing.solve.objectives import SolverOptions, optimise
+from maasmix.pricing.solve.rows import Requirements
 from tests.pricing._scenarios import random_small
 from tests.pricing.test_enumeration import _instance
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from maasmix.api.cli import app as cli
-from maasmix.pricing.diary_example import EXAMPLE, FILES, example_inputs
+from maasmix.pricing.demand.example import EXAMPLE, FILES, example_inputs
 from maasmix.pricing.scenario import example_names, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,10 +15,10 @@ import numpy.typing as npt
 import pytest
 
 from maasmix.pricing.frontier import SUBSIDY_SLACK, SURPLUS_SLACK, Frontier, frontier
-from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.objectives import SolverOptions, optimise
 from maasmix.pricing.results import Result
 from maasmix.pricing.scenario import Scenario, load_scenario, validate_scenario
+from maasmix.pricing.solve.instance import Instance, compile_instance
+from maasmix.pricing.solve.objectives import SolverOptions, optimise
 from tests.pricing._scenarios import random_small
 
 F = npt.NDArray[np.float64]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from maasmix.pricing.branch_bound import RootCache, branch_and_bound
-from maasmix.pricing.enumeration import enumerate_menus
 from maasmix.pricing.frontier import frontier
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.objectives import SolverOptions
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve.branch_bound import RootCache, branch_and_bound
+from maasmix.pricing.solve.enumeration import enumerate_menus
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.objectives import SolverOptions
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import synthetic_scenario
 
 
@@ -84,8 +84,8 @@ def test_chord_multipliers_keep_the_optimum(seed: int) -> None:
     surplus floor) add a chord objective system; the optimum stays the exhaustive one."""
     import numpy as np
 
-    from maasmix.pricing.branch_bound import _rows, add_chord_system, build_systems
-    from maasmix.pricing.menus import build_problem, local_search
+    from maasmix.pricing.solve.branch_bound import _rows, add_chord_system, build_systems
+    from maasmix.pricing.solve.menus import build_problem, local_search
 
     inst = compile_instance(synthetic_scenario(3, 6, 5, 3, seed=seed))
     top = enumerate_menus(inst, Requirements(), "max_profit")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from maasmix.pricing import _bnb_kernel, _enumeration_kernel
-from maasmix.pricing.branch_bound import branch_and_bound
-from maasmix.pricing.enumeration import enumerate_menus
 from maasmix.pricing.frontier import frontier
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.kernels import load_kernels
-from maasmix.pricing.objectives import SolverOptions
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve import _bnb_kernel, _enumeration_kernel
+from maasmix.pricing.solve.branch_bound import branch_and_bound
+from maasmix.pricing.solve.enumeration import enumerate_menus
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.kernels import load_kernels
+from maasmix.pricing.solve.objectives import SolverOptions
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import city_scale_scenario, synthetic_scenario
 
 #: the kernels Python calls (the others are compiled into these)

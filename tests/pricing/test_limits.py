@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from maasmix.errors import ScenarioError
-from maasmix.pricing import limits
-from maasmix.pricing.limits import ScenarioLimits
-from maasmix.pricing.objectives import optimise
-from maasmix.pricing.scenario import validate_scenario
+from maasmix.pricing.scenario import limits, validate_scenario
+from maasmix.pricing.scenario.limits import ScenarioLimits
+from maasmix.pricing.solve.objectives import optimise
 
 
 def fine_grid(step: float = 0.05, top: float = 200.0, **extra: Any) -> dict[str, Any]:

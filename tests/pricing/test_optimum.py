@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy.special import lambertw
 
-from maasmix.pricing.enumeration import enumerate_menus
-from maasmix.pricing.evaluate import check_policy, evaluate_menu
-from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.model import build_model, solve_model
-from maasmix.pricing.objectives import optimise
 from maasmix.pricing.scenario import validate_scenario
+from maasmix.pricing.solve.enumeration import enumerate_menus
+from maasmix.pricing.solve.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.solve.instance import Instance, compile_instance
+from maasmix.pricing.solve.model import build_model, solve_model
+from maasmix.pricing.solve.objectives import optimise
 from tests.pricing._scenarios import random_small, single_bundle
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from maasmix.pricing._bnb_kernel import pair_gains
-from maasmix.pricing.branch_bound import branch_and_bound
-from maasmix.pricing.enumeration import enumerate_menus
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve._bnb_kernel import pair_gains
+from maasmix.pricing.solve.branch_bound import branch_and_bound
+from maasmix.pricing.solve.enumeration import enumerate_menus
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.rows import Requirements
 from maasmix.pricing.synthetic import synthetic_scenario
 
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from maasmix.pricing.evaluate import check_policy, evaluate_menu
 from maasmix.pricing.frontier import frontier
-from maasmix.pricing.infeasibility import find_conflicts
-from maasmix.pricing.instance import compile_instance
-from maasmix.pricing.model import Requirements
-from maasmix.pricing.objectives import SolverOptions, optimise
 from maasmix.pricing.scenario import validate_scenario
+from maasmix.pricing.solve.evaluate import check_policy, evaluate_menu
+from maasmix.pricing.solve.infeasibility import find_conflicts
+from maasmix.pricing.solve.instance import compile_instance
+from maasmix.pricing.solve.model import Requirements
+from maasmix.pricing.solve.objectives import SolverOptions, optimise
 from tests.pricing._scenarios import random_small, single_bundle
 
 

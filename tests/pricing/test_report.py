@@ -14,7 +14,7 @@ import pytest
 
 from maasmix.errors import QueryError
 from maasmix.pricing import Frontier, Result, frontier, load_scenario, optimise
-from maasmix.pricing.diary_demand import DerivedDemand, derive_demand
+from maasmix.pricing.demand.diaries import DerivedDemand, derive_demand
 from maasmix.pricing.report import detail_point, menu_demand, write_report
 from maasmix.pricing.report.plots import (
     frontier_figure,

@@ -9,8 +9,7 @@ import pytest
 
 from maasmix.errors import ScenarioError, ScenarioMissingError
 from maasmix.money import rate_to_minor, to_minor
-from maasmix.pricing.candidates import candidate_bundles
-from maasmix.pricing.demand import DemandClass, demand_from_scenario
+from maasmix.pricing.demand.typed import DemandClass, demand_from_scenario
 from maasmix.pricing.scenario import (
     example_names,
     example_path,
@@ -18,6 +17,7 @@ from maasmix.pricing.scenario import (
     parse_scenario,
     scenario_json_schema,
 )
+from maasmix.pricing.scenario.candidates import candidate_bundles
 
 SCHEMA = Path(__file__).resolve().parents[2] / "pricing" / "schema" / "scenario.schema.json"
 
@@ -86,7 +86,7 @@ def test_class_weights_must_sum_to_one() -> None:
 
 
 def test_generated_candidates_and_ladder() -> None:
-    from maasmix.pricing.candidates import ladder_pairs
+    from maasmix.pricing.scenario.candidates import ladder_pairs
 
     demo = load_scenario(example_path("demo_city"))
     bundles = candidate_bundles(demo)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import maasmix.pricing.objectives as objectives
+import maasmix.pricing.solve.objectives as objectives
 from maasmix.pricing import SolverOptions, load_scenario, optimise
 from maasmix.pricing.scenario import example_path
 

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from ortools.linear_solver import linear_solver_pb2
 
 if TYPE_CHECKING:
-    from maasmix.pricing.model import MenuModel
+    from maasmix.pricing.solve.model import MenuModel
 
 F = npt.NDArray[np.float64]
 _ROW_TOL = 1e-7

@@ -2,16 +2,16 @@
 
 Every set of at most K items (bundle, price level) with no two of the same bundle and no
 price-ladder violation is scored exactly by the logit formula and checked against every
-row of `pricing.rows` (budget, operator floors, surplus floors, uptake, profit, subsidy,
-surplus; see `pricing.menus`). The best feasible menu is optimal with a zero gap by
+row of `pricing.solve.rows` (budget, operator floors, surplus floors, uptake, profit, subsidy,
+surplus; see `pricing.solve.menus`). The best feasible menu is optimal with a zero gap by
 construction.
 
 Work is the number of menus, ``sum_{d <= K} e_d(L_1, ..., L_B)`` (elementary symmetric
 polynomials of the grid sizes; the ladder removes some): 70.6 million for 31 x 25, K = 3.
 `menu_count` gives it before starting. Up to `NUMPY_LIMIT` menus the search runs in numpy
 (no kernel to compile: a toy scenario is answered at once in a fresh environment); beyond,
-in a numba kernel (`pricing._enumeration_kernel`, compiled once per environment and cached
-on disk). For large menus the branch and bound (`pricing.branch_bound`) proves the same
+in a numba kernel (`pricing.solve._enumeration_kernel`, compiled once per environment and cached
+on disk). For large menus the branch and bound (`pricing.solve.branch_bound`) proves the same
 optimum with far less work.
 """
 
@@ -23,8 +23,8 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing.instance import Instance
-from maasmix.pricing.menus import (
+from maasmix.pricing.solve.instance import Instance
+from maasmix.pricing.solve.menus import (
     IMPROVE,
     ROW_TOL,
     MenuProblem,
@@ -34,8 +34,8 @@ from maasmix.pricing.menus import (
     build_problem,
     count_menus,
 )
-from maasmix.pricing.model import RawSolve
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve.model import RawSolve
+from maasmix.pricing.solve.rows import Requirements
 
 #: Up to this many menus the search runs in numpy (about 1-3 million menus a second).
 NUMPY_LIMIT = 2_000_000
@@ -188,7 +188,7 @@ def _search_kernel(
     task that scores `_TASK_MENUS` menus without finishing is split into its prefixes one
     item longer (at K >= 5 one pair's subtree holds billions of menus). So the time limit
     and ``stop`` are checked every fraction of a second at any K."""
-    from maasmix.pricing._enumeration_kernel import search_prefixes
+    from maasmix.pricing.solve._enumeration_kernel import search_prefixes
 
     max_items = prob.max_items
     n_i = prob.n_items

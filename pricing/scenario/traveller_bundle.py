@@ -2,7 +2,7 @@
 
 ``load_traveller_bundle("demo_city.yaml", "Urban (Whim-like)")`` reads the scenario
 (`maasmix.pricing.scenario.load_scenario`), finds the candidate bundle (listed or
-generated, by the names `maasmix.pricing.candidates.candidate_bundles` gives) or the
+generated, by the names `maasmix.pricing.scenario.candidates.candidate_bundles` gives) or the
 always-available offer of that name, and translates what it ``includes`` into the
 inline description `maasmix.engine.bundle_prices.TravellerBundle`:
 
@@ -31,8 +31,8 @@ from pathlib import Path
 
 from maasmix.engine.bundle_prices import TravellerBundle
 from maasmix.errors import QueryError
-from maasmix.pricing.candidates import candidate_bundles, level_value
 from maasmix.pricing.scenario import Scenario, load_scenario
+from maasmix.pricing.scenario.candidates import candidate_bundles, level_value
 
 __all__ = ["ScenarioBundle", "bundle_from_scenario", "load_traveller_bundle", "mode_kind"]
 

@@ -7,7 +7,7 @@ wins) map every leg of a planned itinerary to a scenario mode or ignore it. Leg 
 ``scooter_rental``, ``moped_rental``, ``car_rental`` (matched by GBFS ``systems``).
 
 Without rules, modes are matched by name as a traveller's bundle is
-(`maasmix.pricing.traveller_bundle.mode_kind`: ``transit``/``bus``/... -> transit legs,
+(`maasmix.pricing.scenario.traveller_bundle.mode_kind`: ``transit``/``bus``/... -> transit legs,
 ``bike`` -> bicycle rentals, ``scooter`` -> scooter rentals, ...), and walking, own bikes
 and own cars are ignored.
 
@@ -31,7 +31,7 @@ from maasmix.engine.itinerary import Leg
 from maasmix.engine.network import Network
 from maasmix.engine.planner import MODES
 from maasmix.pricing.scenario import LegRule, Scenario
-from maasmix.pricing.traveller_bundle import mode_kind
+from maasmix.pricing.scenario.traveller_bundle import mode_kind
 
 __all__ = ["LegMapping", "check_network", "leg_mapping", "leg_type"]
 

@@ -8,7 +8,7 @@
 
 An optional ``min_uptake`` applies to every objective. An infeasible scenario yields a
 `Result` with ``feasible=False``, status ``infeasible`` and the conflicting constraint
-groups (see `pricing.infeasibility`); it does not raise.
+groups (see `pricing.solve.infeasibility`); it does not raise.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from maasmix.pricing.branch_bound import RootCache, branch_and_bound
-from maasmix.pricing.enumeration import enumerate_menus, menu_count
-from maasmix.pricing.evaluate import baseline, check_policy, evaluate_menu
-from maasmix.pricing.infeasibility import find_conflicts
-from maasmix.pricing.instance import Instance, compile_instance
-from maasmix.pricing.menus import Progress, StopCheck
-from maasmix.pricing.model import (
+from maasmix.pricing.results import Result, build_result, solve_info
+from maasmix.pricing.scenario import Scenario, SolverSpec
+from maasmix.pricing.solve.branch_bound import RootCache, branch_and_bound
+from maasmix.pricing.solve.enumeration import enumerate_menus, menu_count
+from maasmix.pricing.solve.evaluate import baseline, check_policy, evaluate_menu
+from maasmix.pricing.solve.infeasibility import find_conflicts
+from maasmix.pricing.solve.instance import Instance, compile_instance
+from maasmix.pricing.solve.menus import Progress, StopCheck
+from maasmix.pricing.solve.model import (
     SOLVERS,
     MenuModel,
     RawSolve,
@@ -33,9 +35,7 @@ from maasmix.pricing.model import (
     solve_model,
     verify_solve,
 )
-from maasmix.pricing.results import Result, build_result, solve_info
-from maasmix.pricing.rows import linear_rows, log_rows
-from maasmix.pricing.scenario import Scenario, SolverSpec
+from maasmix.pricing.solve.rows import linear_rows, log_rows
 
 ObjectiveKind = Literal["max_profit", "min_subsidy", "max_surplus"]
 OBJECTIVES: tuple[str, ...] = ("max_profit", "min_subsidy", "max_surplus")
@@ -59,8 +59,8 @@ class SolverOptions:
 
     ``name``: ``AUTO`` (the default: the exhaustive menu search in numpy when scoring
     every menu is cheap, `NUMPY_WORK`, else the branch and bound), ``ENUM`` (always the
-    exhaustive search), ``BNB`` (always the branch and bound, `pricing.branch_bound`),
-    ``SCIP`` or ``CBC`` (the MIP, its claims checked by `pricing.model.verify_solve`).
+    exhaustive search), ``BNB`` (always the branch and bound, `pricing.solve.branch_bound`),
+    ``SCIP`` or ``CBC`` (the MIP, its claims checked by `pricing.solve.model.verify_solve`).
     ``relative_gap`` and ``threads`` apply to the MIP.
     """
 
@@ -138,7 +138,7 @@ def solve_requirements(
 
     The method is the one ``options`` choose (`SolverOptions.method`), the MIP when a
     ``model`` is given (its rows already set to ``req``). ``progress`` and ``stop`` reach
-    the menu methods (`pricing.menus.SearchProgress`; ``stop()`` true ends the search with
+    the menu methods (`pricing.solve.menus.SearchProgress`; ``stop()`` true ends the search with
     what it has); ``incumbents`` (menus to start from) and ``known_bound`` (an upper bound
     on the objective, e.g. from a looser frontier point) reach the branch and bound, and
     so do ``parallel`` (False: serial kernels releasing the GIL, for searches in several

@@ -2,15 +2,15 @@
 
 A segment may say ``diary: FILE`` instead of typing its usage and tastes; the scenario's
 ``planning`` block names the network (GTFS, OSM, GBFS, date, as ``maasmix plan``), which
-legs count as which mode (`maasmix.pricing.leg_mapping`), the generalised cost and the
+legs count as which mode (`maasmix.pricing.demand.leg_mapping`), the generalised cost and the
 car alternative. `derive_demand`:
 
 1. reads every diary (`maasmix.feeds.diaries`) and builds the network once here (to
    check that every leg type it can produce is mapped, and that every trip lies in it);
-2. plans every trip once (`maasmix.pricing.diary_planning`), in chunks on Dask,
-   resumably (`maasmix.pricing.diary_jobs`); the plans are stored beside the scenario;
+2. plans every trip once (`maasmix.pricing.demand.planning`), in chunks on Dask,
+   resumably (`maasmix.pricing.demand.jobs`); the plans are stored beside the scenario;
 3. evaluates pay as you go, every candidate bundle and every offer on those plans
-   (`maasmix.pricing.diary_choice`);
+   (`maasmix.pricing.demand.choice`);
 4. turns each diary segment into a plain segment: ``size`` (the persons' weights),
    ``usage`` paying as you go and ``derived`` figures per product (usage while
    subscribed and the money value per traveller per month); latent classes, mixed
@@ -49,20 +49,20 @@ from maasmix.engine.planner import parse_modes
 from maasmix.errors import DiaryError, FeedWarning, QueryError, ScenarioError
 from maasmix.feeds.diaries import Diary, read_diary
 from maasmix.money import minor_per_major
-from maasmix.pricing.candidates import candidate_bundles
-from maasmix.pricing.demand import offer_includes
-from maasmix.pricing.diary_choice import (
+from maasmix.pricing.demand.choice import (
     MAIN_MODES,
     MODEL_VERSION,
     Evaluation,
     evaluate,
     params_from,
 )
-from maasmix.pricing.diary_example import example_inputs
-from maasmix.pricing.diary_jobs import NetworkArgs, PlanRun, plan_chunks
-from maasmix.pricing.diary_planning import plan_spec
-from maasmix.pricing.leg_mapping import check_network
+from maasmix.pricing.demand.example import example_inputs
+from maasmix.pricing.demand.jobs import NetworkArgs, PlanRun, plan_chunks
+from maasmix.pricing.demand.leg_mapping import check_network
+from maasmix.pricing.demand.planning import plan_spec
+from maasmix.pricing.demand.typed import offer_includes
 from maasmix.pricing.scenario import Scenario, load_scenario, validate_scenario
+from maasmix.pricing.scenario.candidates import candidate_bundles
 
 __all__ = ["DerivedDemand", "derive_demand", "diary_segments", "store_folder"]
 

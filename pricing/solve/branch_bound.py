@@ -1,14 +1,14 @@
 """Exact branch and bound over menus: bounds instead of counting every menu.
 
-The exhaustive search (`pricing.enumeration`) scores every menu; its work grows like
+The exhaustive search (`pricing.solve.enumeration`) scores every menu; its work grows like
 ``(B L)^K / K!`` (12.4 billion menus for 31 bundles x 25 prices, K = 4). This search
 scores the same menus in the same order (bundles one after the other, each node a menu)
 but skips every subtree that a bound proves cannot hold a feasible menu better than the
 incumbent:
 
-1. **Incumbent.** An exact local search (`pricing.menus.local_search`) from the empty
+1. **Incumbent.** An exact local search (`pricing.solve.menus.local_search`) from the empty
    menu, the hint and any known menus gives a feasible menu to beat.
-2. **Bounds** (`pricing._bnb_kernel`): every class may choose its own completion (its best
+2. **Bounds** (`pricing.solve._bnb_kernel`): every class may choose its own completion (its best
    prices and bundles: price discrimination, no ladder), which can only do better than
    one menu for all; for profit this is the per-class best-price bound, summed over
    classes. Rows enter through Lagrange multipliers chosen at the root (the multipliers
@@ -29,7 +29,7 @@ incumbent:
    per-class bounds, it keeps one menu for all classes; on the city-scale case it lets
    through about 1 % of the pairs at the nodes of the best menu's own items.
 
-Every row of `pricing.rows` is checked exactly (`ROW_TOL`) on every menu that beats the
+Every row of `pricing.solve.rows` is checked exactly (`ROW_TOL`) on every menu that beats the
 incumbent, so ``optimal`` means what it means for the exhaustive search: no feasible menu
 is better (by more than 1e-11 relative). At the time limit the status is ``feasible`` with
 a valid bound: the largest bound over the subtrees not yet searched.
@@ -47,9 +47,9 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing.instance import Instance
-from maasmix.pricing.kernels import load_kernels
-from maasmix.pricing.menus import (
+from maasmix.pricing.solve.instance import Instance
+from maasmix.pricing.solve.kernels import load_kernels
+from maasmix.pricing.solve.menus import (
     IMPROVE,
     ROW_TOL,
     MenuProblem,
@@ -60,8 +60,8 @@ from maasmix.pricing.menus import (
     local_search,
     relative_gap,
 )
-from maasmix.pricing.model import RawSolve
-from maasmix.pricing.rows import Requirements
+from maasmix.pricing.solve.model import RawSolve
+from maasmix.pricing.solve.rows import Requirements
 
 F = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -73,7 +73,7 @@ _PARALLEL_TASKS = 64
 
 @dataclass(frozen=True)
 class Systems:
-    """Bound systems (see `pricing._bnb_kernel`): G functions of a menu with their limits."""
+    """Bound systems (see `pricing.solve._bnb_kernel`): G functions of a menu with their limits."""
 
     out: F  # (G, K)
     wm: F  # (G, K, I)
@@ -136,7 +136,7 @@ def _objective_parts(prob: MenuProblem) -> tuple[F, F, F]:
 def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.bool_]) -> Systems:
     """The objective's Lagrangian system (multipliers minimising the root bound) and one
     feasibility system per row."""
-    from maasmix.pricing._bnb_kernel import root_bound
+    from maasmix.pricing.solve._bnb_kernel import root_bound
 
     rows = _rows(prob)
     w_ki = w_t  # (K, I)
@@ -236,7 +236,7 @@ def build_systems(prob: MenuProblem, bstart: I64, w_t: F, alive: npt.NDArray[np.
 
 
 def _system_values(systems: Systems, s0: F, w: F, items: list[int]) -> F:
-    """(G,) every system's value ``f_g`` at the menu ``items`` (`pricing._bnb_kernel`)."""
+    """(G,) every system's value ``f_g`` at the menu ``items`` (`pricing.solve._bnb_kernel`)."""
     s_vec = s0 + w[items].sum(axis=0)
     num = systems.out + systems.wm[:, :, items].sum(axis=2)
     return systems.const + np.sum(num / s_vec + systems.mu * np.log(s_vec), axis=1)
@@ -382,7 +382,7 @@ def branch_and_bound(
     ``parallel``: the kernels use numba's threads; False runs serial kernels that release
     the GIL, so that several searches can run in Python threads. ``cache`` keeps root
     bounds for the next search of the same instance (`RootCache`). The time limit does
-    not count loading the kernels (`pricing.kernels`; the reported seconds do).
+    not count loading the kernels (`pricing.solve.kernels`; the reported seconds do).
     """
     start = called = time.perf_counter()
     prob = build_problem(inst, req, kind)
@@ -426,7 +426,7 @@ def branch_and_bound(
     if search is None:  # every item pruned at the root
         return result("optimal" if best_items is not None else "infeasible", best, None, 0)
 
-    from maasmix.pricing import _bnb_kernel
+    from maasmix.pricing.solve import _bnb_kernel
 
     search_tasks = _bnb_kernel.search_tasks if parallel else _bnb_kernel.search_tasks_serial
     filter_candidates = _bnb_kernel.filter_candidates
@@ -603,7 +603,7 @@ def _pad_items(menus: list[list[int]], width: int) -> I64:
 def _first_bounds(prob: MenuProblem, search: _Search, parallel: bool = True) -> F:
     """(I,) objective bound of the search node {i} (later bundles only), the least over
     the objective systems; +inf when there is none (feasibility)."""
-    from maasmix.pricing import _bnb_kernel
+    from maasmix.pricing.solve import _bnb_kernel
 
     sy = search.systems
     if not sy.is_obj.any():
@@ -634,7 +634,7 @@ def _forced_bounds(
     its parts, ``objective + sum lambda_r (row_r - limit_r)`` (each part cached; a sum of
     maxima bounds the maximum of the sum, and the frontier's points differ only in the
     limits and the multipliers)."""
-    from maasmix.pricing import _bnb_kernel
+    from maasmix.pricing.solve import _bnb_kernel
 
     kernel = _bnb_kernel.item_bounds if parallel else _bnb_kernel.item_bounds_serial
     n_g = len(systems.const)

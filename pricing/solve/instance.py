@@ -38,9 +38,9 @@ import numpy as np
 import numpy.typing as npt
 
 from maasmix.money import rate_to_minor, to_minor
-from maasmix.pricing.candidates import Bundle, candidate_bundles, ladder_pairs
-from maasmix.pricing.demand import DemandClass, demand_from_scenario, offer_includes
+from maasmix.pricing.demand.typed import DemandClass, demand_from_scenario, offer_includes
 from maasmix.pricing.scenario import AmountFloor, ModeShareSubsidy, Scenario
+from maasmix.pricing.scenario.candidates import Bundle, candidate_bundles, ladder_pairs
 
 F = npt.NDArray[np.float64]
 #: Utilities are clipped to this magnitude before exponentiation (exp(50) ~ 5e21).

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from maasmix.pricing.instance import Instance
-from maasmix.pricing.rows import Requirements, linear_rows, log_rows
+from maasmix.pricing.solve.instance import Instance
+from maasmix.pricing.solve.rows import Requirements, linear_rows, log_rows
 
 
 def _is_feasible(inst: Instance, req: Requirements, time_limit_s: float) -> bool | None:
@@ -22,9 +22,9 @@ def _is_feasible(inst: Instance, req: Requirements, time_limit_s: float) -> bool
     Decided by an exact menu method (no LP tolerances): every menu scored in numpy when
     that is cheap, else the branch and bound, which stops at the first feasible menu.
     """
-    from maasmix.pricing.branch_bound import branch_and_bound
-    from maasmix.pricing.enumeration import enumerate_menus
-    from maasmix.pricing.objectives import NUMPY_WORK, search_work
+    from maasmix.pricing.solve.branch_bound import branch_and_bound
+    from maasmix.pricing.solve.enumeration import enumerate_menus
+    from maasmix.pricing.solve.objectives import NUMPY_WORK, search_work
 
     if search_work(inst, req) <= NUMPY_WORK:
         raw = enumerate_menus(inst, req, "feasibility", time_limit_s=time_limit_s, compiled=False)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from maasmix.engine.network import Network
 from maasmix.errors import FeedWarning
-from maasmix.pricing.diary_planning import PlanSpec, plan_trips
+from maasmix.pricing.demand.planning import PlanSpec, plan_trips
 
 if TYPE_CHECKING:
     from distributed import LocalCluster

@@ -2,7 +2,7 @@
 
 A bundle does not change where vehicles go, only what legs cost, so each trip is planned
 once (`maasmix.engine.network.Network.plan`, pay-as-you-go prices) and every bundle is
-evaluated on the same itineraries afterwards (`maasmix.pricing.diary_choice`): planning
+evaluated on the same itineraries afterwards (`maasmix.pricing.demand.choice`): planning
 31 bundles costs one plan per trip, not 32.
 
 `plan_trips` returns one row per (trip, itinerary), the **candidates** table:
@@ -22,7 +22,7 @@ column             meaning
 ``transfers``      transit transfers
 ``co2e_g``         grams CO2e of the itinerary
 ``other_minor``    pay-as-you-go money of ignored legs and of the car (minor units)
-``units:<mode>``   units of each scenario mode (`maasmix.pricing.leg_mapping`)
+``units:<mode>``   units of each scenario mode (`maasmix.pricing.demand.leg_mapping`)
 ``money:<mode>``   pay-as-you-go money of the legs counted as the mode (minor units):
                    the feed's fares and GBFS plans; the scenario's ``payg`` rate per unit
                    when the feed prices none of them (``fallback`` says so)
@@ -55,7 +55,7 @@ from maasmix.engine.planner import parse_modes
 from maasmix.errors import DiaryError, QueryError, ScenarioError
 from maasmix.geodesy import haversine_m
 from maasmix.money import rate_to_minor, to_minor
-from maasmix.pricing.leg_mapping import LegMapping, describe_leg, leg_mapping, leg_type
+from maasmix.pricing.demand.leg_mapping import LegMapping, describe_leg, leg_mapping, leg_type
 from maasmix.pricing.scenario import CarOption, Scenario
 
 __all__ = ["PlanSpec", "candidate_columns", "plan_spec", "plan_trips"]

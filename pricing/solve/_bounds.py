@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing.instance import Instance
+from maasmix.pricing.solve.instance import Instance
 
 F = npt.NDArray[np.float64]
 _ITERATIONS = 48

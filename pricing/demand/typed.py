@@ -9,7 +9,7 @@ alternative has utility 0.
 `FiguresClass` implements it from the figures written in a scenario file: typed usage
 and tastes, or ``derived`` figures per bundle and offer (usage while subscribed and the
 product's money value), which is what planning a trip diary produces
-(`maasmix.pricing.diary_demand`): a diary segment is optimised as the plain segment its
+(`maasmix.pricing.demand.diaries`): a diary segment is optimised as the plain segment its
 planning wrote, so the bridge adds no modelling the file does not show.
 """
 
@@ -23,8 +23,8 @@ from typing import Protocol, runtime_checkable
 
 from maasmix.errors import ScenarioError
 from maasmix.money import minor_per_major, to_minor
-from maasmix.pricing.candidates import level_value
 from maasmix.pricing.scenario import ChoiceModel, Scenario, Segment
+from maasmix.pricing.scenario.candidates import level_value
 
 
 @runtime_checkable
@@ -145,7 +145,7 @@ def derived_figures(
     ScenarioError
         A name in ``derived`` is neither a candidate bundle nor an offer.
     """
-    from maasmix.pricing.candidates import candidate_bundles
+    from maasmix.pricing.scenario.candidates import candidate_bundles
 
     includes: dict[str, dict[str, float]] = {
         b.name: dict(b.includes) for b in candidate_bundles(scenario)
@@ -205,7 +205,7 @@ def segment_classes(
     ------
     ScenarioError
         The segment is described by a diary that was not planned yet (plan it with
-        `maasmix.pricing.diary_demand.derive_demand`).
+        `maasmix.pricing.demand.diaries.derive_demand`).
     """
     if seg.diary is not None or seg.usage is None or seg.size is None:
         raise ScenarioError(

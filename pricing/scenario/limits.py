@@ -16,7 +16,7 @@ field                      default       bounds
 The defaults keep what is accepted to models that build in seconds: the shipped demo
 city (7 traveller classes x 13 bundles x 21 prices) is 1,911 cells, the 8 x 31 x 25
 benchmark 6,200, the 107-bundle city-scale study (24 classes x 25 prices) 64,200. The
-time limit covers the whole solve, building the model included (`maasmix.pricing.objectives`).
+time limit covers the whole solve, building the model included (`maasmix.pricing.solve.objectives`).
 The per-grid limit is a guard against absurd input (a step of a cent over a million), not
 against a fine grid.
 

@@ -26,7 +26,7 @@ What changes a choice is only the levels of the modes a person's itineraries use
 are grouped by that set of modes, and products with the same levels of those modes are
 evaluated once per group (`Evaluation.evaluations` / ``evaluations_shared``).
 
-All arithmetic is vectorised over the candidates table (`maasmix.pricing.diary_planning`).
+All arithmetic is vectorised over the candidates table (`maasmix.pricing.demand.planning`).
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate pay as you go and every product for the persons of ``trips``.
 
-    ``candidates``: rows of `maasmix.pricing.diary_planning.plan_trips` for these trips
+    ``candidates``: rows of `maasmix.pricing.demand.planning.plan_trips` for these trips
     (trips without a candidate count nothing); ``trips``: diary rows (``row``,
     ``person_id``, ``weight``, ``trips_per_month``); ``products``: name -> units
     included per mode (``math.inf`` unlimited); pay as you go is added as ``""``.

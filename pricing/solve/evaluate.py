@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing.instance import Instance
+from maasmix.pricing.solve.instance import Instance
 
 F = npt.NDArray[np.float64]
 

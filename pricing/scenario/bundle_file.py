@@ -21,7 +21,7 @@ The shape (every key optional; kinds are ``transit``, ``bicycle``, ``scooter``,
 
 Errors are `ScenarioError` naming the file and the field (``rides_left.bicycle``); an
 unknown key is an error, not ignored. Scenario bundles (``SCENARIO.yaml:BUNDLE``) are
-`maasmix.pricing.traveller_bundle`.
+`maasmix.pricing.scenario.traveller_bundle`.
 """
 
 from __future__ import annotations

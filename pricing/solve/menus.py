@@ -2,7 +2,7 @@
 
 An *item* is one bundle at one price level. A menu is a set of at most ``max_items`` items
 with no two in conflict (same bundle, or a price-ladder violation). For a menu,
-``S_k = s0_k + sum_i w_ik`` and every linear row of `pricing.rows` is
+``S_k = s0_k + sum_i w_ik`` and every linear row of `pricing.solve.rows` is
 ``sum_k (out_rk + sum_i w_ik v_rik) / S_k`` (``v`` the per-subscriber value, class weight
 included), every log row ``sum_k g_qk ln S_k``. Row 0 of the linear rows (``objective ==
 0``) or of the log rows (``objective == 1``) is the objective, times ``sense``;
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from maasmix.pricing.instance import Instance
-from maasmix.pricing.rows import (
+from maasmix.pricing.solve.instance import Instance
+from maasmix.pricing.solve.rows import (
     LinearRow,
     LogRow,
     Requirements,

@@ -33,7 +33,7 @@ tangents then lies in ``[1/sqrt(R_k), sqrt(R_k)]`` with ``R_k = S_max_k / (1 + e
 the tangents are written as ``a Y + sigma / a >= 2``. An exp-utility below ``1e-12 (1 +
 e_k)`` (a class that never buys that item) is written as zero. The range of every
 coefficient actually used is recorded (`MenuModel.numerics`); a model outside the
-solvers' safe range is reported, and its statuses are not trusted (`pricing.objectives`).
+solvers' safe range is reported, and its statuses are not trusted (`pricing.solve.objectives`).
 """
 
 from __future__ import annotations
@@ -47,13 +47,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from maasmix.pricing._bounds import class_level_bounds, level_profit_bounds
-from maasmix.pricing._warmstart import RowChecker, local_search
-from maasmix.pricing.instance import Instance
-from maasmix.pricing.menus import build_problem
-from maasmix.pricing.menus import local_search as exact_local_search
-from maasmix.pricing.menus import relative_gap as _gap
-from maasmix.pricing.rows import LinearRow, Requirements, linear_rows, log_rows
+from maasmix.pricing.solve._bounds import class_level_bounds, level_profit_bounds
+from maasmix.pricing.solve._warmstart import RowChecker, local_search
+from maasmix.pricing.solve.instance import Instance
+from maasmix.pricing.solve.menus import build_problem
+from maasmix.pricing.solve.menus import local_search as exact_local_search
+from maasmix.pricing.solve.menus import relative_gap as _gap
+from maasmix.pricing.solve.rows import LinearRow, Requirements, linear_rows, log_rows
 
 #: MIP solvers: OR-Tools' HiGHS interface crashed the process and CP-SAT declared feasible
 #: scenarios infeasible (it needs integer coefficients), so neither is offered.
@@ -241,7 +241,7 @@ def build_model(
                 coef(c0, var, float(row[li]), big)
 
     # valid inequalities (max_profit): with b offered at l, class k earns at most
-    # U_kbl (pricing._bounds); p_k is class k's profit per traveller
+    # U_kbl (pricing.solve._bounds); p_k is class k's profit per traveller
     pvars: list[pywraplp.Variable] = []
     level_bounds: list[np.ndarray] | None = None
     if objective == "max_profit":
@@ -515,9 +515,9 @@ def solve_model(
     """Solve, adding tangent cuts for consumer surplus until exact; times are wall-clock.
 
     With ``prepare`` and objective ``max_profit``, a local-search menu that satisfies the
-    current model (see `pricing._warmstart`) is the hint and a lower bound: the objective
+    current model (see `pricing.solve._warmstart`) is the hint and a lower bound: the objective
     row ``profit >= that menu's profit`` is added and every price level whose profit bound
-    (`pricing._bounds`) is below it is fixed to zero. Both only remove menus that cannot
+    (`pricing.solve._bounds`) is below it is fixed to zero. Both only remove menus that cannot
     beat a feasible one, so the optimum is unchanged; they are undone at the next call.
 
     Status ``optimal`` (proven within ``relative_gap``), ``feasible`` (time limit hit
@@ -631,7 +631,7 @@ def verify_solve(
 
     - a model with coefficients outside the solvers' safe range (`Numerics`): ``optimal``
       and ``infeasible`` become ``uncertain`` and the bound is dropped;
-    - the menu is re-evaluated exactly (`pricing.menus`): the objective reported is the
+    - the menu is re-evaluated exactly (`pricing.solve.menus`): the objective reported is the
       exact one, and a menu that breaks a row by more than the exact methods' tolerance
       is ``uncertain``;
     - an exact local search (add / re-price / swap / drop) starts from the MIP's menu, or

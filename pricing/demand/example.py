@@ -23,7 +23,7 @@ from maasmix.feeds.cache import code_version, default_cache_dir
 from maasmix.feeds.demo import write_demo_city, write_demo_diary
 
 #: The shipped example whose inputs are built when missing.
-EXAMPLE = Path(__file__).resolve().parent / "examples" / "demo_diary.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo_diary.yaml"
 #: The files it names beside it (as ``maasmix demo`` writes them).
 FILES = ("demo_city_gtfs.zip", "demo_city.osm.pbf", "gbfs", "demo_diary.csv")
 SEED = 7

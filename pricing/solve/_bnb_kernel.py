@@ -1,6 +1,6 @@
-"""Numba kernels of the menu branch and bound (see `pricing.branch_bound`).
+"""Numba kernels of the menu branch and bound (see `pricing.solve.branch_bound`).
 
-Arrays follow `pricing.menus` (items ``i``, classes ``k``, linear rows ``r``, log rows
+Arrays follow `pricing.solve.menus` (items ``i``, classes ``k``, linear rows ``r``, log rows
 ``q``), with items renumbered so that each bundle's items are contiguous (bundle ``b`` owns
 items ``bstart[b] .. bstart[b + 1] - 1``). A *bound system* ``g`` is a function of a menu
 
@@ -41,7 +41,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from maasmix.pricing._enumeration_kernel import _feasible, _score
+from maasmix.pricing.solve._enumeration_kernel import _feasible, _score
 
 _IMPROVE = 1e-12
 _SAFETY = 1e-11

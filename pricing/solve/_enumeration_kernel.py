@@ -1,4 +1,4 @@
-"""Numba kernel of the exhaustive menu search (see `pricing.enumeration`).
+"""Numba kernel of the exhaustive menu search (see `pricing.solve.enumeration`).
 
 An *item* is one bundle at one price level. A menu is a set of at most ``max_items``
 items with no two in conflict (same bundle, or a price-ladder violation). For a menu,
