@@ -36,6 +36,7 @@ from maasmix.engine.streets import StreetCSR, compile_streets
 from maasmix.engine.timetable import CompiledTimetable, compile_timetable
 from maasmix.errors import QueryError
 from maasmix.feeds.gtfs import ServiceDay
+from maasmix.feeds.gtfs.service_day import FeedPeriod
 from maasmix.feeds.osm import StreetNetwork
 from maasmix.geodesy import PointIndex
 
@@ -76,6 +77,8 @@ class CompiledNetwork:
     ``bbox``: (west, south, east, north) of the stops and street nodes. ``trip_shape``:
     per compiled trip of ``timetable``, its shape (-1: none), whose points are
     ``shape_lat/lon[shape_ptr[i]:shape_ptr[i+1]]`` (shapes.txt, when read).
+    ``feed_periods``: each feed's service period and trip runs on the day, when several
+    feeds are merged (() for one feed).
     """
 
     timetable: CompiledTimetable
@@ -104,6 +107,7 @@ class CompiledNetwork:
     shape_lon: FloatArray | None = None
     trip_shape: IntArray | None = None
     fares: NetworkFares | None = None
+    feed_periods: tuple[FeedPeriod, ...] = ()
     _stop_index: PointIndex | None = field(default=None, repr=False)
 
     @property
@@ -266,6 +270,7 @@ def compile_network(
         shape_lat=shape_lat,
         shape_lon=shape_lon,
         trip_shape=trip_shape,
+        feed_periods=day.feed_periods,
     )
 
 

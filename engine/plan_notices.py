@@ -1,7 +1,8 @@
 """Notices of a plan: facts the caller should know about the answer (crow-fly streets,
 points joined to the streets by a long straight link, transit that does not run at the
-planned time, itineraries that leave after the requested time, the age of each GBFS
-snapshot against the planned time, stations without status)."""
+planned time, a feed of the network that runs no trip on its service day, itineraries
+that leave after the requested time, the age of each GBFS snapshot against the planned
+time, stations without status)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def notices(
     arrive_by: bool = False,
 ) -> list[str]:
     """The plan's notices, in this order: crow-fly streets; an origin or destination
-    joined to the streets by a long straight link; transit that does not run at the
+    joined to the streets by a long straight link; each feed that runs no trip on the
+    network's service day (with its service period); transit that does not run at the
     planned time; each itinerary that leaves after the requested time (arrive-by: arrives
     before it) and why; the age of each GBFS snapshot and stations without status."""
     out: list[str] = []
@@ -35,6 +37,8 @@ def notices(
             "geometry's length x that factor"
         )
     out += q.links
+    if "TRANSIT" in modes:
+        out += _idle_feeds(q)
     if when_s is not None:
         if "TRANSIT" in modes and not any(j.rides for j in itineraries):
             out += _no_transit(q, moment, when_s, arrive_by)
@@ -51,6 +55,23 @@ def notices(
             if not r.has_status:
                 extra = "assumed available" if q.opt.assume_available else "not used for rentals"
                 out.append(f"GBFS {r.system_id}: stations without live status ({extra})")
+    return out
+
+
+def _idle_feeds(q: Query) -> list[str]:
+    """One notice per feed of a merged network that runs no trip on its service day,
+    naming that feed's service period."""
+    day = q.net.date.isoformat()
+    out: list[str] = []
+    for f in q.cn.feed_periods:
+        if f.trips:
+            continue
+        when = (
+            f"its service period is {f.period[0].isoformat()} to {f.period[1].isoformat()}"
+            if f.period is not None
+            else "it has no service on any date"
+        )
+        out.append(f"GTFS {f.label}: no trip runs on the service day {day} ({when})")
     return out
 
 

@@ -34,6 +34,7 @@ from maasmix.errors import FeedIntegrityError, FeedWarning, NoServiceError
 from maasmix.feeds.cache import DiskCache, content_hash, make_key
 from maasmix.feeds.gtfs import GtfsFeed, ServiceDay, load_gtfs, load_service_day
 from maasmix.feeds.gtfs._read import ResolvedSource, Source, resolve_source
+from maasmix.feeds.gtfs.service_day import FeedPeriod
 from maasmix.feeds.osm import StreetNetwork, load_osm
 from maasmix.servicetime import parse_service_date
 
@@ -156,6 +157,10 @@ def merge_service_days(days: Sequence[ServiceDay], labels: Sequence[str]) -> Ser
         transfers=merged["transfers"],
         service_period=period,
         shapes=merged.get("shapes"),
+        feed_periods=tuple(
+            FeedPeriod(label, d.service_period, len(d.trips))
+            for d, label in zip(days, labels, strict=True)
+        ),
     )
 
 

@@ -17,6 +17,17 @@ import pandas as pd
 
 
 @dataclass(frozen=True)
+class FeedPeriod:
+    """One feed of a merged service day: its ``label`` (the id prefix), its service
+    ``period`` (first, last date with service; None: none) and ``trips`` (trip runs on
+    the day)."""
+
+    label: str
+    period: tuple[dt.date, dt.date] | None
+    trips: int
+
+
+@dataclass(frozen=True)
 class ServiceDay:
     """The timetable of one service date.
 
@@ -60,6 +71,9 @@ class ServiceDay:
         shapes.txt when a loader attached it (`maasmix.feeds.network_inputs`):
         ``shape_id`` (str), ``lat``, ``lon`` (float64), sorted by shape then
         ``shape_pt_sequence``; None when not read.
+    feed_periods : tuple of FeedPeriod
+        A day merged from several feeds (`maasmix.feeds.network_inputs`): each feed's
+        label, service period and number of trip runs on this date; () for one feed.
     """
 
     date: dt.date
@@ -71,3 +85,4 @@ class ServiceDay:
     transfers: pd.DataFrame
     service_period: tuple[dt.date, dt.date] | None = None
     shapes: pd.DataFrame | None = None
+    feed_periods: tuple[FeedPeriod, ...] = ()
