@@ -1,5 +1,9 @@
-"""`maasmix matrix | isochrones | accessibility`: analyses over a network, with the network
-flags of ``maasmix plan``; results by ``--out`` extension (Parquet, CSV, GeoJSON, PNG, HTML).
+"""`maasmix matrix | isochrones | accessibility | accessibility-compare`: analyses over a
+network, with the network flags of ``maasmix plan``; results by ``--out`` extension
+(Parquet, CSV, GeoJSON, PNG, HTML). ``accessibility-compare`` runs the same accessibility
+on two networks (``--gbfs-after``: the first plus a GBFS system; ``--gtfs-after``: other
+timetables) and writes the difference per origin (`maasmix.engine.accessibility.compare`),
+printing its one-line summary.
 
 Matrices and accessibility run in origin chunks (`maasmix.api.analysis.run_chunks`):
 ``--workers N`` on a local Dask cluster, ``--scheduler ADDRESS`` (or
@@ -18,9 +22,10 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from maasmix.api.analysis import AnalysisRun, AnalysisSpec, run_chunks, write_result
+from maasmix.api.analysis import AnalysisRun, AnalysisSpec, _geo, run_chunks, write_result
 from maasmix.api.cli.plan import parse_at
 from maasmix.api.settings import get_settings
+from maasmix.engine.accessibility import compare
 from maasmix.engine.isochrones import DEFAULT_CUTOFFS, isochrones, to_geojson
 from maasmix.engine.matrix import percentile_column
 from maasmix.errors import QueryError
@@ -186,6 +191,26 @@ def matrix(
     _finish(result, out, written)
 
 
+def _accessibility_spec(
+    when: dt.datetime, window: float, percentiles: str, cutoffs: str, decay: str,
+    decay_value: float | None, opportunities: str, max_rides: int, access_modes: str,
+    egress_modes: str,
+) -> AnalysisSpec:  # fmt: skip
+    """The accessibility analysis the command line asks for (the search bounded by the
+    largest cutoff, or 3x it for the decays with a tail, at most a day)."""
+    cuts = _numbers(cutoffs, "cutoffs")
+    tail = 1.0 if decay == "step" else 3.0
+    return AnalysisSpec(
+        kind="accessibility", departure=when.isoformat(), window=window,
+        percentiles=_numbers(percentiles, "percentiles"),
+        max_time=float(min(max(cuts) * tail + (decay_value or 10.0), 1440)),
+        max_rides=max_rides,
+        opportunities=tuple(x.strip() for x in opportunities.split(",") if x.strip()),
+        cutoffs=cuts, decay_function=decay, decay_value=decay_value,
+        access_modes=_modes(access_modes), egress_modes=_modes(egress_modes),
+    )  # fmt: skip
+
+
 def accessibility(
     gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
     at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
@@ -216,17 +241,8 @@ def accessibility(
     o = _points(origins, h3, args, "origins", True)
     d = read_points(destinations, name="destinations")
     assert o is not None
-    cuts = _numbers(cutoffs, "cutoffs")
-    tail = 1.0 if decay == "step" else 3.0
-    spec = AnalysisSpec(
-        kind="accessibility", departure=when.isoformat(), window=window,
-        percentiles=_numbers(percentiles, "percentiles"),
-        max_time=float(min(max(cuts) * tail + (decay_value or 10.0), 1440)),
-        max_rides=max_rides,
-        opportunities=tuple(x.strip() for x in opportunities.split(",") if x.strip()),
-        cutoffs=cuts, decay_function=decay, decay_value=decay_value,
-        access_modes=_modes(access_modes), egress_modes=_modes(egress_modes),
-    )  # fmt: skip
+    spec = _accessibility_spec(when, window, percentiles, cutoffs, decay, decay_value,
+                               opportunities, max_rides, access_modes, egress_modes)  # fmt: skip
     result = _run(args, spec, o, d, out, workers, scheduler, chunk)
     frame = result.frame
     if out.suffix.lower() in (".png", ".html"):
@@ -238,6 +254,77 @@ def accessibility(
         ]
     written = write_result(frame, out, "accessibility")
     _finish(result, out, written)
+
+
+def accessibility_compare(
+    gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
+    at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
+    out: Path = typer.Option(..., "--out", help="difference: .parquet .csv .geojson .png .html"),
+    destinations: str = typer.Option(..., "--destinations", help="points with weight columns"),
+    gbfs_after: list[str] = typer.Option(
+        [], "--gbfs-after", help="the second network adds this GBFS system (repeatable)"
+    ),
+    gtfs_after: list[str] = typer.Option(
+        [], "--gtfs-after", help="the second network's GTFS instead of --gtfs (repeatable)"
+    ),
+    label: str | None = typer.Option(None, "--label", help="the change, in the summary line"),
+    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    h3: int | None = typer.Option(None, "--h3", help="origins: H3 cells at this resolution"),
+    opportunities: str = typer.Option("jobs", "--opportunities", help="weight columns: jobs,..."),
+    osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
+    gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS of both networks (repeatable)"),
+    date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
+    window: float = typer.Option(60, "--window", help="departure window, minutes"),
+    percentiles: str = typer.Option("50", "--percentiles", help="e.g. 25,50,75"),
+    cutoffs: str = typer.Option("30", "--cutoffs", help="minutes, e.g. 15,30,45"),
+    decay: str = typer.Option("step", "--decay", help="step, linear, logistic, exponential"),
+    decay_value: float | None = typer.Option(None, "--decay-value", help="linear width, sd"),
+    access_modes: str = typer.Option("WALK,RENTAL", "--access-modes", help="WALK,RENTAL,..."),
+    egress_modes: str = typer.Option("WALK,RENTAL", "--egress-modes", help="WALK,RENTAL,..."),
+    max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
+    workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
+    chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+) -> None:
+    """Accessibility on two networks (e.g. without and with a bike-share system, or two
+    GTFS versions) and its difference per origin; prints a one-line summary."""
+    if not gbfs_after and not gtfs_after:
+        raise QueryError(
+            "give what the second network changes: --gbfs-after and/or --gtfs-after",
+            parameter="gbfs_after",
+        )
+    when = parse_at(at)
+    before = _args(gtfs, osm, gbfs, date, when, cache_dir)
+    after = _args(gtfs_after or gtfs, osm, [*gbfs, *gbfs_after], date, when, cache_dir)
+    o = _points(origins, h3, before, "origins", True)
+    d = read_points(destinations, name="destinations")
+    assert o is not None
+    spec = _accessibility_spec(when, window, percentiles, cutoffs, decay, decay_value,
+                               opportunities, max_rides, access_modes, egress_modes)  # fmt: skip
+    runs = []
+    for name, args in (("before", before), ("after", after)):
+        part = out.with_name(f"{out.name}.{name}")
+        runs.append(_run(args, spec, o, d, part, workers, scheduler, chunk))
+    if label is None:
+        changed = [Path(g.rstrip("/")).name for g in (gbfs_after or gtfs_after)]
+        label = ("adding " if gbfs_after else "GTFS ") + " + ".join(changed)
+    table, summary = compare(_geo(runs[0].frame), _geo(runs[1].frame), label=label)
+    if out.suffix.lower() in (".png", ".html"):
+        # the map shows the summary's opportunity, percentile and cutoff
+        first = table.iloc[0]
+        table = table[
+            (table["opportunity"] == first["opportunity"])
+            & (table["percentile"] == first["percentile"])
+            & (table["cutoff"] == first["cutoff"])
+        ]
+    written = write_result(table, out, "difference")
+    for name, run in (("before", runs[0]), ("after", runs[1])):
+        shutil.rmtree(out.with_name(f"{out.name}.{name}.parts"), ignore_errors=True)
+        resumed = f", {run.chunks_resumed} resumed" if run.chunks_resumed else ""
+        typer.echo(f"{name}: {run.chunks} chunks{resumed}; {run.seconds:.1f} s", err=True)
+    typer.echo(f"wrote {written} ({len(table)} rows)", err=True)
+    typer.echo(summary)
 
 
 def isochrones_command(
@@ -282,7 +369,9 @@ def isochrones_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``matrix``, ``isochrones`` and ``accessibility`` to the root command."""
+    """Add ``matrix``, ``isochrones``, ``accessibility`` and ``accessibility-compare`` to
+    the root command."""
     app.command("matrix")(matrix)
     app.command("isochrones")(isochrones_command)
     app.command("accessibility")(accessibility)
+    app.command("accessibility-compare")(accessibility_compare)

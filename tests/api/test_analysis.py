@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 
 from maasmix.api.analysis import AnalysisSpec, _key, run_chunks
 from maasmix.api.cli import app
-from maasmix.engine.accessibility import accessibility
+from maasmix.engine.accessibility import accessibility, compare
 from maasmix.engine.matrix import travel_time_matrix
+from maasmix.engine.network import Network
 from maasmix.errors import FeedWarning, InputError
 from maasmix.pricing.demand.jobs import NetworkArgs
 
@@ -190,3 +191,56 @@ def test_cli_bad_input_is_one_line(
     assert r.exit_code == 2
     assert r.output.startswith("error: ") and message in r.output
     assert r.output.count("\n") == 1
+
+
+def test_accessibility_compare_with_and_without_bay_wheels(
+    dataset: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``maasmix accessibility-compare``: BART + Caltrain, then with Bay Wheels; the table
+    and the summary line are `compare` of the two accessibilities computed here."""
+    gtfs = [dataset("gtfs-bay-area", "bart.zip"), dataset("gtfs-bay-area", "caltrain.zip")]
+    gbfs = dataset("gbfs-bay-area-baywheels")
+    cache = tmp_path / "cache"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        without = Network.from_files(gtfs=gtfs, date="20190305", cache_dir=cache)
+        with_bikes = Network.from_files(gtfs=gtfs, gbfs=[gbfs], date="20190305", cache_dir=cache)
+    stations = with_bikes.rentals[0]
+    rng = np.random.default_rng(7)
+    pick = rng.choice(len(stations.station_lat), 8, replace=False)
+    pts = pd.DataFrame(
+        {
+            "id": [f"s{k}" for k in range(8)],
+            "lat": stations.station_lat[pick] + rng.normal(0, 0.003, 8),
+            "lon": stations.station_lon[pick] + rng.normal(0, 0.003, 8),
+            "jobs": rng.integers(100, 1000, 8),
+        }
+    )
+    csv = tmp_path / "pts.csv"
+    pts.to_csv(csv, index=False)
+    out = tmp_path / "diff.parquet"
+    r = runner.invoke(app, ["accessibility-compare", "--gtfs", str(gtfs[0]), "--gtfs",
+                            str(gtfs[1]), "--gbfs-after", str(gbfs), "--label", "Bay Wheels",
+                            "--at", "2019-03-05T08:00", "--origins", str(csv), "--destinations",
+                            str(csv), "--window", "10", "--cutoffs", "30", "--cache-dir",
+                            str(cache), "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    when = "2019-03-05T08:00"
+    modes = ["WALK", "RENTAL"]
+    before = accessibility(without, pts, pts, "jobs", when, 10, cutoffs=[30],
+                           access_modes=modes, egress_modes=modes)  # fmt: skip
+    after = accessibility(with_bikes, pts, pts, "jobs", when, 10, cutoffs=[30],
+                          access_modes=modes, egress_modes=modes)  # fmt: skip
+    table, line = compare(before, after, label="Bay Wheels")
+    assert r.stdout == line + "\n"
+    assert line.startswith("Bay Wheels adds ") and "0 lose" in line
+    got = pd.read_parquet(out)
+    keys = ["id", "opportunity", "percentile", "cutoff", "before", "after", "difference"]
+    pd.testing.assert_frame_equal(got[keys], pd.DataFrame(table)[keys], check_dtype=False)
+    assert (got["difference"] > 0).any() and (got["difference"] >= 0).all()
+    assert not any(tmp_path.glob("diff.parquet.*.parts"))
+    # the second network must differ from the first
+    r = runner.invoke(app, ["accessibility-compare", "--gtfs", str(gtfs[0]), "--at", when,
+                            "--origins", str(csv), "--destinations", str(csv),
+                            "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 2 and "--gbfs-after" in r.output
