@@ -155,13 +155,16 @@ def mcraptor(
     slack: int,
     origin_walk: np.ndarray,
     target_walk: np.ndarray,
+    max_arrival: int = INF,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """McRAPTOR from ``origins`` leaving at ``depart``; at most ``max_rounds`` rides.
 
     ``origin_walk[i]`` is the walking already done on reaching origin ``i`` (its access
     walk; 0 for stop-to-stop queries), the starting value of the walking criterion;
     ``target_walk[i]`` the walking still to do after target ``i`` (its egress walk),
-    counted when target labels prune others.
+    counted when target labels prune others. ``max_arrival``: a label whose arrival
+    plus the least egress time is later is dropped (no journey arriving after it is
+    wanted).
 
     Returns ``(pool, target_labels, n_labels)``: the label pool (rows ``< n_labels``)
     and the ids of every label that reached a target (to be Pareto-filtered).
@@ -250,6 +253,8 @@ def mcraptor(
                 a = a0 + fp_dur[e]
                 w = w0 + fp_dur[e]
                 r = a + slack if k > 0 else a
+                if a + min_eg > max_arrival:
+                    continue
                 if _any_dominated(pool, any_head, q, a, r, w):
                     continue
                 if _dominated_at_target(
@@ -318,6 +323,8 @@ def mcraptor(
                     for bi in range(n_rb):
                         a = st_arr[base + rb_trip[bi] * n + i]
                         w = rb_walk[bi]
+                        if a + min_eg > max_arrival:
+                            continue
                         if _ride_dominated(pool, ride_head, s, a, w):
                             continue
                         if _dominated_at_target(

@@ -85,13 +85,16 @@ def mc_search(
     min_transfer_s: int,
     origin_walk: IntArray | None = None,
     target_walk: IntArray | None = None,
+    max_arrival: int | None = None,
 ) -> McLabels:
     """McRAPTOR from ``origins`` (compiled indices) leaving at ``depart``.
 
     ``max_rides`` None means no limit; ``min_transfer_s`` as in `engine.raptor`;
     ``origin_walk``: walking seconds already done at each origin (default 0), counted in
     the walking criterion; ``target_walk``: walking seconds still to do after each
-    target (its egress walk, default 0), counted when target labels prune others.
+    target (its egress walk, default 0), counted when target labels prune others;
+    ``max_arrival``: no label whose arrival plus the least egress time is later is kept
+    (None: no bound).
     """
     pool, labels, _ = MC_KERNEL(
         *tt.kernel_arrays(),
@@ -108,5 +111,6 @@ def mc_search(
         np.zeros(len(targets), np.int32)
         if target_walk is None
         else np.ascontiguousarray(target_walk, dtype=np.int32),
+        mk.INF if max_arrival is None else int(max_arrival),
     )
     return McLabels(pool, labels)

@@ -17,7 +17,7 @@ from maasmix.engine.plan_query import AccessSet, IntArray, Query, Unusable
 from maasmix.engine.raptor import INF, point_to_point
 from maasmix.engine.timetable import CompiledTimetable
 
-__all__ = ["MC_MAX_STOPS", "transit_candidates", "transit_journeys"]
+__all__ = ["MC_ARRIVAL_SLACK_S", "MC_MAX_STOPS", "transit_candidates", "transit_journeys"]
 
 #: McRAPTOR (walking trade-offs of walk + transit + walk, depart-at) allows
 #: ``max_transfers + 1`` rides, as RAPTOR, from and to this many stops of the walking
@@ -25,6 +25,10 @@ __all__ = ["MC_MAX_STOPS", "transit_candidates", "transit_journeys"]
 #: ``max_access_walk_s``). Measured on Helsinki (40 pairs, 2 shared cores, all modes):
 #: 10 stops plan in ~16 ms median, 20 in ~17-24 ms, the whole sets in ~57 ms.
 MC_MAX_STOPS: int | None = 10
+
+#: McRAPTOR keeps no journey arriving more than this after RAPTOR's earliest arrival
+#: (None: no bound); it runs only when RAPTOR found a journey (its stops are a subset).
+MC_ARRIVAL_SLACK_S: int | None = 1800
 
 
 def transit_journeys(
@@ -59,7 +63,8 @@ def transit_journeys(
             walk_reaches_target=False,
         )
         found = raptor_journeys(tt, res, t, eg)
-        if walking:
+        best = int(res.dest[: res.last_round + 1].min())
+        if walking and best < INF:
             mo, moff = _nearest(o, off, MC_MAX_STOPS)
             mt, meg = _nearest(t, eg, MC_MAX_STOPS)
             labels = mc_search(
@@ -73,6 +78,7 @@ def transit_journeys(
                 min_transfer_s=slack,
                 origin_walk=moff,
                 target_walk=meg,
+                max_arrival=None if MC_ARRIVAL_SLACK_S is None else best + MC_ARRIVAL_SLACK_S,
             )
             found += mc_journeys(tt, labels, mt, meg, egress_walk=meg)
     else:

@@ -1,15 +1,20 @@
 """Transit between access and egress sets as the planner runs it: RAPTOR where only rides
-reach the targets (``walk_reaches_target=False``), on a three-stop line."""
+reach the targets (``walk_reaches_target=False``), on a three-stop line; McRAPTOR's
+walking trade-offs bounded after RAPTOR's earliest arrival."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from maasmix.engine.paths import raptor_journeys
 from maasmix.engine.raptor import INF, point_to_point
 from maasmix.engine.timetable import CompiledTimetable, compile_timetable
 from maasmix.geodesy import M_PER_DEG_LAT
-from tests.engine.builders import hms, make_day
+from tests.engine.builders import DATE, hms, make_day
 
 LAT = 45.0
 DEG_PER_M = 1.0 / (M_PER_DEG_LAT * np.cos(np.radians(LAT)))
@@ -57,3 +62,31 @@ def test_a_ride_reaches_a_target_walked_to_earlier() -> None:
     arrival, legs = _only_rides(tt, 10)
     assert arrival == hms("08:04") + 10
     assert legs == [("BUS", "O", "Y")]
+
+
+def test_walking_trade_offs_are_bounded_after_the_earliest_arrival(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maasmix.engine import plan_transit
+    from maasmix.engine.network import Network, compile_network
+    from maasmix.feeds.osm import load_osm
+    from tests.engine.plan_builders import lon_at, write_street
+
+    # the fast bus B1 (more walking) arrives at 08:18, the near bus B2 (less) at 08:40
+    stops = {"N": (LAT, lon_at(1)), "F": (LAT, lon_at(8)), "Q": (LAT, lon_at(25))}
+    trips = [
+        ("fast", "B1", [("F", "08:12:00", "08:12:00"), ("Q", "08:18:00", "08:18:00")]),
+        ("near", "B2", [("N", "08:20:00", "08:20:00"), ("Q", "08:40:00", "08:40:00")]),
+    ]
+    street = load_osm(write_street(tmp_path / "street.osm"))
+    net = Network(compile_network(make_day(stops, trips), street), min_transfer_s=0)
+    at = dt.datetime.combine(DATE, dt.time(8, 0))
+
+    def routes() -> set[str | None]:
+        plan = net.plan((LAT, lon_at(0)), (LAT, lon_at(25)), at, modes="TRANSIT")
+        return {leg.route_id for j in plan.itineraries for leg in j.legs if leg.is_transit}
+
+    assert plan_transit.MC_ARRIVAL_SLACK_S == 1800
+    assert routes() == {"B1", "B2"}  # 22 min later: within the bound
+    monkeypatch.setattr(plan_transit, "MC_ARRIVAL_SLACK_S", 1200)
+    assert routes() == {"B1"}  # 22 min > 20 min after the earliest arrival
