@@ -65,17 +65,20 @@ def scheduler() -> Iterator[str]:
 
     # forked workers start with maasmix already imported (spawned ones import it again:
     # seconds each); each still builds its network itself from the disk cache
-    with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-    ):
-        yield cluster.scheduler_address
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        with warnings.catch_warnings():  # Python 3.12+ warns on forking a threaded process
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            cluster = LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
+        with cluster:
+            yield cluster.scheduler_address
 
 
 def _worker_state() -> tuple[int, str | None]:
