@@ -13,45 +13,6 @@ from numba import njit
 
 
 @njit(cache=True)
-def _push(heap_c: np.ndarray, heap_n: np.ndarray, size: int, cost: float, node: int) -> int:
-    i = size
-    heap_c[i] = cost
-    heap_n[i] = node
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap_c[parent] <= heap_c[i]:
-            break
-        heap_c[parent], heap_c[i] = heap_c[i], heap_c[parent]
-        heap_n[parent], heap_n[i] = heap_n[i], heap_n[parent]
-        i = parent
-    return size + 1
-
-
-@njit(cache=True)
-def _pop(heap_c: np.ndarray, heap_n: np.ndarray, size: int) -> tuple[float, int, int]:
-    cost = heap_c[0]
-    node = heap_n[0]
-    size -= 1
-    heap_c[0] = heap_c[size]
-    heap_n[0] = heap_n[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        child = left
-        right = left + 1
-        if right < size and heap_c[right] < heap_c[left]:
-            child = right
-        if heap_c[i] <= heap_c[child]:
-            break
-        heap_c[child], heap_c[i] = heap_c[i], heap_c[child]
-        heap_n[child], heap_n[i] = heap_n[i], heap_n[child]
-        i = child
-    return cost, node, size
-
-
-@njit(cache=True)
 def dijkstra(
     ptr: np.ndarray,
     to: np.ndarray,
@@ -74,6 +35,8 @@ def dijkstra(
     pred = np.full(n, -1, dtype=np.int64)
     origin = np.full(n, -1, dtype=np.int32)
     done = np.zeros(n, dtype=np.bool_)
+    # a binary heap of (cost, node) with lazy deletion, never fuller than one entry per
+    # source and per edge relaxed; sifted by moving a hole (no swaps)
     cap = len(sources) + len(to) + 1
     heap_c = np.empty(cap, dtype=np.float64)
     heap_n = np.empty(cap, dtype=np.int64)
@@ -88,12 +51,43 @@ def dijkstra(
             metres[s] = 0.0
             origin[s] = i
             pred[s] = -1
-            size = _push(heap_c, heap_n, size, c, s)
+            j = size
+            while j > 0:
+                p = (j - 1) >> 1
+                if heap_c[p] <= c:
+                    break
+                heap_c[j] = heap_c[p]
+                heap_n[j] = heap_n[p]
+                j = p
+            heap_c[j] = c
+            heap_n[j] = s
+            size += 1
     while size > 0:
-        c, u, size = _pop(heap_c, heap_n, size)
+        c = heap_c[0]
+        u = heap_n[0]
+        size -= 1
+        last_c = heap_c[size]
+        last_n = heap_n[size]
+        j = 0
+        while True:
+            child = 2 * j + 1
+            if child >= size:
+                break
+            if child + 1 < size and heap_c[child + 1] < heap_c[child]:
+                child += 1
+            if last_c <= heap_c[child]:
+                break
+            heap_c[j] = heap_c[child]
+            heap_n[j] = heap_n[child]
+            j = child
+        if size > 0:
+            heap_c[j] = last_c
+            heap_n[j] = last_n
         if done[u] or c > dist[u]:
             continue
         done[u] = True
+        mu = metres[u]
+        ou = origin[u]
         for e in range(ptr[u], ptr[u + 1]):
             w = cost[e]
             if not (w < np.inf):
@@ -102,15 +96,18 @@ def dijkstra(
             nc = c + w
             if nc < dist[v] and nc <= limit:
                 dist[v] = nc
-                metres[v] = metres[u] + length[e]
+                metres[v] = mu + length[e]
                 pred[v] = e
-                origin[v] = origin[u]
-                if size >= len(heap_c):
-                    bigger_c = np.empty(2 * len(heap_c), dtype=np.float64)
-                    bigger_n = np.empty(2 * len(heap_n), dtype=np.int64)
-                    bigger_c[:size] = heap_c[:size]
-                    bigger_n[:size] = heap_n[:size]
-                    heap_c = bigger_c
-                    heap_n = bigger_n
-                size = _push(heap_c, heap_n, size, nc, v)
+                origin[v] = ou
+                j = size
+                while j > 0:
+                    p = (j - 1) >> 1
+                    if heap_c[p] <= nc:
+                        break
+                    heap_c[j] = heap_c[p]
+                    heap_n[j] = heap_n[p]
+                    j = p
+                heap_c[j] = nc
+                heap_n[j] = v
+                size += 1
     return dist, metres, pred, origin
