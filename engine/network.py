@@ -30,7 +30,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix import defaults
-from maasmix.engine.realtime import RealtimeLayer, RealtimeReport, RealtimeSnapshot, prefixed
+from maasmix.engine.realtime import (
+    RealtimeLayer,
+    RealtimeReport,
+    RealtimeSnapshot,
+    _schedule_snapshot,
+    prefixed,
+)
 from maasmix.engine.reversal import reverse_timetable
 from maasmix.engine.streets import StreetCSR, compile_streets
 from maasmix.engine.timetable import CompiledTimetable, compile_timetable
@@ -549,7 +555,7 @@ class Network:
         """The current realtime snapshot of the timetable (the schedule when nothing was
         applied)."""
         pair = self._realtime_pair
-        return pair[0] if pair is not None else self.realtime_layer.snapshot()
+        return pair[0] if pair is not None else self.live().snapshot
 
     def live(self) -> LiveNetwork:
         """What one plan runs on: the compiled network with the current realtime
@@ -557,10 +563,13 @@ class Network:
         keeps it; the time-reversed timetables are built on the first call after an
         update."""
         pair = self._realtime_pair
-        if pair is None:
-            snap = self.realtime_layer.snapshot()
-            pair = (snap, None)
         cached = self._live
+        if pair is None:  # nothing applied yet: the schedule, no layer built for it
+            if cached is None:
+                cached = self._live = LiveNetwork(
+                    self.compiled, _schedule_snapshot(self.compiled.timetable)
+                )
+            return cached
         if cached is not None and cached.snapshot is pair[0] and cached.bike_snapshot is pair[1]:
             return cached
         view = LiveNetwork(_live_compiled(self.compiled, *pair), pair[0], pair[1])
