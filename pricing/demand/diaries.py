@@ -481,6 +481,7 @@ def _derive(
         "itineraries": int(sum(len(r.candidates) for r in runs.values())),
         "products": len(products) + 1,
         "plans": n_trips,
+        "searches": int(sum(r.queries for r in runs.values())),
         "plans_if_planned_per_product": n_trips * (len(products) + 1),
         "plans_saved_share": 1.0 - 1.0 / (len(products) + 1),
         "evaluations": evaluations,

@@ -20,6 +20,12 @@ a task carries its trips and the small `PlanSpec`.
 
 A chunk file holds the chunk's candidates plus one row with ``cand = -1`` for each trip
 that has no itinerary, so the unplanned trips survive a resume too.
+
+Trips that ask the same query (`query_groups`: same points, time, direction, modes, own
+vehicles and rider category; diaries geocoded to zone centroids have many) are planned
+once in the whole diary, not once per chunk: the chunks hold the first trip of each
+query only, and every other trip gets copies of its first trip's candidates (its own
+``row``). The answer is the same as planning every trip alone.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from maasmix.engine.network import Network
@@ -41,7 +49,7 @@ from maasmix.pricing.demand.planning import PlanSpec, plan_trips
 if TYPE_CHECKING:
     from distributed import LocalCluster
 
-__all__ = ["NetworkArgs", "PlanRun", "local_cluster", "plan_chunks"]
+__all__ = ["NetworkArgs", "PlanRun", "local_cluster", "plan_chunks", "query_groups"]
 
 _NETWORKS: dict[tuple[Any, ...], Network] = {}
 
@@ -96,7 +104,10 @@ def _plan_chunk(args: NetworkArgs, spec: PlanSpec, trips: pd.DataFrame) -> pd.Da
 
 @dataclass(frozen=True)
 class PlanRun:
-    """What `plan_chunks` did: candidates (``cand >= 0``), unplanned rows, chunk counts."""
+    """What `plan_chunks` did: candidates (``cand >= 0``), unplanned rows, chunk counts;
+    ``trips_planned``: diary trips whose plans this run made (not read back from chunk
+    files); ``queries``: distinct queries of the diary (`query_groups`), the searches a
+    fresh run makes."""
 
     candidates: pd.DataFrame
     unplanned: list[int]
@@ -105,6 +116,58 @@ class PlanRun:
     trips_planned: int
     seconds: float
     workers: int
+    queries: int = 0
+
+
+def query_groups(trips: pd.DataFrame, spec: PlanSpec) -> npt.NDArray[np.int64]:
+    """Per trip, the position of the first trip asking the same query (itself when it is
+    the first): the key `maasmix.pricing.demand.planning.plan_trips` shares plans by
+    (points, time, direction, modes, own car, rider category)."""
+    if not len(trips):
+        return np.zeros(0, np.int64)
+    bike = "BICYCLE" in spec.modes
+    keys = pd.DataFrame(
+        {
+            "olat": trips["origin_lat"].astype(np.float64).to_numpy(),
+            "olon": trips["origin_lon"].astype(np.float64).to_numpy(),
+            "dlat": trips["destination_lat"].astype(np.float64).to_numpy(),
+            "dlon": trips["destination_lon"].astype(np.float64).to_numpy(),
+            "time": trips["time_s"].astype(np.int64).to_numpy(),
+            "arrive_by": trips["arrive_by"].astype(bool).to_numpy(),
+            "bike": (trips["mode_today"] == "bicycle").to_numpy() & bike,
+            "car": (trips["mode_today"] == "car").to_numpy(),
+            "rider": trips["rider_category"]
+            .astype(object)
+            .where(trips["rider_category"].notna(), None)
+            .map(repr)
+            .to_numpy(),
+        }
+    )
+    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = np.full(int(group.max()) + 1, -1, np.int64)
+    positions = np.arange(len(group), dtype=np.int64)
+    # the first position of each group: scatter in reverse so the smallest wins
+    first[group[::-1]] = positions[::-1]
+    return first[group]
+
+
+def _expand(
+    candidates: pd.DataFrame, unplanned: list[int], trips: pd.DataFrame, rep: npt.NDArray[np.int64]
+) -> tuple[pd.DataFrame, list[int]]:
+    """Every trip's candidates from its query's first trip (diary order, own ``row``)."""
+    rows = trips["row"].to_numpy(np.int64)
+    if bool((rep == np.arange(len(rep))).all()):
+        return candidates, unplanned
+    lookup = pd.DataFrame({"row": rows, "_rep": rows[rep]})
+    columns = list(candidates.columns)
+    merged = lookup.merge(
+        candidates.rename(columns={"row": "_rep"}), on="_rep", how="inner", sort=False
+    )
+    frame = merged.drop(columns="_rep")[columns].astype(candidates.dtypes.to_dict())
+    missing = set(unplanned)
+    return frame.reset_index(drop=True), [
+        int(r) for r, p in zip(rows, rows[rep], strict=True) if int(p) in missing
+    ]
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
@@ -133,11 +196,21 @@ def plan_chunks(
 
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
+    all_trips = trips.reset_index(drop=True)
+    rep = query_groups(all_trips, spec)
+    firsts = np.flatnonzero(rep == np.arange(len(rep)))
+    # diary trips each first trip stands for: progress and counts are in diary trips
+    stands = np.bincount(np.searchsorted(firsts, rep), minlength=len(firsts))
+    trips = all_trips.iloc[firsts].reset_index(drop=True)
     bounds = list(range(0, len(trips), chunk_trips))
     paths = [folder / f"chunk-{i:05d}.parquet" for i in range(len(bounds))]
     todo = [i for i, p in enumerate(paths) if not p.is_file()]
-    total = len(trips)
-    done_trips = total - sum(len(trips.iloc[bounds[i] : bounds[i] + chunk_trips]) for i in todo)
+    total = len(all_trips)
+
+    def weight(i: int) -> int:
+        return int(stands[bounds[i] : bounds[i] + chunk_trips].sum())
+
+    done_trips = total - sum(weight(i) for i in todo)
     if on_chunk is not None:
         on_chunk(done_trips, total)
 
@@ -148,11 +221,13 @@ def plan_chunks(
     if todo and scheduler is None and workers == 0:
         for i in todo:
             _write(paths[i], _plan_chunk(args, spec, part(i)))
-            done_trips += len(part(i))
+            done_trips += weight(i)
             if on_chunk is not None:
                 on_chunk(done_trips, total)
     elif todo:
-        used_workers = _run_dask(args, spec, todo, part, paths, workers, scheduler, total, on_chunk)
+        used_workers = _run_dask(
+            args, spec, todo, part, weight, paths, workers, scheduler, total, on_chunk
+        )
     frames = [pd.read_parquet(p) for p in paths]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(frame):
@@ -160,14 +235,17 @@ def plan_chunks(
         frame = frame[frame["cand"] >= 0].reset_index(drop=True)
     else:
         unplanned = []
+    if len(frame):
+        frame, unplanned = _expand(frame, unplanned, all_trips, rep)
     return PlanRun(
         candidates=frame,
-        unplanned=unplanned,
+        unplanned=sorted(unplanned),
         chunks=len(paths),
         chunks_resumed=len(paths) - len(todo),
-        trips_planned=sum(len(part(i)) for i in todo),
+        trips_planned=sum(weight(i) for i in todo),
         seconds=time.perf_counter() - started,
         workers=used_workers,
+        queries=len(trips),
     )
 
 
@@ -193,6 +271,7 @@ def _run_dask(
     spec: PlanSpec,
     todo: Sequence[int],
     part: Callable[[int], pd.DataFrame],
+    weight: Callable[[int], int],
     paths: Sequence[Path],
     workers: int,
     scheduler: str | None,
@@ -213,11 +292,11 @@ def _run_dask(
         spec_f = client.scatter(spec, broadcast=True)
         args_f = client.scatter(args, broadcast=True)
         futures = {client.submit(_plan_chunk, args_f, spec_f, part(i), pure=False): i for i in todo}
-        done_trips = total - sum(len(part(i)) for i in todo)
+        done_trips = total - sum(weight(i) for i in todo)
         for future in as_completed(futures):
             i = futures[future]
             _write(paths[i], future.result())
-            done_trips += len(part(i))
+            done_trips += weight(i)
             if on_chunk is not None:
                 on_chunk(done_trips, total)
         return n_workers
