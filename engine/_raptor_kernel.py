@@ -7,8 +7,9 @@ Labels, per round ``k`` (``k`` rides so far) and stop, all int32 seconds:
   without ``walk_reaches_target`` the rows ``k >= 1`` (and ``ride``'s) count only
   arrivals after at least one ride;
 - ``ready[k, s]``: earliest time a trip departing from ``s`` can be boarded: the
-  arrival plus ``slack`` (the minimum transfer time) after a ride, the bare arrival
-  before the first ride (at an origin or after the initial footpath).
+  arrival plus ``slack`` (the minimum transfer time) after a ride (after a ride and a
+  footpath: plus ``walk_slack``, by default the same), the bare arrival before the first
+  ride (at an origin or after the initial footpath).
 
 All rows are cumulative over rounds (row ``k`` <= row ``k-1``; from row 1 on without
 ``walk_reaches_target``), which is what makes the range (rRAPTOR) variant correct when
@@ -72,6 +73,7 @@ def raptor(
     slack: int,
     record: bool,
     walk_reaches_target: bool = True,
+    walk_slack: int = -1,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -91,6 +93,9 @@ def raptor(
     ``walk_reaches_target``: whether round 0 (the origins and footpaths, no ride) may
     reach the targets; False leaves ``dest[0]`` at ``INF`` so that a ride-less walk never
     prunes the rides (a door-to-door planner plans that walk on its own).
+    ``walk_slack``: the slack before boarding after a ride and a footpath (``< 0``: the
+    same ``slack`` as at the stop ridden to; 0: the footpath's time replaces the
+    minimum transfer time, as in nigiri/MOTIS).
 
     Returns ``(anyb, ready, ride, rec_ride, rec_trip, rec_board, rec_walk, rec_from,
     dest, last_round)`` where ``dest[k, d]`` is the best ``arrival + egress`` over the
@@ -98,6 +103,7 @@ def raptor(
     processed for ``d`` are filled forward), and ``last_round`` the last round processed
     for the last departure (``anyb[last_round]`` holds its earliest arrivals).
     """
+    fp_slack = slack if walk_slack < 0 else walk_slack
     n_stops = len(stop_patterns_ptr) - 1
     n_pat = len(pattern_trips_ptr) - 1
     n_dep = len(departures)
@@ -276,7 +282,7 @@ def raptor(
                             rec_from[k, q] = s
                         if egress[q] < INF and w + egress[q] < dest_cur[k]:
                             dest_cur[k] = w + egress[q]
-                        r = w + slack
+                        r = w + fp_slack
                         if r < ready[k, q]:
                             ready[k, q] = r
                             if not marked[q]:

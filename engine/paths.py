@@ -164,12 +164,13 @@ def _raptor_steps(
         found = False
         for j in range(k - 1, -1, -1):
             pad = slack if j > 0 else 0
+            wpad = res.walk_slack if j > 0 else 0
             r = int(res.rec_ride[j, board_stop])
             w = int(res.rec_walk[j, board_stop])
             if r < INF and r + pad <= dep and (j > 0 or int(res.rec_trip[0, board_stop]) < 0):
                 k, stop, mode, found = j, board_stop, "ride", True
                 break
-            if w < INF and w + pad <= dep:
+            if w < INF and w + wpad <= dep:
                 k, stop, mode, found = j, board_stop, "walk", True
                 break
         if not found:

@@ -5,7 +5,10 @@ midnight. ``max_transfers=None`` means no limit on the number of rides; otherwis
 most ``max_transfers + 1`` rides. ``min_transfer_s`` is the slack required between
 arriving at a stop (by a ride, or a ride and a footpath) and the departure of the next
 trip boarded there; the first trip of a journey needs no slack (at the origin, or after
-walking from it, "at or before the departure" suffices).
+walking from it, "at or before the departure" suffices). ``slack_after_footpath=False``
+applies that slack only when changing vehicles at the same stop: a footpath between two
+rides carries its own time instead (nigiri/MOTIS's transfer model; the footpaths should
+then hold at least the change time themselves).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class RaptorResult:
     dest: IntArray
     last_round: int
     slack: int
+    walk_slack: int
 
 
 def _as_int32(values: npt.ArrayLike) -> IntArray:
@@ -75,6 +79,7 @@ def _run(
     min_transfer_s: int,
     record: bool,
     walk_reaches_target: bool = True,
+    slack_after_footpath: bool = True,
 ) -> tuple[npt.NDArray[np.int32], ...]:
     o = _as_int32(origins)
     t = _as_int32(targets) if np.size(targets) else np.empty(0, np.int32)
@@ -98,6 +103,7 @@ def _run(
         int(min_transfer_s),
         record,
         walk_reaches_target,
+        -1 if slack_after_footpath else 0,
     )
     return tuple(out)
 
@@ -110,13 +116,23 @@ def one_to_all(
     origin_offsets: npt.ArrayLike | None = None,
     max_transfers: int | None = None,
     min_transfer_s: int = defaults.MIN_TRANSFER_S,
+    slack_after_footpath: bool = True,
 ) -> IntArray:
     """Earliest arrival (s after midnight, ``INF`` when unreachable) at every stop.
 
     Origins are reached at ``depart + offset``; the origins themselves count as reached.
     """
     out = _run(
-        tt, origins, origin_offsets, [], None, [depart], max_transfers, min_transfer_s, False
+        tt,
+        origins,
+        origin_offsets,
+        [],
+        None,
+        [depart],
+        max_transfers,
+        min_transfer_s,
+        False,
+        slack_after_footpath=slack_after_footpath,
     )
     anyb, last = out[0], int(out[9])
     return np.asarray(anyb[last], dtype=np.int32).copy()
@@ -133,6 +149,7 @@ def point_to_point(
     max_transfers: int | None = defaults.MAX_TRANSFERS,
     min_transfer_s: int = defaults.MIN_TRANSFER_S,
     walk_reaches_target: bool = True,
+    slack_after_footpath: bool = True,
 ) -> RaptorResult:
     """RAPTOR with target pruning, recording what journeys need to be reconstructed.
 
@@ -152,6 +169,7 @@ def point_to_point(
         min_transfer_s,
         True,
         walk_reaches_target,
+        slack_after_footpath,
     )
     anyb, _ready, ride, rr, rt, rb, rw, rf, dest, last = out
     return RaptorResult(
@@ -165,6 +183,7 @@ def point_to_point(
         dest=np.asarray(dest[:, 0]),
         last_round=int(last),
         slack=int(min_transfer_s),
+        walk_slack=int(min_transfer_s) if slack_after_footpath else 0,
     )
 
 
@@ -178,6 +197,7 @@ def range_query(
     target_egress: npt.ArrayLike | None = None,
     max_transfers: int = defaults.MAX_TRANSFERS,
     min_transfer_s: int = defaults.MIN_TRANSFER_S,
+    slack_after_footpath: bool = True,
 ) -> tuple[IntArray, IntArray]:
     """rRAPTOR over many departure times.
 
@@ -201,6 +221,7 @@ def range_query(
         max_transfers,
         min_transfer_s,
         False,
+        slack_after_footpath=slack_after_footpath,
     )
     dest = np.asarray(out[8])
     rows = _max_rounds(max_transfers) + 1

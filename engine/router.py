@@ -15,6 +15,9 @@ Transfer semantics (router parameters): a trip can be boarded when the rider is 
 stop ``min_transfer_s`` seconds before it departs, except for the first trip of a
 journey (at or before the departure suffices); footpaths (see `engine.footpaths`) are
 walked at most once before the first ride, between two rides and after the last ride.
+``slack_after_footpath=False`` (off by default) applies ``min_transfer_s`` only when
+changing vehicles at the same stop, a footpath between two rides carrying its own time
+instead, as nigiri (MOTIS) does; `mc_journeys` keeps the slack after footpaths.
 
 Money: ``router.price(journey, compile_fares(read_fares(load_gtfs(path))))`` gives the
 journey's fare (`maasmix.engine.fares`; Fares v1 and v2), reading the stops each ride
@@ -80,15 +83,25 @@ class TransitRouter:
     min_transfer_s
         Default minimum transfer time between two rides, seconds (0: boarding at or
         after the arrival is fine).
+    slack_after_footpath
+        True (default): ``min_transfer_s`` also applies after a footpath between two
+        rides (arrival + walk + slack). False: only when changing vehicles at the same
+        stop; a footpath carries its own time (nigiri/MOTIS's model). Used by
+        `earliest_arrivals`, `journeys` and `profile`; `mc_journeys` always adds it.
     """
 
     def __init__(
-        self, timetable: CompiledTimetable, *, min_transfer_s: int = defaults.MIN_TRANSFER_S
+        self,
+        timetable: CompiledTimetable,
+        *,
+        min_transfer_s: int = defaults.MIN_TRANSFER_S,
+        slack_after_footpath: bool = True,
     ) -> None:
         if min_transfer_s < 0:
             raise QueryError(f"min_transfer_s must be >= 0, got {min_transfer_s}")
         self.timetable = timetable
         self.min_transfer_s = int(min_transfer_s)
+        self.slack_after_footpath = bool(slack_after_footpath)
 
     def __repr__(self) -> str:
         tt = self.timetable
@@ -110,6 +123,7 @@ class TransitRouter:
         detour_factor: float = defaults.DETOUR_FACTOR,
         min_transfer_s: int = defaults.MIN_TRANSFER_S,
         use_transfers_txt: bool = True,
+        slack_after_footpath: bool = True,
     ) -> TransitRouter:
         """Compile ``service_day`` and wrap it (no disk cache)."""
         tt = compile_timetable(
@@ -119,7 +133,7 @@ class TransitRouter:
             detour_factor=detour_factor,
             use_transfers_txt=use_transfers_txt,
         )
-        return cls(tt, min_transfer_s=min_transfer_s)
+        return cls(tt, min_transfer_s=min_transfer_s, slack_after_footpath=slack_after_footpath)
 
     @classmethod
     def from_gtfs(
@@ -258,6 +272,7 @@ class TransitRouter:
             origin_offsets=off,
             max_transfers=self._limit(max_transfers),
             min_transfer_s=self._slack(min_transfer_s),
+            slack_after_footpath=self.slack_after_footpath,
         )
 
     def earliest_arrivals(
@@ -324,6 +339,7 @@ class TransitRouter:
             target_egress=eg,
             max_transfers=self._limit(max_transfers),
             min_transfer_s=self._slack(min_transfer_s),
+            slack_after_footpath=self.slack_after_footpath,
         )
         return raptor_journeys(self.timetable, res, t, eg)
 
@@ -395,6 +411,7 @@ class TransitRouter:
             target_egress=eg,
             max_transfers=defaults.MAX_TRANSFERS if limit is None else limit,
             min_transfer_s=self._slack(min_transfer_s),
+            slack_after_footpath=self.slack_after_footpath,
         )
         final = best[-1]
         reached = final < INF

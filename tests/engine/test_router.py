@@ -184,6 +184,41 @@ def test_footpaths_one_between_rides() -> None:
     assert slow == []
 
 
+def test_footpath_replaces_the_minimum_transfer_time_when_asked() -> None:
+    """slack_after_footpath=False: the slack only at the same stop, a footpath its own time."""
+    trips = [
+        ("t1", "R1", [("A", "08:00", "08:00"), ("B", "08:10", "08:10")]),
+        ("t2", "R2", [("W", "08:13", "08:13"), ("D", "08:30", "08:30")]),
+        ("c1", "R3", [("B", "08:11:59", "08:11:59"), ("C", "08:20", "08:20")]),
+        ("c2", "R3", [("B", "08:12:00", "08:12:00"), ("C", "08:21", "08:21")]),
+    ]
+    day = make_day(LINE, trips)
+    both = TransitRouter.from_service_day(day, min_transfer_s=120)
+    fp_only = TransitRouter.from_service_day(day, min_transfer_s=120, slack_after_footpath=False)
+    walk = int(
+        fp_only.timetable.footpaths.to_frame(fp_only.timetable.stop_ids)
+        .query("from_stop_id == 'B' and to_stop_id == 'W'")
+        .duration_s.iloc[0]
+    )
+    assert walk <= 180 < walk + 120  # B->W + 120 s misses 08:13, B->W alone not
+    assert both.journeys("A", "D", "07:55") == []
+    (j,) = fp_only.journeys("A", "D", "07:55")
+    assert legs(j) == [
+        ("BUS", "A", "B", "08:00:00", "08:10:00"),
+        ("WALK", "B", "W", "08:10:00", _hms(hms("08:10") + walk)),
+        ("BUS", "W", "D", "08:13:00", "08:30:00"),
+    ]
+    assert fp_only.earliest_arrivals("A", "07:55")["D"] == hms("08:30")
+    assert fp_only.profile("A", "D", "07:55", "07:55").arrival_s.tolist() == [hms("08:30")]
+    assert "D" not in both.earliest_arrivals("A", "07:55").index
+    # changing vehicles at the same stop still takes the 120 s in both models
+    for r in (both, fp_only):
+        (c,) = r.journeys("A", "C", "07:55")
+        assert c.legs[1].trip_id == "c2" and c.arrival_s == hms("08:21")
+    # the default is unchanged: the slack after walking too
+    assert TransitRouter(both.timetable, min_transfer_s=120).slack_after_footpath
+
+
 def test_no_two_footpaths_in_a_row() -> None:
     stops = {"P": (45.0, 9.0), "Q": (45.003, 9.0), "R": (45.006, 9.0)}  # 333 m apart
     trips = [
