@@ -41,7 +41,9 @@ def job_out(job: JobRecord, result: dict[str, Any] | None = None) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         result=result,
-        report=f"/v1/jobs/{job.id}/report" if job.has_result and job.kind != "demand" else None,
+        report=f"/v1/jobs/{job.id}/report"
+        if job.has_result and job.kind in ("optimise", "frontier")
+        else None,
     )
 
 

@@ -1,5 +1,6 @@
 """The JSON shapes of jobs: what starts one (``POST /v1/scenarios/{id}/optimise``,
-``/frontier``, ``/demand``) and what ``/v1/jobs`` answers."""
+``/frontier``, ``/demand``; a ``matrix`` job of no scenario) and what ``/v1/jobs``
+answers."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ __all__ = [
     "OptimiseJobIn",
 ]
 
-JOB_KINDS = ("optimise", "frontier", "demand")
+JOB_KINDS = ("optimise", "frontier", "demand", "matrix")
 Solver = Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 
@@ -59,9 +60,9 @@ class JobOut(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     id: str = Field(description="32 hex digits")
-    kind: Literal["optimise", "frontier", "demand"]
-    scenario_id: str
-    scenario_version: int = Field(description="the scenario version it runs on")
+    kind: Literal["optimise", "frontier", "demand", "matrix"]
+    scenario_id: str | None = Field(description="the scenario it runs on (none: matrix)")
+    scenario_version: int | None = Field(description="the scenario version it runs on")
     params: dict[str, Any] = Field(description="the overrides it was started with")
     state: JobState
     progress: float = Field(ge=0, le=1, description="0 to 1")

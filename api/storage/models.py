@@ -6,9 +6,10 @@ table              rows
 =================  =====================================================================
 scenarios          one per stored scenario: id, name, latest version, who created it
 scenario_versions  every version of every scenario (the body as JSON), never changed
-jobs               optimise / frontier / demand runs: state, progress, error, owner
+jobs               optimise / frontier / demand runs of a scenario version, and matrix
+                   runs of none: state, progress, error, owner
 results            a finished job's answer (JSON) and HTML report, with the scenario
-                   version it came from
+                   version it came from (none for a matrix)
 owners             the server processes that run jobs (host, pid, heartbeat)
 =================  =====================================================================
 """
@@ -111,8 +112,8 @@ class JobRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    scenario_id: Mapped[str] = mapped_column(String(32), index=True)
-    scenario_version: Mapped[int] = mapped_column(Integer)
+    scenario_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    scenario_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(20), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
@@ -135,8 +136,8 @@ class ResultRow(Base):
     job_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
     )
-    scenario_id: Mapped[str] = mapped_column(String(32), index=True)
-    scenario_version: Mapped[int] = mapped_column(Integer)
+    scenario_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    scenario_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     report_html: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

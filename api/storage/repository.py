@@ -99,8 +99,8 @@ class JobRecord:
 
     id: str
     kind: str
-    scenario_id: str
-    scenario_version: int
+    scenario_id: str | None
+    scenario_version: int | None
     params: dict[str, Any]
     state: str
     progress: float
@@ -119,8 +119,8 @@ class ResultRecord:
     """A finished job's answer, with the scenario version it came from."""
 
     job_id: str
-    scenario_id: str
-    scenario_version: int
+    scenario_id: str | None
+    scenario_version: int | None
     body: dict[str, Any]
     report_html: str | None
     created_at: dt.datetime
@@ -338,18 +338,19 @@ class Storage:
     def create_job(
         self,
         kind: str,
-        scenario: ScenarioRecord,
+        scenario: ScenarioRecord | None,
         params: dict[str, Any],
         *,
         by: str,
         owner_id: str | None,
     ) -> JobRecord:
-        """A new ``queued`` job on ``scenario`` at its version."""
+        """A new ``queued`` job on ``scenario`` at its version (None: a job of no
+        scenario, such as ``matrix``)."""
         row = JobRow(
             id=new_id(),
             kind=kind,
-            scenario_id=scenario.id,
-            scenario_version=scenario.version,
+            scenario_id=None if scenario is None else scenario.id,
+            scenario_version=None if scenario is None else scenario.version,
             params=params,
             state="queued",
             progress=0.0,

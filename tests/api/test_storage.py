@@ -38,7 +38,7 @@ def test_migrations_from_empty_to_head_and_back(db_url: str) -> None:
         assert migrate.current(storage.engine) is None
         assert _tables(storage) == set()
         migrate.upgrade(storage.engine)
-        assert migrate.current(storage.engine) == migrate.head() == "0001"
+        assert migrate.current(storage.engine) == migrate.head() == "0002"
         assert _tables(storage) == TABLES
         # the migrations make exactly the tables the models describe
         with storage.engine.connect() as conn:
