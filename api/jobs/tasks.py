@@ -1,5 +1,5 @@
 """The work of a job, as run on a Dask worker: ``optimise``, ``frontier`` or ``demand`` of
-a stored scenario body (`run_job`).
+a stored scenario body, or a ``matrix`` too large to answer at once (`run_job`).
 
 The task talks to the server that submitted it through the Dask scheduler only, so it
 runs the same on a local cluster and on a remote one: progress goes out as events on
@@ -215,6 +215,43 @@ def _demand(body: dict[str, Any], settings: Settings, ch: _Channel) -> dict[str,
     }
 
 
+def _matrix(job_id: str, body: dict[str, Any], settings: Settings, ch: _Channel) -> dict[str, Any]:
+    """A travel-time matrix in origin chunks (`maasmix.api.analysis.run_chunks` in this
+    worker, the network built here from its files), answered as ``POST /v1/matrix``
+    answers a small one. ``body``: ``args`` (`NetworkArgs`), ``spec`` (`AnalysisSpec`),
+    ``origins``, ``destinations`` (``id, lat, lon`` frames), ``network`` (its name),
+    ``chunk_origins``."""
+    import shutil
+
+    from maasmix.api.analysis import run_chunks
+    from maasmix.api.routes.analysis import matrix_answer
+
+    folder = Path(settings.cache_dir).expanduser() / "matrix-jobs" / job_id
+
+    def chunk(done: int, total: int) -> None:
+        if ch.stop():
+            raise JobCancelled("cancelled while computing the matrix")
+        ch.progress(0.99 * done / max(total, 1), f"{done} of {total} origin chunks")
+
+    try:
+        run = run_chunks(
+            body["args"],
+            body["spec"],
+            body["origins"],
+            body["destinations"],
+            folder,
+            chunk_origins=int(body["chunk_origins"]),
+            workers=0,
+            on_chunk=chunk,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    spec = body["spec"]
+    cutoff = spec.cutoff if spec.cutoff is not None else spec.max_time
+    answer = matrix_answer(run.frame, str(body["network"]), list(spec.percentiles), cutoff)
+    return answer.model_dump(mode="json", by_alias=True)
+
+
 def run_job(
     job_id: str,
     kind: str,
@@ -232,6 +269,9 @@ def run_job(
     channel.progress(0.0, "started", force=True)
     if kind == "demand":
         return {"body": _demand(body, settings, channel), "report": None, "stopped": False}
+    if kind == "matrix":
+        out = _matrix(job_id, body, settings, channel)
+        return {"body": out, "report": None, "stopped": False}
     if kind == "optimise":
         out, subject, demand = _optimise(body, params, settings, channel)
     elif kind == "frontier":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time as time_module
 from typing import Any
 
 import numpy as np
@@ -185,3 +186,94 @@ def test_openapi_types_the_bodies_with_bounds(client: TestClient) -> None:
         "application/geo+json"
         in spec["paths"]["/v1/isochrones"]["post"]["responses"]["200"]["content"]
     )
+
+
+@pytest.fixture(scope="module")
+def job_city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Network, str, Any]:
+    """The demo city written to files a deployment names (a worker rebuilds it)."""
+    root = tmp_path_factory.mktemp("demo-files")
+    c = write_demo_city(root / "city")
+    net = Network.from_files(
+        gtfs=c.gtfs_zip, osm=c.osm_pbf, gbfs=[c.gbfs_dir], date=c.service_date,
+        cache_dir=root / "cache",
+    )  # fmt: skip
+    at = dt.datetime.combine(c.service_date, dt.time(8, 0)).isoformat()
+    return net, at, c
+
+
+def test_matrix_over_the_limit_is_a_job_with_the_small_answers_shape(
+    job_city: tuple[Network, str, Any], tmp_path: Any
+) -> None:
+    from maasmix.api.deployment import ApiKeySpec, FeedSpec, GbfsSpec, NetworkSpec, hash_key
+    from maasmix.api.jobs import LocalClusterOptions
+    from maasmix.api.settings import Settings, get_settings
+
+    net, at, c = job_city
+    spec = NetworkSpec(
+        name="demo",
+        feeds=(FeedSpec(str(c.gtfs_zip)),),
+        osm=str(c.osm_pbf),
+        gbfs_systems=(GbfsSpec(str(c.gbfs_dir)),),
+        date=c.service_date,
+    )
+    keys = (
+        ApiKeySpec("writer", hash_key("w-key"), frozenset({"read", "write"})),
+        ApiKeySpec("reader", hash_key("r-key"), frozenset({"read"})),
+    )
+    app = create_app(
+        Deployment(
+            networks=(spec,),
+            storage_url=f"sqlite:///{tmp_path / 'jobs.db'}",
+            keys=keys,
+            limits=Limits(matrix_cells=60),
+        )
+    )
+    settings = Settings(cache_dir=tmp_path / "cache")
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.local_cluster = LocalClusterOptions(
+        processes=False, n_workers=1, threads_per_worker=2
+    )
+    register_network(app, "demo", net)
+    origins, dests = _grid(net, 13, 7), _grid(net, 5, 8)  # 65 cells > 60
+    body = {
+        "origins": _body_points(origins),
+        "destinations": _body_points(dests),
+        "departure": at,
+        "window": 10,
+        "percentiles": [50, 90],
+        "maxTime": 45,
+        "cutoff": 30,
+    }
+    with TestClient(app) as client:
+        assert client.post("/v1/matrix", json=body).status_code == 401
+        read_only = client.post("/v1/matrix", json=body, headers={"X-API-Key": "r-key"})
+        assert read_only.status_code == 403
+        auth = {"X-API-Key": "w-key"}
+        started = client.post("/v1/matrix", json=body, headers=auth)
+        assert started.status_code == 202, started.text
+        job = started.json()
+        assert started.headers["location"] == f"/v1/jobs/{job['id']}"
+        assert (job["kind"], job["scenarioId"], job["scenarioVersion"]) == ("matrix", None, None)
+        assert job["params"] == {"network": "demo", "origins": 13, "destinations": 5, "cells": 65}
+        deadline = dt.datetime.now() + dt.timedelta(seconds=180)
+        while True:
+            got = client.get(started.headers["location"], headers=auth).json()
+            if got["state"] not in ("queued", "running"):
+                break
+            assert dt.datetime.now() < deadline, got
+            time_module.sleep(0.2)
+        assert got["state"] == "done", got
+        assert got["report"] is None and got["progress"] == 1.0
+        answer = got["result"]
+        # a small matrix's answer, and the Python call's numbers
+        want = travel_time_matrix(net, origins, dests, at, 10, [50, 90], max_time=45, cutoff=30)
+        assert answer["network"] == "demo" and answer["percentiles"] == [50, 90]
+        assert answer["cutoff"] == 30 and len(answer["rows"]) == 65
+        for row, ref in zip(answer["rows"], want.itertuples(index=False), strict=True):
+            assert (row["fromId"], row["toId"]) == (ref.from_id, ref.to_id)
+            expected = [ref.travel_time_p50, ref.travel_time_p90]
+            assert row["travelTimes"] == [None if math.isnan(v) else v for v in expected]
+            assert row["shareWithinCutoff"] == ref.share_within_30
+        assert any(r["travelTimes"][0] is not None for r in answer["rows"])
+        # the chunk files of the job are gone once it is done
+        assert not list((tmp_path / "cache" / "matrix-jobs").glob("*/chunk-*"))
