@@ -32,6 +32,7 @@ speed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
@@ -201,6 +202,245 @@ def test_peer_nigiri_point_to_point(
     if row["ours_median_ms"] and row["peer_median_ms"]:
         row["ratio"] = row["ours_median_ms"] / row["peer_median_ms"]
     benchmark.extra_info.update({k: v for k, v in row.items() if v is not None}, peer=True)
+
+
+# -- transit: pynigiri configured alike -------------------------------------------------
+
+#: nigiri's earliest arrival equal to maasmix's to the minute (maasmix's rounded up).
+AGREE_MIN = 1
+
+
+@pytest.fixture(scope="module", params=sorted(FEEDS))
+def aligned(
+    request: pytest.FixtureRequest,
+    dataset: Callable[..., Path],
+    bench_smoke: bool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Any]:
+    """Both routers on one problem (`benchmarks.peers.aligned`): maasmix's footpaths
+    (500 m, whole minutes, at least nigiri's 2-minute change) given to both, nigiri's
+    transfer model in maasmix (``slack_after_footpath=False``, 120 s at a stop), stop
+    times in whole minutes, the same frequencies.txt expansion (both from the feed), at
+    most 8 transfers; nigiri in this process."""
+    pytest.importorskip("pynigiri")
+    from benchmarks.peers import aligned as al
+    from benchmarks.peers import nigiri_peer
+    from maasmix.engine import TransitRouter
+    from maasmix.feeds.gtfs import load_gtfs
+
+    folder, name, date, _ = FEEDS[request.param]
+    path = dataset(folder, name)
+    day = load_gtfs(path).service_day(date)
+    base = TransitRouter.from_service_day(day, max_walk_m=MAX_WALK_M)
+    tt0 = base.timetable
+    transfers = al.minute_footpaths(tt0.footpaths.to_frame(tt0.stop_ids))
+    router = TransitRouter.from_service_day(
+        al.aligned_day(day, transfers),
+        max_walk_m=0.0,
+        min_transfer_s=al.NIGIRI_CHANGE_S,
+        slack_after_footpath=False,
+    )
+    feed = al.aligned_feed(
+        path, transfers, tmp_path_factory.mktemp(f"nigiri-{request.param}") / "feed.zip"
+    )
+    d0 = service_date(request.param)
+    started = time.perf_counter()
+    nigiri = nigiri_peer.load(
+        str(feed),
+        d0.isoformat(),
+        (d0 + dt.timedelta(days=1)).isoformat(),
+        link_stop_distance=0,
+        adjust_footpaths=False,
+    )
+    load_s = time.perf_counter() - started
+    queries = transit_queries(tt0, SMOKE_QUERIES if bench_smoke else N_P2P)
+    q = queries[0]
+    router.journeys(q.origin, q.destination, q.departure_s)  # numba warm-up
+    return {
+        "name": request.param,
+        "router": router,
+        "transfers": transfers,
+        "nigiri": nigiri,
+        "load_s": load_s,
+        "queries": queries,
+        "date": d0,
+    }
+
+
+def _seated_changes(legs: list[tuple[str, str, int, int]], walks: set[tuple[str, str]]) -> int:
+    """Of a nigiri journey's legs (from, to, departure, arrival minute), the changes
+    between two rides at one stop faster than the 2-minute change time: the rider stays
+    seated where a trip continues as the next one (block_id)."""
+    rides = [leg for leg in legs if leg[0] != "START" and leg[1] != "END" and leg[:2] not in walks]
+    return sum(a[1] == b[0] and b[2] - a[3] < 2 for a, b in itertools.pairwise(rides))
+
+
+def _category(
+    ours: Any, theirs: int | None, ours_min: int | None, seated: int, depart_s: int
+) -> str:
+    """Why the two earliest arrivals differ (or ``"agree"``)."""
+    if ours is None and theirs is None:
+        return "agree"
+    if ours is not None and theirs is not None and abs(theirs - ours_min) <= AGREE_MIN:
+        return "agree"
+    if theirs is None:
+        if not any(leg.mode != "WALK" for leg in ours.legs):
+            return "walk only: nigiri's route() plans no journey without a ride"
+        if ours.arrival_s - depart_s > 12 * 3600:
+            return "nigiri finds none; maasmix's takes over 12 h"
+        if ours.legs[0].mode == "WALK" and ours.legs[-1].mode == "WALK":
+            return "nigiri finds none; maasmix's starts and ends on foot"
+        return "nigiri finds no journey (other)"
+    if ours is None:
+        return "maasmix finds no journey"
+    if theirs < ours_min:
+        if seated:
+            return "nigiri earlier: stays seated where the trip continues (0-minute change)"
+        return "nigiri earlier (other)"
+    return "maasmix earlier"
+
+
+def test_peer_nigiri_aligned(
+    benchmark: Any, aligned: dict[str, Any], bench_rounds: Callable[[int], int]
+) -> None:
+    """Earliest arrivals of both routers configured alike, and their speed on the
+    queries where they agree (median per query over interleaved rounds)."""
+    import pynigiri as ng
+
+    from benchmarks.peers import nigiri_peer
+    from maasmix.servicetime import service_datetime
+
+    router, timetable = aligned["router"], aligned["nigiri"]
+    tt, date, queries = router.timetable, aligned["date"], aligned["queries"]
+    fp = aligned["transfers"]
+    walks = {(a, b) for a, b in zip(fp.from_stop_id, fp.to_stop_id, strict=True)}
+    out_walks: dict[str, list[tuple[str, int]]] = {}
+    in_walks: dict[str, list[tuple[str, int]]] = {}
+    for a, b, secs in zip(fp.from_stop_id, fp.to_stop_id, fp.min_transfer_time, strict=True):
+        out_walks.setdefault(a, []).append((b, int(secs) // 60))
+        in_walks.setdefault(b, []).append((a, int(secs) // 60))
+
+    def unix_minute(seconds: int) -> int:
+        return int(service_datetime(date, tt.timezone, seconds).timestamp()) // 60
+
+    prepared = []
+    for q in queries:
+        nq = nigiri_peer.query(
+            timetable,
+            q.origin,
+            q.destination,
+            unix_minute(q.departure_s),
+            max_transfers=8,
+            walks=out_walks.get(q.origin, []),
+            walks_in=in_walks.get(q.destination, []),
+        )
+        egress = {
+            int(loc): m
+            for s_id, m in in_walks.get(q.destination, [])
+            if (loc := timetable.find_location(s_id)) is not None
+        }
+        prepared.append((q, nq, egress))
+    ng.route(timetable, prepared[0][1])  # warm-up
+    rounds = bench_rounds(3)
+    ours_t: list[list[float]] = [[] for _ in queries]
+    theirs_t: list[list[float]] = [[] for _ in queries]
+    ours_best: list[Any] = [None] * len(queries)
+    theirs_best: list[Any] = [None] * len(queries)
+    theirs_found: list[Any] = [None] * len(queries)
+
+    def run_interleaved() -> None:
+        for i, (q, nq, egress) in enumerate(prepared):
+            started = time.perf_counter()
+            found = router.journeys(q.origin, q.destination, q.departure_s, max_transfers=8)
+            ours_t[i].append(time.perf_counter() - started)
+            ours_best[i] = min(found, key=lambda j: j.arrival_s, default=None)
+            if nq is None:
+                continue
+            started = time.perf_counter()
+            journeys = ng.route(timetable, nq)
+            theirs_t[i].append(time.perf_counter() - started)
+            theirs_found[i] = journeys
+            theirs_best[i] = nigiri_peer.earliest(journeys, egress)
+
+    benchmark.pedantic(run_interleaved, rounds=rounds, iterations=1)
+
+    name = timetable.get_location_name
+    categories: dict[str, int] = {}
+    details: list[str] = []
+    agreeing: list[int] = []
+    for i, (q, _, _) in enumerate(prepared):
+        ours = ours_best[i]
+        ours_min = None if ours is None else unix_minute(ours.arrival_s + 59)
+        theirs = None if theirs_best[i] is None else theirs_best[i][0]
+        seated = 0
+        if theirs is not None and ours_min is not None and theirs < ours_min - AGREE_MIN:
+            best = min(theirs_found[i], key=lambda j: j.arrival_time())
+            legs = [
+                (name(getattr(leg, "from")), name(leg.to), int(leg.dep_time), int(leg.arr_time))
+                for leg in best.legs
+            ]
+            seated = _seated_changes(legs, walks)
+        cat = _category(ours, theirs, ours_min, seated, q.departure_s)
+        categories[cat] = categories.get(cat, 0) + 1
+        if cat == "agree":
+            if ours is not None and theirs is not None:
+                agreeing.append(i)
+            continue
+        start = unix_minute(q.departure_s)
+        details.append(
+            f"{q.origin} -> {q.destination} at {q.departure_s // 3600:02d}:"
+            f"{q.departure_s % 3600 // 60:02d}: maasmix "
+            f"{'-' if ours_min is None else f'+{ours_min - start} min'}, nigiri "
+            f"{'-' if theirs is None else f'+{theirs - start} min'}: {cat}"
+        )
+    n = len(queries)
+    same = categories.get("agree", 0)
+    ours_q = [float(np.median(ours_t[i])) for i in agreeing]
+    theirs_q = [float(np.median(theirs_t[i])) for i in agreeing]
+    row = _row(
+        peer="pynigiri",
+        task="transit point-to-point, configured alike",
+        city=aligned["name"],
+        queries=n,
+        status="ok",
+        version=metadata_version("pynigiri"),
+        ours_median_ms=_median_ms(list(ours_q)),
+        ours_p90_ms=_p90_ms(list(ours_q)),
+        peer_median_ms=_median_ms(list(theirs_q)),
+        peer_p90_ms=_p90_ms(list(theirs_q)),
+        peer_setup_s=round(aligned["load_s"], 3),
+        same_answer=same,
+        agreeing_timed=len(agreeing),
+        median_query_ratio=(
+            float(np.median(np.asarray(ours_q) / np.asarray(theirs_q))) if agreeing else None
+        ),
+        categories=categories,
+        disagreements=details,
+        agreement=(
+            f"{same}/{n} same earliest arrival (±{AGREE_MIN} min; "
+            f"{same - len(agreeing)} of them both none); times on the {len(agreeing)} "
+            "agreeing with a journey; "
+            + "; ".join(f"{v} {k}" for k, v in sorted(categories.items()) if k != "agree")
+        ),
+    )
+    if row["ours_median_ms"] and row["peer_median_ms"]:
+        row["ratio"] = row["ours_median_ms"] / row["peer_median_ms"]
+    benchmark.extra_info.update(
+        {k: v for k, v in row.items() if v is not None and k != "disagreements"}, peer=True
+    )
+    print(
+        f"\n{aligned['name']}: {row['agreement']}\n  agreeing: maasmix median "
+        f"{row['ours_median_ms']} ms, nigiri {row['peer_median_ms']} ms, ratio "
+        f"{row.get('ratio')}, median of per-query ratios {row['median_query_ratio']}\n  "
+        + "\n  ".join(details)
+    )
+    assert same >= 0.95 * n, f"only {same}/{n} earliest arrivals agree: {details}"
+
+
+def metadata_version(package: str) -> str:
+    from importlib import metadata
+
+    return metadata.version(package)
 
 
 def test_peer_nigiri_one_to_all(benchmark: Any, transit: dict[str, Any]) -> None:
