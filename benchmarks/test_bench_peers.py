@@ -7,7 +7,17 @@
   two routers time footpaths differently: maasmix walks crow-fly x 1.3 at 1.33 m/s in
   whole seconds, nigiri uses its own speed in whole minutes, so arrivals a few minutes
   apart either way are expected). pynigiri's Python API has no one-to-all query: that
-  row is reported as not offered.
+  row is reported as not offered. Configured so, out of the box, the two answer
+  different questions (footpath graph, transfer model, time resolution), so a second row
+  configures them alike (`benchmarks.peers.aligned`): both get maasmix's footpaths (in
+  whole minutes, at least nigiri's 2-minute change; nigiri links nothing else and does
+  not close them transitively), maasmix nigiri's transfer model
+  (``slack_after_footpath=False``, 120 s at a stop) and whole-minute stop times, nigiri
+  the origin's and destination's footpaths as intermodal offsets; both expand the same
+  frequencies.txt and allow 8 transfers. It runs nigiri in this process, interleaved
+  query by query with maasmix, requires at least 95 % of earliest arrivals equal to the
+  minute, prints every disagreement with its category, and times (median per query
+  over the rounds) the agreeing queries only.
 - **pyvalhalla** (C++): walking (``pedestrian``) and cycling (``bicycle``) routes between
   100 random node pairs of maasmix's street graphs of the Milan and Helsinki OSM extracts,
   tiles built from the same extract. The maasmix side is the street search of the
@@ -163,7 +173,7 @@ def test_peer_nigiri_point_to_point(
     peer = _run_peer([sys.executable, "-m", "benchmarks.peers.nigiri_peer"], job)
     row = _row(
         peer="pynigiri",
-        task="transit point-to-point",
+        task="transit point-to-point, each router's defaults",
         city=transit["name"],
         queries=len(queries),
         status=peer["status"],
