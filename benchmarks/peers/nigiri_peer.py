@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -56,8 +57,8 @@ def query(
     *,
     max_transfers: int = 8,
     start_footpaths: bool = False,
-    walks: list[tuple[str, int]] = (),  # type: ignore[assignment]
-    walks_in: list[tuple[str, int]] = (),  # type: ignore[assignment]
+    walks: Sequence[tuple[str, int]] = (),
+    walks_in: Sequence[tuple[str, int]] = (),
 ) -> Any:
     """The pynigiri query from ``origin`` to ``destination`` (stop_ids) leaving at
     ``minute`` (unix minute), or None when a stop is unknown. ``walks``: more starts,
