@@ -30,7 +30,8 @@ several dates is loaded once per date: the first under its name, the others as
 ``NAME@YYYY-MM-DD``. Every problem is a `maasmix.errors.DeploymentError` naming the file
 and the field (``networks.helsinki.gtfs[0].fare_contains``); nothing is loaded until the
 whole file is valid. The file is bounded: at most `MAX_FILE_BYTES` bytes, no YAML
-aliases, at most `MAX_YAML_EVENTS` parser events.
+aliases, at most `MAX_YAML_EVENTS` parser events, ``[``/``{`` nested at most
+`MAX_YAML_DEPTH` deep.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from maasmix.errors import DeploymentError, MaasmixError
@@ -69,6 +71,10 @@ SCHEMA_PATH = Path(__file__).with_name("schema") / "deployment.schema.json"
 MAX_FILE_BYTES = 1 << 20
 #: Most YAML parser events (scalars, mappings, ...) in a deployment file.
 MAX_YAML_EVENTS = 200_000
+#: Deepest nesting of YAML flow collections ([ and {) in a deployment file.
+MAX_YAML_DEPTH = 64
+_OPENERS = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSERS = np.frombuffer(b"]}", dtype=np.uint8)
 #: Default largest request body, in bytes.
 DEFAULT_BODY_BYTES = 1 << 20
 #: Default GBFS snapshot age beyond which /ready fails, in seconds.
@@ -226,6 +232,12 @@ def _read_yaml(source: Path, file: str) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DeploymentError(f"not UTF-8 (byte {exc.start})", file=file) from None
+    # PyYAML's scanner takes quadratic time in the depth of [ and { nesting: bound it
+    # first (brackets inside quoted text count too, which only makes the bound stricter)
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    steps = np.isin(codes, _OPENERS).astype(np.int32) - np.isin(codes, _CLOSERS)
+    if codes.size and int(np.cumsum(steps).max()) > MAX_YAML_DEPTH:
+        raise DeploymentError(f"[ and {{ nested more than {MAX_YAML_DEPTH} levels deep", file=file)
     try:
         for n, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
             if isinstance(event, yaml.AliasEvent):

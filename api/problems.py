@@ -7,6 +7,7 @@ request validation (pydantic)             422     ``/v1/problems/invalid-request
 `FeedMissingError`, `ScenarioMissingError` 404     ``/v1/problems/<error-name>``
 other `InputError` (feeds, scenarios)     422     ``/v1/problems/<error-name>``
 `QueryError` (incl. `NoServiceError`)     422     ``/v1/problems/<error-name>``
+`RecursionError` (input nested too deep)  422     ``/v1/problems/nested-too-deeply``
 HTTP errors (400, 403, 404, 405)          status  ``about:blank``
 anything else                             500     ``/v1/problems/internal-error``
 ========================================  ======  ==================================
@@ -203,6 +204,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(app, request))
         return problem(exc.status_code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(RecursionError)
+    async def _nested(_: Request, exc: RecursionError) -> JSONResponse:
+        # only a client's input nests deep enough: JSON or YAML parsed recursively
+        return problem(
+            422, "the input is nested too deeply", type_=PROBLEM_BASE + "nested-too-deeply"
+        )
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

@@ -25,11 +25,13 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import psutil
 import pytest
 import requests
@@ -106,16 +108,32 @@ def _inputs(data_dir: Path, tmp: Path, smoke: bool) -> tuple[Path, list[dict[str
         spread = (0.02, 0.05)
     file = tmp / "deploy.yaml"
     file.write_text("networks:\n  city:\n" + body)
-    queries = []
-    for _ in range(N_QUERIES):
-        a, b = rng.uniform(-1, 1, 2), rng.uniform(-1, 1, 2)
-        queries.append(
-            {
-                "from": f"{lat0 + a[0] * spread[0]:.5f},{lon0 + a[1] * spread[1]:.5f}",
-                "to": f"{lat0 + b[0] * spread[0]:.5f},{lon0 + b[1] * spread[1]:.5f}",
-                "at": at,
-            }
-        )
+    if smoke:
+        points = np.column_stack(
+            [lat0 + rng.uniform(-1, 1, 2 * N_QUERIES) * spread[0],
+             lon0 + rng.uniform(-1, 1, 2 * N_QUERIES) * spread[1]]
+        )  # fmt: skip
+    else:  # stops of central Helsinki (random points fall in the sea)
+        with (
+            zipfile.ZipFile(
+                data_dir / "gtfs-helsinki-hsl" / "helsinki_hsl_gtfs_2022-02.zip"
+            ) as archive,
+            archive.open("stops.txt") as handle,
+        ):
+            stops = pd.read_csv(handle, usecols=["stop_lat", "stop_lon"])
+        central = stops[
+            ((stops.stop_lat - lat0).abs() < spread[0])
+            & ((stops.stop_lon - lon0).abs() < spread[1])
+        ].to_numpy(dtype=float)
+        points = central[rng.integers(0, len(central), 2 * N_QUERIES)]
+    queries = [
+        {
+            "from": f"{points[2 * k][0]:.5f},{points[2 * k][1]:.5f}",
+            "to": f"{points[2 * k + 1][0]:.5f},{points[2 * k + 1][1]:.5f}",
+            "at": at,
+        }
+        for k in range(N_QUERIES)
+    ]
     return file, queries
 
 

@@ -261,3 +261,7 @@ def fetch_json(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         row = getattr(exc, "lineno", None)
         raise FeedFormatError(f"invalid JSON: {exc}", file=_shown(url), row=row) from exc
+    except RecursionError:
+        raise FeedFormatError("invalid JSON: nested too deeply", file=_shown(url)) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise FeedFormatError(f"invalid JSON: {str(exc)[:100]}", file=_shown(url)) from None

@@ -9,6 +9,7 @@ is filed under ``vehicle_status``).
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -88,6 +89,10 @@ class Discovered:
     feed_language: str | None
 
 
+#: Longest ``ttl`` kept, seconds (one year); a longer one is cut to it, with a warning.
+MAX_TTL_S = 365 * 86400
+
+
 def parse_json(body: bytes, source: str) -> Any:
     """Parse ``body``; invalid JSON raises FeedFormatError with the line; a BOM is warned."""
     if body.startswith(b"\xef\xbb\xbf"):
@@ -99,6 +104,10 @@ def parse_json(body: bytes, source: str) -> Any:
         raise FeedFormatError(f"invalid JSON: {exc.msg}", file=source, row=exc.lineno) from exc
     except UnicodeDecodeError as exc:
         raise FeedFormatError(f"not UTF-8: {exc}", file=source) from exc
+    except RecursionError:
+        raise FeedFormatError("invalid JSON: nested too deeply", file=source) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise FeedFormatError(f"invalid JSON: {str(exc)[:100]}", file=source) from None
 
 
 def _read_bytes(location: str) -> bytes:
@@ -135,10 +144,22 @@ def read_file(location: str, name: str) -> RawFile:
         raise FeedMissingError("'last_updated' is missing", file=location, field="last_updated")
     last_updated = parse_timestamp(doc["last_updated"], file=location, field="last_updated")
     ttl = doc.get("ttl")
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+    if (
+        isinstance(ttl, bool)
+        or not isinstance(ttl, int | float)
+        or not math.isfinite(ttl)
+        or ttl < 0
+    ):
         raise FeedFormatError(
-            f"'ttl' must be a non-negative integer, got {ttl!r}", file=location, field="ttl"
+            f"'ttl' must be a non-negative integer, got {str(ttl)[:40]}", file=location, field="ttl"
         )
+    if ttl > MAX_TTL_S:
+        warnings.warn(
+            f"{location}: ttl {str(ttl)[:40]} s cut to {MAX_TTL_S} s (one year)",
+            FeedWarning,
+            stacklevel=2,
+        )
+        ttl = MAX_TTL_S
     return RawFile(name, location, version, last_updated, int(ttl), data)
 
 
