@@ -3,9 +3,15 @@
 Walking before the first ride is scheduled to end when that ride departs; walking after
 a ride starts when the rider gets off. Both searches end in `Journey` objects (see
 `maasmix.engine.itinerary`), Pareto-filtered on the criteria of the search.
+
+A query builds a few legs; the timetable's names, coordinates and offsets are read from
+Python lists made once per timetable (`_lookup`), not from numpy scalars leg by leg.
 """
 
 from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,70 +23,160 @@ from maasmix.engine.timetable import CompiledTimetable
 __all__ = ["mc_journeys", "pareto_filter", "raptor_journeys"]
 
 
+@dataclass(frozen=True, eq=False)
+class _Lookup:
+    """A timetable's per-leg facts as Python lists (stops, routes, trips, patterns,
+    footpaths), built once per timetable."""
+
+    stop_ids: list[str]
+    stop_names: list[str]
+    stop_lat: list[float]
+    stop_lon: list[float]
+    route_ids: list[str]
+    route_short: list[str]
+    route_long: list[str]
+    route_types: list[int]
+    route_modes: list[str]
+    trip_route: list[int]
+    trip_pattern: list[int]
+    trip_ids: list[str]
+    trip_keys: list[str]
+    headsigns: list[str]
+    ps_ptr: list[int]
+    pt_ptr: list[int]
+    pst_ptr: list[int]
+    pattern_stops: list[int]
+    pattern_alight: list[bool]
+    fp_ptr: list[int]
+    fp_to: list[int]
+    fp_dur: list[int]
+    fp_dist: list[float]
+
+
+_LOOKUPS: weakref.WeakKeyDictionary[CompiledTimetable, _Lookup] = weakref.WeakKeyDictionary()
+
+
+def _lookup(tt: CompiledTimetable) -> _Lookup:
+    found = _LOOKUPS.get(tt)
+    if found is None:
+        fp = tt.footpaths
+        types = [int(x) for x in tt.route_types.tolist()]
+        found = _Lookup(
+            stop_ids=[str(x) for x in tt.stop_ids.tolist()],
+            stop_names=[str(x) for x in tt.stop_names.tolist()],
+            stop_lat=[float(x) for x in tt.stop_lat.tolist()],
+            stop_lon=[float(x) for x in tt.stop_lon.tolist()],
+            route_ids=[str(x) for x in tt.route_ids.tolist()],
+            route_short=[str(x) for x in tt.route_short_names.tolist()],
+            route_long=[str(x) for x in tt.route_long_names.tolist()],
+            route_types=types,
+            route_modes=[transit_mode(t) for t in types],
+            trip_route=[int(x) for x in tt.trip_route.tolist()],
+            trip_pattern=[int(x) for x in tt.trip_pattern.tolist()],
+            trip_ids=[str(x) for x in tt.trip_ids.tolist()],
+            trip_keys=[str(x) for x in tt.trip_keys.tolist()],
+            headsigns=[str(x) for x in tt.trip_headsigns.tolist()],
+            ps_ptr=[int(x) for x in tt.pattern_stops_ptr.tolist()],
+            pt_ptr=[int(x) for x in tt.pattern_trips_ptr.tolist()],
+            pst_ptr=[int(x) for x in tt.pattern_st_ptr.tolist()],
+            pattern_stops=[int(x) for x in tt.pattern_stops.tolist()],
+            pattern_alight=[bool(x) for x in tt.pattern_alight.tolist()],
+            fp_ptr=[int(x) for x in fp.ptr.tolist()],
+            fp_to=[int(x) for x in fp.to.tolist()],
+            fp_dur=[int(x) for x in fp.duration_s.tolist()],
+            fp_dist=[float(x) for x in fp.distance_m.tolist()],
+        )
+        _LOOKUPS[tt] = found
+    return found
+
+
+#: A leg's fields at their defaults; `_leg` fills in the given ones (the same leg as
+#: ``Leg(**fields)``, without the frozen dataclass's per-field ``__setattr__``).
+_LEG_DEFAULTS: dict[str, object] = dict(Leg("", "", "", 0.0, 0.0, "", "", 0.0, 0.0, 0, 0).__dict__)
+
+
+def _leg(fields: dict[str, object]) -> Leg:
+    leg = object.__new__(Leg)
+    d = leg.__dict__
+    d.update(_LEG_DEFAULTS)
+    d.update(fields)
+    return leg
+
+
 def _ride_leg(tt: CompiledTimetable, trip: int, board_pos: int, alight_pos: int) -> Leg:
-    p = int(tt.trip_pattern[trip])
-    ps0 = int(tt.pattern_stops_ptr[p])
-    n = int(tt.pattern_stops_ptr[p + 1]) - ps0
-    j = trip - int(tt.pattern_trips_ptr[p])
-    base = int(tt.pattern_st_ptr[p]) + j * n
-    a = int(tt.pattern_stops[ps0 + board_pos])
-    b = int(tt.pattern_stops[ps0 + alight_pos])
-    r = int(tt.trip_route[trip])
-    route_type = int(tt.route_types[r])
-    return Leg(
-        mode=transit_mode(route_type),
-        from_stop_id=str(tt.stop_ids[a]),
-        from_name=str(tt.stop_names[a]),
-        from_lat=float(tt.stop_lat[a]),
-        from_lon=float(tt.stop_lon[a]),
-        to_stop_id=str(tt.stop_ids[b]),
-        to_name=str(tt.stop_names[b]),
-        to_lat=float(tt.stop_lat[b]),
-        to_lon=float(tt.stop_lon[b]),
-        start_s=int(tt.st_dep[base + board_pos]),
-        end_s=int(tt.st_arr[base + alight_pos]),
-        route_id=str(tt.route_ids[r]),
-        route_short_name=str(tt.route_short_names[r]),
-        route_long_name=str(tt.route_long_names[r]),
-        route_type=route_type,
-        trip_id=str(tt.trip_ids[trip]),
-        trip_key=str(tt.trip_keys[trip]),
-        headsign=str(tt.trip_headsigns[trip]),
-        stops=alight_pos - board_pos,
+    lk = _lookup(tt)
+    p = lk.trip_pattern[trip]
+    ps0 = lk.ps_ptr[p]
+    n = lk.ps_ptr[p + 1] - ps0
+    base = lk.pst_ptr[p] + (trip - lk.pt_ptr[p]) * n
+    a = lk.pattern_stops[ps0 + board_pos]
+    b = lk.pattern_stops[ps0 + alight_pos]
+    r = lk.trip_route[trip]
+    return _leg(
+        {
+            "mode": lk.route_modes[r],
+            "from_stop_id": lk.stop_ids[a],
+            "from_name": lk.stop_names[a],
+            "from_lat": lk.stop_lat[a],
+            "from_lon": lk.stop_lon[a],
+            "to_stop_id": lk.stop_ids[b],
+            "to_name": lk.stop_names[b],
+            "to_lat": lk.stop_lat[b],
+            "to_lon": lk.stop_lon[b],
+            "start_s": int(tt.st_dep[base + board_pos]),
+            "end_s": int(tt.st_arr[base + alight_pos]),
+            "route_id": lk.route_ids[r],
+            "route_short_name": lk.route_short[r],
+            "route_long_name": lk.route_long[r],
+            "route_type": lk.route_types[r],
+            "trip_id": lk.trip_ids[trip],
+            "trip_key": lk.trip_keys[trip],
+            "headsign": lk.headsigns[trip],
+            "stops": alight_pos - board_pos,
+        }
     )
 
 
 def _alight_pos(tt: CompiledTimetable, trip: int, board_pos: int, stop: int, arrival: int) -> int:
-    stops, arr, _ = tt.trip_stop_times(trip)
-    p = int(tt.trip_pattern[trip])
-    ps0 = int(tt.pattern_stops_ptr[p])
-    for i in range(board_pos + 1, len(stops)):
-        if int(stops[i]) == stop and int(arr[i]) == arrival and tt.pattern_alight[ps0 + i]:
+    lk = _lookup(tt)
+    p = lk.trip_pattern[trip]
+    ps0 = lk.ps_ptr[p]
+    n = lk.ps_ptr[p + 1] - ps0
+    base = lk.pst_ptr[p] + (trip - lk.pt_ptr[p]) * n
+    arr = tt.st_arr
+    stops, alight = lk.pattern_stops, lk.pattern_alight
+    for i in range(board_pos + 1, n):
+        if stops[ps0 + i] == stop and alight[ps0 + i] and int(arr[base + i]) == arrival:
             return i
     raise RuntimeError("inconsistent RAPTOR records: alighting stop not on the trip")
 
 
+def _footpath(lk: _Lookup, a: int, b: int) -> int:
+    """Index of the footpath from stop ``a`` to stop ``b``."""
+    try:
+        return lk.fp_to.index(b, lk.fp_ptr[a], lk.fp_ptr[a + 1])
+    except ValueError:
+        raise RuntimeError("inconsistent records: no footpath between the stops") from None
+
+
 def _walk_leg(tt: CompiledTimetable, a: int, b: int, start: int) -> Leg:
-    fp = tt.footpaths
-    lo, hi = int(fp.ptr[a]), int(fp.ptr[a + 1])
-    hit = np.flatnonzero(fp.to[lo:hi] == b)
-    if not len(hit):
-        raise RuntimeError("inconsistent records: no footpath between the stops")
-    e = lo + int(hit[0])
-    dur = int(fp.duration_s[e])
-    return Leg(
-        mode="WALK",
-        from_stop_id=str(tt.stop_ids[a]),
-        from_name=str(tt.stop_names[a]),
-        from_lat=float(tt.stop_lat[a]),
-        from_lon=float(tt.stop_lon[a]),
-        to_stop_id=str(tt.stop_ids[b]),
-        to_name=str(tt.stop_names[b]),
-        to_lat=float(tt.stop_lat[b]),
-        to_lon=float(tt.stop_lon[b]),
-        start_s=start,
-        end_s=start + dur,
-        distance_m=round(float(fp.distance_m[e]), 1),
+    lk = _lookup(tt)
+    e = _footpath(lk, a, b)
+    return _leg(
+        {
+            "mode": "WALK",
+            "from_stop_id": lk.stop_ids[a],
+            "from_name": lk.stop_names[a],
+            "from_lat": lk.stop_lat[a],
+            "from_lon": lk.stop_lon[a],
+            "to_stop_id": lk.stop_ids[b],
+            "to_name": lk.stop_names[b],
+            "to_lat": lk.stop_lat[b],
+            "to_lon": lk.stop_lon[b],
+            "start_s": start,
+            "end_s": start + lk.fp_dur[e],
+            "distance_m": round(lk.fp_dist[e], 1),
+        }
     )
 
 
@@ -91,14 +187,18 @@ Step = tuple[str, int, int, int]
 def _assemble(tt: CompiledTimetable, steps: list[Step], origin_time: int) -> Journey:
     legs: list[Leg] = []
     t = origin_time
+    nxt: Leg | None = None
     for idx, (kind, x, y, z) in enumerate(steps):
         if kind == "ride":
-            leg = _ride_leg(tt, x, y, z)
+            leg = nxt if nxt is not None else _ride_leg(tt, x, y, z)
+            nxt = None
+        elif idx == 0 and len(steps) > 1:
+            # walking to the first ride ends when it departs
+            nxt = _ride_leg(tt, *steps[1][1:])
+            lk = _lookup(tt)
+            leg = _walk_leg(tt, x, y, nxt.start_s - lk.fp_dur[_footpath(lk, x, y)])
         else:
             leg = _walk_leg(tt, x, y, t)
-            if idx == 0 and idx + 1 < len(steps):
-                nxt = _ride_leg(tt, *steps[idx + 1][1:])
-                leg = _walk_leg(tt, x, y, nxt.start_s - leg.duration_s)
         legs.append(leg)
         t = leg.end_s
     dep = legs[0].start_s if legs else origin_time
