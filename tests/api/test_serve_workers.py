@@ -37,7 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (tmp / "deploy.yaml").write_text(
         "networks:\n  demo:\n"
         f"    gtfs: '{city.gtfs_zip}'\n    osm: '{city.osm_pbf}'\n"
-        f"    gbfs: [{{source: '{city.gbfs_dir}', max_age_s: 1000000000000}}]\n    date: '{city.service_date:%Y%m%d}'\n"
+        f"    gbfs: [{{source: '{city.gbfs_dir}', max_age_s: 1000000000000}}]\n"
+        f"    date: '{city.service_date:%Y%m%d}'\n"
     )
     port = _free_port()
     env = {**os.environ, "MAASMIX_CACHE_DIR": str(tmp / "cache")}
