@@ -212,15 +212,16 @@ def raptor_journeys(
     """The journeys of each round that improved the arrival at the targets."""
     found: list[tuple[int, Journey]] = []
     prev = INF
-    for k in range(res.last_round + 1):
-        value = int(res.dest[k])
+    for k, value in enumerate(res.dest[: res.last_round + 1].tolist()):
         if value >= prev or value >= INF:
             continue
         prev = value
         steps, origin_time = _raptor_steps(tt, res, k, targets, egress, value)
         found.append((value, _assemble(tt, steps, origin_time)))
-    keep = _pareto_indices([(v, j.transfers) for v, j in found])
-    return sorted((found[i][1] for i in keep), key=lambda j: (j.transfers, j.arrival_s))
+    if len(found) > 1:
+        keep = _pareto_indices([(v, j.transfers) for v, j in found])
+        return sorted((found[i][1] for i in keep), key=lambda j: (j.transfers, j.arrival_s))
+    return [j for _, j in found]
 
 
 def _raptor_steps(
@@ -232,42 +233,48 @@ def _raptor_steps(
     value: int,
 ) -> tuple[list[Step], int]:
     stop, mode = -1, ""
-    for t, e in zip(targets.tolist(), egress.tolist(), strict=True):
-        ride = int(res.rec_ride[k, t])
-        walk = int(res.rec_walk[k, t])
-        if ride < INF and ride + e == value and (k > 0 or int(res.rec_trip[k, t]) < 0):
+    rides = res.rec_ride[k, targets].tolist()
+    walks = res.rec_walk[k, targets].tolist()
+    trips = res.rec_trip[k, targets].tolist()
+    for t, e, ride, walk, trip in zip(
+        targets.tolist(), egress.tolist(), rides, walks, trips, strict=True
+    ):
+        if ride < INF and ride + e == value and (k > 0 or trip < 0):
             stop, mode = t, "ride"
             break
         if walk < INF and walk + e == value:
             stop, mode = t, "walk"
     if stop < 0:
         raise RuntimeError("inconsistent RAPTOR records: no label at the target")
+    lk = _lookup(tt)
     steps: list[Step] = []
     slack = res.slack
+    rec_ride, rec_walk, rec_trip = res.rec_ride, res.rec_walk, res.rec_trip
     while True:
         if mode == "walk":
             src = int(res.rec_from[k, stop])
             steps.append(("walk", src, stop, 0))
             stop, mode = src, "ride"
             continue
-        trip = int(res.rec_trip[k, stop])
+        trip = int(rec_trip[k, stop])
         if k == 0 or trip < 0:
-            origin_time = int(res.rec_ride[0, stop])
+            origin_time = int(rec_ride[0, stop])
             break
         board = int(res.rec_board[k, stop])
-        alight = _alight_pos(tt, trip, board, stop, int(res.rec_ride[k, stop]))
+        alight = _alight_pos(tt, trip, board, stop, int(rec_ride[k, stop]))
         steps.append(("ride", trip, board, alight))
-        p = int(tt.trip_pattern[trip])
-        board_stop = int(tt.pattern_stops[int(tt.pattern_stops_ptr[p]) + board])
-        _, _, deps = tt.trip_stop_times(trip)
-        dep = int(deps[board])
+        p = lk.trip_pattern[trip]
+        ps0 = lk.ps_ptr[p]
+        board_stop = lk.pattern_stops[ps0 + board]
+        n = lk.ps_ptr[p + 1] - ps0
+        dep = int(tt.st_dep[lk.pst_ptr[p] + (trip - lk.pt_ptr[p]) * n + board])
         found = False
         for j in range(k - 1, -1, -1):
             pad = slack if j > 0 else 0
             wpad = res.walk_slack if j > 0 else 0
-            r = int(res.rec_ride[j, board_stop])
-            w = int(res.rec_walk[j, board_stop])
-            if r < INF and r + pad <= dep and (j > 0 or int(res.rec_trip[0, board_stop]) < 0):
+            r = int(rec_ride[j, board_stop])
+            w = int(rec_walk[j, board_stop])
+            if r < INF and r + pad <= dep and (j > 0 or int(rec_trip[0, board_stop]) < 0):
                 k, stop, mode, found = j, board_stop, "ride", True
                 break
             if w < INF and w + wpad <= dep:

@@ -57,6 +57,13 @@ class RaptorResult:
 
 
 def _as_int32(values: npt.ArrayLike) -> IntArray:
+    if (
+        type(values) is np.ndarray
+        and values.dtype == np.int32
+        and values.ndim == 1
+        and values.flags.c_contiguous
+    ):
+        return values  # already the kernel's type (most calls: the router's arrays)
     return np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.int64)).astype(np.int32))
 
 

@@ -220,9 +220,18 @@ class TransitRouter:
 
     def _resolve(self, stops: StopsLike) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
         if isinstance(stops, str):
-            items: list[tuple[str, int]] = [(stops, 0)]
-        elif isinstance(stops, Mapping):
-            items = [(str(k), int(v)) for k, v in stops.items()]
+            # one stop_id, the common query: resolved once per router (the kernels and
+            # the journeys' reconstruction only read these arrays)
+            cache: dict[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]] = (
+                self.__dict__.setdefault("_resolved", {})
+            )
+            hit = cache.get(stops)
+            if hit is None:
+                kids = self.stop_indices(stops).astype(np.int32, copy=True)
+                hit = cache[stops] = (kids, np.zeros(len(kids), np.int32))
+            return hit
+        if isinstance(stops, Mapping):
+            items: list[tuple[str, int]] = [(str(k), int(v)) for k, v in stops.items()]
         else:
             items = [(str(s), 0) for s in stops]
         if not items:
