@@ -3,6 +3,7 @@ which inputs a client may make the server read."""
 
 from __future__ import annotations
 
+import stat
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -11,7 +12,7 @@ from maasmix.api.settings import Settings, get_settings
 from maasmix.errors import FeedMissingError, QueryError
 from maasmix.feeds._http import check_url, is_url
 
-__all__ = ["SettingsDep", "server_source"]
+__all__ = ["ACCEPTED_SUFFIXES", "SettingsDep", "server_source"]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -21,15 +22,47 @@ MAX_SOURCE_CHARS = 1024
 MAX_NAME_BYTES = 255
 
 
+#: Suffixes of the files a client may name (feeds, OSM extracts, scenarios, diaries,
+#: points); a folder under the data folder (a GTFS or GBFS feed) is also accepted.
+ACCEPTED_SUFFIXES = (
+    ".zip",
+    ".json",
+    ".geojson",
+    ".pbf",
+    ".osm",
+    ".bz2",
+    ".gz",
+    ".yaml",
+    ".yml",
+    ".csv",
+    ".txt",
+    ".parquet",
+    ".geoparquet",
+    ".gpkg",
+)
+
+
+def _forbidden(parameter: str, why: str) -> HTTPException:
+    return HTTPException(403, f"{parameter}: {why}")
+
+
 def server_source(source: str, settings: Settings, *, parameter: str = "source") -> str:
     """The local path (or URL) the server reads for a client-named ``source``.
 
-    A relative path must stay inside ``MAASMIX_DATA``; an http(s) URL is fetched only
-    when its host is listed in ``MAASMIX_REMOTE_SOURCES`` (default: none), and never
+    A client names an input, never a server path: ``source`` is a relative path of names
+    (no empty, ``.`` or ``..`` component, not absolute, no ``~``) that resolves, symlinks
+    followed, strictly inside ``MAASMIX_DATA`` (never the data folder itself) to a folder
+    (a GTFS or GBFS feed) or to a regular file with one of `ACCEPTED_SUFFIXES` (a path
+    that does not exist is passed on: its reader answers 404). An http(s) URL is fetched
+    only when its host is listed in ``MAASMIX_REMOTE_SOURCES`` (default: none), and never
     when it names or resolves to a loopback, private or link-local address (the same
-    policy then covers its redirects and the URLs inside what it returns). Anything else
-    is 403. A name the file system could not hold (NUL, a component over 255 bytes,
-    over 1024 characters) is a `QueryError` naming ``parameter`` (422).
+    policy then covers its redirects and the URLs inside what it returns).
+
+    Errors name ``parameter``: a URL the policy refuses, another scheme, ``..``, an
+    absolute path or a symlink out of the data folder is 403 (`HTTPException`); an empty
+    name, the data folder itself, a name the file system could not hold (NUL, a component
+    over 255 bytes, over 1024 characters), a device, FIFO or socket, or a file of another
+    type is a `QueryError` (422).
     """
     if len(source) > MAX_SOURCE_CHARS or "\0" in source:
         raise QueryError(
@@ -39,13 +72,24 @@ def server_source(source: str, settings: Settings, *, parameter: str = "source")
         try:
             check_url(source, settings.fetch_policy())
         except FeedMissingError:
-            raise HTTPException(
-                403, "this server fetches no URL named by a client (see MAASMIX_REMOTE_SOURCES)"
+            raise _forbidden(
+                parameter,
+                "this server fetches no URL named by a client (see MAASMIX_REMOTE_SOURCES)",
             ) from None
         return source
     if "://" in source:
-        raise HTTPException(403, "only http(s) URLs and paths under the data folder are read")
-    too_long = [p for p in source.split("/") if len(p.encode("utf-8", "replace")) > MAX_NAME_BYTES]
+        raise _forbidden(parameter, "only http(s) URLs and paths under the data folder are read")
+    if source.startswith(("/", "\\", "~")):
+        raise _forbidden(parameter, "names a server path; name an input of the data folder")
+    parts = source.split("/")
+    if ".." in parts or any("\\" in p for p in parts):
+        raise _forbidden(parameter, "only inputs under the server's data folder can be read")
+    if not source.strip() or any(p in ("", ".") for p in parts):
+        raise QueryError(
+            "name an input of the data folder (a relative path without empty or '.' parts)",
+            parameter=parameter,
+        )
+    too_long = [p for p in parts if len(p.encode("utf-8", "replace")) > MAX_NAME_BYTES]
     if too_long:
         raise QueryError(
             f"a path component is longer than {MAX_NAME_BYTES} bytes", parameter=parameter
@@ -53,8 +97,20 @@ def server_source(source: str, settings: Settings, *, parameter: str = "source")
     root = settings.data.resolve()
     try:
         path = (root / source).resolve()
+        kind = path.stat().st_mode if path.exists() else None
     except (OSError, RuntimeError, ValueError):
         raise QueryError("not a usable path", parameter=parameter) from None
     if not path.is_relative_to(root):
-        raise HTTPException(403, "only inputs under the server's data folder can be read")
+        raise _forbidden(parameter, "only inputs under the server's data folder can be read")
+    if path == root:
+        raise QueryError("names the data folder itself; name an input in it", parameter=parameter)
+    if kind is None or stat.S_ISDIR(kind):
+        return str(path)
+    if not stat.S_ISREG(kind):
+        raise QueryError("not a regular file or a feed folder", parameter=parameter)
+    if not path.name.lower().endswith(ACCEPTED_SUFFIXES):
+        raise QueryError(
+            f"not a file of an accepted type ({', '.join(ACCEPTED_SUFFIXES)})",
+            parameter=parameter,
+        )
     return str(path)

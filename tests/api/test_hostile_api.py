@@ -190,3 +190,93 @@ def test_fifty_first_requests_share_one_build(data_dir: Path, tmp_path: Path, mo
     assert report["entries"] == 2, report  # one service day, one compiled network
     assert outcome.peak_mib < 1024, outcome.line()
     assert report["seconds"] < 60, report
+
+
+@pytest.fixture()
+def small_data(data_dir: Path, tmp_path: Path) -> Path:
+    """A data folder with one feed, a folder, a symlink out, a FIFO and a text file."""
+    data = tmp_path / "data"
+    (data / "gtfs").mkdir(parents=True)
+    shutil.copyfile(data_dir / BART, data / "gtfs" / "bart.zip")
+    (data / "notes.md").write_text("not an input\n", encoding="utf-8")
+    (data / "out.zip").symlink_to(data_dir / BART)
+    (data / "outdir").symlink_to(tmp_path)
+    import os
+
+    os.mkfifo(data / "pipe.zip")
+    return data
+
+
+@pytest.mark.parametrize(
+    ("feed", "status"),
+    [
+        ("", 422),
+        (".", 422),
+        ("./", 422),
+        ("gtfs/", 422),
+        ("gtfs//bart.zip", 422),
+        ("notes.md", 422),
+        ("pipe.zip", 422),
+        ("..", 403),
+        ("gtfs/../gtfs/bart.zip", 403),
+        ("/etc/passwd", 403),
+        ("~/bart.zip", 403),
+        ("out.zip", 403),
+        ("outdir", 403),
+        ("file:///etc/passwd", 403),
+        ("http://127.0.0.1/gtfs.zip", 403),
+    ],
+)
+def test_a_client_names_no_server_path(
+    small_data: Path, tmp_path: Path, feed: str, status: int
+) -> None:
+    settings = Settings(data=small_data, cache_dir=tmp_path / "cache")
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        client = TestClient(app)
+        journeys = client.get("/v1/route/journeys", params={**QUERY, "feed": feed, "at": "08:00"})
+        inspect = client.get("/v1/feeds/inspect", params={"source": feed})
+    finally:
+        app.dependency_overrides.pop(get_settings, None)
+    for response, field in ((journeys, "feed"), (inspect, "source")):
+        body = assert_problem(response, status)
+        if status == 422:
+            assert body["parameter"] == field, body
+        else:
+            assert body["detail"].startswith(f"{field}: "), body
+        assert str(tmp_path) not in response.text
+
+
+def test_the_data_folder_given_absolutely_is_refused(small_data: Path, tmp_path: Path) -> None:
+    settings = Settings(data=small_data, cache_dir=tmp_path / "cache")
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        client = TestClient(app)
+        for source in (str(small_data), str(small_data / "gtfs" / "bart.zip")):
+            body = assert_problem(client.get("/v1/feeds/inspect", params={"source": source}), 403)
+            assert body["detail"].startswith("source: names a server path"), body
+        ok = client.get("/v1/feeds/inspect", params={"source": "gtfs/bart.zip"})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["kind"] == "gtfs"
+    finally:
+        app.dependency_overrides.pop(get_settings, None)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "status"),
+    [("./s.yaml", 422), ("a//s.yaml", 422), ("../s.yaml", 403), ("/tmp/s.yaml", 403)],
+)
+def test_plan_bundle_scenario_names_no_server_path(
+    client: TestClient, scenario: str, status: int
+) -> None:
+    params = {
+        "from": "37.80,-122.27",
+        "to": "37.79,-122.40",
+        "bundleScenario": scenario,
+        "bundleName": "x",
+    }
+    body = assert_problem(client.get("/v1/plan", params=params), status)
+    if status == 422:
+        assert body.get("parameter") == "bundleScenario", body
+    else:
+        assert body["detail"].startswith("bundleScenario: "), body
