@@ -68,6 +68,9 @@ class PlanRequest(BaseModel):
         description="drop itineraries nobody would take (maasmix.engine.plan_filters); "
         "false: every candidate, up to numItineraries",
     )
+    locale: str | None = Field(
+        None, max_length=35, description="language of alert texts (BCP 47, e.g. fi or sv-FI)"
+    )
 
 
 def register_network(app: FastAPI, name: str, network: Network) -> None:
@@ -118,7 +121,7 @@ def _plan(request: Request, body: PlanRequest, settings: Settings) -> PlanOut:
         money=body.money,
         filters=body.filters,
     )
-    return plan_out(result, net.date.isoformat())
+    return plan_out(result, net.date.isoformat(), body.locale)
 
 
 def _latlon(text: str, parameter: str) -> LatLon:
@@ -160,6 +163,9 @@ def plan_get(
     rider_category: Annotated[str | None, Query(alias="riderCategory", max_length=200)] = None,
     money: Annotated[bool | None, Query()] = None,
     filters: Annotated[bool, Query(description="false: no itinerary filter chain")] = True,
+    locale: Annotated[
+        str | None, Query(description="language of alert texts (BCP 47)", max_length=35)
+    ] = None,
 ) -> PlanOut:
     """Door-to-door itineraries between two coordinates (OTP-shaped legs)."""
     from maasmix.api.routes._plan_bundle import parse_bundle_query
@@ -179,6 +185,7 @@ def plan_get(
             "riderCategory": rider_category,
             "money": money,
             "filters": filters,
+            "locale": locale,
         }
     )
     return _plan(request, body, settings)

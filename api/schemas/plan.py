@@ -8,14 +8,21 @@ places (name, lat, lon, ``vertexType`` TRANSIT / BIKESHARE / VEHICLERENTAL / NOR
 stop, station or vehicle id), times, ``distance`` (metres), ``legGeometry`` (a GeoJSON
 LineString, lon/lat), ``intermediateStops``, ``route``/``trip``/``agency`` for transit,
 ``rentedBike`` and ``rental`` (system, vehicle type, pricing plan) for rented vehicles.
+Every transit leg says what is live about it, in OTP's names: ``realTime``,
+``realtimeState`` (SCHEDULED, UPDATED, CANCELED), ``scheduledStartTime`` /
+``scheduledEndTime`` (epoch ms), ``departureDelay`` / ``arrivalDelay`` (s), ``alerts``
+(text in the requested ``locale``) and, when known, ``vehiclePosition`` and ``occupancy``;
+the plan has ``realtimeTime`` (the snapshot's time, null on the schedule) and ``alerts``.
 `plan_geojson` gives the same legs as a GeoJSON FeatureCollection. Money is added per leg
 by the pricing layer (a ``fare`` member), without changing these members.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from maasmix.api.schemas.plan_money import (
@@ -29,9 +36,10 @@ from maasmix.api.schemas.plan_money import (
 from maasmix.engine.itinerary import Journey, Leg
 from maasmix.engine.plan_money import ItineraryMoney, LegMoney
 from maasmix.engine.planner import Plan
+from maasmix.feeds.gtfs_rt.tables import Alert
 from maasmix.servicetime import service_datetime
 
-__all__ = ["ItineraryOut", "LegOut", "PlanOut", "plan_geojson", "plan_out"]
+__all__ = ["AlertOut", "ItineraryOut", "LegOut", "PlanOut", "plan_geojson", "plan_out"]
 
 
 class _Out(BaseModel):
@@ -97,6 +105,59 @@ class GeometryOut(_Out):
     coordinates: list[tuple[float, float]]
 
 
+class ActivePeriodOut(_Out):
+    """When an alert is in force, POSIX seconds (null: open end)."""
+
+    start: int | None
+    end: int | None
+
+
+class AlertOut(_Out):
+    """A GTFS-Realtime service alert (OTP's field names)."""
+
+    id: str
+    alert_header_text: str = Field(alias="alertHeaderText", description="in the locale asked")
+    alert_description_text: str = Field(alias="alertDescriptionText")
+    alert_url: str | None = Field(None, alias="alertUrl")
+    alert_effect: str = Field(alias="alertEffect", description="NO_SERVICE, DETOUR, ...")
+    alert_cause: str = Field(alias="alertCause", description="CONSTRUCTION, STRIKE, ...")
+    alert_severity_level: str = Field(alias="alertSeverityLevel")
+    active_periods: list[ActivePeriodOut] = Field(
+        alias="activePeriods", description="empty: always active"
+    )
+    effective_start_date: int | None = Field(
+        None, alias="effectiveStartDate", description="POSIX seconds, the earliest start"
+    )
+    effective_end_date: int | None = Field(
+        None, alias="effectiveEndDate", description="POSIX seconds, the latest end"
+    )
+
+
+class VehiclePositionOut(_Out):
+    """The trip's vehicle as last reported (GTFS-Realtime VehiclePosition)."""
+
+    vehicle_id: str | None = Field(None, alias="vehicleId")
+    label: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    heading: float | None = Field(None, description="degrees clockwise from north")
+    speed: float | None = Field(None, description="m/s")
+    stop_id: str | None = Field(None, alias="stopId", description="the current stop")
+    stop_relation: str | None = Field(
+        None, alias="stopRelation", description="INCOMING_AT, STOPPED_AT, IN_TRANSIT_TO"
+    )
+    last_updated: int | None = Field(None, alias="lastUpdated", description="POSIX seconds")
+
+
+class OccupancyOut(_Out):
+    """How full the trip's vehicle is."""
+
+    occupancy_status: str = Field(
+        alias="occupancyStatus", description="EMPTY, MANY_SEATS_AVAILABLE, FEW_SEATS_AVAILABLE, ..."
+    )
+    occupancy_percentage: int | None = Field(None, alias="occupancyPercentage")
+
+
 class LegOut(_Out):
     mode: str
     from_: PlaceOut = Field(alias="from")
@@ -117,6 +178,29 @@ class LegOut(_Out):
     rental: RentalOut | None = None
     fare: LegFareOut | None = None
     co2e: float | None = Field(None, description="grams CO2e (distance x factor)")
+    real_time: bool | None = Field(
+        None, alias="realTime", description="transit: the trip has realtime data"
+    )
+    realtime_state: str | None = Field(
+        None, alias="realtimeState", description="transit: SCHEDULED, UPDATED or CANCELED"
+    )
+    scheduled_start_time: int | None = Field(
+        None, alias="scheduledStartTime", description="transit: timetable departure, epoch ms"
+    )
+    scheduled_end_time: int | None = Field(
+        None, alias="scheduledEndTime", description="transit: timetable arrival, epoch ms"
+    )
+    departure_delay: int | None = Field(
+        None, alias="departureDelay", description="transit: realtime minus scheduled, seconds"
+    )
+    arrival_delay: int | None = Field(
+        None, alias="arrivalDelay", description="transit: realtime minus scheduled, seconds"
+    )
+    alerts: list[AlertOut] | None = Field(
+        None, description="transit: active alerts on the leg's route, trip, agency or stops"
+    )
+    vehicle_position: VehiclePositionOut | None = Field(None, alias="vehiclePosition")
+    occupancy: OccupancyOut | None = None
 
 
 class ItineraryOut(_Out):
@@ -158,6 +242,14 @@ class PlanOut(_Out):
     by_money: bool = Field(
         False, alias="byMoney", description="Pareto over (arrival, out-of-pocket cost, transfers)"
     )
+    realtime_time: str | None = Field(
+        None,
+        alias="realtimeTime",
+        description="time of the GTFS-Realtime snapshot planned on (ISO 8601); null: the schedule",
+    )
+    alerts: list[AlertOut] = Field(
+        default_factory=list, description="the service alerts on the itineraries' legs, once each"
+    )
 
 
 def _place(kind: str, ident: str, name: str, lat: float, lon: float) -> PlaceOut:
@@ -177,8 +269,95 @@ def _when(j: Journey, seconds: int) -> tuple[str, int]:
     return moment.isoformat(), round(moment.timestamp() * 1000)
 
 
-def leg_out(leg: Leg, j: Journey, money: LegMoney | None = None) -> LegOut:
-    """The JSON shape of one leg."""
+def alert_out(alert: Alert, locale: str | None = None) -> AlertOut:
+    """One service alert, its texts in ``locale`` (see `Alert.text` for the fallbacks)."""
+    starts = [a for a, _ in alert.active_periods if a is not None]
+    ends = [b for _, b in alert.active_periods if b is not None]
+    n = len(alert.active_periods)
+    return AlertOut(
+        id=alert.alert_id,
+        alertHeaderText=alert.text(locale),
+        alertDescriptionText=alert.text(locale, part="description"),
+        alertUrl=alert.text(locale, part="url") or None,
+        alertEffect=alert.effect,
+        alertCause=alert.cause,
+        alertSeverityLevel=alert.severity_level,
+        activePeriods=[ActivePeriodOut(start=a, end=b) for a, b in alert.active_periods],
+        effectiveStartDate=min(starts) if n and len(starts) == n else None,
+        effectiveEndDate=max(ends) if n and len(ends) == n else None,
+    )
+
+
+def _known(value: Any) -> Any:
+    """``value``, None for a missing table cell (NaN, pandas NA, empty string)."""
+    if value is None or value is pd.NA or value == "":
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _vehicle(v: dict[str, Any] | None) -> tuple[VehiclePositionOut | None, OccupancyOut | None]:
+    if v is None:
+        return None, None
+    num = {k: _known(v.get(k)) for k in ("lat", "lon", "bearing", "speed", "timestamp")}
+    position = VehiclePositionOut(
+        vehicleId=_known(v.get("vehicle_id")),
+        label=_known(v.get("label")),
+        lat=None if num["lat"] is None else float(num["lat"]),
+        lon=None if num["lon"] is None else float(num["lon"]),
+        heading=None if num["bearing"] is None else float(num["bearing"]),
+        speed=None if num["speed"] is None else float(num["speed"]),
+        stopId=_known(v.get("stop_id")),
+        stopRelation=_known(v.get("current_status")),
+        lastUpdated=None if num["timestamp"] is None else int(num["timestamp"]),
+    )
+    status = _known(v.get("occupancy_status"))
+    pct = _known(v.get("occupancy_percentage"))
+    occupancy = (
+        OccupancyOut(
+            occupancyStatus=str(status or "NO_DATA_AVAILABLE"),
+            occupancyPercentage=None if pct is None else int(pct),
+        )
+        if status is not None or pct is not None
+        else None
+    )
+    return position, occupancy
+
+
+def _live_fields(leg: Leg, j: Journey, locale: str | None) -> dict[str, Any]:
+    """The realtime members of a transit leg (its schedule when nothing is live)."""
+    if not leg.is_transit:
+        return {}
+    rt = leg.realtime
+    if rt is None:
+        return {
+            "realTime": False,
+            "realtimeState": "SCHEDULED",
+            "scheduledStartTime": _when(j, leg.start_s)[1],
+            "scheduledEndTime": _when(j, leg.end_s)[1],
+            "departureDelay": 0,
+            "arrivalDelay": 0,
+            "alerts": [],
+        }
+    position, occupancy = _vehicle(rt.vehicle)
+    return {
+        "realTime": rt.real_time,
+        "realtimeState": rt.state,
+        "scheduledStartTime": _when(j, rt.scheduled_departure_s)[1],
+        "scheduledEndTime": _when(j, rt.scheduled_arrival_s)[1],
+        "departureDelay": rt.departure_delay_s,
+        "arrivalDelay": rt.arrival_delay_s,
+        "alerts": [alert_out(a, locale) for a in rt.alerts],
+        "vehiclePosition": position,
+        "occupancy": occupancy,
+    }
+
+
+def leg_out(
+    leg: Leg, j: Journey, money: LegMoney | None = None, locale: str | None = None
+) -> LegOut:
+    """The JSON shape of one leg; alert texts in ``locale`` (a BCP 47 tag, e.g. ``fi``)."""
     start, start_ms = _when(j, leg.start_s)
     end, end_ms = _when(j, leg.end_s)
     transit = leg.is_transit
@@ -241,10 +420,13 @@ def leg_out(leg: Leg, j: Journey, money: LegMoney | None = None) -> LegOut:
         else None,
         fare=leg_fare_out(money) if money is not None else None,
         co2e=round(money.co2e_g, 1) if money is not None and money.co2e_g is not None else None,
+        **_live_fields(leg, j, locale),
     )
 
 
-def itinerary_out(j: Journey, money: ItineraryMoney | None = None) -> ItineraryOut:
+def itinerary_out(
+    j: Journey, money: ItineraryMoney | None = None, locale: str | None = None
+) -> ItineraryOut:
     """The JSON shape of one itinerary."""
     start, start_ms = _when(j, j.departure_s)
     end, end_ms = _when(j, j.arrival_s)
@@ -260,7 +442,7 @@ def itinerary_out(j: Journey, money: ItineraryMoney | None = None) -> ItineraryO
         waitingTime=j.waiting_s,
         modes=j.combination,
         legs=[
-            leg_out(leg, j, money.legs[k] if money is not None else None)
+            leg_out(leg, j, money.legs[k] if money is not None else None, locale)
             for k, leg in enumerate(j.legs)
         ],
         fareProducts=fare_products_out(money.products) if money is not None else None,
@@ -269,8 +451,9 @@ def itinerary_out(j: Journey, money: ItineraryMoney | None = None) -> ItineraryO
     )
 
 
-def plan_out(plan: Plan, date: str) -> PlanOut:
-    """The body of a plan answer."""
+def plan_out(plan: Plan, date: str, locale: str | None = None) -> PlanOut:
+    """The body of a plan answer; alert texts in ``locale`` (default: the untagged or
+    English translation)."""
     return PlanOut(
         **{"from": PointOut(lat=plan.origin[0], lon=plan.origin[1])},
         to=PointOut(lat=plan.destination[0], lon=plan.destination[1]),
@@ -281,12 +464,14 @@ def plan_out(plan: Plan, date: str) -> PlanOut:
         streets=plan.streets,
         notices=list(plan.notices),
         itineraries=[
-            itinerary_out(j, plan.money[i] if i < len(plan.money) else None)
+            itinerary_out(j, plan.money[i] if i < len(plan.money) else None, locale)
             for i, j in enumerate(plan.itineraries)
         ],
         bundle=plan.bundle,
         riderCategory=plan.rider_category,
         byMoney=plan.by_money,
+        realtimeTime=plan.realtime_time.isoformat() if plan.realtime_time is not None else None,
+        alerts=[alert_out(a, locale) for a in plan.alerts],
     )
 
 
