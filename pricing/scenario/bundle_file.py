@@ -29,12 +29,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from maasmix.engine.bundle_prices import KINDS, TravellerBundle
-from maasmix.errors import QueryError, ScenarioError, ScenarioMissingError
+from maasmix.errors import QueryError, ScenarioError
 
 __all__ = ["BUNDLE_KEYS", "bundle_from_mapping", "load_bundle_file"]
 
@@ -157,22 +154,12 @@ def load_bundle_file(path: str | Path) -> TravellerBundle:
     ScenarioMissingError
         No such file.
     ScenarioError
-        Not UTF-8, not YAML, or not of the shape (file and field named).
+        Not UTF-8, not YAML, beyond the bounds of
+        `maasmix.pricing.scenario.reading.bounded_yaml`, or not of the shape (file and
+        field named).
     """
+    from maasmix.pricing.scenario.reading import bounded_yaml, read_bounded_text
+
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioMissingError("bundle file not found", file=str(path))
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError("bundle file is not UTF-8 text", file=str(path)) from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(
-            f"not YAML: {getattr(exc, 'problem', exc)}",
-            file=str(path),
-            row=mark.line + 1 if mark is not None else None,
-        ) from None
+    data, _ = bounded_yaml(read_bounded_text(p, what="bundle"), file=str(path))
     return bundle_from_mapping(data, file=str(path), name=p.stem)

@@ -2,7 +2,9 @@
 
 `load_scenario` reads a YAML file and raises `ScenarioError` (bad YAML, a bad value, values
 that contradict each other such as an unknown mode, or a size beyond the limits of
-`maasmix.pricing.scenario.limits`) naming the file, the line and the dotted field path.
+`maasmix.pricing.scenario.limits`) naming the file, the line and the dotted field path;
+the file itself is bounded before PyYAML builds it (`bounded_yaml`: size, no aliases,
+item count, nesting depth).
 `example_path` / `example_names`: the shipped examples (``pricing/examples``).
 """
 
@@ -12,12 +14,24 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
 from maasmix.errors import ScenarioError, ScenarioMissingError
 from maasmix.pricing.scenario.limits import size_problems
 from maasmix.pricing.scenario.schema import ModeShareSubsidy, Scenario
+
+#: Largest scenario or bundle YAML read, in bytes.
+MAX_YAML_BYTES = 4 << 20
+#: Most YAML parser events (scalars, collection starts and ends) in one file.
+MAX_YAML_EVENTS = 100_000
+#: Deepest nesting of collections (any style) in a scenario or bundle file.
+MAX_YAML_DEPTH = 64
+_OPENERS = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSERS = np.frombuffer(b"]}", dtype=np.uint8)
+#: libyaml's safe loader where PyYAML was built with it (about 20x faster), else PyYAML's.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: The shipped example scenarios.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -230,31 +244,97 @@ def validate_scenario(
     return scenario
 
 
-def parse_scenario(text: str, *, file: str | None = None) -> Scenario:
-    """Parse and validate scenario YAML text (``file`` names it in errors)."""
+def _yaml_error(message: str, file: str | None, mark: Any = None) -> ScenarioError:
+    return ScenarioError(message, file=file, row=None if mark is None else mark.line + 1)
+
+
+def bounded_yaml(text: str, *, file: str | None = None) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text with bounds checked before PyYAML builds anything.
+
+    At most `MAX_YAML_BYTES` bytes; ``[``/``{`` nested at most `MAX_YAML_DEPTH` deep
+    (a cheap pre-scan: PyYAML's scanner takes quadratic time in that depth; brackets in
+    quoted text count too, which only makes the bound stricter); then, on the parser's
+    events, no alias (``*name``), at most `MAX_YAML_EVENTS` events and collections of
+    any style nested at most `MAX_YAML_DEPTH` deep. Returns the data and the composed
+    root node (for line numbers). Errors are `ScenarioError` naming ``file`` (and the
+    line where the parser knows it).
+    """
+    raw = text.encode("utf-8", "replace")
+    if len(raw) > MAX_YAML_BYTES:
+        raise ScenarioError(f"larger than {MAX_YAML_BYTES} bytes", file=file)
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    steps = np.isin(codes, _OPENERS).astype(np.int32) - np.isin(codes, _CLOSERS)
+    if codes.size and int(np.cumsum(steps).max()) > MAX_YAML_DEPTH:
+        raise ScenarioError(f"[ and {{ nested more than {MAX_YAML_DEPTH} levels deep", file=file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        depth = 0
+        for n, event in enumerate(yaml.parse(text, Loader=_LOADER)):
+            if isinstance(event, yaml.AliasEvent):
+                raise _yaml_error("YAML aliases (*name) are not accepted", file, event.start_mark)
+            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _yaml_error(
+                        f"nested more than {MAX_YAML_DEPTH} levels deep", file, event.start_mark
+                    )
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                depth -= 1
+            if n > MAX_YAML_EVENTS:
+                raise _yaml_error(f"more than {MAX_YAML_EVENTS} YAML items", file, event.start_mark)
+        loader = _LOADER(text)
+        try:
+            root = loader.get_single_node()
+            data = None if root is None else loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(
+        raise _yaml_error(
             f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            file=file,
-            row=None if mark is None else mark.line + 1,
-        ) from exc
+            file,
+            getattr(exc, "problem_mark", None),
+        ) from None
+    except RecursionError:
+        raise ScenarioError("YAML nested too deeply", file=file) from None
+    except (ValueError, OverflowError) as exc:  # a date such as 2020-02-30, a huge integer
+        raise ScenarioError(f"invalid YAML value: {str(exc)[:200]}", file=file) from None
+    return data, root
+
+
+def read_bounded_text(path: str | Path, *, what: str = "scenario") -> str:
+    """The UTF-8 text (a BOM dropped) of a regular file of at most `MAX_YAML_BYTES` bytes.
+
+    Raises `ScenarioMissingError` (no such regular file) or `ScenarioError` (too large,
+    unreadable, not UTF-8), naming the file and ``what`` it should be.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioMissingError(f"{what} file not found", file=str(p))
+    try:
+        with p.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror or exc}", file=str(p)) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise ScenarioError(f"{what} file larger than {MAX_YAML_BYTES} bytes", file=str(p))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{what} file is not UTF-8 text (byte {exc.start})", file=str(p)
+        ) from None
+
+
+def parse_scenario(text: str, *, file: str | None = None) -> Scenario:
+    """Parse (bounded, see `bounded_yaml`) and validate scenario YAML text (``file``
+    names it in errors)."""
+    data, root = bounded_yaml(text, file=file)
     return validate_scenario(data, file=file, root=root)
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file. See `validate_scenario` for the errors raised."""
-    p = Path(path)
-    if not p.is_file():
-        raise ScenarioMissingError("scenario file not found", file=str(p))
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError("scenario file is not UTF-8 text", file=str(p)) from exc
-    return parse_scenario(text, file=str(p))
+    """Read a scenario YAML file (see `read_bounded_text` and `bounded_yaml` for its
+    bounds, `validate_scenario` for the other errors raised)."""
+    return parse_scenario(read_bounded_text(path), file=str(path))
 
 
 def example_path(name: str) -> Path:
