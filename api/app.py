@@ -137,7 +137,8 @@ async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
     loaded networks' GBFS status in the background (`maasmix.api.gbfs_refresh`) from
     start-up to shutdown; requests then never refresh inline. A worker of a several-worker
     server (``app.state.gbfs_follower`` set) follows the snapshots its supervisor writes
-    instead (`maasmix.api.workers`)."""
+    instead (`maasmix.api.workers`). The deployment's GTFS-Realtime sources are polled by
+    each process (`maasmix.api.realtime_refresh`)."""
     refresher: Any = None
     follower_factory = getattr(application.state, "gbfs_follower", None)
     networks = getattr(application.state, "networks", None) or {}
@@ -151,9 +152,18 @@ async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
     if refresher is not None:
         application.state.gbfs_refresher = refresher
         refresher.start()
+    poller: Any = None
+    specs = getattr(application.state, "network_specs", None) or {}
+    if any(spec.realtime for spec in specs.values()):  # GTFS-Realtime, per process
+        from maasmix.api.realtime_refresh import RealtimePoller
+
+        poller = application.state.realtime_poller = RealtimePoller(networks, specs)
+        poller.start()
     try:
         yield
     finally:
+        if poller is not None:
+            poller.stop()
         if refresher is not None:
             refresher.stop()
             application.state.gbfs_refresher = None

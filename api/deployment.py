@@ -14,6 +14,11 @@ A YAML mapping validated against the shipped JSON Schema
         gbfs:                                     # optional: folders, gbfs.json or URLs
           - source: gbfs-helsinki-hsl
             max_age_s: 600                        # /ready fails when older
+        realtime:                                 # optional: GTFS-Realtime sources, polled
+          - url_or_path: https://hsl.example/trip-updates.pb
+            feed: hsl                             # with several feeds: the one it is about
+            poll_s: 30                            # default 30
+            max_age_s: 300                        # /ready fails when older (default: never)
         date: "20220222"             # YYYYMMDD, YYYY-MM-DD, "today" (the feed's time
                                      # zone, at start-up) or a list of them
     storage: {url: "sqlite:///maasmix.db"}        # scenarios, results, jobs
@@ -61,6 +66,7 @@ __all__ = [
     "GbfsSpec",
     "Limits",
     "NetworkSpec",
+    "RealtimeSpec",
     "hash_key",
     "load_deployment",
     "read_deployment",
@@ -79,6 +85,8 @@ _CLOSERS = np.frombuffer(b"]}", dtype=np.uint8)
 DEFAULT_BODY_BYTES = 1 << 20
 #: Default GBFS snapshot age beyond which /ready fails, in seconds.
 DEFAULT_GBFS_MAX_AGE_S = 3600.0
+#: Default seconds between two reads of a GTFS-Realtime source.
+DEFAULT_REALTIME_POLL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,18 @@ class GbfsSpec:
 
 
 @dataclass(frozen=True)
+class RealtimeSpec:
+    """One GTFS-Realtime source of a network: a file path or URL (fetched under the fetch
+    policy), the GTFS feed label its ids belong to (None: the network's only feed), the
+    poll interval and the age beyond which /ready fails (None: never), seconds."""
+
+    source: str
+    feed: str | None = None
+    poll_s: float = DEFAULT_REALTIME_POLL_S
+    max_age_s: float | None = None
+
+
+@dataclass(frozen=True)
 class NetworkSpec:
     """The inputs of one named network for one service date (paths resolved)."""
 
@@ -108,6 +128,7 @@ class NetworkSpec:
     osm: str | None
     gbfs_systems: tuple[GbfsSpec, ...]
     date: dt.date
+    realtime: tuple[RealtimeSpec, ...] = ()
 
     @property
     def gtfs(self) -> tuple[str, ...]:
@@ -370,10 +391,42 @@ def _network(name: str, raw: dict[str, Any], base: Path, file: str) -> list[Netw
             url_ok=True,
         )
         systems.append(GbfsSpec(source, float(spec.get("max_age_s", DEFAULT_GBFS_MAX_AGE_S))))
+    realtime = []
+    labels = {str(f.id_prefix) for f in feeds} if all(f.id_prefix for f in feeds) else set()
+    for i, item in enumerate(raw.get("realtime", [])):
+        at = f"{where}.realtime[{i}]"
+        source = item["url_or_path"]
+        if not _is_url(source):
+            if "://" in source:
+                raise DeploymentError(
+                    "expected a file path or an http(s) URL", file=file, field=f"{at}.url_or_path"
+                )
+            path = Path(source).expanduser()
+            source = str(path if path.is_absolute() else base / path)  # may appear later
+        feed = item.get("feed")
+        if feed is not None and labels and feed not in labels:
+            raise DeploymentError(
+                f"no GTFS feed with id_prefix {feed!r}; feeds: {', '.join(sorted(labels))}",
+                file=file,
+                field=f"{at}.feed",
+            )
+        realtime.append(
+            RealtimeSpec(
+                source,
+                feed,
+                float(item.get("poll_s", DEFAULT_REALTIME_POLL_S)),
+                None if item.get("max_age_s") is None else float(item["max_age_s"]),
+            )
+        )
     dates = _dates(raw["date"], tuple(feeds), file, f"{where}.date")
     return [
         NetworkSpec(
-            name if k == 0 else f"{name}@{day.isoformat()}", tuple(feeds), osm, tuple(systems), day
+            name if k == 0 else f"{name}@{day.isoformat()}",
+            tuple(feeds),
+            osm,
+            tuple(systems),
+            day,
+            tuple(realtime),
         )
         for k, day in enumerate(dates)
     ]

@@ -7,6 +7,10 @@ metric                                 type       labels
 ``maasmix_http_request_seconds``       histogram  method, route
 ``maasmix_plan_seconds``               histogram  route (``/v1/plan``: one plan's time)
 ``maasmix_gbfs_snapshot_age_seconds``  gauge      network, system (at scrape time)
+``maasmix_realtime_age_seconds``       gauge      network, feed (the source's file or URL
+                                                 name; at scrape time; NaN: no good
+                                                 message yet)
+``maasmix_realtime_failures_total``    gauge      network, feed (reads that failed)
 ``maasmix_networks_loaded``            gauge      (at scrape time)
 =====================================  =========  =======================================
 
@@ -93,7 +97,7 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
         m["plan"].labels(route).observe(seconds)
 
 
-def _gauges(networks: Mapping[str, Any], now: dt.datetime) -> Iterator[Any]:
+def _gauges(networks: Mapping[str, Any], now: dt.datetime, realtime: Any = None) -> Iterator[Any]:
     from prometheus_client.core import GaugeMetricFamily
 
     age = GaugeMetricFamily(
@@ -105,13 +109,34 @@ def _gauges(networks: Mapping[str, Any], now: dt.datetime) -> Iterator[Any]:
         for system in net.rentals:
             age.add_metric([name, system.system_id], (now - system.last_updated).total_seconds())
     yield age
+    if realtime is not None and realtime.sources:
+        rt_age = GaugeMetricFamily(
+            "maasmix_realtime_age_seconds",
+            "seconds since the last good GTFS-Realtime message's header timestamp",
+            labels=["network", "feed"],
+        )
+        failures = GaugeMetricFamily(
+            "maasmix_realtime_failures_total",
+            "GTFS-Realtime reads that failed (the last good state kept)",
+            labels=["network", "feed"],
+        )
+        for state in realtime.sources:
+            seconds = state.age_s(now)
+            labels = [state.network, state.name]
+            rt_age.add_metric(labels, float("nan") if seconds is None else seconds)
+            failures.add_metric(labels, state.failures)
+        yield rt_age
+        yield failures
     loaded = GaugeMetricFamily("maasmix_networks_loaded", "networks this server plans on")
     loaded.add_metric([], len(networks))
     yield loaded
 
 
-def render(networks: Mapping[str, Any], now: dt.datetime | None = None) -> bytes:
-    """The text exposition of every metric (all workers') plus the scrape-time gauges."""
+def render(
+    networks: Mapping[str, Any], now: dt.datetime | None = None, *, realtime: Any = None
+) -> bytes:
+    """The text exposition of every metric (all workers') plus the scrape-time gauges
+    (``realtime``: the `maasmix.api.realtime_refresh.RealtimePoller`, if any)."""
     from prometheus_client import CollectorRegistry, generate_latest
 
     folder = _multiprocess_dir()
@@ -127,7 +152,7 @@ def render(networks: Mapping[str, Any], now: dt.datetime | None = None) -> bytes
 
     class _Scrape:
         def collect(self) -> Iterator[Any]:
-            return _gauges(networks, moment)
+            return _gauges(networks, moment, realtime)
 
     gauges = CollectorRegistry()
     gauges.register(_Scrape())

@@ -2,7 +2,8 @@
 
 Under ``/v1`` and at the root: ``health`` answers while the process serves; ``ready`` is
 200 only when every network of the deployment is loaded, the storage answers (when one
-is configured) and every GBFS snapshot is younger than its ``max_age_s``, else 503
+is configured), every GBFS snapshot is younger than its ``max_age_s`` and every
+GTFS-Realtime source with a ``max_age_s`` has a good message younger than that, else 503
 problem+json whose ``checks`` name what is not ready; ``metrics`` is the Prometheus text
 format (`maasmix.api.metrics`). None of them needs an API key.
 """
@@ -36,7 +37,9 @@ class HealthOut(BaseModel):
 class CheckOut(BaseModel):
     """One readiness check."""
 
-    name: str = Field(description="networks, storage or gbfs:NETWORK/SYSTEM")
+    name: str = Field(
+        description="networks, storage, gbfs:NETWORK/SYSTEM or realtime:NETWORK/SOURCE"
+    )
     ok: bool
     detail: str
 
@@ -115,6 +118,21 @@ def readiness(app: Any, now: dt.datetime | None = None) -> ReadyOut:
                     + (" (no limit)" if limit is None else f" (limit {limit:g} s)"),
                 )
             )
+    poller = getattr(app.state, "realtime_poller", None)
+    for name in networks if poller is not None else ():
+        for state in poller.status(name):
+            age = state.age_s(moment)
+            limit = state.spec.max_age_s
+            shown = "no good message yet" if age is None else f"message {age:.0f} s old"
+            if state.error:
+                shown += f"; last read failed ({state.error[:120]})"
+            checks.append(
+                CheckOut(
+                    name=f"realtime:{name}/{state.name}",
+                    ok=state.fresh(moment),
+                    detail=shown + (" (no limit)" if limit is None else f" (limit {limit:g} s)"),
+                )
+            )
     return ReadyOut(ready=all(c.ok for c in checks), checks=checks)
 
 
@@ -146,7 +164,9 @@ def ready(request: Request) -> Any:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 def prometheus(request: Request) -> Response:
-    """Prometheus text format: requests and latency per route, plan time, GBFS age."""
+    """Prometheus text format: requests and latency per route, plan time, GBFS and
+    GTFS-Realtime age."""
     networks = getattr(request.app.state, "networks", None) or {}
     now = getattr(request.app.state, "clock", lambda: None)()
-    return Response(metrics.render(networks, now), media_type=metrics.CONTENT_TYPE)
+    poller = getattr(request.app.state, "realtime_poller", None)
+    return Response(metrics.render(networks, now, realtime=poller), media_type=metrics.CONTENT_TYPE)

@@ -24,7 +24,7 @@ router = APIRouter(
     prefix="/networks", tags=["networks"], responses=problem_responses(401, 403, 404)
 )
 
-__all__ = ["NetworkOut", "network_out", "register_spec", "router"]
+__all__ = ["NetworkOut", "RealtimeOut", "network_out", "realtime_out", "register_spec", "router"]
 
 
 class _Out(BaseModel):
@@ -52,6 +52,26 @@ class GbfsOut(_Out):
     stations: int
 
 
+class RealtimeOut(_Out):
+    """One GTFS-Realtime source of a network and the age of its last good message."""
+
+    source: str = Field(description="its file or URL name (no server path)")
+    feed: str | None = Field(description="the GTFS feed label its ids belong to")
+    poll_s: float
+    max_age_s: float | None = Field(description="/ready fails beyond this age (null: never)")
+    message_time: dt.datetime | None = Field(
+        description="header timestamp of the last good message (null: none yet)"
+    )
+    applied_at: dt.datetime | None = Field(description="when it was applied")
+    checked_at: dt.datetime | None = Field(description="the last poll")
+    age_s: float | None = Field(description="seconds since the last good message")
+    stale: bool = Field(description="older than max_age_s, or no good message yet")
+    error: str | None = Field(description="why the last read failed; the last good state kept")
+    failures: int
+    applied: int = Field(description="messages applied since start")
+    unknown_trips: int = Field(description="trip updates of the last message matching no trip")
+
+
 class NetworkOut(_Out):
     """A network the server plans on."""
 
@@ -65,6 +85,10 @@ class NetworkOut(_Out):
     trips: int
     streets: bool = Field(description="an OSM street graph (else crow-fly distances)")
     gbfs: list[GbfsOut]
+    realtime: list[RealtimeOut] = Field(default_factory=list)
+    realtime_time: dt.datetime | None = Field(
+        None, description="time of the realtime snapshot plans use (null: the schedule)"
+    )
 
 
 class NetworksOut(_Out):
@@ -115,10 +139,44 @@ def _gbfs(net: Network, spec: NetworkSpec | None, now: dt.datetime) -> list[Gbfs
     return out
 
 
+def realtime_out(poller: Any, name: str, now: dt.datetime) -> list[RealtimeOut]:
+    """The realtime sources of network ``name`` as `RealtimePoller` last saw them."""
+    if poller is None:
+        return []
+    out = []
+    for s in poller.status(name):
+        age = s.age_s(now)
+        out.append(
+            RealtimeOut(
+                source=s.name,
+                feed=s.spec.feed,
+                poll_s=s.spec.poll_s,
+                max_age_s=s.spec.max_age_s,
+                message_time=s.message_time,
+                applied_at=s.applied_at,
+                checked_at=s.checked_at,
+                age_s=None if age is None else round(age, 3),
+                stale=age is None or not s.fresh(now),
+                error=s.error,
+                failures=s.failures,
+                applied=s.applied,
+                unknown_trips=s.unknown_trips,
+            )
+        )
+    return out
+
+
 def network_out(
-    name: str, net: Network, spec: NetworkSpec | None, *, default: bool, now: dt.datetime
+    name: str,
+    net: Network,
+    spec: NetworkSpec | None,
+    *,
+    default: bool,
+    now: dt.datetime,
+    poller: Any = None,
 ) -> NetworkOut:
-    """What ``GET /v1/networks`` says of one network."""
+    """What ``GET /v1/networks`` says of one network (``poller``: the server's
+    `maasmix.api.realtime_refresh.RealtimePoller`)."""
     tt = net.compiled.timetable
     feeds: list[FeedOut] = []
     if spec is not None:
@@ -139,6 +197,8 @@ def network_out(
         trips=int(tt.n_trips),
         streets=net.compiled.walk is not None,
         gbfs=_gbfs(net, spec, now),
+        realtime=realtime_out(poller, name, now),
+        realtime_time=net.realtime.time if net.realtime.is_live else None,
     )
 
 
@@ -167,13 +227,15 @@ def _loaded(request: Request) -> dict[str, Network]:
     "", operation_id="list_networks", response_model=NetworksOut, response_model_by_alias=True
 )
 def list_networks(request: Request) -> NetworksOut:
-    """The networks this server plans on: feeds, service date, agencies, GBFS systems."""
+    """The networks this server plans on: feeds, service date, agencies, GBFS systems,
+    realtime sources and their age."""
     specs: dict[str, NetworkSpec] = getattr(request.app.state, "network_specs", None) or {}
     now = _now(request)
     nets = _loaded(request)
+    poller = getattr(request.app.state, "realtime_poller", None)
     return NetworksOut(
         networks=[
-            network_out(name, net, specs.get(name), default=i == 0, now=now)
+            network_out(name, net, specs.get(name), default=i == 0, now=now, poller=poller)
             for i, (name, net) in enumerate(nets.items())
         ]
     )

@@ -73,6 +73,8 @@ def test_networks_lists_feeds_dates_agencies_and_gbfs_age(tmp_path: Path) -> Non
                         "stations": 0,
                     }
                 ],
+                "realtime": [],
+                "realtimeTime": None,
             }
         ]
     }
