@@ -119,8 +119,8 @@ def readiness(app: Any, now: dt.datetime | None = None) -> ReadyOut:
                 )
             )
     poller = getattr(app.state, "realtime_poller", None)
-    for name in networks if poller is not None else ():
-        for state in poller.status(name):
+    for name in networks:
+        for state in poller.status(name) if poller is not None else ():
             age = state.age_s(moment)
             limit = state.spec.max_age_s
             shown = "no good message yet" if age is None else f"message {age:.0f} s old"

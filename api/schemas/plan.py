@@ -363,13 +363,12 @@ def leg_out(
     transit = leg.is_transit
     coords = list(leg.geometry) or [(leg.from_lon, leg.from_lat), (leg.to_lon, leg.to_lat)]
     rental = leg.rental
+    origin: dict[str, Any] = {
+        "from": _place(leg.from_kind, leg.from_stop_id, leg.from_name, leg.from_lat, leg.from_lon)
+    }
     return LegOut(
         mode=leg.mode,
-        **{
-            "from": _place(
-                leg.from_kind, leg.from_stop_id, leg.from_name, leg.from_lat, leg.from_lon
-            )
-        },
+        **origin,
         to=_place(leg.to_kind, leg.to_stop_id, leg.to_name, leg.to_lat, leg.to_lon),
         start=start,
         end=end,
