@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from maasmix.api.app import create_app
@@ -128,3 +131,42 @@ def test_realtime_fields_are_in_the_openapi() -> None:
         assert name in leg, name
     assert "realtimeTime" in spec["components"]["schemas"]["PlanOut"]["properties"]
     assert "alertHeaderText" in spec["components"]["schemas"]["AlertOut"]["properties"]
+
+
+@pytest.mark.slow
+def test_milan_delay_on_the_plan_legs(dataset: Callable[..., Path], tmp_path: Path) -> None:
+    from maasmix.engine.network import Network
+
+    net = Network.from_files(
+        gtfs=[dataset("gtfs-milan", "milano_small_gtfs.zip")],
+        date=dt.date(2014, 10, 20),
+        cache_dir=tmp_path,
+    )
+    app = create_app()
+    register_network(app, "milan", net)
+    client = TestClient(app)
+    params = {"from": "45.4608,9.1904", "to": "45.4394,9.1521", "at": "2014-10-20T08:00"}
+    static = client.get("/v1/plan", params={**params, "modes": "WALK,TRANSIT"}).json()
+    first = _rides(static)[0]
+    assert first["scheduledEndTime"] == first["endTime"] and not first["realTime"]
+    trip, alight = first["trip"]["gtfsId"], first["to"]["stopId"]
+    net.apply_realtime(
+        encode(
+            [Tu(trip, [Stu(stop_id=alight, arr_delay=120)], start_date="20141020")],
+            alerts=[Al("a", trips=[trip], header={"it": "Deviazione", "en": "Detour"})],
+        )
+    )
+    live = client.get("/v1/plan", params={**params, "modes": "WALK,TRANSIT", "locale": "it"})
+    rides = [leg for leg in _rides(live.json()) if leg["trip"]["gtfsId"] == trip]
+    assert rides  # the delayed trip still arrives first
+    for leg in rides:
+        assert (leg["realTime"], leg["realtimeState"]) == (True, "UPDATED")
+        assert leg["scheduledStartTime"] == first["scheduledStartTime"]
+        assert leg["departureDelay"] == 0  # earlier stops as scheduled
+        if leg["to"]["stopId"] == alight:
+            assert leg["arrivalDelay"] == 120
+            assert leg["endTime"] == first["endTime"] + 120_000
+        assert [a["alertHeaderText"] for a in leg["alerts"]] == ["Deviazione"]
+    assert any(leg["to"]["stopId"] == alight for leg in rides)
+    others = [leg for leg in _rides(live.json()) if leg["trip"]["gtfsId"] != trip]
+    assert all(leg["alerts"] == [] for leg in others)
