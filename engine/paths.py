@@ -50,7 +50,7 @@ class _Lookup:
     fp_ptr: list[int]
     fp_to: list[int]
     fp_dur: list[int]
-    fp_dist: list[float]
+    fp_dist: list[float]  # metres, rounded to 0.1 m as legs state them
 
 
 _LOOKUPS: weakref.WeakKeyDictionary[CompiledTimetable, _Lookup] = weakref.WeakKeyDictionary()
@@ -84,7 +84,7 @@ def _lookup(tt: CompiledTimetable) -> _Lookup:
             fp_ptr=[int(x) for x in fp.ptr.tolist()],
             fp_to=[int(x) for x in fp.to.tolist()],
             fp_dur=[int(x) for x in fp.duration_s.tolist()],
-            fp_dist=[float(x) for x in fp.distance_m.tolist()],
+            fp_dist=[round(float(x), 1) for x in fp.distance_m.tolist()],
         )
         _LOOKUPS[tt] = found
     return found
@@ -175,7 +175,7 @@ def _walk_leg(tt: CompiledTimetable, a: int, b: int, start: int) -> Leg:
             "to_lon": lk.stop_lon[b],
             "start_s": start,
             "end_s": start + lk.fp_dur[e],
-            "distance_m": round(lk.fp_dist[e], 1),
+            "distance_m": lk.fp_dist[e],
         }
     )
 
@@ -233,9 +233,14 @@ def _raptor_steps(
     value: int,
 ) -> tuple[list[Step], int]:
     stop, mode = -1, ""
-    rides = res.rec_ride[k, targets].tolist()
-    walks = res.rec_walk[k, targets].tolist()
-    trips = res.rec_trip[k, targets].tolist()
+    if len(targets) <= 4:  # a stop or station: scalar reads beat gathering
+        rides = [int(res.rec_ride[k, t]) for t in targets.tolist()]
+        walks = [int(res.rec_walk[k, t]) for t in targets.tolist()]
+        trips = [int(res.rec_trip[k, t]) for t in targets.tolist()]
+    else:
+        rides = res.rec_ride[k, targets].tolist()
+        walks = res.rec_walk[k, targets].tolist()
+        trips = res.rec_trip[k, targets].tolist()
     for t, e, ride, walk, trip in zip(
         targets.tolist(), egress.tolist(), rides, walks, trips, strict=True
     ):

@@ -13,6 +13,7 @@ then hold at least the change time themselves).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -54,6 +55,27 @@ class RaptorResult:
     last_round: int
     slack: int
     walk_slack: int
+
+
+_REST_MIN: weakref.WeakKeyDictionary[CompiledTimetable, IntArray] = weakref.WeakKeyDictionary()
+
+
+def _footpath_rest_min(tt: CompiledTimetable) -> IntArray:
+    """Per footpath, the shortest duration of it and the ones after it in its stop's
+    list (the kernel's ``fp_rest_min``); made once per timetable."""
+    found = _REST_MIN.get(tt)
+    if found is None:
+        fp = tt.footpaths
+        ptr = np.asarray(fp.ptr, dtype=np.int64)
+        dur = np.asarray(fp.duration_s, dtype=np.int32)
+        src = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+        # running minimum from each stop's list end: walked backwards, each stop's
+        # values lifted by stop * 2**32 so that a new (lower) stop starts a new minimum
+        shift = src[::-1].astype(np.int64) << 32
+        rest = np.minimum.accumulate(dur[::-1].astype(np.int64) + shift) - shift
+        found = np.ascontiguousarray(rest[::-1], dtype=np.int32)
+        _REST_MIN[tt] = found
+    return found
 
 
 def _as_int32(values: npt.ArrayLike) -> IntArray:
@@ -111,6 +133,7 @@ def _run(
         record,
         walk_reaches_target,
         -1 if slack_after_footpath else 0,
+        _footpath_rest_min(tt),
     )
     return tuple(out)
 
