@@ -1,0 +1,137 @@
+"""``maasmix serve --workers 2`` with a realtime source in the deployment file: each
+worker polls it, so every answer follows a replaced file, and a corrupt message keeps
+the last good state in every worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from maasmix.feeds.demo import write_demo_city
+from tests.feeds.rt_builders import Stu, Tu, encode
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Path]]:
+    tmp = tmp_path_factory.mktemp("serve-rt")
+    city = write_demo_city(tmp / "city")
+    feed = tmp / "rt.pb"
+    _write(feed, encode([]))
+    (tmp / "deploy.yaml").write_text(
+        "networks:\n  demo:\n"
+        f"    gtfs: '{city.gtfs_zip}'\n    osm: '{city.osm_pbf}'\n"
+        f"    date: '{city.service_date:%Y%m%d}'\n"
+        f"    realtime: [{{url_or_path: '{feed}', poll_s: 1}}]\n"
+    )
+    port = _free_port()
+    env = {**os.environ, "MAASMIX_CACHE_DIR": str(tmp / "cache")}
+    log = (tmp / "serve.log").open("w")  # closed in the finally below
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("maasmix")), "serve",
+         "--deployment", str(tmp / "deploy.yaml"), "--workers", "2", "--port", str(port),
+         "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail((tmp / "serve.log").read_text()[-2000:])
+            try:
+                if requests.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not get ready in 240 s")
+            time.sleep(0.5)
+        yield base, city, feed
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        finally:
+            log.close()
+
+
+def _until(check: Callable[[], bool], seconds: float = 20) -> None:
+    """Wait until ``check`` holds on 8 answers in a row (both workers answer some)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(check() for _ in range(8)):
+            return
+        time.sleep(0.3)
+    raise AssertionError("not every worker followed the realtime file")
+
+
+def test_every_worker_follows_the_file(server: tuple[str, Any, Path]) -> None:
+    base, city, feed = server
+    lat0, lon0 = city.centre
+    at = dt.datetime.combine(city.service_date, dt.time(8, 0)).isoformat()
+    ride = None
+    for k in range(12):
+        params = {
+            "from": f"{lat0 - 0.015 + 0.0025 * k:.5f},{lon0 - 0.03:.5f}",
+            "to": f"{lat0 + 0.015:.5f},{lon0 + 0.03 - 0.005 * k:.5f}",
+            "at": at,
+            "modes": "WALK,TRANSIT",
+        }
+        body = requests.get(f"{base}/v1/plan", params=params, timeout=60).json()
+        rides = [leg for it in body["itineraries"][:1] for leg in it["legs"] if leg["transitLeg"]]
+        if rides:
+            ride = rides[0]
+            break
+    assert ride is not None, "no transit itinerary in the demo city"
+    trip, alight = ride["trip"]["gtfsId"], ride["to"]["stopId"]
+
+    def first_ride() -> dict[str, Any]:
+        got = requests.get(f"{base}/v1/plan", params=params, timeout=60).json()
+        legs = [leg for leg in got["itineraries"][0]["legs"] if leg["transitLeg"]]
+        return dict(legs[0])
+
+    _write(feed, encode([Tu(trip, [Stu(stop_id=alight, arr_delay=60)])]))
+    _until(lambda: first_ride()["arrivalDelay"] == 60)
+    live = first_ride()
+    assert live["trip"]["gtfsId"] == trip and live["realtimeState"] == "UPDATED"
+    assert live["endTime"] == ride["endTime"] + 60_000
+
+    _write(feed, encode([Tu(trip, [Stu(stop_id=alight, arr_delay=120)])]))
+    _until(lambda: first_ride()["arrivalDelay"] == 120)
+
+    _write(feed, b"\x0a\xff\xff")  # corrupt
+    _until(
+        lambda: (
+            requests.get(f"{base}/v1/networks", timeout=10).json()["networks"][0]["realtime"][0][
+                "error"
+            ]
+            or ""
+        ).startswith("FeedFormatError")
+    )
+    assert all(first_ride()["arrivalDelay"] == 120 for _ in range(8))  # the last good state
+    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    assert 'maasmix_realtime_age_seconds{feed="rt.pb",network="demo"}' in metrics
