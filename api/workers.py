@@ -14,6 +14,11 @@ Each worker's `SnapshotFollower` watches those files (a ``stat`` every
 single-process refresher does; a plan never waits for it. ``POST
 /v1/networks/{name}/refresh`` on any worker re-reads there and publishes the same way.
 
+The deployment's GTFS-Realtime sources are polled by each worker itself
+(`maasmix.api.realtime_refresh.RealtimePoller`, started with the worker's app): a file
+source costs a ``stat`` per poll and is re-read only when replaced, so every worker
+applies the same message within one ``poll_s``; a URL is fetched by each worker.
+
 A worker that dies is replaced; SIGTERM or SIGINT to the supervisor stops the workers
 gracefully (uvicorn's shutdown) and then the supervisor.
 """

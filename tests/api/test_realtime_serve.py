@@ -165,3 +165,33 @@ def test_deployment_realtime_sources(tmp_path: Path) -> None:
         with pytest.raises(DeploymentError) as err:
             read_deployment(tmp_path / "bad.yaml")
         assert err.value.field == where, (bad, err.value)
+
+
+def test_a_url_source_is_fetched_each_poll(tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "tu.pb").write_bytes(_delay(240))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/tu.pb"
+        spec = NetworkSpec(
+            "line", (FeedSpec("/srv/line.zip"),), None, (), dt.date(2024, 3, 5),
+            (RealtimeSpec(url, None, 30.0, None), RealtimeSpec(url + "?x=1", None, 30.0, None)),
+        )  # fmt: skip
+        net = _net()
+        poller = RealtimePoller({"line": net}, {"line": spec})
+        (tmp_path / "tu.pb").unlink()
+        assert poller.run_once() == 0  # 404: reported, nothing applied
+        assert poller.sources[0].error is not None
+        assert poller.sources[0].error.startswith("FeedMissingError")
+        (tmp_path / "tu.pb").write_bytes(_delay(240))
+        assert poller.run_once(force=True) == 2  # a URL is applied at every poll
+        assert poller.sources[0].error is None and poller.sources[0].name == "tu.pb"
+        assert net.realtime.is_live
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
