@@ -196,3 +196,43 @@ def _check_journey(router: TransitRouter, journey, origin: str, dest: str, depar
         t = leg.end_s
     for a, b in itertools.pairwise(legs):
         assert a.to_stop_id == b.from_stop_id
+
+
+def test_footpath_pruning_keeps_every_label(feed_day: ServiceDay) -> None:
+    """The kernel's ``fp_rest_min`` (relaxing a stop's footpaths stops once none of the
+    rest can beat the targets) is each footpath's suffix minimum in its stop's list, and
+    a point-to-point run with it leaves every label and record as a run without it."""
+    from maasmix.engine.raptor import RAPTOR_KERNEL, _footpath_rest_min
+
+    router = TransitRouter.from_service_day(feed_day)
+    tt = router.timetable
+    fp = tt.footpaths
+    rest = _footpath_rest_min(tt)
+    expected = np.full(fp.n, -1, dtype=np.int64)
+    for s in range(tt.n_stops):
+        lo, hi = int(fp.ptr[s]), int(fp.ptr[s + 1])
+        expected[lo:hi] = np.minimum.accumulate(fp.duration_s[lo:hi][::-1])[::-1]
+    np.testing.assert_array_equal(rest, expected)
+    served = np.flatnonzero(np.diff(tt.stop_patterns_ptr) > 0)
+    rng = np.random.default_rng(19)
+    pruned_somewhere = False
+    for (o, depart), t in zip(_queries(router, 23, 40), rng.choice(served, 40), strict=True):
+        args = (
+            *tt.kernel_arrays(),
+            np.array([o], np.int32),
+            np.zeros(1, np.int32),
+            np.array([t], np.int32),
+            np.zeros(1, np.int32),
+            np.array([depart], np.int32),
+            defaults.MAX_TRANSFERS + 1,
+            defaults.MIN_TRANSFER_S,
+            True,
+            True,
+            -1,
+        )
+        plain = RAPTOR_KERNEL(*args)
+        fast = RAPTOR_KERNEL(*args, rest)
+        for a, b in zip(plain, fast, strict=True):
+            np.testing.assert_array_equal(a, b)
+        pruned_somewhere |= bool(plain[9] > 0 and plain[8][-1, 0] < INF)
+    assert pruned_somewhere  # some queries reach their target after rides (pruning applies)
