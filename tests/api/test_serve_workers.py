@@ -6,12 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,14 +14,9 @@ import pytest
 import requests
 
 from maasmix.feeds.demo import write_demo_city
+from tests.api._serve import serving
 
 N_QUERIES = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,36 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         f"    gbfs: [{{source: '{city.gbfs_dir}', max_age_s: 1000000000000}}]\n"
         f"    date: '{city.service_date:%Y%m%d}'\n"
     )
-    port = _free_port()
-    env = {**os.environ, "MAASMIX_CACHE_DIR": str(tmp / "cache")}
-    log = (tmp / "serve.log").open("w")  # closed in the finally below
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("maasmix")), "serve",
-         "--deployment", str(tmp / "deploy.yaml"), "--workers", "2", "--port", str(port),
-         "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail((tmp / "serve.log").read_text()[-2000:])
-            try:
-                if requests.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not get ready in 240 s")
-            time.sleep(0.5)
+    with serving(tmp / "deploy.yaml", tmp) as (base, process):
         yield base, process, city
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        finally:
-            log.close()
 
 
 def _queries(city: Any) -> list[dict[str, Any]]:
