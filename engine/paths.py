@@ -210,18 +210,20 @@ def raptor_journeys(
     tt: CompiledTimetable, res: RaptorResult, targets: np.ndarray, egress: np.ndarray
 ) -> list[Journey]:
     """The journeys of each round that improved the arrival at the targets."""
-    found: list[tuple[int, Journey]] = []
+    found: list[tuple[int, int, Journey]] = []  # (arrival + egress, transfers, journey)
     prev = INF
     for k, value in enumerate(res.dest[: res.last_round + 1].tolist()):
         if value >= prev or value >= INF:
             continue
         prev = value
         steps, origin_time = _raptor_steps(tt, res, k, targets, egress, value)
-        found.append((value, _assemble(tt, steps, origin_time)))
+        rides = sum(1 for step in steps if step[0] == "ride")
+        found.append((value, max(rides - 1, 0), _assemble(tt, steps, origin_time)))
     if len(found) > 1:
-        keep = _pareto_indices([(v, j.transfers) for v, j in found])
-        return sorted((found[i][1] for i in keep), key=lambda j: (j.transfers, j.arrival_s))
-    return [j for _, j in found]
+        keep = _pareto_indices([(v, x) for v, x, _ in found])
+        best = sorted((found[i] for i in keep), key=lambda f: (f[1], f[2].arrival_s))
+        return [j for _, _, j in best]
+    return [j for _, _, j in found]
 
 
 def _raptor_steps(

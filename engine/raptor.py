@@ -89,6 +89,14 @@ def _as_int32(values: npt.ArrayLike) -> IntArray:
     return np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.int64)).astype(np.int32))
 
 
+def _in_range(arr: IntArray, n: int) -> bool:
+    """Whether all of ``arr`` lies in ``0 .. n - 1`` (a few values: in plain Python)."""
+    if len(arr) <= 16:
+        values = arr.tolist()
+        return not values or (min(values) >= 0 and max(values) < n)
+    return bool(arr.min() >= 0 and arr.max() < n)
+
+
 def _max_rounds(max_transfers: int | None) -> int:
     if max_transfers is None:
         return -1
@@ -119,7 +127,7 @@ def _run(
     if min_transfer_s < 0:
         raise QueryError(f"must be >= 0, got {min_transfer_s}", parameter="min_transfer_s")
     for arr in (o, t):
-        if len(arr) and (arr.min() < 0 or arr.max() >= tt.n_stops):
+        if not _in_range(arr, tt.n_stops):
             raise QueryError("stop index out of range")
     out = RAPTOR_KERNEL(
         *tt.kernel_arrays(),
