@@ -133,6 +133,23 @@ def main() -> None:
             http(data, cache, "post", "{}", "/v1/bundles/optimise", body),
         )
 
+    hostile_yaml = {
+        "[ nested 200000 deep": "[" * 200_000 + "]" * 200_000,
+        "'- ' nested 100000 deep": "- " * 100_000 + "x\n",
+        "an alias": "a: &x [1]\nb: *x\n",
+        "a 5000-digit integer": "a: " + "9" * 5000 + "\n",
+    }
+    for name, text in hostile_yaml.items():
+        path = work / "hostile-scenario.yaml"
+        path.write_text(text, encoding="utf-8")
+        outcome = maasmix("bundles", "validate", str(path))
+        row(f"scenario YAML, {name}: bundles validate", outcome.line())
+    names = [{"source": s} for s in ("", ".", "..", "/etc/passwd", str(data), "gtfs-bay-area/")]
+    row(
+        "'', '.', '..', /etc/passwd, the data folder, a trailing '/': GET /v1/feeds/inspect",
+        http(data, cache, "get", "{}", json.dumps(names), "/v1/feeds/inspect"),
+    )
+
     for at in ("-3600", "²:00", "1e30"):
         row(
             f"--at {at}: route",
