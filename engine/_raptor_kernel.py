@@ -199,14 +199,16 @@ def raptor(
             # without walk_reaches_target, arrivals of round 0 (no ride) are not carried
             # into round 1: a ride (+ footpath) reaching a stop later than the walk from
             # the origin is still the only way on to the targets from there
-            carry = k > 1 or walk_reaches_target
+            # (row-wise minima written branch-free, so that they vectorise)
+            if k > 1 or walk_reaches_target:
+                for s in range(n_stops):
+                    x, y = anyb[k - 1, s], anyb[k, s]
+                    anyb[k, s] = x if x < y else y
+                    x, y = ride[k - 1, s], ride[k, s]
+                    ride[k, s] = x if x < y else y
             for s in range(n_stops):
-                if carry and anyb[k - 1, s] < anyb[k, s]:
-                    anyb[k, s] = anyb[k - 1, s]
-                if ready[k - 1, s] < ready[k, s]:
-                    ready[k, s] = ready[k - 1, s]
-                if carry and ride[k - 1, s] < ride[k, s]:
-                    ride[k, s] = ride[k - 1, s]
+                x, y = ready[k - 1, s], ready[k, s]
+                ready[k, s] = x if x < y else y
             if dest_cur[k - 1] < dest_cur[k]:
                 dest_cur[k] = dest_cur[k - 1]
             # collect the patterns through the marked stops, from their first marked position
