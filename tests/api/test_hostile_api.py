@@ -280,3 +280,35 @@ def test_plan_bundle_scenario_names_no_server_path(
         assert body.get("parameter") == "bundleScenario", body
     else:
         assert body["detail"].startswith("bundleScenario: "), body
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [
+        ("planning.network.gtfs.0", "", 422),
+        ("planning.network.gtfs.0", ".", 422),
+        ("planning.network.osm", "/etc/passwd", 403),
+        ("planning.network.gbfs.0", "..", 403),
+    ],
+)
+def test_scenario_files_name_no_server_path(
+    client: TestClient, field: str, value: str, status: int
+) -> None:
+    import yaml
+
+    from maasmix.pricing.scenario.reading import example_path
+
+    scenario = yaml.safe_load(example_path("demo_diary").read_text(encoding="utf-8"))
+    network = scenario["planning"]["network"]
+    network["date"] = str(network["date"])
+    key = field.split(".")[2]
+    if key == "osm":
+        network["osm"] = value
+    else:
+        network[key][0] = value
+    response = client.post("/v1/bundles/optimise", json={"scenario": scenario})
+    body = assert_problem(response, status)
+    if status == 422:
+        assert body["parameter"] == field, body
+    else:
+        assert body["detail"].startswith(f"{field}: "), body
