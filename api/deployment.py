@@ -280,6 +280,8 @@ def _read_yaml(source: Path, file: str) -> Any:
         ) from None
     except RecursionError:
         raise DeploymentError("YAML nested too deeply", file=file) from None
+    except (ValueError, OverflowError) as exc:  # e.g. date 2020-02-30, a 5,000-digit integer
+        raise DeploymentError(f"a value YAML cannot represent: {exc}", file=file) from None
 
 
 def _is_url(text: str) -> bool:

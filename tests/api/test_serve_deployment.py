@@ -139,6 +139,18 @@ def test_deployment_bad_yaml_names_the_line(tmp_path: Path) -> None:
         load_deployment(tmp_path / "absent.yaml")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["networks:\n  x:\n    date: 2020-02-30\n", "networks:\n  x:\n    date: " + "9" * 5000 + "\n"],
+    ids=["impossible-date", "5000-digit-integer"],
+)
+def test_deployment_values_yaml_cannot_represent_are_errors(tmp_path: Path, text: str) -> None:
+    file = _write(tmp_path / "deploy.yaml", text)
+    with pytest.raises(DeploymentError, match="a value YAML cannot represent") as err:
+        load_deployment(file)
+    assert err.value.file == str(file)
+
+
 # ---------------------------------------------------------------------- several networks
 
 
