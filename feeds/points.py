@@ -32,10 +32,20 @@ import pandas as pd
 
 from maasmix.errors import InputError, QueryError
 
-__all__ = ["MAX_H3_CELLS", "PointSource", "h3_points", "read_points", "write_table"]
+__all__ = [
+    "MAX_H3_CELLS",
+    "MAX_POINT_COLUMNS",
+    "PointSource",
+    "h3_points",
+    "read_points",
+    "write_table",
+]
 
 #: At most this many cells in an H3 grid (a finer resolution is an error, not a hang).
 MAX_H3_CELLS = 1_000_000
+#: Columns a point CSV may have (id, lat, lon and weight columns): a guard against absurd
+#: headers, which pandas would take minutes to lay out.
+MAX_POINT_COLUMNS = 1_000
 
 PointSource = Any
 """A GeoDataFrame, a DataFrame (``id, lat, lon``), a path or a sequence of (lat, lon)."""
@@ -76,6 +86,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise InputError("no such file", file=label)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
+        _check_header(path, label)
         try:
             frame = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True)
         except pd.errors.EmptyDataError:
@@ -105,6 +116,27 @@ def _read_file(path: Path) -> pd.DataFrame:
     except Exception as exc:  # pyogrio / pyarrow raise many kinds
         raise InputError(f"not a readable {suffix[1:]} file ({exc})", file=label) from None
     return _from_geo(gdf, label)
+
+
+def _check_header(path: Path, label: str) -> None:
+    """Refuse a CSV whose first line holds more than `MAX_POINT_COLUMNS` fields (read in
+    bounded pieces, so a header of any length costs little)."""
+    commas = 0
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                break
+            end = chunk.find(b"\n")
+            commas += chunk[: len(chunk) if end < 0 else end].count(b",")
+            if commas + 1 > MAX_POINT_COLUMNS:
+                raise InputError(
+                    f"more than {MAX_POINT_COLUMNS} columns in the header (MAX_POINT_COLUMNS)",
+                    file=label,
+                    row=1,
+                )
+            if end >= 0:
+                break
 
 
 def _from_geo(gdf: Any, label: str) -> pd.DataFrame:

@@ -115,3 +115,15 @@ def test_write_table_round_trips(tmp_path: Path, suffix: str) -> None:
     out = write_table(POINTS, tmp_path / f"out{suffix}")
     back = read_points(out)
     assert back["id"].tolist() == ["a", "b", "c"] and back["jobs"].tolist() == [10, 20, 30]
+
+
+def test_a_header_of_a_hundred_thousand_columns_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = ",".join(["id", "lat", "lon"] + [f"w{i}" for i in range(100_000)])
+    path.write_text(header + "\n" + "a,60.17,24.94" + ",1" * 100_000 + "\n")
+    with pytest.raises(InputError, match="MAX_POINT_COLUMNS") as err:
+        read_points(path)
+    assert err.value.row == 1
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("id,lat,lon,jobs\na,60.17,24.94,3\n")
+    assert read_points(narrow)["jobs"].tolist() == [3]
