@@ -28,8 +28,6 @@ PYTEST_WORKERS ?= 2
 # Debian packages the tests use: headless Chromium (the report tests render pages) and a
 # PostgreSQL server (the storage tests start one of their own on loopback). A fresh machine
 # lacks them, so the test targets install what is missing when they can (root and apt-get).
-SYSTEM_PACKAGES := chromium postgresql
-
 system-packages:
 	@missing=""; \
 	command -v "$${MAASMIX_CHROMIUM:-chromium}" >/dev/null 2>&1 || missing="$$missing chromium"; \
