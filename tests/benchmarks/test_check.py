@@ -164,7 +164,12 @@ SUBSET = [
 
 
 def _bench_run(out: Path, slowdown: str | None = None) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "MAASMIX_BENCH_SLOWDOWN"}
+    # a pytest-xdist worker's variables would make the inner run disable its benchmarks
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "MAASMIX_BENCH_SLOWDOWN" and not k.startswith("PYTEST_XDIST")
+    }
     if slowdown:
         env["MAASMIX_BENCH_SLOWDOWN"] = slowdown
     proc = subprocess.run(
