@@ -93,7 +93,8 @@ def test_polled_file_moves_the_plan_and_a_corrupt_one_keeps_the_last(tmp_path: P
     assert rt["error"].startswith("FeedFormatError") and "truncated" in rt["error"]
     assert rt["messageTime"] == "2024-03-05T07:00:00Z"
     assert rt["checkedAt"] == "2024-03-05T07:01:45Z"
-    assert body["realtimeTime"] is not None
+    applied = poller.networks["line"].realtime.time  # the last good message's snapshot
+    assert dt.datetime.fromisoformat(body["realtimeTime"].replace("Z", "+00:00")) == applied
     ready = client.get("/v1/ready")
     assert ready.status_code == 200
     check = next(c for c in ready.json()["checks"] if c["name"] == "realtime:line/trip-updates.pb")

@@ -48,7 +48,7 @@ def test_legs_say_what_is_live() -> None:
     assert [a.alert_id for a in rt.alerts] == ["r"]  # route R's alert, not route X's
     assert rt.vehicle is not None and rt.vehicle["occupancy_status"] == "FEW_SEATS_AVAILABLE"
     assert [a.alert_id for a in live.alerts] == ["r"]
-    assert live.realtime_time is not None
+    assert live.realtime_time == net.realtime.time  # the snapshot it was planned on
 
 
 def test_a_cancelled_trip_is_not_planned_and_alerts_stay_on_their_route() -> None:
