@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,7 +38,7 @@ from maasmix.api.routes import meta, v1
 from maasmix.api.security import require_read
 from maasmix.api.settings import apply_settings, get_settings
 
-__all__ = ["GZIP_MIN_BYTES", "app", "create_app"]
+__all__ = ["GZIP_MIN_BYTES", "app", "clean_schema_names", "create_app"]
 
 #: Answers at least this large are gzipped for clients that accept it.
 GZIP_MIN_BYTES = 1024
@@ -218,11 +220,49 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if application.openapi_schema is None:
-            application.openapi_schema = problem_openapi(fastapi_openapi())
+            application.openapi_schema = clean_schema_names(problem_openapi(fastapi_openapi()))
         return application.openapi_schema
 
     application.openapi = openapi  # type: ignore[method-assign]
     return application
+
+
+def _readable_name(qualified: str, taken: set[str]) -> str:
+    """A component name without the Python module path FastAPI adds when two models share
+    a class name: ``maasmix__api__schemas__plan__LegOut`` -> ``PlanLegOut`` (the module's
+    name in CamelCase, then the class; more of the path only if that is taken too)."""
+    parts = qualified.split("__")
+    cls, modules = parts[-1], [p for p in parts[:-1] if p not in ("maasmix", "api", "schemas")]
+    for start in range(len(modules) - 1, -1, -1):
+        prefix = "".join(word.capitalize() for m in modules[start:] for word in m.split("_"))
+        if prefix + cls not in taken:
+            return prefix + cls
+    n = 2
+    while f"{cls}{n}" in taken:
+        n += 1
+    return f"{cls}{n}"
+
+
+def clean_schema_names(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every component schema named by a readable, unique name (no
+    Python module path), every ``$ref`` to it rewritten."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    taken = {name for name in schemas if "__" not in name}
+    renamed: dict[str, str] = {}
+    for name in sorted(schemas):
+        if "__" in name:
+            renamed[name] = _readable_name(name, taken)
+            taken.add(renamed[name])
+    if not renamed:
+        return document
+    text = json.dumps(document)
+    pattern = re.compile('"#/components/schemas/(' + "|".join(re.escape(n) for n in renamed) + ')"')
+    text = pattern.sub(lambda m: f'"#/components/schemas/{renamed[m.group(1)]}"', text)
+    out: dict[str, Any] = json.loads(text)
+    out["components"]["schemas"] = {
+        renamed.get(name, name): schema for name, schema in out["components"]["schemas"].items()
+    }
+    return out
 
 
 app = create_app()

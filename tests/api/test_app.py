@@ -1,8 +1,11 @@
 """The HTTP app starts, serves OpenAPI 3.1 and answers unknown paths with problem+json."""
 
+import json
+import re
+
 from fastapi.testclient import TestClient
 
-from maasmix.api.app import app
+from maasmix.api.app import app, clean_schema_names
 
 
 def test_openapi_is_3_1() -> None:
@@ -17,3 +20,29 @@ def test_unknown_path_is_problem_json() -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+def test_schema_names_are_readable_unique_and_resolve() -> None:
+    spec = TestClient(app).get("/openapi.json").json()
+    names = list(spec["components"]["schemas"])
+    assert all("__" not in n and "maasmix" not in n for n in names), names
+    assert len(names) == len(set(names))
+    text = json.dumps(spec)
+    refs = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
+    assert refs <= set(names), refs - set(names)
+
+
+def test_clean_schema_names_renames_module_paths_and_their_refs() -> None:
+    document = {
+        "paths": {"/a": {"$ref": "#/components/schemas/pkg__api__schemas__plan__LegOut"}},
+        "components": {
+            "schemas": {
+                "pkg__api__schemas__plan__LegOut": {"title": "LegOut"},
+                "pkg__api__schemas__journeys__LegOut": {"title": "LegOut"},
+                "PlanLegOut": {"title": "taken"},
+            }
+        },
+    }
+    out = clean_schema_names(document)
+    assert set(out["components"]["schemas"]) == {"PlanLegOut", "PkgPlanLegOut", "JourneysLegOut"}
+    assert out["paths"]["/a"] == {"$ref": "#/components/schemas/SchemasPlanLegOut"}

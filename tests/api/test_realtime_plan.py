@@ -116,7 +116,10 @@ def test_transit_legs_carry_realtime_fields() -> None:
 
 def test_realtime_fields_are_in_the_openapi() -> None:
     spec = create_app().openapi()
-    leg = spec["components"]["schemas"]["maasmix__api__schemas__plan__LegOut"]["properties"]
+    schemas = spec["components"]["schemas"]
+    itinerary = schemas["PlanOut"]["properties"]["itineraries"]["items"]["$ref"].rsplit("/")[-1]
+    leg = schemas[schemas[itinerary]["properties"]["legs"]["items"]["$ref"].rsplit("/")[-1]]
+    leg = leg["properties"]
     for name in (
         "realTime",
         "realtimeState",
