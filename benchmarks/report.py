@@ -8,6 +8,10 @@
   against input size for every benchmark of ``test_bench_scaling.py`` in a stored run.
 - ``python -m benchmarks.report summary RUN.json``: a Markdown table of every benchmark
   of a run, median seconds and in units of the calibration workload, with peak memory.
+- ``python -m benchmarks.report matrix RUN.json [OUT.png]``: the travel-time matrix's
+  scaling (``test_bench_matrix.py``): core-seconds per origin and wall time on 2 Dask
+  workers against the number of origins, with the aim, R5's figure and each worker's peak
+  memory; the figures go to ``OUT.json`` beside the plot.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 
 def _ms(x: float | None) -> str:
@@ -151,6 +156,171 @@ def scaling_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+#: The issue's aim and R5's published figure, core-seconds per origin.
+MATRIX_AIM_CORE_S = 0.1
+R5_CORE_S = 0.25
+
+
+def matrix_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per number of origins of ``test_bench_matrix.py`` in a run: core-seconds
+    per origin in one process, and the 2-worker run's wall seconds, workers' CPU seconds
+    and peak RSS per worker (MiB), with the load average around each measurement."""
+    rows: dict[int, dict[str, Any]] = {}
+    for b in run["benchmarks"]:
+        info = b.get("extra_info") or {}
+        name = b["name"].split("[")[0]
+        if name not in ("test_matrix_core_seconds_per_origin", "test_matrix_two_workers_wall"):
+            continue
+        row = rows.setdefault(int(info["origins"]), {"origins": int(info["origins"])})
+        row["destinations"] = info["destinations"]
+        row["departures"] = info["departures"]
+        if name == "test_matrix_core_seconds_per_origin":
+            row["core_s_per_origin"] = info["core_s_per_origin"]
+            row["prepare_s"] = info.get("prepare_s")
+            row["cpu_load_1min"] = info.get("load_1min")
+        else:
+            row["workers"] = info["workers"]
+            row["wall_s"] = info["wall_s"]
+            row["workers_cpu_s"] = info["workers_cpu_s"]
+            row["worker_core_s_per_origin"] = round(info["workers_cpu_s"] / info["origins"], 5)
+            row["worker_peak_rss_mib"] = info["worker_peak_rss_mib"]
+            row["wall_load_1min"] = info.get("load_1min")
+    return [rows[k] for k in sorted(rows)]
+
+
+def _loads(rows: list[dict[str, Any]], key: str) -> str:
+    values = [v for r in rows for v in (r.get(key) or [])]
+    return f"{min(values):.1f}-{max(values):.1f}" if values else "not recorded"
+
+
+def matrix_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
+    """Plot `matrix_rows` of a run to ``out`` (PNG); returns the rows."""
+    rows = matrix_rows(run)
+    if not rows:
+        return rows
+    one = [r for r in rows if "core_s_per_origin" in r]
+    two = [r for r in rows if "wall_s" in r]
+    xs_all = [r["origins"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.2))
+
+    left.axhline(R5_CORE_S, color="#c0392b", ls=":", lw=1.5)
+    left.text(
+        xs_all[0],
+        R5_CORE_S * 1.08,
+        f"R5 as published: {R5_CORE_S} core-s per origin (São Paulo, r5r issue 106)",
+        color="#c0392b",
+        fontsize=8,
+    )
+    left.axhline(MATRIX_AIM_CORE_S, color="#2e8b57", ls="--", lw=1.5)
+    left.text(
+        xs_all[0],
+        MATRIX_AIM_CORE_S * 1.08,
+        f"aim: < {MATRIX_AIM_CORE_S} core-s per origin",
+        color="#2e8b57",
+        fontsize=8,
+    )
+    if one:
+        x1 = [r["origins"] for r in one]
+        y1 = [r["core_s_per_origin"] for r in one]
+        left.plot(x1, y1, "o-", color="#3672a4", label="1 process (its CPU time)")
+        for x, y in zip(x1, y1, strict=True):
+            left.annotate(
+                f"{y:.4f}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, -14),
+                ha="center",
+                fontsize=8,
+                color="#3672a4",
+            )
+    if two:
+        x2 = [r["origins"] for r in two]
+        y2 = [r["worker_core_s_per_origin"] for r in two]
+        left.plot(
+            x2,
+            y2,
+            "s--",
+            color="#d9822b",
+            label="2 Dask workers (their CPU time;\nstart-up and network load included)",
+        )
+        for x, y in zip(x2, y2, strict=True):
+            left.annotate(
+                f"{y:.4f}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=8,
+                color="#d9822b",
+            )
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_ylim(0.004, 0.6)
+    ticks = [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5]
+    left.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    left.minorticks_off()
+    left.set_xticks(xs_all, [f"{x:,}" for x in xs_all])
+    left.set_xlabel("origins (x 1,000 destinations)")
+    left.set_ylabel("core-seconds per origin (log)")
+    left.set_title(
+        f"CPU cost per origin (1-min load average {_loads(one, 'cpu_load_1min')})", fontsize=10
+    )
+    left.legend(loc="center right", fontsize=8)
+
+    if two:
+        x2 = [r["origins"] for r in two]
+        walls = [r["wall_s"] for r in two]
+        right.plot(x2, walls, "s-", color="#d9822b", label="2 Dask workers: wall time")
+        by_x = {r["origins"]: r for r in one}
+        ideal = [(x, by_x[x]["core_s_per_origin"] * x / 2) for x in x2 if x in by_x]
+        if ideal:
+            right.plot(
+                [p[0] for p in ideal],
+                [p[1] for p in ideal],
+                "o:",
+                color="#3672a4",
+                label="ideal: 1-process CPU time / 2, no start-up",
+            )
+        for r in two:
+            peaks = " / ".join(f"{m:.0f}" for m in r["worker_peak_rss_mib"])
+            right.annotate(
+                f"{r['wall_s']:.1f} s\npeak RSS per worker\n{peaks} MiB",
+                (r["origins"], r["wall_s"]),
+                textcoords="offset points",
+                xytext=(0, 10),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        right.set_xscale("log")
+        right.set_yscale("log")
+        lo = min([*walls, *(p[1] for p in ideal)])
+        right.set_ylim(lo / 2, max(walls) * 6)
+        right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        right.set_xticks(xs_all, [f"{x:,}" for x in xs_all])
+        right.legend(loc="upper left", fontsize=8)
+    right.set_xlim(xs_all[0] / 2, xs_all[-1] * 2)
+    left.set_xlim(xs_all[0] / 2, xs_all[-1] * 2)
+    right.set_xlabel("origins (x 1,000 destinations)")
+    right.set_ylabel("seconds, whole run (log)")
+    right.set_title(
+        f"Wall time on 2 workers (1-min load average {_loads(two, 'wall_load_1min')})", fontsize=10
+    )
+    r0 = rows[0]
+    machine = run.get("machine_info") or {}
+    fig.suptitle(
+        f"Travel-time matrix, Helsinki HSL: {r0['departures']} departures (1-minute steps), "
+        f"walking access, {machine.get('cpu', {}).get('count', '?')}-core machine shared "
+        "with other work",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return rows
+
+
 def summary_markdown(run: dict[str, Any]) -> str:
     unit = _calibration(run)
     lines = [
@@ -170,7 +340,7 @@ def summary_markdown(run: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] not in ("scaling", "summary"):
+    if len(argv) < 2 or argv[0] not in ("scaling", "summary", "matrix"):
         print(__doc__)
         return 2
     run = json.loads(Path(argv[1]).read_text())
@@ -179,6 +349,11 @@ def main(argv: list[str]) -> int:
         rows = scaling_plot(run, out)
         out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
         print(f"wrote {out} ({len(rows)} points)")
+    elif argv[0] == "matrix":
+        out = Path(argv[2]) if len(argv) > 2 else Path("reports/matrix_scaling.png")
+        rows = matrix_plot(run, out)
+        out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        print(f"wrote {out} ({len(rows)} numbers of origins)")
     else:
         print(summary_markdown(run))
     return 0
