@@ -45,4 +45,4 @@ def test_clean_schema_names_renames_module_paths_and_their_refs() -> None:
     }
     out = clean_schema_names(document)
     assert set(out["components"]["schemas"]) == {"PlanLegOut", "PkgPlanLegOut", "JourneysLegOut"}
-    assert out["paths"]["/a"] == {"$ref": "#/components/schemas/SchemasPlanLegOut"}
+    assert out["paths"]["/a"] == {"$ref": "#/components/schemas/PkgPlanLegOut"}
