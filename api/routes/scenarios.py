@@ -20,7 +20,7 @@ from maasmix.api.deps import SettingsDep, server_source
 from maasmix.api.jobs.service import ServicesDep, lifespan
 from maasmix.api.problems import problem_responses
 from maasmix.api.routes.jobs import job_out
-from maasmix.api.schemas.jobs import DemandJobIn, FrontierJobIn, JobOut, OptimiseJobIn
+from maasmix.api.schemas.jobs import DemandJobIn, FrontierJobIn, JobIn, JobOut, OptimiseJobIn
 from maasmix.api.schemas.scenarios import ScenarioList, ScenarioOut, ScenarioSummary, VersionOut
 from maasmix.api.security import WriteKey
 from maasmix.api.settings import Settings
@@ -225,72 +225,51 @@ def _start(
 _JOB_RESPONSES = problem_responses(429)
 
 
-@router.post(
-    "/{scenarioId}/optimise",
-    operation_id="start_optimise_job",
-    status_code=202,
-    response_model=JobOut,
-    responses=_JOB_RESPONSES,
+def _job_route(kind: str, model: type[JobIn], summary: str) -> None:
+    """Register ``POST /v1/scenarios/{scenarioId}/<kind>``: start a ``kind`` job on the
+    stored scenario with the body's overrides (``model``; none: the scenario's own)."""
+
+    def start(
+        scenario_id: ScenarioId,
+        request: Request,
+        settings: SettingsDep,
+        services: ServicesDep,
+        who: WriteKey,
+        response: Response,
+        body: JobIn | None = None,
+    ) -> JobOut:
+        req = body or model.model_validate({})
+        params = req.model_dump(by_alias=True, exclude={"version"}, exclude_none=True)
+        return _start(
+            kind, scenario_id, params, req.version, request, settings, services, who, response
+        )
+
+    # the body's model is this kind's (annotations are strings: set it as a type)
+    start.__annotations__["body"] = Annotated[model | None, Body()]
+    start.__name__ = f"start_{kind}"
+    start.__doc__ = summary
+    router.post(
+        f"/{{scenarioId}}/{kind}",
+        operation_id=f"start_{kind}_job",
+        status_code=202,
+        response_model=JobOut,
+        responses=_JOB_RESPONSES,
+    )(start)
+
+
+_job_route(
+    "optimise",
+    OptimiseJobIn,
+    "Start choosing the bundles and prices of a stored scenario; the job (202).",
 )
-def start_optimise(
-    scenario_id: ScenarioId,
-    request: Request,
-    settings: SettingsDep,
-    services: ServicesDep,
-    who: WriteKey,
-    response: Response,
-    body: Annotated[OptimiseJobIn | None, Body()] = None,
-) -> JobOut:
-    """Start choosing the bundles and prices of a stored scenario; the job (202)."""
-    req = body or OptimiseJobIn.model_validate({})
-    params = req.model_dump(by_alias=True, exclude={"version"}, exclude_none=True)
-    return _start(
-        "optimise", scenario_id, params, req.version, request, settings, services, who, response
-    )
-
-
-@router.post(
-    "/{scenarioId}/frontier",
-    operation_id="start_frontier_job",
-    status_code=202,
-    response_model=JobOut,
-    responses=_JOB_RESPONSES,
+_job_route(
+    "frontier",
+    FrontierJobIn,
+    "Start tracing the profit / subsidy / surplus frontier of a stored scenario; the job (202).",
 )
-def start_frontier(
-    scenario_id: ScenarioId,
-    request: Request,
-    settings: SettingsDep,
-    services: ServicesDep,
-    who: WriteKey,
-    response: Response,
-    body: Annotated[FrontierJobIn | None, Body()] = None,
-) -> JobOut:
-    """Start tracing the profit / subsidy / surplus frontier of a stored scenario."""
-    req = body or FrontierJobIn.model_validate({})
-    params = req.model_dump(by_alias=True, exclude={"version"}, exclude_none=True)
-    return _start(
-        "frontier", scenario_id, params, req.version, request, settings, services, who, response
-    )
-
-
-@router.post(
-    "/{scenarioId}/demand",
-    operation_id="start_demand_job",
-    status_code=202,
-    response_model=JobOut,
-    responses=_JOB_RESPONSES,
+_job_route(
+    "demand",
+    DemandJobIn,
+    "Start planning the diary segments of a stored scenario and deriving their demand; "
+    "the job (202).",
 )
-def start_demand(
-    scenario_id: ScenarioId,
-    request: Request,
-    settings: SettingsDep,
-    services: ServicesDep,
-    who: WriteKey,
-    response: Response,
-    body: Annotated[DemandJobIn | None, Body()] = None,
-) -> JobOut:
-    """Start planning the diary segments of a stored scenario and deriving their demand."""
-    req = body or DemandJobIn.model_validate({})
-    return _start(
-        "demand", scenario_id, {}, req.version, request, settings, services, who, response
-    )

@@ -14,6 +14,7 @@ __all__ = [
     "JOB_KINDS",
     "DemandJobIn",
     "FrontierJobIn",
+    "JobIn",
     "JobList",
     "JobOut",
     "OptimiseJobIn",
@@ -24,7 +25,9 @@ Solver = Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 
 
-class _In(BaseModel):
+class JobIn(BaseModel):
+    """What every job start takes: the scenario version to run."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     version: int | None = Field(
@@ -32,7 +35,7 @@ class _In(BaseModel):
     )
 
 
-class OptimiseJobIn(_In):
+class OptimiseJobIn(JobIn):
     """Overrides of the scenario's objective and solver for one optimisation."""
 
     objective: Literal["max_profit", "min_subsidy", "max_surplus"] | None = None
@@ -41,7 +44,7 @@ class OptimiseJobIn(_In):
     time_limit_s: float | None = Field(None, gt=0, le=600)
 
 
-class FrontierJobIn(_In):
+class FrontierJobIn(JobIn):
     """Overrides of the scenario's frontier and solver settings."""
 
     sweep: Literal["subsidy", "surplus", "both"] | None = None
@@ -50,7 +53,7 @@ class FrontierJobIn(_In):
     time_limit_s: float | None = Field(None, gt=0, le=600)
 
 
-class DemandJobIn(_In):
+class DemandJobIn(JobIn):
     """Which version's diary segments to plan."""
 
 
