@@ -23,12 +23,23 @@ API
     or ``~/.cache/maasmix``.
 ``DiskCache(directory=None, max_bytes=None)``
     ``.get(key, default=None)``, ``.put(key, value)``, ``.get_or_build(key, builder)``,
-    ``.path_for(key)``, ``.clear()``, ``.sweep()``, ``.size_bytes()``. Entries are
-    pickles in ``directory`` named ``<key>.pkl``; writes go to a temporary file in the
-    same folder then ``os.replace`` (atomic, so concurrent readers never see half a
-    file). An entry that cannot be read (truncated, corrupt, written by another format,
-    wrong key inside) is logged, deleted and rebuilt, never fatal; a cache folder that
-    cannot be written only costs the rebuild.
+    ``.path_for(key)``, ``.clear()``, ``.sweep()``, ``.size_bytes()``. Entries are files
+    in ``directory`` named ``<key>.pkl``; writes go to a temporary file in the same folder
+    then ``os.replace`` (atomic, so concurrent readers never see half a file). An entry
+    that cannot be read (truncated, corrupt, written by another format, wrong key inside)
+    is logged, deleted and rebuilt, never fatal; a cache folder that cannot be written
+    only costs the rebuild.
+
+Entry layout (`CACHE_FORMAT` 2): `FILE_MAGIC`, the length of a JSON header (8 bytes,
+little-endian), the header (``key``, ``format``, the ``pickle`` stream's and each
+out-of-band ``buffers``' ``[offset, length]``), a pickle (protocol 5) of the value, then
+every contiguous buffer of at least `MAPPED_MIN_BYTES` (numpy arrays, the columns of
+DataFrames) aligned to `BUFFER_ALIGN` bytes. `get` memory-maps the file
+(``MAP_PRIVATE``, as ``np.load(mmap_mode="c")``) and hands those buffers to the
+unpickler, so the arrays of an entry are views of the file's pages: processes that load
+the same entry (a server's workers) share one copy in the page cache, and loading costs
+no copy. A write to such an array stays private to its process (copy-on-write); the
+file is never changed in place (a new entry is a new file, renamed over the old one).
 
 Bounded: the folder holds at most ``max_bytes`` (default: the feed limit
 ``max_cache_bytes``, 8 GiB) of entries; after each write the least recently used
@@ -54,6 +65,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import mmap
 import os
 import pickle
 import tempfile
@@ -65,7 +77,10 @@ from typing import Any, TypeVar
 from maasmix.feeds import limits as feed_limits
 
 __all__ = [
+    "BUFFER_ALIGN",
     "CACHE_FORMAT",
+    "FILE_MAGIC",
+    "MAPPED_MIN_BYTES",
     "DiskCache",
     "code_version",
     "content_hash",
@@ -74,10 +89,17 @@ __all__ = [
     "source_hash",
 ]
 
-CACHE_FORMAT = 1
-"""Version of the entry layout written by `DiskCache` (part of every key)."""
+CACHE_FORMAT = 2
+"""Version of the entry layout written by `DiskCache` (part of every key and header)."""
 
-_MAGIC = "maasmix-cache"
+FILE_MAGIC = b"maasmix-cache\x00v2\n"
+"""The first bytes of every entry file."""
+MAPPED_MIN_BYTES = 4096
+"""Buffers at least this large are stored apart from the pickle and memory-mapped."""
+BUFFER_ALIGN = 64
+"""Alignment (bytes, from the file's start) of every memory-mapped buffer."""
+
+_HEADER_MAX = 64 << 20
 _CHUNK = 1 << 20
 _STALE_TMP_S = 3600.0
 logger = logging.getLogger(__name__)
@@ -181,6 +203,92 @@ def default_cache_dir() -> Path:
     return base / "maasmix"
 
 
+class _LayoutError(ValueError):
+    """An entry file that is not a whole entry of this format and key."""
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // BUFFER_ALIGN) * BUFFER_ALIGN
+
+
+def _write_entry(handle: Any, key: str, value: Any) -> None:
+    """Write ``value`` as an entry of ``key`` (the layout of the module docstring)."""
+    buffers: list[pickle.PickleBuffer] = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        try:
+            size = buffer.raw().nbytes
+        except BufferError:  # not contiguous: keep it in the pickle
+            return True
+        if size < MAPPED_MIN_BYTES:
+            return True
+        buffers.append(buffer)
+        return False
+
+    stream = pickle.dumps(value, protocol=5, buffer_callback=out_of_band)
+    sizes = [b.raw().nbytes for b in buffers]
+    # the header's length depends on the offsets it holds: grow until it fits
+    reserve = 256 + 48 * len(sizes)
+    while True:
+        start = _aligned(len(FILE_MAGIC) + 8 + reserve)
+        spans, offset = [], _aligned(start + len(stream))
+        for size in sizes:
+            spans.append([offset, size])
+            offset = _aligned(offset + size)
+        header = json.dumps(
+            {"key": key, "format": CACHE_FORMAT, "pickle": [start, len(stream)], "buffers": spans}
+        ).encode()
+        if len(header) <= reserve:
+            break
+        reserve = len(header)
+    handle.write(FILE_MAGIC + len(header).to_bytes(8, "little") + header)
+    position = len(FILE_MAGIC) + 8 + len(header)
+    for (target, _), chunk in zip(
+        [[start, 0], *spans], [memoryview(stream), *(b.raw() for b in buffers)], strict=True
+    ):
+        handle.write(b"\0" * (target - position))
+        handle.write(chunk)
+        position = target + chunk.nbytes
+
+
+def _span(item: Any, size: int) -> tuple[int, int]:
+    if (
+        not isinstance(item, list)
+        or len(item) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in item)
+    ):
+        raise _LayoutError("bad span in the header")
+    offset, length = item
+    if offset < 0 or length < 0 or offset + length > size:
+        raise _LayoutError("truncated")
+    return offset, length
+
+
+def _read_entry(path: Path, key: str) -> Any:
+    """The value of the entry file ``path`` of ``key``, its buffers memory-mapped."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        lead = handle.read(len(FILE_MAGIC) + 8)
+        if len(lead) < len(FILE_MAGIC) + 8 or not lead.startswith(FILE_MAGIC):
+            raise _LayoutError("not an entry of this format")
+        length = int.from_bytes(lead[len(FILE_MAGIC) :], "little")
+        if length > min(_HEADER_MAX, size):
+            raise _LayoutError("truncated")
+        header = json.loads(handle.read(length))
+        if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT:
+            raise _LayoutError("another format")
+        if header.get("key") != key:
+            raise _LayoutError("the entry of another key")
+        start, count = _span(header.get("pickle"), size)
+        spans = header.get("buffers")
+        if not isinstance(spans, list):
+            raise _LayoutError("bad buffer list")
+        buffers = [_span(item, size) for item in spans]
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+    view = memoryview(mapped)
+    return pickle.loads(view[start : start + count], buffers=[view[o : o + n] for o, n in buffers])
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -210,30 +318,24 @@ class DiskCache:
         return self.directory / f"{key}.pkl"
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The cached value, or ``default`` when absent or unreadable (then deleted)."""
+        """The cached value (its large arrays memory-mapped from the entry file), or
+        ``default`` when absent or unreadable (then deleted)."""
         path = self.path_for(key)
         try:
-            with path.open("rb") as handle:
-                entry = pickle.load(handle)
+            value = _read_entry(path, key)
         except FileNotFoundError:
+            return default
+        except _LayoutError as exc:
+            logger.warning("cache entry %s has an unexpected layout (%s); rebuilding", path, exc)
+            self._discard(path)
             return default
         except Exception as exc:  # a damaged entry must never be fatal
             logger.warning("cache entry %s unreadable (%s); rebuilding", path, exc)
             self._discard(path)
             return default
-        if (
-            not isinstance(entry, tuple)
-            or len(entry) != 4
-            or entry[0] != _MAGIC
-            or entry[1] != CACHE_FORMAT
-            or entry[2] != key
-        ):
-            logger.warning("cache entry %s has an unexpected layout; rebuilding", path)
-            self._discard(path)
-            return default
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: evicted last
-        return entry[3]
+        return value
 
     def put(self, key: str, value: Any) -> Path | None:
         """Store ``value`` atomically; returns the path, or None if it could not be written."""
@@ -246,9 +348,7 @@ class DiskCache:
                 prefix=f".{key[:16]}.{os.getpid()}.", suffix=".tmp", dir=self.directory
             )
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(
-                    (_MAGIC, CACHE_FORMAT, key, value), handle, protocol=pickle.HIGHEST_PROTOCOL
-                )
+                _write_entry(handle, key, value)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp_name, path)
@@ -266,7 +366,9 @@ class DiskCache:
         """The cached value of ``key``, or ``builder()`` stored then returned.
 
         One build per key at a time: a caller that finds the entry missing takes the
-        key's lock file; others wait for it and then read what it stored.
+        key's lock file; others wait for it and then read what it stored. The builder's
+        caller also gets the stored entry (memory-mapped, as every later caller does);
+        the built value only when it could not be stored.
         """
         missing = object()
         value = self.get(key, missing)
@@ -277,8 +379,12 @@ class DiskCache:
             if value is not missing:
                 return value
             built = builder()
-            self.put(key, built)
-        return built
+            if self.put(key, built) is None:
+                return built
+        # what the next process will load: the stored entry, its arrays mapped (the
+        # built value and its private memory are dropped)
+        stored = self.get(key, missing)
+        return built if stored is missing else stored
 
     @contextlib.contextmanager
     def _lock(self, key: str) -> Any:

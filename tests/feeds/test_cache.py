@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import mmap
+import pickle
 import shutil
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,6 +19,8 @@ import maasmix
 import maasmix.feeds.cache
 import maasmix.feeds.gtfs
 from maasmix.feeds.cache import (
+    BUFFER_ALIGN,
+    MAPPED_MIN_BYTES,
     DiskCache,
     code_version,
     content_hash,
@@ -57,6 +62,58 @@ def test_get_or_build_builds_once(tmp_path: Path) -> None:
     assert builder.calls == 1
     assert cache.path_for(key).is_file()
     assert list((tmp_path / "c").glob("*.tmp")) == []  # no temp files left behind
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether ``array``'s memory is a view of a memory-mapped file."""
+    base: object = array
+    while base is not None:
+        if isinstance(base, memoryview):
+            return isinstance(base.obj, mmap.mmap)
+        base = getattr(base, "base", None)
+    return False
+
+
+def test_large_arrays_come_back_memory_mapped(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    key = make_key("arrays", "test", {}, 1)
+    big = np.arange(100_000, dtype=np.int32)
+    small = np.arange(10, dtype=np.float64)
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 5_000), "name": [f"s{i}" for i in range(5_000)]})
+    value = {"big": big, "small": small, "frame": frame, "2d": big.reshape(250, 400).T}
+    assert cache.get_or_build(key, lambda: value) is not value  # the stored entry, mapped
+    got = cache.get(key)
+    assert got["big"].dtype == np.int32 and np.array_equal(got["big"], big)
+    assert np.array_equal(got["small"], small) and np.array_equal(
+        got["2d"], big.reshape(250, 400).T
+    )
+    pd.testing.assert_frame_equal(got["frame"], frame, check_exact=True)
+    assert _mapped(got["big"]) and _mapped(got["2d"]) and _mapped(got["frame"]["x"].to_numpy())
+    assert not _mapped(got["small"])  # under MAPPED_MIN_BYTES: inside the pickle
+    assert small.nbytes < MAPPED_MIN_BYTES <= big.nbytes
+    start = got["big"].__array_interface__["data"][0]
+    assert start % BUFFER_ALIGN == 0
+    # a write stays in this process (copy-on-write): the file and other loads keep the value
+    got["big"][:10] = -1
+    again = cache.get(key)
+    assert np.array_equal(again["big"], big) and int(got["big"][0]) == -1
+
+
+def test_an_entry_of_the_old_layout_is_rebuilt(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    key = make_key("old", "test", {}, 1)
+    cache.path_for(key).write_bytes(pickle.dumps(("maasmix-cache", 1, key, "old value")))
+    assert cache.get_or_build(key, Counter("new value")) == "new value"
+
+
+def test_a_header_pointing_past_the_end_is_rebuilt(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    key = make_key("arrays", "test", {}, 1)
+    path = cache.put(key, np.zeros(10_000))
+    assert path is not None
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 8])  # the last buffer lost its end
+    assert cache.get_or_build(key, Counter("rebuilt")) == "rebuilt"
 
 
 def test_none_is_cached_like_any_value(tmp_path: Path) -> None:
