@@ -12,6 +12,9 @@ metric                                 type       labels
                                                  message yet)
 ``maasmix_realtime_failures_total``    gauge      network, feed (reads that failed)
 ``maasmix_networks_loaded``            gauge      (at scrape time)
+``maasmix_jobs``                       gauge      state (every state of
+                                                 `maasmix.api.storage.JOB_STATES`, 0 when
+                                                 none; jobs of the storage, at scrape time)
 =====================================  =========  =======================================
 
 With several worker processes (`maasmix.api.workers`) the counters and histograms are
@@ -33,7 +36,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CONTENT_TYPE", "MetricsMiddleware", "enable_multiprocess", "render"]
+__all__ = ["CONTENT_TYPE", "MetricsMiddleware", "enable_multiprocess", "job_counts", "render"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -97,8 +100,26 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
         m["plan"].labels(route).observe(seconds)
 
 
-def _gauges(networks: Mapping[str, Any], now: dt.datetime, realtime: Any = None) -> Iterator[Any]:
+def job_counts(app: Any) -> dict[str, int] | None:
+    """Jobs per state in ``app``'s storage (its services are opened when needed; None when
+    the storage cannot be read)."""
+    from maasmix.api.jobs.service import open_services
+
+    try:
+        return open_services(app).storage.count_jobs_by_state()
+    except Exception:  # a scrape never fails for the storage: /ready says it is down
+        return None
+
+
+def _gauges(
+    networks: Mapping[str, Any],
+    now: dt.datetime,
+    realtime: Any = None,
+    jobs: Mapping[str, int] | None = None,
+) -> Iterator[Any]:
     from prometheus_client.core import GaugeMetricFamily
+
+    from maasmix.api.storage.models import JOB_STATES
 
     age = GaugeMetricFamily(
         "maasmix_gbfs_snapshot_age_seconds",
@@ -130,13 +151,23 @@ def _gauges(networks: Mapping[str, Any], now: dt.datetime, realtime: Any = None)
     loaded = GaugeMetricFamily("maasmix_networks_loaded", "networks this server plans on")
     loaded.add_metric([], len(networks))
     yield loaded
+    if jobs is not None:
+        by_state = GaugeMetricFamily("maasmix_jobs", "stored jobs by state", labels=["state"])
+        for state in sorted({*JOB_STATES, *jobs}):
+            by_state.add_metric([state], int(jobs.get(state, 0)))
+        yield by_state
 
 
 def render(
-    networks: Mapping[str, Any], now: dt.datetime | None = None, *, realtime: Any = None
+    networks: Mapping[str, Any],
+    now: dt.datetime | None = None,
+    *,
+    realtime: Any = None,
+    jobs: Mapping[str, int] | None = None,
 ) -> bytes:
     """The text exposition of every metric (all workers') plus the scrape-time gauges
-    (``realtime``: the `maasmix.api.realtime_refresh.RealtimePoller`, if any)."""
+    (``realtime``: the `maasmix.api.realtime_refresh.RealtimePoller`, if any; ``jobs``:
+    jobs per state, `job_counts`)."""
     from prometheus_client import CollectorRegistry, generate_latest
 
     folder = _multiprocess_dir()
@@ -152,7 +183,7 @@ def render(
 
     class _Scrape:
         def collect(self) -> Iterator[Any]:
-            return _gauges(networks, moment, realtime)
+            return _gauges(networks, moment, realtime, jobs)
 
     gauges = CollectorRegistry()
     gauges.register(_Scrape())

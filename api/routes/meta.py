@@ -165,8 +165,10 @@ def ready(request: Request) -> Any:
 )
 def prometheus(request: Request) -> Response:
     """Prometheus text format: requests and latency per route, plan time, GBFS and
-    GTFS-Realtime age."""
+    GTFS-Realtime age, jobs by state."""
     networks = getattr(request.app.state, "networks", None) or {}
     now = getattr(request.app.state, "clock", lambda: None)()
     poller = getattr(request.app.state, "realtime_poller", None)
-    return Response(metrics.render(networks, now, realtime=poller), media_type=metrics.CONTENT_TYPE)
+    jobs = metrics.job_counts(request.app)
+    body = metrics.render(networks, now, realtime=poller, jobs=jobs)
+    return Response(body, media_type=metrics.CONTENT_TYPE)
