@@ -139,8 +139,12 @@ async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
     loaded networks' GBFS status in the background (`maasmix.api.gbfs_refresh`) from
     start-up to shutdown; requests then never refresh inline. A worker of a several-worker
     server (``app.state.gbfs_follower`` set) follows the snapshots its supervisor writes
-    instead (`maasmix.api.workers`). The deployment's GTFS-Realtime sources are polled by
-    each process (`maasmix.api.realtime_refresh`)."""
+    instead (`maasmix.api.workers`). The deployment's GTFS-Realtime sources are polled
+    (`maasmix.api.realtime_refresh`; a worker, ``app.state.realtime_follow`` set, follows
+    what its supervisor polled). Both run in one background thread
+    (`maasmix.api.polling.BackgroundPoller`)."""
+    from maasmix.api.polling import BackgroundPoller
+
     refresher: Any = None
     follower_factory = getattr(application.state, "gbfs_follower", None)
     networks = getattr(application.state, "networks", None) or {}
@@ -153,21 +157,23 @@ async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
         refresher = GbfsRefresher(networks, **({"clock": clock} if clock else {}))
     if refresher is not None:
         application.state.gbfs_refresher = refresher
-        refresher.start()
     poller: Any = None
     specs = getattr(application.state, "network_specs", None) or {}
-    if any(spec.realtime for spec in specs.values()):  # GTFS-Realtime, per process
+    if any(spec.realtime for spec in specs.values()):
         from maasmix.api.realtime_refresh import RealtimePoller
 
-        poller = application.state.realtime_poller = RealtimePoller(networks, specs)
-        poller.start()
+        follow = getattr(application.state, "realtime_follow", None)
+        poller = application.state.realtime_poller = RealtimePoller(networks, specs, follow=follow)
+    tasks = [task for task in (refresher, poller) if task is not None]
+    background = BackgroundPoller(tasks, name="maasmix-feeds") if tasks else None
+    if background is not None:
+        background.start()
     try:
         yield
     finally:
-        if poller is not None:
-            poller.stop()
+        if background is not None:
+            background.stop()
         if refresher is not None:
-            refresher.stop()
             application.state.gbfs_refresher = None
 
 

@@ -1,8 +1,10 @@
 """Background GBFS refresh for a server's networks, honouring each feed's ``ttl``.
 
-`GbfsRefresher` runs one daemon thread, started with the app (its lifespan) and stopped
-cleanly on shutdown. Each pass re-reads every system whose snapshot has expired
-(``last_updated + ttl`` passed, by the refresher's clock) through the loader the network
+`GbfsRefresher` is a task of the process's background thread
+(`maasmix.api.polling.BackgroundPoller`), started with the app (its lifespan) and
+stopped cleanly on shutdown. Each pass re-reads every system whose snapshot has expired
+(``last_updated + ttl`` passed, by the refresher's clock; a snapshot already expired when
+re-read, a feed nobody updates, is re-read after its ``ttl``) through the loader the network
 was given, links the new snapshot to the streets (the per-edge geofencing work is kept
 when the zones are unchanged) and swaps the new `RentalSystem` into ``network.rentals``
 in one assignment: a request planning meanwhile keeps the objects it already holds, so
@@ -16,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Mapping
 
+from maasmix.api.polling import Polled
 from maasmix.engine.network import Network
 from maasmix.engine.rentals import RentalSystem
 
@@ -43,8 +45,11 @@ def refreshed_system(system: RentalSystem) -> RentalSystem:
     return fresh
 
 
-class GbfsRefresher:
-    """Keeps the GBFS status of ``networks`` fresh from a background thread."""
+class GbfsRefresher(Polled):
+    """Keeps the GBFS status of ``networks`` fresh from a background thread (a
+    `maasmix.api.polling.Polled` task)."""
+
+    thread_name = "maasmix-gbfs-refresh"
 
     def __init__(
         self,
@@ -61,8 +66,6 @@ class GbfsRefresher:
         self.failures: dict[str, int] = {}
         self.refreshes: dict[str, int] = {}
         self._retry_at: dict[tuple[str, str], dt.datetime] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ one pass
 
@@ -98,7 +101,11 @@ class GbfsRefresher:
                         system.last_updated.isoformat(),
                     )
                     continue
-                self._retry_at.pop((name, system.system_id), None)
+                if fresh.expires_at <= now:  # a feed that is not updated: not every pass
+                    wait = max(float(fresh.snapshot.system.ttl_s), self.min_wait_s)
+                    self._retry_at[(name, system.system_id)] = now + dt.timedelta(seconds=wait)
+                else:
+                    self._retry_at.pop((name, system.system_id), None)
                 net.rentals = [fresh if r is system else r for r in net.rentals]
                 self.refreshes[key] = self.refreshes.get(key, 0) + 1
                 done.append(key)
@@ -115,33 +122,3 @@ class GbfsRefresher:
                 due = self._retry_at.get((name, system.system_id), system.expires_at)
                 wait = min(wait, (due - now).total_seconds())
         return max(self.min_wait_s, min(self.max_wait_s, wait))
-
-    # ------------------------------------------------------------------ the thread
-
-    @property
-    def running(self) -> bool:
-        """Whether the thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # never let the thread die silently
-                log.exception("GBFS refresh pass failed")
-            self._stop.wait(self.next_wait_s())
-
-    def start(self) -> None:
-        """Start the background thread (once)."""
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="maasmix-gbfs-refresh", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop the thread and wait for it (a pass in progress finishes first)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None

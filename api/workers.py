@@ -1,31 +1,38 @@
 """Several worker processes for one server (``maasmix serve --workers N``).
 
 The supervisor loads every network once, binds the listening socket, then forks N
-workers that each run uvicorn on that socket. The compiled networks (numpy arrays, the
-bulk of the memory) are shared by the workers copy-on-write: nothing writes them after
-loading, so each extra worker costs its own Python heap, not another copy of the
-networks (measured with `worker_memory`: unique set size per worker).
+workers that each run uvicorn on that socket. The compiled networks' arrays (the bulk of
+the memory) are memory-mapped from the disk cache (`maasmix.feeds.cache`): every worker
+maps the same file pages, and what the supervisor derives from them before forking (the
+live timetables, the rental systems, the Python objects, frozen out of the collector's
+reach with ``gc.freeze``) is shared copy-on-write. An extra worker costs its own Python
+heap and what it builds while serving, not another copy of the networks (measured with
+`worker_memory`: unique set size per worker).
 
-GBFS status is re-read once, by the supervisor: its `GbfsRefresher` honours each feed's
-``ttl`` and, after each re-read, writes the new snapshot to a file of the run folder
-(a pickle written to a temporary file then renamed: readers never see half of it).
-Each worker's `SnapshotFollower` watches those files (a ``stat`` every
-``poll_s``) and swaps a new `RentalSystem` into its network in one assignment, as the
-single-process refresher does; a plan never waits for it. ``POST
+One fetcher: the supervisor alone reads the feeds, in one background thread
+(`maasmix.api.polling.BackgroundPoller`) that runs its `SnapshotPublisher` (GBFS: each
+feed re-read as its ``ttl`` expires; each snapshot that changed is written to a file of
+the run folder, a pickle written to a temporary file then renamed: readers never see
+half of it) and its `maasmix.api.realtime_refresh.RealtimePoller` (GTFS-Realtime: each
+message and each source's status written the same way). Each worker's thread follows
+those files (a ``stat`` every ``poll_s``): `SnapshotFollower` swaps a new
+`RentalSystem` into its network in one assignment, the realtime follower applies each
+new message as of the supervisor's time; a plan never waits for it. ``POST
 /v1/networks/{name}/refresh`` on any worker re-reads there and publishes the same way.
 
-The deployment's GTFS-Realtime sources are polled by each worker itself
-(`maasmix.api.realtime_refresh.RealtimePoller`, started with the worker's app): a file
-source costs a ``stat`` per poll and is re-read only when replaced, so every worker
-applies the same message within one ``poll_s``; a URL is fetched by each worker.
+One Dask cluster: without a scheduler address in the deployment or the settings, the
+supervisor starts one local cluster when the first job asks for it and every worker's
+job runner connects to it (`maasmix.api.jobs.cluster`).
 
 A worker that dies is replaced; SIGTERM or SIGINT to the supervisor stops the workers
-gracefully (uvicorn's shutdown) and then the supervisor.
+gracefully (uvicorn's shutdown), then the cluster, then the supervisor.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
+import hashlib
 import logging
 import os
 import pickle
@@ -39,10 +46,19 @@ from pathlib import Path
 from typing import Any
 
 from maasmix.api.gbfs_refresh import GbfsRefresher
+from maasmix.api.polling import BackgroundPoller, Polled
 from maasmix.engine.network import Network
 from maasmix.engine.rentals import RentalSystem
 
-__all__ = ["SnapshotFollower", "SnapshotPublisher", "bind", "serve", "worker_memory"]
+__all__ = [
+    "SnapshotFollower",
+    "SnapshotPublisher",
+    "bind",
+    "prepare_for_fork",
+    "serve",
+    "uvicorn_options",
+    "worker_memory",
+]
 
 log = logging.getLogger("maasmix.api.workers")
 
@@ -62,56 +78,91 @@ def _snapshot_path(folder: Path, network: str, index: int) -> Path:
     return folder / network / f"{index}.pkl"
 
 
-def publish(folder: Path, name: str, net: Network) -> None:
-    """Write each GBFS snapshot of ``net`` to ``folder`` (atomically, by rename)."""
+def publish(
+    folder: Path, name: str, net: Network, written: dict[Path, str] | None = None
+) -> list[Path]:
+    """Write each GBFS snapshot of ``net`` to ``folder`` (atomically, by rename); with
+    ``written`` (path: digest of what was written there last) a snapshot that did not
+    change is not written again. Returns the files written."""
     target = folder / name
     target.mkdir(parents=True, exist_ok=True)
+    out = []
     for i, system in enumerate(net.rentals):
         path = _snapshot_path(folder, name, i)
+        data = pickle.dumps(system.snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.sha256(data).hexdigest()
+        if written is not None and written.get(path) == digest:
+            continue
         fd, tmp = tempfile.mkstemp(dir=target, prefix=".snapshot-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(system.snapshot, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(data)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        if written is not None:
+            written[path] = digest
+        out.append(path)
+    return out
 
 
 class SnapshotPublisher(GbfsRefresher):
-    """The supervisor's refresher: each re-read snapshot is also written for the workers."""
+    """The supervisor's refresher: each re-read snapshot that changed is also written
+    for the workers (an unchanged one is not, so no worker rebuilds for nothing)."""
 
     def __init__(self, networks: Mapping[str, Network], folder: Path, **kwargs: Any) -> None:
         super().__init__(networks, **kwargs)
         self.folder = folder
+        self.written: dict[Path, str] = {}
+        self.stamps: dict[Path, int] = {}
+
+    def publish_all(self) -> None:
+        """Write every network's snapshots (at start, before the workers exist)."""
+        for name, net in self.networks.items():
+            self._stamp(publish(self.folder, name, net, self.written))
+
+    def _stamp(self, paths: list[Path]) -> None:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                self.stamps[path] = path.stat().st_mtime_ns
 
     def run_once(self) -> list[str]:
         """Refresh what expired, then publish the networks that changed."""
         done = super().run_once()
         for name in sorted({key.split("/", 1)[0] for key in done}):
-            publish(self.folder, name, self.networks[name])
+            self._stamp(publish(self.folder, name, self.networks[name], self.written))
         return done
 
 
-class SnapshotFollower:
-    """A worker's thread that swaps in the snapshots the supervisor publishes."""
+class SnapshotFollower(Polled):
+    """A worker's task that swaps in the snapshots the supervisor publishes. ``seen``:
+    the modification time of each file whose snapshot ``networks`` already hold (those
+    the supervisor wrote of its own networks before forking this worker); default: the
+    files as they are now."""
+
+    thread_name = "maasmix-gbfs-follow"
 
     def __init__(
-        self, networks: Mapping[str, Network], folder: Path, *, poll_s: float = 0.5
+        self,
+        networks: Mapping[str, Network],
+        folder: Path,
+        *,
+        poll_s: float = 0.5,
+        seen: Mapping[Path, int] | None = None,
     ) -> None:
         self.networks = networks
         self.folder = folder
         self.poll_s = poll_s
         self.swaps = 0
-        self._seen: dict[Path, int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        for name, net in networks.items():
-            for i in range(len(net.rentals)):
-                path = _snapshot_path(folder, name, i)
-                with contextlib.suppress(OSError):
-                    self._seen[path] = path.stat().st_mtime_ns
+        self._seen: dict[Path, int] = dict(seen or {})
+        if seen is None:
+            for name, net in networks.items():
+                for i in range(len(net.rentals)):
+                    path = _snapshot_path(folder, name, i)
+                    with contextlib.suppress(OSError):
+                        self._seen[path] = path.stat().st_mtime_ns
 
     def run_once(self) -> int:
         """Swap in every snapshot file that changed; returns how many."""
@@ -140,50 +191,62 @@ class SnapshotFollower:
         self.swaps += swapped
         return swapped
 
-    @property
-    def running(self) -> bool:
-        """Whether the thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("GBFS snapshot follow pass failed")
-
-    def start(self) -> None:
-        """Start the thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="maasmix-gbfs-follow", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+    def next_wait_s(self) -> float:
+        """``poll_s``."""
+        return self.poll_s
 
 
-def _run_worker(app: Any, sock: socket.socket, folder: Path, log_level: str) -> None:
+def uvicorn_options() -> dict[str, Any]:
+    """The uvicorn settings of a server process: no access log (the metrics count every
+    request), uvloop and httptools when installed."""
+    import importlib.util
+
+    options: dict[str, Any] = {"access_log": False}
+    if importlib.util.find_spec("uvloop") is not None:
+        options["loop"] = "uvloop"
+    if importlib.util.find_spec("httptools") is not None:
+        options["http"] = "httptools"
+    return options
+
+
+def prepare_for_fork(networks: Mapping[str, Network]) -> None:
+    """Build in the supervisor what every worker would otherwise build for itself (each
+    network's live timetables), then collect and freeze the heap (``gc.freeze``): the
+    objects made so far are shared by the workers and the collector never writes to
+    them (which would copy their pages into each worker)."""
+    for net in networks.values():
+        net.live()
+    gc.collect()
+    gc.freeze()
+
+
+def _run_worker(
+    app: Any, sock: socket.socket, run: Path, log_level: str, seen: Mapping[Path, int]
+) -> None:
     import uvicorn
+
+    from maasmix.api.jobs.cluster import request_address
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    snapshots = run / "gbfs"
     app.state.gbfs_background = False
-    app.state.gbfs_follower = lambda networks: SnapshotFollower(networks, folder)
-    app.state.gbfs_publish = lambda name, net: publish(folder, name, net)
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
+    app.state.gbfs_follower = lambda networks: SnapshotFollower(networks, snapshots, seen=seen)
+    app.state.gbfs_publish = lambda name, net: publish(snapshots, name, net)
+    app.state.realtime_follow = run / "realtime"
+    app.state.dask_address = lambda: request_address(run / "dask")
+    config = uvicorn.Config(app, log_level=log_level, lifespan="on", **uvicorn_options())
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _fork(app: Any, sock: socket.socket, folder: Path, log_level: str) -> int:
+def _fork(
+    app: Any, sock: socket.socket, run: Path, log_level: str, seen: Mapping[Path, int]
+) -> int:
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
         try:
-            _run_worker(app, sock, folder, log_level)
+            _run_worker(app, sock, run, log_level, seen)
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1
@@ -208,22 +271,28 @@ def serve(
     sock = bind(host, port)
     if workers <= 1:
         app.state.gbfs_background = True
-        config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
+        config = uvicorn.Config(app, log_level=log_level, lifespan="on", **uvicorn_options())
         uvicorn.Server(config).run(sockets=[sock])
         return
     from maasmix.api import metrics
+    from maasmix.api.jobs.cluster import SharedCluster
+    from maasmix.api.realtime_refresh import RealtimePoller
 
-    folder = Path(run_dir or tempfile.mkdtemp(prefix="maasmix-serve-"))
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    metrics.enable_multiprocess(folder / "metrics")
-    snapshots = folder / "gbfs"
+    run = Path(run_dir or tempfile.mkdtemp(prefix="maasmix-serve-"))
+    run.mkdir(parents=True, exist_ok=True, mode=0o700)
+    metrics.enable_multiprocess(run / "metrics")
     networks: dict[str, Network] = getattr(app.state, "networks", None) or {}
-    for name, net in networks.items():
-        publish(snapshots, name, net)
-    children = {_fork(app, sock, snapshots, log_level) for _ in range(workers)}
+    specs = getattr(app.state, "network_specs", None) or {}
+    publisher = SnapshotPublisher(networks, run / "gbfs")
+    publisher.publish_all()
+    realtime = RealtimePoller(networks, specs, publish_to=run / "realtime")
+    realtime.run_once(force=True)  # the workers start from what the supervisor read
+    cluster = SharedCluster(run / "dask", getattr(app.state, "local_cluster", None))
+    prepare_for_fork(networks)
+    children = {_fork(app, sock, run, log_level, publisher.stamps) for _ in range(workers)}
     log.info("maasmix serve: %d workers on %s:%d (pids %s)", workers, host, port, children)
-    publisher = SnapshotPublisher(networks, snapshots)
-    publisher.start()
+    feeds = BackgroundPoller([publisher, realtime, cluster], name="maasmix-supervisor")
+    feeds.start()
     stopping = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -242,13 +311,16 @@ def serve(
                 break
             except InterruptedError:
                 continue
+            if pid not in children:  # the cluster's process
+                continue
             children.discard(pid)
             if not stopping.is_set():
                 log.warning("worker %d ended (status %d); starting another", pid, status)
                 time.sleep(0.5)
-                children.add(_fork(app, sock, snapshots, log_level))
+                children.add(_fork(app, sock, run, log_level, dict(publisher.stamps)))
     finally:
-        publisher.stop()
+        feeds.stop()
+        cluster.close()
         sock.close()
 
 

@@ -8,8 +8,10 @@ the cancel event of a job some request cancelled (in this process or another one
 sharing the database) and cancels its Dask future, stores each finished result with the
 scenario version it came from, and beats this process's heartbeat.
 
-The cluster: the deployment's scheduler address when given, else a local cluster
-started on first use (free ports only: ``scheduler_port=0``, ``dashboard_address=":0"``).
+The cluster: the deployment's scheduler address when given (or a function giving it on
+first use: the workers of ``maasmix serve --workers N`` share their supervisor's cluster,
+`maasmix.api.jobs.cluster`), else a local cluster started on first use (free ports only:
+``scheduler_port=0``, ``dashboard_address=":0"``).
 On start the runner registers its process as a job owner and marks ``interrupted`` the
 active jobs of owners that are gone (a server killed during a job); it does so again
 with every heartbeat.
@@ -22,6 +24,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +77,7 @@ class JobRunner:
         self,
         storage: Storage,
         *,
-        scheduler: str | None = None,
+        scheduler: str | Callable[[], str] | None = None,
         local: LocalClusterOptions | None = None,
         poll_s: float = 0.1,
     ) -> None:
@@ -122,8 +125,9 @@ class JobRunner:
             return self._client
         from distributed import Client, LocalCluster
 
-        if self.scheduler:
-            client = Client(self.scheduler, timeout=30)
+        address = self.scheduler() if callable(self.scheduler) else self.scheduler
+        if address:
+            client = Client(address, timeout=30)
         else:
             self._cluster = LocalCluster(
                 n_workers=self.local.n_workers,
@@ -203,7 +207,11 @@ class JobRunner:
         try:
             client = self._connect()
         except Exception as exc:  # no cluster: the job cannot run
-            where = self.scheduler or "a local cluster"
+            where = (
+                "the server's shared cluster"
+                if callable(self.scheduler)
+                else self.scheduler or "a local cluster"
+            )
             self.storage.fail_job(job.id, f"cannot reach the Dask scheduler ({where}): {exc}")
             return
         self._settings[job.id] = sub.settings

@@ -1,6 +1,8 @@
 """The storage and job runner of one app (`Services`), opened from its deployment: the
 deployment's ``storage.url`` (default: ``maasmix.db`` in the cache folder) and its
-``dask.scheduler`` (else ``MAASMIX_DASK_ADDRESS``, else a local cluster).
+``dask.scheduler`` (else ``MAASMIX_DASK_ADDRESS``, else ``app.state.dask_address``: a
+function giving the address of the cluster a several-worker server's supervisor runs,
+`maasmix.api.jobs.cluster`; else a local cluster).
 
 With a storage URL in the deployment they open when the app starts (so jobs of a server
 killed earlier are marked ``interrupted`` at once), otherwise on the first request that
@@ -68,7 +70,11 @@ def open_services(app: Any) -> Services:
         if found is not None:
             return found
         deployment = getattr(app.state, "deployment", None)
-        scheduler = getattr(deployment, "dask_scheduler", None) or _settings(app).dask_address
+        scheduler = (
+            getattr(deployment, "dask_scheduler", None)
+            or _settings(app).dask_address
+            or getattr(app.state, "dask_address", None)  # a worker: its supervisor's cluster
+        )
         local = getattr(app.state, "local_cluster", None) or LocalClusterOptions()
         storage = Storage(_storage_url(app))
         try:
