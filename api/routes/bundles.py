@@ -15,16 +15,25 @@ answers without planning. ``POST /v1/bundles/demand`` returns the derived demand
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from maasmix.api.deps import SettingsDep, server_source
 from maasmix.api.problems import problem, problem_responses
-from maasmix.api.schemas.bundles import FrontierOut, Result
+from maasmix.api.schemas.bundles import (
+    DemandOut,
+    DemandRequest,
+    FrontierOut,
+    FrontierRequest,
+    OptimiseRequest,
+    ResultOut,
+    answer_json,
+    demand_out,
+)
 from maasmix.api.settings import Settings
 from maasmix.errors import ScenarioError
 from maasmix.feeds._http import is_url
@@ -40,27 +49,9 @@ from maasmix.pricing.scenario import (
 from maasmix.pricing.scenario import limits as scenario_limits
 from maasmix.pricing.solve.objectives import SolverOptions, optimise
 
-router = APIRouter(prefix="/bundles", tags=["bundles"], responses=problem_responses(404, 422))
-
-
-class OptimiseRequest(BaseModel):
-    """A scenario and optional overrides of its objective and solver."""
-
-    scenario: dict[str, Any] = Field(description="a scenario, as in the YAML file")
-    objective: Literal["max_profit", "min_subsidy", "max_surplus"] | None = None
-    min_uptake: float | None = Field(None, ge=0, le=1)
-    solver: Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"] | None = None
-    time_limit_s: float | None = Field(None, gt=0, le=600)
-
-
-class FrontierRequest(BaseModel):
-    """A scenario and optional overrides of its frontier and solver settings."""
-
-    scenario: dict[str, Any]
-    sweep: Literal["subsidy", "surplus", "both"] | None = None
-    points: int | None = Field(None, ge=2, le=50)
-    solver: Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"] | None = None
-    time_limit_s: float | None = Field(None, gt=0, le=600)
+router = APIRouter(
+    prefix="/bundles", tags=["bundles"], responses=problem_responses(403, 404, 422)
+)
 
 
 #: Diary rows a request may make the server plan.
@@ -108,20 +99,20 @@ def _capped_scenario(
     return demand.scenario, demand
 
 
-def _infeasible(conflicts: list[str], body: dict[str, Any]) -> JSONResponse:
+def _infeasible(conflicts: list[str], kind: str, body: dict[str, Any]) -> JSONResponse:
     return problem(
         409,
         "no menu satisfies these constraints together: " + ", ".join(conflicts),
         type_="/v1/problems/infeasible-scenario",
         conflicts=conflicts,
-        result=body,
+        result=answer_json(kind, body),
     )
 
 
 @router.post(
     "/optimise",
     operation_id="optimise_bundles",
-    response_model=Result,
+    response_model=ResultOut,
     responses=problem_responses(409),
 )
 def post_optimise(req: OptimiseRequest, settings: SettingsDep) -> Any:
@@ -131,7 +122,7 @@ def post_optimise(req: OptimiseRequest, settings: SettingsDep) -> Any:
     result = optimise(scn, objective=req.objective, min_uptake=req.min_uptake, options=options)
     body = result.to_dict()
     if not result.feasible and result.solve.status == "infeasible":
-        return _infeasible(result.conflicts, body)
+        return _infeasible(result.conflicts, "optimise", body)
     return body
 
 
@@ -149,30 +140,8 @@ def post_frontier(req: FrontierRequest, settings: SettingsDep) -> Any:
     body = front.to_dict()
     top = front.anchors["max_profit"]
     if not top.feasible and top.solve.status == "infeasible":
-        return _infeasible(top.conflicts, body)
+        return _infeasible(top.conflicts, "frontier", body)
     return body
-
-
-class DemandRequest(BaseModel):
-    """A scenario with diary segments (files relative to the server's data folder)."""
-
-    scenario: dict[str, Any] = Field(description="a scenario, as in the YAML file")
-
-
-class DemandOut(BaseModel):
-    """The derived demand: the plain scenario the optimiser solves and the tables."""
-
-    scenario: dict[str, Any] = Field(description="the derived scenario (diary segments typed)")
-    summary: dict[str, Any] = Field(description="trips, plans, shares saved, timings")
-    usage: list[dict[str, Any]] = Field(
-        description="segment, product ('' pay as you go), mode, unit, per_traveller, total"
-    )
-    mode_shift: list[dict[str, Any]] = Field(
-        description="segment, product, main, payg_trips, trips, change (trips per month)"
-    )
-    emissions: list[dict[str, Any]] = Field(
-        description="segment, product, payg_kg, kg (per traveller per month), saved_kg"
-    )
 
 
 @router.post("/demand", operation_id="derive_demand", response_model=DemandOut)
@@ -181,12 +150,14 @@ def post_demand(req: DemandRequest, settings: SettingsDep) -> DemandOut:
     scn, demand = _scenario(req.scenario, settings)
     if demand is None:
         raise ScenarioError("no segment names a diary", field="segments")
-    return DemandOut(
-        scenario=scn.model_dump(mode="json", exclude_none=True),
-        summary=demand.summary,
-        usage=demand.usage.to_dict(orient="records"),
-        mode_shift=demand.mode_shift.to_dict(orient="records"),
-        emissions=demand.emissions.to_dict(orient="records"),
+    return demand_out(
+        {
+            "scenario": scn.model_dump(mode="json", exclude_none=True),
+            "summary": demand.summary,
+            "usage": demand.usage.to_dict(orient="records"),
+            "mode_shift": demand.mode_shift.to_dict(orient="records"),
+            "emissions": demand.emissions.to_dict(orient="records"),
+        }
     )
 
 
@@ -202,8 +173,18 @@ def get_examples() -> list[str]:
     return example_names()
 
 
+ExampleName = Annotated[
+    str,
+    PathParam(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        json_schema_extra={"enum": example_names()},
+        description="a name from GET /v1/bundles/examples",
+    ),
+]
+
+
 @router.get("/examples/{name}", operation_id="get_example_scenario")
-def get_example(name: str) -> dict[str, Any]:
+def get_example(name: ExampleName) -> dict[str, Any]:
     """A shipped example scenario as JSON (ready to POST as ``scenario``)."""
     data: dict[str, Any] = yaml.safe_load(example_path(name).read_text(encoding="utf-8"))
     return data

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from maasmix.api.jobs.service import ServicesDep
 from maasmix.api.problems import problem_responses
+from maasmix.api.schemas.bundles import answer_json
 from maasmix.api.schemas.jobs import JobList, JobOut, JobState
 from maasmix.api.security import WriteKey
 from maasmix.api.storage import JobRecord, NotFoundError
@@ -25,7 +26,8 @@ JobId = Annotated[str, Path(alias="jobId", pattern="^[0-9a-f]{32}$", description
 
 
 def job_out(job: JobRecord, result: dict[str, Any] | None = None) -> JobOut:
-    """The JSON shape of a stored job (with ``result`` when given)."""
+    """The JSON shape of a stored job (with ``result``, as stored, when given: answered
+    in camelCase as the ``/v1/bundles`` routes answer it)."""
     return JobOut(
         id=job.id,
         kind=job.kind,  # type: ignore[arg-type]
@@ -40,7 +42,7 @@ def job_out(job: JobRecord, result: dict[str, Any] | None = None) -> JobOut:
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        result=result,
+        result=None if result is None else answer_json(job.kind, result),
         report=f"/v1/jobs/{job.id}/report"
         if job.has_result and job.kind in ("optimise", "frontier")
         else None,

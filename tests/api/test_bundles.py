@@ -27,8 +27,31 @@ def test_post_optimise() -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["currency"] == "EUR"
-    assert body["menu"][0]["price_minor"] == 9000
+    assert body["menu"][0]["priceMinor"] == 9000
     assert body["solve"]["status"] == "optimal"
+
+
+def test_answers_are_camel_case_and_snake_case_fields_are_still_read() -> None:
+    client = TestClient(app)
+    camel = client.post(
+        "/v1/bundles/optimise", json={"scenario": _hand(), "minUptake": 0.0, "timeLimitS": 30}
+    ).json()
+    snake = client.post(
+        "/v1/bundles/optimise", json={"scenario": _hand(), "min_uptake": 0.0, "time_limit_s": 30}
+    ).json()
+    for answer in (camel, snake):
+        answer["solve"].pop("seconds")
+    assert camel == snake
+    assert {"profitMinor", "userSpendMinor", "csChangeMinor", "maasOperator"} <= set(camel)
+    assert "objectiveValue" in camel["solve"] and "cutRounds" in camel["solve"]
+    assert {"priceMinor", "subsidyMinor"} <= set(camel["menu"][0])
+    assert not [k for k in camel if "_" in k]
+    front = client.post(
+        "/v1/bundles/frontier", json={"scenario": _hand(), "sweep": "surplus", "points": 2}
+    ).json()
+    assert {"minSurplusMinor", "profitMinor", "sameAs"} <= set(front["points"][0])
+    assert front["points"][0]["menu"][0].keys() == {"bundle", "priceMinor"}
+    assert "profitMinor" in front["anchors"]["max_profit"]
 
 
 def test_bad_scenario_is_422_problem() -> None:
@@ -40,14 +63,17 @@ def test_bad_scenario_is_422_problem() -> None:
     assert response.json()["field"] == "modes.transit.payg"
 
 
-def test_infeasible_is_409_with_conflicts() -> None:
+@pytest.mark.parametrize("name", ["minUptake", "min_uptake"])
+def test_infeasible_is_409_with_conflicts(name: str) -> None:
     response = TestClient(app).post(
         "/v1/bundles/optimise",
-        json={"scenario": _hand(), "objective": "min_subsidy", "min_uptake": 0.5},
+        json={"scenario": _hand(), "objective": "min_subsidy", name: 0.5},
     )
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["conflicts"] == ["min_uptake"]
+    assert response.json()["result"]["feasible"] is False
+    assert "profitMinor" in response.json()["result"]
 
 
 def test_post_frontier_and_examples() -> None:
@@ -128,7 +154,7 @@ def test_both_solvers_give_the_hand_checked_menu() -> None:
         )
         body = response.json()
         assert body["solve"]["status"] == "optimal"
-        assert body["menu"][0]["price_minor"] == 9000
+        assert body["menu"][0]["priceMinor"] == 9000
         assert (solver == "ENUM") == ("exhaustive" in body["solve"]["solver"])
 
 
@@ -139,8 +165,8 @@ def test_interior_optimum_over_http_and_cli() -> None:
     """The optimum is a middle price of the less inclusive bundle (not hand_check's corner)."""
     data = yaml.safe_load(INTERIOR.read_text(encoding="utf-8"))
     body = TestClient(app).post("/v1/bundles/optimise", json={"scenario": data}).json()
-    assert [(m["bundle"], m["price_minor"]) for m in body["menu"]] == [("Transit", 5000)]
-    assert body["profit_minor"] == 96794
+    assert [(m["bundle"], m["priceMinor"]) for m in body["menu"]] == [("Transit", 5000)]
+    assert body["profitMinor"] == 96794
     out = CliRunner().invoke(cli, ["bundles", "optimise", str(INTERIOR)])
     assert out.exit_code == 0, out.output
     assert "Transit" in out.output and "50.00 EUR" in out.output and "optimal" in out.output

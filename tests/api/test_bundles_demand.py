@@ -12,6 +12,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from maasmix.api.app import app
+from maasmix.api.schemas.bundles import camel_keys
 from maasmix.api.settings import Settings, get_settings
 from maasmix.feeds.demo import write_demo_city
 from maasmix.feeds.demo.diary import demo_diary_frame
@@ -64,7 +65,11 @@ def test_demand_over_http_equals_python_and_optimise_derives_first(
         validate_scenario(_scenario()), base_dir=data_root, workers=0, store=False
     )
     assert out["scenario"] == python.scenario.model_dump(mode="json", exclude_none=True)
-    assert out["usage"] == python.usage.to_dict(orient="records")
+    assert out["usage"] == camel_keys(python.usage.to_dict(orient="records"))
+    assert {"perTraveller", "total"} <= set(out["usage"][0])
+    assert {"paygTrips", "change"} <= set(out["modeShift"][0])
+    assert {"paygKg", "savedKg"} <= set(out["emissions"][0])
+    assert {"tripsPlannedNow", "plansSavedShare"} <= set(out["summary"])
     assert out["summary"]["trips"] == len(demo_diary_frame(persons=PERSONS))
     # a second request reads the server's stored demand instead of planning again
     again = client.post("/v1/bundles/demand", json=body).json()
@@ -75,10 +80,10 @@ def test_demand_over_http_equals_python_and_optimise_derives_first(
     assert r.status_code == 200, r.text
     direct = optimise(python.scenario).to_dict()
     got = r.json()
-    assert [(m["bundle"], m["price_minor"]) for m in got["menu"]] == [
+    assert [(m["bundle"], m["priceMinor"]) for m in got["menu"]] == [
         (m["bundle"], m["price_minor"]) for m in direct["menu"]
     ]
-    assert got["profit_minor"] == direct["profit_minor"]
+    assert got["profitMinor"] == direct["profit_minor"]
 
 
 def test_paths_outside_the_data_folder_or_urls_are_refused(client: TestClient) -> None:

@@ -77,5 +77,5 @@ def test_http_caps_the_scenario_limits_at_the_deployment_setting() -> None:
         "/v1/bundles/optimise", json={"scenario": fine_grid(limits={"max_price_levels": 5000})}
     )
     assert lowered.status_code == 200
-    assert lowered.json()["menu"][0]["price_minor"] == 5830
+    assert lowered.json()["menu"][0]["priceMinor"] == 5830
     assert limits.capped_at() is None

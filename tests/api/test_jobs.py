@@ -69,8 +69,8 @@ def test_optimise_and_frontier_jobs_store_results_with_their_version(storage_app
         result = done["result"]
         assert result["scenario"] == "hand check"
         assert result["menu"] == direct["menu"]
-        assert result["profit_minor"] == direct["profit_minor"]
-        assert result["solve"]["objective_value"] == direct["solve"]["objective_value"]
+        assert result["profitMinor"] == direct["profitMinor"]
+        assert result["solve"]["objectiveValue"] == direct["solve"]["objectiveValue"]
         report = client.get(done["report"])
         assert report.status_code == 200
         assert report.headers["content-type"].startswith("text/html")
@@ -92,8 +92,8 @@ def test_optimise_and_frontier_jobs_store_results_with_their_version(storage_app
         ).json()
         assert finished["result"]["scenario"] == "hand check v2"
         assert finished["result"]["planned"] == direct_front["planned"] == 3
-        assert [p["profit_minor"] for p in finished["result"]["points"]] == [
-            p["profit_minor"] for p in direct_front["points"]
+        assert [p["profitMinor"] for p in finished["result"]["points"]] == [
+            p["profitMinor"] for p in direct_front["points"]
         ]
         listed = client.get("/v1/jobs", params={"scenarioId": sid}).json()["items"]
         assert [j["id"] for j in listed] == [front["id"], job["id"]]
@@ -297,7 +297,7 @@ def test_demand_job_equals_the_synchronous_route(storage_app: Any, tmp_path: Pat
         assert client.get(f"/v1/jobs/{job['id']}/report").status_code == 404
         direct = client.post("/v1/bundles/demand", json={"scenario": data}).json()
         result = done["result"]
-        for table in ("usage", "mode_shift", "emissions"):
+        for table in ("usage", "modeShift", "emissions"):
             _same_rows(result[table], direct[table])
         assert result["scenario"] == direct["scenario"]
         # a diary path outside the data folder is refused when the job is asked for
