@@ -7,6 +7,13 @@ refreshed in the background as each feed's ``ttl`` expires (`maasmix.api.gbfs_re
 started with the app by ``maasmix serve``); without it, before a plan for "now". Bad input is
 a 422 problem+json naming the parameter (``from``, ``to``, ``at``, ``modes``); no loaded
 network is a 503.
+
+The OpenAPI document is as strict as the code: ``from``/``to`` are ``LAT,LON`` text
+(`COORD_PATTERN`; degrees in range, else a 422 naming the field) in GET and ``{lat, lon}``
+objects in POST; ``at`` matches `ISO_PATTERN`. ``geometry=polyline`` writes each
+``legGeometry`` as OpenTripPlanner's encoded polyline ``{points, length}`` instead of a
+GeoJSON LineString. Itineraries and legs have the shape of every route
+(`maasmix.api.schemas.legs`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from maasmix import defaults
 from maasmix.api.deps import SettingsDep
 from maasmix.api.problems import problem_responses
+from maasmix.api.schemas.legs import GeometryFormat
 from maasmix.api.schemas.plan import PlanOut, plan_out
 from maasmix.api.settings import Settings
 from maasmix.engine.network import Network
@@ -27,7 +35,16 @@ from maasmix.errors import QueryError
 
 router = APIRouter(tags=["plan"], responses=problem_responses(403, 404, 422, 503))
 
-__all__ = ["PlanRequest", "register_network", "router"]
+__all__ = ["COORD_PATTERN", "ISO_PATTERN", "PlanRequest", "register_network", "router"]
+
+#: ``from``/``to`` of ``GET /v1/plan``: decimal degrees ``LAT,LON``.
+COORD_PATTERN = r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$"
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_CLOCK = r"([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9]([.,][0-9]{1,6})?)?)?"
+#: ``at``: an ISO 8601 date or date-time, with or without a UTC offset.
+ISO_PATTERN = rf"^{_DAY}([T ]{_CLOCK}(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?$"
+AT_HELP = "ISO 8601 date-time (default: now); without an offset: the network's local time"
+GEOMETRY_HELP = "legGeometry as a GeoJSON LineString or an encoded polyline {points, length}"
 
 
 class LatLon(BaseModel):
@@ -44,7 +61,7 @@ class PlanRequest(BaseModel):
 
     origin: LatLon = Field(alias="from")
     destination: LatLon = Field(alias="to")
-    at: str | None = Field(None, description="ISO 8601 date-time; default now", max_length=40)
+    at: str | None = Field(None, description=AT_HELP, pattern=ISO_PATTERN)
     arrive_by: bool = Field(False, alias="arriveBy")
     modes: list[str] | None = Field(None, max_length=12)
     num_itineraries: int = Field(defaults.NUM_ITINERARIES, alias="numItineraries", ge=1, le=20)
@@ -71,6 +88,7 @@ class PlanRequest(BaseModel):
     locale: str | None = Field(
         None, max_length=35, description="language of alert texts (BCP 47, e.g. fi or sv-FI)"
     )
+    geometry: GeometryFormat = Field("geojson", description=GEOMETRY_HELP)
 
 
 def register_network(app: FastAPI, name: str, network: Network) -> None:
@@ -121,7 +139,7 @@ def _plan(request: Request, body: PlanRequest, settings: Settings) -> PlanOut:
         money=body.money,
         filters=body.filters,
     )
-    return plan_out(result, net.date.isoformat(), body.locale)
+    return plan_out(result, net.date.isoformat(), body.locale, body.geometry)
 
 
 def _latlon(text: str, parameter: str) -> LatLon:
@@ -146,9 +164,13 @@ def _latlon(text: str, parameter: str) -> LatLon:
 def plan_get(
     request: Request,
     settings: SettingsDep,
-    origin: Annotated[str, Query(alias="from", description="LAT,LON", max_length=64)],
-    destination: Annotated[str, Query(alias="to", description="LAT,LON", max_length=64)],
-    at: Annotated[str | None, Query(description="ISO 8601 date-time", max_length=40)] = None,
+    origin: Annotated[
+        str, Query(alias="from", description="LAT,LON (degrees)", pattern=COORD_PATTERN)
+    ],
+    destination: Annotated[
+        str, Query(alias="to", description="LAT,LON (degrees)", pattern=COORD_PATTERN)
+    ],
+    at: Annotated[str | None, Query(description=AT_HELP, pattern=ISO_PATTERN)] = None,
     arrive_by: Annotated[bool, Query(alias="arriveBy")] = False,
     modes: Annotated[str | None, Query(description="comma-separated modes", max_length=200)] = None,
     num_itineraries: Annotated[
@@ -166,6 +188,7 @@ def plan_get(
     locale: Annotated[
         str | None, Query(description="language of alert texts (BCP 47)", max_length=35)
     ] = None,
+    geometry: Annotated[GeometryFormat, Query(description=GEOMETRY_HELP)] = "geojson",
 ) -> PlanOut:
     """Door-to-door itineraries between two coordinates (OTP-shaped legs)."""
     from maasmix.api.routes._plan_bundle import parse_bundle_query
@@ -186,6 +209,7 @@ def plan_get(
             "money": money,
             "filters": filters,
             "locale": locale,
+            "geometry": geometry,
         }
     )
     return _plan(request, body, settings)

@@ -7,6 +7,11 @@ kept in memory per (feed, date, footpath length in whole metres) - at most
 ``MAASMIX_CACHE_DIR``. Concurrent requests for a router that is not built yet wait for
 one build (single-flight) instead of each starting their own. Defaults are those of
 `maasmix.defaults`, as in Python and the CLI.
+
+Parameters are camelCase (``maxTransfers``, ``minTransferSeconds``, ``maxWalkMeters``,
+``stepSeconds``); the snake_case names they had (`SNAKE_ALIASES`) are still accepted.
+Journeys answer the itinerary and leg shape of ``/v1/plan`` (`maasmix.api.schemas.legs`),
+``legGeometry`` as GeoJSON or, with ``geometry=polyline``, an encoded polyline.
 """
 
 from __future__ import annotations
@@ -16,17 +21,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from maasmix import defaults
 from maasmix.api.deps import SettingsDep, server_source
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.journeys import JourneysOut, journeys_out
+from maasmix.api.schemas.legs import GeometryFormat
 from maasmix.api.settings import Settings
 from maasmix.engine import TransitRouter
+from maasmix.errors import QueryError
 from maasmix.feeds._http import fetch_policy
 from maasmix.servicetime import format_clock
 
@@ -35,26 +42,72 @@ router = APIRouter(prefix="/route", tags=["route"], responses=problem_responses(
 MAX_WALK_LIMIT_M = 5000.0
 
 
+#: ``date``: YYYYMMDD or YYYY-MM-DD.
+DATE_PATTERN = r"^([0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+#: A time of the service day: HH:MM[:SS] (hours may exceed 23) or whole seconds.
+CLOCK_PATTERN = r"^([0-9]{1,2}:[0-5][0-9](:[0-5][0-9])?|[0-9]{1,6})$"
+
+#: Parameters renamed to camelCase: the new name and the snake_case one still accepted.
+SNAKE_ALIASES = {
+    "maxTransfers": "max_transfers",
+    "minTransferSeconds": "min_transfer_s",
+    "maxWalkMeters": "max_walk_m",
+    "stepSeconds": "step_s",
+}
+
+
 class JourneyRequest(BaseModel):
-    """Body of ``POST /v1/route/journeys``."""
+    """Body of ``POST /v1/route/journeys`` (the snake_case names of `SNAKE_ALIASES` are
+    accepted too)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
-    feed: str = Field(description="GTFS zip/folder relative to MAASMIX_DATA", max_length=1024)
-    date: str = Field(description="service date, YYYYMMDD", examples=["20141020"], max_length=10)
+    feed: str = Field(
+        description="GTFS zip/folder relative to MAASMIX_DATA", min_length=1, max_length=1024
+    )
+    date: str = Field(
+        description="service date, YYYYMMDD", examples=["20141020"], pattern=DATE_PATTERN
+    )
     origin: str | dict[str, Annotated[int, Field(ge=0, le=86_400)]] = Field(
         alias="from", description="stop_id, or {stop_id: access seconds}"
     )
     destination: str | dict[str, Annotated[int, Field(ge=0, le=86_400)]] = Field(
         alias="to", description="stop_id, or {stop_id: egress seconds}"
     )
-    at: str = Field(description="departure time HH:MM[:SS]", examples=["08:00"], max_length=8)
-    max_transfers: int = Field(defaults.MAX_TRANSFERS, ge=0, le=20)
-    min_transfer_s: int = Field(defaults.MIN_TRANSFER_S, ge=0, le=3600)
+    at: str = Field(
+        description="departure time HH:MM[:SS] (may exceed 24:00) or seconds",
+        examples=["08:00"],
+        pattern=CLOCK_PATTERN,
+    )
+    max_transfers: int = Field(defaults.MAX_TRANSFERS, alias="maxTransfers", ge=0, le=20)
+    min_transfer_s: int = Field(
+        defaults.MIN_TRANSFER_S,
+        alias="minTransferSeconds",
+        ge=0,
+        le=3600,
+        description="minimum transfer time, seconds",
+    )
     max_walk_m: float = Field(
-        defaults.MAX_WALK_M, ge=0, le=MAX_WALK_LIMIT_M, description="rounded to whole metres"
+        defaults.MAX_WALK_M,
+        alias="maxWalkMeters",
+        ge=0,
+        le=MAX_WALK_LIMIT_M,
+        description="footpath length, metres (rounded to whole metres)",
     )
     walking: bool = Field(False, description="McRAPTOR: Pareto also over walking time")
+    geometry: GeometryFormat = Field(
+        "geojson", description="legGeometry as a GeoJSON LineString or an encoded polyline"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        """Refuse a body that gives a parameter under both of its names, differently."""
+        if isinstance(data, dict):
+            for camel, snake in SNAKE_ALIASES.items():
+                if camel in data and snake in data and data[camel] != data[snake]:
+                    raise ValueError(f"give {camel} or {snake}, not both")
+        return data
 
 
 class ArrivalsOut(BaseModel):
@@ -165,21 +218,58 @@ def _plan(body: JourneyRequest, settings: Settings) -> JourneysOut:
         max_transfers=body.max_transfers,
         min_transfer_s=body.min_transfer_s,
     )
-    return journeys_out(r.timetable.date.isoformat(), body.origin, body.destination, found)
+    return journeys_out(
+        r.timetable.date.isoformat(), body.origin, body.destination, found, body.geometry
+    )
+
+
+T = TypeVar("T")
+
+
+def _spelled(request: Request, camel: str, new: T, old: T | None) -> T:
+    """The value of a renamed query parameter: ``camel`` or its old snake_case name
+    (`SNAKE_ALIASES`); both given with different values is a 422 naming ``camel``."""
+    snake = SNAKE_ALIASES[camel]
+    given = request.query_params
+    if old is None or (camel in given and new == old):
+        return new
+    if camel in given:
+        raise QueryError(f"give {camel} or {snake}, not both", parameter=camel)
+    return old
 
 
 Feed = Annotated[
-    str, Query(description="GTFS zip/folder relative to MAASMIX_DATA", max_length=1024)
+    str,
+    Query(description="GTFS zip/folder relative to MAASMIX_DATA", min_length=1, max_length=1024),
 ]
-Date = Annotated[str, Query(description="service date, YYYYMMDD", max_length=10)]
+Date = Annotated[str, Query(description="service date, YYYYMMDD", pattern=DATE_PATTERN)]
+Clock = Annotated[
+    str,
+    Query(description="time HH:MM[:SS] (may exceed 24:00) or seconds", pattern=CLOCK_PATTERN),
+]
+Stop = Annotated[str, Query(min_length=1, max_length=255)]
+Geometry = Annotated[
+    GeometryFormat,
+    Query(description="legGeometry as a GeoJSON LineString or an encoded polyline"),
+]
+WALK_HELP = "footpath length, metres (whole metres used; also accepted as max_walk_m)"
 Walk = Annotated[
-    float,
-    Query(ge=0, le=MAX_WALK_LIMIT_M, description="footpath length, metres (whole metres used)"),
+    float, Query(alias="maxWalkMeters", ge=0, le=MAX_WALK_LIMIT_M, description=WALK_HELP)
 ]
-Transfers = Annotated[int, Query(ge=0, le=20)]
-Slack = Annotated[int, Query(ge=0, le=3600, description="minimum transfer time, seconds")]
-Clock = Annotated[str, Query(description="time HH:MM[:SS] (may exceed 24:00)", max_length=8)]
-Stop = Annotated[str, Query(max_length=255)]
+OldWalk = Annotated[
+    float | None, Query(alias="max_walk_m", ge=0, le=MAX_WALK_LIMIT_M, include_in_schema=False)
+]
+Transfers = Annotated[
+    int, Query(alias="maxTransfers", ge=0, le=20, description="also accepted as max_transfers")
+]
+OldTransfers = Annotated[
+    int | None, Query(alias="max_transfers", ge=0, le=20, include_in_schema=False)
+]
+SLACK_HELP = "minimum transfer time, seconds (also accepted as min_transfer_s)"
+Slack = Annotated[int, Query(alias="minTransferSeconds", ge=0, le=3600, description=SLACK_HELP)]
+OldSlack = Annotated[
+    int | None, Query(alias="min_transfer_s", ge=0, le=3600, include_in_schema=False)
+]
 
 
 @router.get(
@@ -189,20 +279,28 @@ Stop = Annotated[str, Query(max_length=255)]
     response_model_exclude_none=True,
 )
 def journeys_get(
+    request: Request,
     feed: Feed,
     date: Date,
-    origin: Annotated[str, Query(alias="from", description="origin stop_id", max_length=255)],
+    origin: Annotated[
+        str, Query(alias="from", description="origin stop_id", min_length=1, max_length=255)
+    ],
     destination: Annotated[
-        str, Query(alias="to", description="destination stop_id", max_length=255)
+        str, Query(alias="to", description="destination stop_id", min_length=1, max_length=255)
     ],
     at: Clock,
     settings: SettingsDep,
     max_transfers: Transfers = defaults.MAX_TRANSFERS,
     min_transfer_s: Slack = defaults.MIN_TRANSFER_S,
     max_walk_m: Walk = defaults.MAX_WALK_M,
-    walking: bool = False,
+    walking: Annotated[bool, Query(description="McRAPTOR: Pareto also over walking")] = False,
+    geometry: Geometry = "geojson",
+    old_max_transfers: OldTransfers = None,
+    old_min_transfer_s: OldSlack = None,
+    old_max_walk_m: OldWalk = None,
 ) -> JourneysOut:
-    """Pareto-optimal journeys (arrival, transfers[, walking]) as OTP-like itineraries."""
+    """Pareto-optimal journeys (arrival, transfers[, walking]) as OTP-like itineraries
+    (the legs of ``/v1/plan``)."""
     body = JourneyRequest.model_validate(
         {
             "feed": feed,
@@ -210,10 +308,13 @@ def journeys_get(
             "from": origin,
             "to": destination,
             "at": at,
-            "max_transfers": max_transfers,
-            "min_transfer_s": min_transfer_s,
-            "max_walk_m": max_walk_m,
+            "maxTransfers": _spelled(request, "maxTransfers", max_transfers, old_max_transfers),
+            "minTransferSeconds": _spelled(
+                request, "minTransferSeconds", min_transfer_s, old_min_transfer_s
+            ),
+            "maxWalkMeters": _spelled(request, "maxWalkMeters", max_walk_m, old_max_walk_m),
             "walking": walking,
+            "geometry": geometry,
         }
     )
     return _plan(body, settings)
@@ -232,18 +333,40 @@ def journeys_post(body: JourneyRequest, settings: SettingsDep) -> JourneysOut:
 
 @router.get("/earliest-arrivals", operation_id="get_earliest_arrivals", response_model=ArrivalsOut)
 def earliest_arrivals(
+    request: Request,
     feed: Feed,
     date: Date,
-    origin: Annotated[str, Query(alias="from", description="origin stop_id", max_length=255)],
+    origin: Annotated[
+        str, Query(alias="from", description="origin stop_id", min_length=1, max_length=255)
+    ],
     at: Clock,
     settings: SettingsDep,
-    max_transfers: Annotated[int | None, Query(ge=0, le=50)] = None,
+    max_transfers: Annotated[
+        int | None,
+        Query(
+            alias="maxTransfers",
+            ge=0,
+            le=50,
+            description="default: no limit (also accepted as max_transfers)",
+        ),
+    ] = None,
     min_transfer_s: Slack = defaults.MIN_TRANSFER_S,
     max_walk_m: Walk = defaults.MAX_WALK_M,
+    old_max_transfers: Annotated[
+        int | None, Query(alias="max_transfers", ge=0, le=50, include_in_schema=False)
+    ] = None,
+    old_min_transfer_s: OldSlack = None,
+    old_max_walk_m: OldWalk = None,
 ) -> dict[str, object]:
     """One-to-all: earliest arrival (seconds after the service day's midnight) per stop."""
-    r = _get_router(feed, date, max_walk_m, settings)
-    series = r.earliest_arrivals(origin, at, max_transfers, min_transfer_s=min_transfer_s)
+    walk = _spelled(request, "maxWalkMeters", max_walk_m, old_max_walk_m)
+    r = _get_router(feed, date, walk, settings)
+    series = r.earliest_arrivals(
+        origin,
+        at,
+        _spelled(request, "maxTransfers", max_transfers, old_max_transfers),
+        min_transfer_s=_spelled(request, "minTransferSeconds", min_transfer_s, old_min_transfer_s),
+    )
     return {
         "date": r.timetable.date.isoformat(),
         "from": origin,
@@ -253,30 +376,52 @@ def earliest_arrivals(
 
 @router.get("/profile", operation_id="get_profile", response_model=ProfileOut)
 def profile(
+    request: Request,
     feed: Feed,
     date: Date,
-    origin: Annotated[str, Query(alias="from", description="origin stop_id", max_length=255)],
-    destination: Annotated[
-        str, Query(alias="to", description="destination stop_id", max_length=255)
+    origin: Annotated[
+        str, Query(alias="from", description="origin stop_id", min_length=1, max_length=255)
     ],
-    start: Annotated[str, Query(description="window start HH:MM[:SS]", max_length=8)],
-    end: Annotated[str, Query(description="window end HH:MM[:SS]", max_length=8)],
+    destination: Annotated[
+        str, Query(alias="to", description="destination stop_id", min_length=1, max_length=255)
+    ],
+    start: Annotated[
+        str, Query(description="window start HH:MM[:SS] or seconds", pattern=CLOCK_PATTERN)
+    ],
+    end: Annotated[
+        str, Query(description="window end HH:MM[:SS] or seconds", pattern=CLOCK_PATTERN)
+    ],
     settings: SettingsDep,
-    step_s: Annotated[int, Query(ge=1, le=3600)] = defaults.PROFILE_STEP_S,
+    step_s: Annotated[
+        int,
+        Query(
+            alias="stepSeconds",
+            ge=1,
+            le=3600,
+            description="seconds between departures (also accepted as step_s)",
+        ),
+    ] = defaults.PROFILE_STEP_S,
     max_transfers: Transfers = defaults.MAX_TRANSFERS,
     min_transfer_s: Slack = defaults.MIN_TRANSFER_S,
     max_walk_m: Walk = defaults.MAX_WALK_M,
+    old_step_s: Annotated[
+        int | None, Query(alias="step_s", ge=1, le=3600, include_in_schema=False)
+    ] = None,
+    old_max_transfers: OldTransfers = None,
+    old_min_transfer_s: OldSlack = None,
+    old_max_walk_m: OldWalk = None,
 ) -> dict[str, object]:
     """Range query: earliest arrival for each departure in the window (rRAPTOR)."""
-    r = _get_router(feed, date, max_walk_m, settings)
+    walk = _spelled(request, "maxWalkMeters", max_walk_m, old_max_walk_m)
+    r = _get_router(feed, date, walk, settings)
     frame = r.profile(
         origin,
         destination,
         start,
         end,
-        step_s=step_s,
-        max_transfers=max_transfers,
-        min_transfer_s=min_transfer_s,
+        step_s=_spelled(request, "stepSeconds", step_s, old_step_s),
+        max_transfers=_spelled(request, "maxTransfers", max_transfers, old_max_transfers),
+        min_transfer_s=_spelled(request, "minTransferSeconds", min_transfer_s, old_min_transfer_s),
     )
     rows = []
     for row in frame.itertuples(index=False):

@@ -34,7 +34,7 @@ def test_cli_prints_journeys_table_and_json(dataset, tmp_path: Path) -> None:  #
     body = json.loads(result.output)
     (itinerary,) = body["itineraries"]
     assert itinerary["numberOfTransfers"] == 0
-    assert itinerary["startTime"] == "2018-06-01T08:00:00-07:00"
+    assert itinerary["start"] == "2018-06-01T08:00:00-07:00"
     assert [leg["to"]["stopId"] for leg in itinerary["legs"]] == ["SFIA"]
     # one transfer needed, shown as two legs
     result = runner.invoke(

@@ -116,7 +116,7 @@ def test_trip_past_midnight_and_previous_day_run() -> None:
     assert j.legs[0].trip_key == "n1@-1" and j.legs[0].trip_id == "n1"
     assert r.earliest_arrivals("A", "24:00:00")["C"] == hms("25:05")
     assert j.legs[0].start_s == hms("00:30")
-    assert itinerary_out(j).legs[0].start_time == "2024-03-05T00:30:00+01:00"
+    assert itinerary_out(j).legs[0].start == "2024-03-05T00:30:00+01:00"
     late = r.journeys("A", "C", "24:00:00")[0]
     assert late.end_time.isoformat() == "2024-03-06T01:05:00+01:00"
 
