@@ -334,3 +334,47 @@ def test_a_failing_job_says_why_without_server_paths(storage_app: Any, tmp_path:
         assert "missing_" in failed["error"]
         assert str(tmp_path) not in failed["error"], failed["error"]
         assert (failed["result"], failed["report"]) == (None, None)
+
+
+@pytest.mark.slow
+def test_workers_share_the_supervisors_one_cluster(tmp_path: Path) -> None:
+    """``maasmix serve --workers 2``: jobs sent to either worker run on the one local
+    cluster the supervisor starts on the first job (a process of the supervisor's; no
+    worker starts one of its own), and /metrics counts them by state."""
+    import psutil
+    import requests
+
+    from maasmix.feeds.demo import write_demo_city
+    from tests.api._serve import serving
+
+    city = write_demo_city(tmp_path / "city")
+    (tmp_path / "deploy.yaml").write_text(
+        "networks:\n  demo:\n"
+        f"    gtfs: '{city.gtfs_zip}'\n    date: '{city.service_date:%Y%m%d}'\n"
+        f"storage:\n  url: 'sqlite:///{tmp_path / 'jobs.db'}'\n"
+    )
+    with serving(tmp_path / "deploy.yaml", tmp_path) as (base, process):
+        supervisor = psutil.Process(process.pid)
+        assert len(supervisor.children()) == 2  # no cluster before a job needs it
+        jobs = []
+        for _ in range(6):  # a new connection each: both workers take some
+            sid = requests.post(f"{base}/v1/scenarios", json=_example("hand_check"), timeout=30)
+            started = requests.post(f"{base}/v1/scenarios/{sid.json()['id']}/optimise", timeout=30)
+            assert started.status_code == 202, started.text
+            jobs.append(started.json()["id"])
+
+        def get(path: str) -> dict[str, Any]:
+            out: dict[str, Any] = requests.get(base + path, timeout=30).json()
+            return out
+
+        done = [_wait(get, job, lambda j: j["state"] not in ACTIVE, 120) for job in jobs]
+        assert [j["state"] for j in done] == ["done"] * len(jobs), done
+        assert len({json.dumps(j["result"]["menu"], sort_keys=True) for j in done}) == 1
+        children = supervisor.children()
+        clusters = [p for p in children if "maasmix.api.jobs.cluster" in " ".join(p.cmdline())]
+        workers = [p for p in children if p not in clusters]
+        assert len(clusters) == 1 and len(workers) == 2
+        assert all(w.children() == [] for w in workers)  # no private cluster in a worker
+        metrics = requests.get(f"{base}/metrics", timeout=30).text
+        assert f'maasmix_jobs{{state="done"}} {float(len(jobs))}' in metrics.splitlines()
+    assert not clusters[0].is_running() or clusters[0].status() == psutil.STATUS_ZOMBIE
