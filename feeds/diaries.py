@@ -47,10 +47,12 @@ column               dtype     meaning
 ``rider_category``   object    str, or None when blank
 ===================  ========  ======================================================
 
-Bounds: files larger than `MAX_DIARY_BYTES` (uncompressed for ``.csv.gz``) and diaries
-of more than ``max_rows`` rows are refused before they are parsed; CSV goes through the
-bounded scanner of `maasmix.feeds.gtfs._csv` first, so a line, header or row beyond the
-feed limits (`maasmix.feeds.limits`) fails fast without materialising it.
+Bounds: files larger than `MAX_DIARY_BYTES` (uncompressed for ``.csv.gz``, inflated in
+pieces and refused as soon as it passes that size or the feed limit
+``max_compression_ratio``) and diaries of more than ``max_rows`` rows (or more than twice
+as many lines, blank ones included) are refused before they are parsed; CSV goes through
+the bounded scanner of `maasmix.feeds.gtfs._csv` first, so a line, header or row beyond
+the feed limits (`maasmix.feeds.limits`) fails fast without materialising it.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from maasmix.errors import DiaryError, FeedFormatError, FeedWarning, QueryError
+from maasmix.feeds import limits as feed_limits
 from maasmix.feeds.gtfs._csv import read_csv_table, scan_csv
 from maasmix.geodesy import haversine_m
 from maasmix.servicetime import parse_clock
@@ -86,8 +89,10 @@ __all__ = [
     "read_diary",
 ]
 
-MAX_DIARY_BYTES: int = 4 << 30
-"""Largest diary file read, bytes (4 GiB; for ``.csv.gz`` the uncompressed size)."""
+MAX_DIARY_BYTES: int = 512 << 20
+"""Largest diary file read, bytes (512 MiB, some 5 million trips; for ``.csv.gz`` the
+uncompressed size, checked while it is inflated, as is its compression ratio against the
+feed limit ``max_compression_ratio``)."""
 
 MAX_SEGMENT_CHARS: int = 80
 """Longest segment name, characters."""
@@ -185,6 +190,7 @@ _CLOCK_TEXT = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?")
 _CSV_SUFFIXES = (".csv", ".csv.gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _READ_CHUNK = 1 << 24
+_GZIP_PIECE = 1 << 20
 
 
 def _columns_table() -> str:
@@ -337,18 +343,34 @@ def _file_sha256(path: Path) -> str:
 
 
 def _gunzip(file: str, path: Path) -> bytes:
-    """The uncompressed bytes of a ``.csv.gz``, at most `MAX_DIARY_BYTES`."""
+    """The uncompressed bytes of a ``.csv.gz``, inflated piece by piece: at most
+    `MAX_DIARY_BYTES`, and (beyond ``ratio_floor_bytes``) at most
+    ``max_compression_ratio`` times the compressed size (`maasmix.feeds.limits`), so a
+    bomb is refused after a few MiB, never inflated whole."""
+    limits = feed_limits.current()
+    compressed = max(path.stat().st_size, 1)
+    cap = min(MAX_DIARY_BYTES, limits.max_member_bytes)
+    out = bytearray()
     try:
         with gzip.open(path, "rb") as fh:
-            out = fh.read(MAX_DIARY_BYTES + 1)
+            while piece := fh.read(_GZIP_PIECE):
+                out += piece
+                if len(out) > cap:
+                    raise DiaryError(
+                        f"uncompressed diary is more than {cap} bytes (MAX_DIARY_BYTES, "
+                        "feed limit max_member_bytes)",
+                        file=file,
+                    )
+                ratio = len(out) / compressed
+                if len(out) > limits.ratio_floor_bytes and ratio > limits.max_compression_ratio:
+                    raise DiaryError(
+                        f"compressed more than {ratio:.0f}:1, beyond "
+                        f"{limits.max_compression_ratio:g}:1 (feed limit max_compression_ratio)",
+                        file=file,
+                    )
     except (OSError, EOFError, zlib.error) as exc:
         raise DiaryError(f"not a valid gzip file: {exc}", file=file) from None
-    if len(out) > MAX_DIARY_BYTES:
-        raise DiaryError(
-            f"uncompressed diary is more than {MAX_DIARY_BYTES} bytes (MAX_DIARY_BYTES)",
-            file=file,
-        )
-    return out
+    return bytes(out)
 
 
 def _as_diary_error(exc: FeedFormatError, file: str) -> DiaryError:
@@ -373,6 +395,12 @@ def _read_csv(file: str, data: bytes, max_rows: int) -> tuple[pd.DataFrame, np.n
         ) from None
     if scan.rows > max_rows:
         raise DiaryError(f"diary has {scan.rows} rows, more than max_rows={max_rows}", file=file)
+    if scan.records - 1 > 2 * max_rows + 1000:
+        raise DiaryError(
+            f"diary has {scan.records - 1} lines after its header, {scan.records - 1 - scan.rows} "
+            f"of them blank: more than twice max_rows={max_rows}",
+            file=file,
+        )
     try:
         table = read_csv_table(file, data)
     except FeedFormatError as exc:

@@ -17,6 +17,13 @@ field                      default      bounds
 ``max_columns``            1,000        names in a CSV header
 ``extra_fields_margin``    32           fields a row may have beyond its header's count
                                         (empty ones are the trailing-comma repair)
+``max_cells_per_byte``     2            cells of a CSV table (records x header width,
+                                        blank lines and short rows padded) per byte of
+                                        the file ...
+``cells_floor``            1,000,000    ... checked only for tables with more cells
+``max_day_stop_times``     100,000,000  stop times of one service day once frequencies.txt
+                                        is expanded (a headway of 1 s over 99 hours is
+                                        a bomb of its own)
 ``max_json_bytes``         64 MiB       one JSON document (GBFS file)
 ``max_fetch_bytes``        512 MiB      one http(s) body
 ``max_fetch_s``            30 s         one http(s) fetch in all (connect, redirects,
@@ -59,6 +66,9 @@ class FeedLimits:
     max_line_bytes: int = 1 * MiB
     max_columns: int = 1_000
     extra_fields_margin: int = 32
+    max_cells_per_byte: float = 2.0
+    cells_floor: int = 1_000_000
+    max_day_stop_times: int = 100_000_000
     max_json_bytes: int = 64 * MiB
     max_fetch_bytes: int = 512 * MiB
     max_fetch_s: float = 30.0

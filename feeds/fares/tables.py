@@ -243,6 +243,10 @@ class FareTables:
 # ---------------------------------------------------------------------------- reading
 
 
+#: Largest fare amount read, in minor units (10^15: far beyond any fare, still an int64).
+MAX_AMOUNT_MINOR = 10**15
+
+
 class _Table:
     """One GTFS table as read: string columns (missing ones blank) and line numbers."""
 
@@ -313,7 +317,14 @@ class _Table:
         parse_float(values, self.lines, self.file, column, required=True, low=low)
         out = np.zeros(self.n, dtype=np.int64)
         for i, (text, currency) in enumerate(zip(values.tolist(), currencies, strict=True)):
-            out[i] = to_minor(text.strip(), currency)
+            try:
+                minor = to_minor(text.strip(), currency)
+            except ValueError:
+                minor = None
+            if minor is None or abs(minor) > MAX_AMOUNT_MINOR:
+                shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+                raise self.fail_format(i, column, f"not a price: {shown!r} is out of range")
+            out[i] = minor
         return out
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely.errors
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
@@ -624,7 +625,15 @@ def _geometry(value: Any, src: str, row: int, path: str) -> BaseGeometry:
         )
     try:
         return shapely.geometry.shape(value)
-    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        shapely.errors.ShapelyError,
+    ) as exc:
         raise FeedFormatError(
             f"invalid {value['type']} coordinates: {exc}", file=src, row=row, field=path
         ) from exc

@@ -278,6 +278,16 @@ def localized(
     )
 
 
+#: Largest price or rate read, in major units (a billion: beyond it an amount is junk, and
+#: its minor units would not fit an int64).
+MAX_AMOUNT = Decimal(10**9)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def to_minor_units(
     value: Any, currency: str, *, file: str, field: str, row: int | None, rounded: list[str]
 ) -> int:
@@ -296,6 +306,13 @@ def to_minor_units(
         ) from None
     if not amount.is_finite():
         raise FeedFormatError(f"expected an amount, got {value!r}", file=file, row=row, field=field)
+    if abs(amount) > MAX_AMOUNT:
+        raise FeedFormatError(
+            f"amount {_short(value)} is beyond +-{MAX_AMOUNT} (not a price)",
+            file=file,
+            row=row,
+            field=field,
+        )
     scaled = amount.scaleb(currency_exponent(currency))
     whole = scaled.to_integral_value(rounding=ROUND_HALF_EVEN)
     if whole != scaled:

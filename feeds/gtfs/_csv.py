@@ -23,7 +23,10 @@ Bounds (`maasmix.feeds.limits`): before anything is decoded or split, one pass o
 bytes (`scan_csv`, a numba state machine that counts fields and lines and keeps no
 value) checks the length of every physical line, the width of the header and that no
 row has more fields than the header plus ``extra_fields_margin``; a violation is a
-`FeedFormatError` naming the file and line, found without materialising the row.
+`FeedFormatError` naming the file and line, found without materialising the row. The
+table's cells (records, blank ones included, times the header's width) are then bounded
+by ``max_cells_per_byte`` of the file's size, so blank lines under a wide header cannot
+multiply a few bytes into gigabytes.
 `count_csv_rows` counts the data rows of a stream the same way (``shapes.txt`` in a
 feed's summary), in bounded memory.
 """
@@ -356,6 +359,11 @@ class CsvScan:
         return int(self._state[_ROWS])
 
     @property
+    def records(self) -> int:
+        """Records read so far, the header and blank lines included."""
+        return int(self._state[_RECORDS])
+
+    @property
     def width(self) -> int:
         """Fields in the header (0 before the header has ended)."""
         return int(self._state[_WIDTH])
@@ -398,6 +406,22 @@ def count_csv_rows(file: str, chunks: Iterable[bytes]) -> int:
     return scan.finish().rows
 
 
+def _check_cells(file: str, scan: CsvScan, size: int) -> None:
+    """Refuse a table that would take far more cells than its bytes can fill: every
+    record (blank lines too) is laid out with the header's width, so a header of many
+    columns over millions of blank or one-value lines is a memory bomb of few bytes."""
+    limits = scan.limits
+    cells = scan.records * max(scan.width, 1)
+    if cells > limits.cells_floor and cells > limits.max_cells_per_byte * size:
+        blank = scan.records - 1 - scan.rows
+        raise FeedFormatError(
+            f"{scan.records - 1} records of {scan.width} columns ({blank} of them blank) in "
+            f"{size} bytes: more than {limits.max_cells_per_byte:g} cells per byte "
+            "(feed limit max_cells_per_byte); blank lines or rows far shorter than the header",
+            file=file,
+        )
+
+
 def read_csv_table(file: str, data: bytes) -> CsvTable:
     """Read one CSV file (``file`` is its name, for messages) into a `CsvTable`.
 
@@ -407,7 +431,7 @@ def read_csv_table(file: str, data: bytes) -> CsvTable:
         Unbalanced quotes, a row with more non-empty fields than the header,
         duplicate header names; a line, header or row beyond the feed limits.
     """
-    scan_csv(file, data)
+    _check_cells(file, scan_csv(file, data), len(data))
     text = _decode(file, data)
     text = _normalise_line_ends(file, text)
     if not text.strip():

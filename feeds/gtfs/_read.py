@@ -180,7 +180,14 @@ class Members(Mapping[str, bytes]):
             )
             with zipfile.ZipFile(source) as archive, archive.open(entry) as handle:
                 yield from _pieces(handle, piece)
-        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            RuntimeError,  # an encrypted member (refused when listed; kept as a backstop)
+        ) as exc:
             raise FeedFormatError(
                 f"truncated or corrupt zip member in {self.label} ({exc})", file=name
             ) from exc
@@ -251,14 +258,48 @@ def _read_zip(label: str, data: bytes | Path) -> tuple[Members, list[str]]:
         if path.suffix != ".txt":
             others.append(path.name)
             continue
+        if path.name in texts:
+            raise FeedFormatError(
+                f"the zip holds {path.name} twice: which one is the feed's is ambiguous",
+                file=label,
+                field=path.name,
+            )
+        if info.flag_bits & _ENCRYPTED:
+            raise FeedFormatError(
+                f"{path.name} is encrypted in the zip (password-protected): not readable",
+                file=label,
+                field=path.name,
+            )
         texts[path.name] = info
     return Members(label, texts, data), others
+
+
+_ENCRYPTED = 0x1  # bit 0 of a zip entry's general purpose flags
 
 
 def _read_folder(label: str, path: Path) -> tuple[Members, list[str]]:
     texts: dict[str, zipfile.ZipInfo | Path] = {}
     others: list[str] = []
-    for child in sorted(path.iterdir()):
+    try:
+        children = sorted(path.iterdir())
+    except OSError as exc:
+        raise FeedMissingError(
+            f"cannot list the folder ({exc.strerror or exc})", file=label
+        ) from None
+    if len(children) > feed_limits.current().max_members:
+        raise FeedFormatError(
+            f"the folder holds {len(children)} entries, more than "
+            f"{feed_limits.current().max_members} (feed limit max_members)",
+            file=label,
+        )
+    for child in children:
+        if child.suffix == ".txt" and child.is_symlink():
+            # a link may point anywhere (another user's file, a device): never followed
+            raise FeedFormatError(
+                f"{child.name} is a symbolic link; copy the file into the feed folder",
+                file=label,
+                field=child.name,
+            )
         if not child.is_file():
             continue
         if child.suffix == ".txt":

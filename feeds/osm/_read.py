@@ -130,7 +130,9 @@ def read_ways(path: Path, name: str) -> RawWays:
                 refs.append(node.ref)
                 xs.append(location.x)
                 ys.append(location.y)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        # libosmium's errors: RuntimeError (bad PBF/XML), InvalidLocationError (a node's
+        # lat/lon not a number, e.g. "nan"), ValueError (a value it cannot convert)
         raise FeedFormatError(f"cannot read OSM data: {exc}", file=name) from exc
     return _assemble(
         way_ids, highways, walk, forward, backward, sizes, refs, xs, ys,
