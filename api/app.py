@@ -35,6 +35,7 @@ from maasmix.api.deployment import Deployment
 from maasmix.api.metrics import MetricsMiddleware
 from maasmix.api.problems import install_problem_handlers, problem, problem_openapi
 from maasmix.api.routes import meta, v1
+from maasmix.api.schemas.bundles import SCENARIO_MARK
 from maasmix.api.security import require_read
 from maasmix.api.settings import apply_settings, get_settings
 
@@ -226,7 +227,8 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if application.openapi_schema is None:
-            application.openapi_schema = clean_schema_names(problem_openapi(fastapi_openapi()))
+            document = _scenario_refs(problem_openapi(fastapi_openapi()))
+            application.openapi_schema = clean_schema_names(document)
         return application.openapi_schema
 
     application.openapi = openapi  # type: ignore[method-assign]
@@ -247,6 +249,18 @@ def _readable_name(qualified: str, taken: set[str]) -> str:
     while f"{cls}{n}" in taken:
         n += 1
     return f"{cls}{n}"
+
+
+def _scenario_refs(node: Any) -> Any:
+    """``node`` with every schema marked `SCENARIO_MARK` replaced by a reference to the
+    scenario JSON Schema (the component ``Scenario``)."""
+    if isinstance(node, dict):
+        if node.get(SCENARIO_MARK):
+            return {"$ref": "#/components/schemas/Scenario"}
+        return {k: _scenario_refs(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_scenario_refs(v) for v in node]
+    return node
 
 
 def clean_schema_names(document: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,9 @@ which inputs a client may make the server read."""
 
 from __future__ import annotations
 
+import re
 import stat
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 
@@ -12,7 +13,14 @@ from maasmix.api.settings import Settings, get_settings
 from maasmix.errors import FeedMissingError, QueryError
 from maasmix.feeds._http import check_url, is_url
 
-__all__ = ["ACCEPTED_SUFFIXES", "SettingsDep", "server_source"]
+__all__ = [
+    "ACCEPTED_SUFFIXES",
+    "COORD_PATTERN",
+    "SOURCE_PATTERN",
+    "SOURCE_SCHEMA",
+    "SettingsDep",
+    "server_source",
+]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -20,6 +28,24 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MAX_SOURCE_CHARS = 1024
 #: Longest name of one path component, in bytes (what Linux file systems allow).
 MAX_NAME_BYTES = 255
+
+#: A name a client may give for an input (`server_source`): an http(s) URL, or a relative
+#: path of names of letters, digits and ``_.,+=@-`` (at most 255 each; none ``.`` or
+#: ``..``; nothing absolute, no ``~``, no empty part). The code refuses what this refuses.
+_NAME = r"(?!\.\.?(/|$))[A-Za-z0-9_.,+=@-]{1,255}"
+SOURCE_PATTERN = rf"^(https?://[^\s/?#]+([/?#]\S*)?|{_NAME}(/{_NAME})*)$"
+#: The JSON Schema of such a name, for a parameter's or a field's ``json_schema_extra``.
+SOURCE_SCHEMA: dict[str, Any] = {
+    "pattern": SOURCE_PATTERN,
+    "minLength": 1,
+    "maxLength": MAX_SOURCE_CHARS,
+}
+
+#: ``LAT,LON`` in decimal degrees, each in its WGS84 range (latitude -90 to 90, longitude
+#: -180 to 180), so that a value the pattern admits is a point.
+_LAT = r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"
+_LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"
+COORD_PATTERN = rf"^{_LAT},{_LON}$"
 
 
 #: Suffixes of the files a client may name (feeds, OSM extracts, scenarios, diaries,
@@ -61,14 +87,17 @@ def server_source(source: str, settings: Settings, *, parameter: str = "source")
     Errors name ``parameter``: a URL the policy refuses, another scheme, ``..``, an
     absolute path or a symlink out of the data folder is 403 (`HTTPException`); an empty
     name, the data folder itself, a name the file system could not hold (NUL, a component
-    over 255 bytes, over 1024 characters), a device, FIFO or socket, or a file of another
-    type is a `QueryError` (422).
+    over 255 bytes, over 1024 characters), a name outside `SOURCE_PATTERN` (what the
+    OpenAPI document says of these parameters), a device, FIFO or socket, or a file of
+    another type is a `QueryError` (422).
     """
     if len(source) > MAX_SOURCE_CHARS or "\0" in source:
         raise QueryError(
             f"must be at most {MAX_SOURCE_CHARS} characters, without NUL", parameter=parameter
         )
     if is_url(source):
+        if not re.fullmatch(SOURCE_PATTERN, source):
+            raise QueryError("not a URL this server reads (no spaces)", parameter=parameter)
         try:
             check_url(source, settings.fetch_policy())
         except FeedMissingError:
@@ -93,6 +122,11 @@ def server_source(source: str, settings: Settings, *, parameter: str = "source")
     if too_long:
         raise QueryError(
             f"a path component is longer than {MAX_NAME_BYTES} bytes", parameter=parameter
+        )
+    if not re.fullmatch(SOURCE_PATTERN, source):
+        raise QueryError(
+            "name an input by letters, digits and _.,+=@- (parts separated by '/')",
+            parameter=parameter,
         )
     root = settings.data.resolve()
     try:

@@ -13,7 +13,8 @@ anything else                             500     ``/v1/problems/internal-error`
 ========================================  ======  ==================================
 
 The title is the status phrase; ``detail`` says what is wrong; error attributes (file,
-row, field, parameter, ...) are extension members. Server paths never reach a body:
+row, field, parameter, ...) are extension members (a request validation error names its
+first ``parameter`` or body ``field`` too). Server paths never reach a body:
 the data folder's prefix is cut from every message. A 405 names in ``Allow`` every
 method the path answers; a 400 (a body that cannot be parsed) is documented on every
 operation that takes a body.
@@ -149,6 +150,16 @@ def _error_body(exc: MaasmixError) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
+def _named(loc: list[Any]) -> dict[str, str]:
+    """What a request validation error names, as the other problems do: ``parameter``
+    (a query, path, header or cookie parameter) or ``field`` (a dotted path in the body)."""
+    if len(loc) >= 2 and loc[0] in ("query", "path", "header", "cookie"):
+        return {"parameter": str(loc[1])}
+    if len(loc) >= 2 and loc[0] == "body":
+        return {"field": ".".join(str(p) for p in loc[1:])}
+    return {}
+
+
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -179,6 +190,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             f"{where}: {first['msg']}" if where else str(first["msg"]),
             type_=PROBLEM_BASE + "invalid-request",
             errors=errors,
+            **_named(first["loc"]),
         )
 
     @app.exception_handler(InputError)

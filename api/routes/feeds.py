@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from maasmix.api.deps import SettingsDep, server_source
+from maasmix.api.deps import SOURCE_SCHEMA, SettingsDep, server_source
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.inspect import InspectOut
 from maasmix.errors import FeedWarning
@@ -21,7 +21,11 @@ router = APIRouter(prefix="/feeds", tags=["feeds"], responses=problem_responses(
 def inspect(
     source: Annotated[
         str,
-        Query(description="a path relative to the server's MAASMIX_DATA", max_length=1024),
+        Query(
+            description="a path relative to the server's MAASMIX_DATA",
+            max_length=1024,
+            json_schema_extra=SOURCE_SCHEMA,
+        ),
     ],
     settings: SettingsDep,
 ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from maasmix.api.deps import COORD_PATTERN
 from maasmix.api.problems import problem_responses
 from maasmix.api.routes.plan import _latlon, _network
 from maasmix.errors import QueryError
@@ -88,7 +89,10 @@ def stops(
     q: Annotated[
         str | None, Query(description="part of the stop name", min_length=1, max_length=200)
     ] = None,
-    near: Annotated[str | None, Query(description="LAT,LON", max_length=64)] = None,
+    near: Annotated[
+        str | None,
+        Query(description="LAT,LON (degrees)", max_length=64, pattern=COORD_PATTERN),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
     network: Annotated[str | None, Query(max_length=64)] = None,
 ) -> StopsOut:

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from maasmix.pricing.results import Result
 
 __all__ = [
+    "SCENARIO_MARK",
     "DemandOut",
     "DemandRequest",
     "FrontierOut",
@@ -31,13 +32,15 @@ __all__ = [
     "demand_out",
 ]
 
+#: The key that marks a scenario in a model's JSON Schema; `maasmix.api.app` puts a
+#: reference to the component ``Scenario`` there.
+SCENARIO_MARK = "x-maasmix-scenario"
 #: A scenario in a body: a plain mapping at run time (checked by
 #: `maasmix.pricing.validate_scenario`, which names the field of a bad value), typed in the
 #: OpenAPI document by the scenario JSON Schema (the component ``Scenario``).
 ScenarioBody = Annotated[
     dict[str, Any],
-    WithJsonSchema({"$ref": "#/components/schemas/Scenario"}),
-    Field(description="a scenario, as in the YAML file (the scenario JSON Schema)"),
+    WithJsonSchema({SCENARIO_MARK: True, "description": "a scenario, as in the YAML file"}),
 ]
 Solver = Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"]
 

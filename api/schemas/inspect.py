@@ -1,15 +1,22 @@
-"""The JSON shape of ``feeds inspect``: one summary model per kind of input."""
+"""The JSON shape of ``GET /v1/feeds/inspect``: one summary model per kind of input, in
+camelCase (``maasmix feeds inspect --json`` prints the same figures under the Python
+names)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 __all__ = ["InspectOut"]
 
 
-class _Summary(BaseModel):
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class _Summary(_Camel):
     source: str = Field(description="the input as the client named it")
     warnings: list[str] = Field(default_factory=list, description="repairs made while reading")
 
@@ -60,7 +67,7 @@ class GbfsSummaryOut(_Summary):
     files_read: list[str]
 
 
-class GraphSizeOut(BaseModel):
+class GraphSizeOut(_Camel):
     """Size of one street graph."""
 
     nodes: int

@@ -46,3 +46,14 @@ def test_clean_schema_names_renames_module_paths_and_their_refs() -> None:
     out = clean_schema_names(document)
     assert set(out["components"]["schemas"]) == {"PlanLegOut", "PkgPlanLegOut", "JourneysLegOut"}
     assert out["paths"]["/a"] == {"$ref": "#/components/schemas/PkgPlanLegOut"}
+
+
+def test_scenario_bodies_are_typed_by_the_scenario_schema() -> None:
+    spec = TestClient(app).get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for request in ("OptimiseRequest", "FrontierRequest", "DemandRequest"):
+        assert schemas[request]["properties"]["scenario"] == {
+            "$ref": "#/components/schemas/Scenario"
+        }
+        assert "scenario" in schemas[request]["required"]
+    assert "x-maasmix-scenario" not in json.dumps(spec)

@@ -217,6 +217,8 @@ def small_data(data_dir: Path, tmp_path: Path) -> Path:
         ("gtfs//bart.zip", 422),
         ("notes.md", 422),
         ("pipe.zip", 422),
+        ("gtfs/bart 2.zip", 422),
+        ("gtfs/bart\u00e9.zip", 422),
         ("..", 403),
         ("gtfs/../gtfs/bart.zip", 403),
         ("/etc/passwd", 403),
