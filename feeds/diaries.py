@@ -74,6 +74,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from maasmix.errors import DiaryError, FeedFormatError, FeedWarning, QueryError
 from maasmix.feeds import limits as feed_limits
+from maasmix.feeds._parquet import parquet_problem
 from maasmix.feeds.gtfs._csv import read_csv_table, scan_csv
 from maasmix.geodesy import haversine_m
 from maasmix.servicetime import parse_clock
@@ -416,6 +417,9 @@ def _read_parquet(file: str, path: Path, max_rows: int) -> tuple[pd.DataFrame, n
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    problem = parquet_problem(path, max_rows=max_rows)
+    if problem is not None:
+        raise DiaryError(problem, file=file)
     try:
         pf = pq.ParquetFile(path)
         n = int(pf.metadata.num_rows)

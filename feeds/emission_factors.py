@@ -82,9 +82,37 @@ def _parse(
     return factors, basis, source
 
 
+#: Largest emission factors file read, bytes (the shipped one is some 10 KiB).
+MAX_FACTORS_BYTES = 1 << 20
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: at most `MAX_FACTORS_BYTES`, UTF-8 (errors name the file)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FACTORS_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", file=str(path)) from None
+    if len(data) > MAX_FACTORS_BYTES:
+        raise InputError(
+            f"larger than {MAX_FACTORS_BYTES} bytes (MAX_FACTORS_BYTES)", file=str(path)
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)
+        ) from None
+
+
 def _read_yaml(text: str, file: str) -> Any:
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise InputError("invalid YAML: nested too deeply", file=file) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # a value PyYAML cannot build: a date like 2020-02-30, a 5,000-digit integer
+        raise InputError(f"invalid YAML value: {str(exc)[:100]}", file=file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
@@ -109,9 +137,7 @@ def load_emission_factors(path: str | os.PathLike[str] | None = None) -> Emissio
         p = Path(path)
         if not p.is_file():
             raise InputError("emission factors file not found", file=str(p))
-        more, more_basis, more_source = _parse(
-            _read_yaml(p.read_text(encoding="utf-8"), str(p)), str(p)
-        )
+        more, more_basis, more_source = _parse(_read_yaml(_read_text(p), str(p)), str(p))
         factors.update(more)
         basis.update(more_basis)
         sources.append(more_source)

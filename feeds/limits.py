@@ -21,8 +21,8 @@ field                      default      bounds
                                         blank lines and short rows padded) per byte of
                                         the file ...
 ``cells_floor``            1,000,000    ... checked only for tables with more cells
-``max_day_stop_times``     100,000,000  stop times of one service day once frequencies.txt
-                                        is expanded (a headway of 1 s over 99 hours is
+``max_day_stop_times``     50,000,000   stop times of one service day that frequencies.txt
+                                        expands into (a headway of 1 s over 99 hours is
                                         a bomb of its own)
 ``max_json_bytes``         64 MiB       one JSON document (GBFS file)
 ``max_fetch_bytes``        512 MiB      one http(s) body
@@ -68,7 +68,7 @@ class FeedLimits:
     extra_fields_margin: int = 32
     max_cells_per_byte: float = 2.0
     cells_floor: int = 1_000_000
-    max_day_stop_times: int = 100_000_000
+    max_day_stop_times: int = 50_000_000
     max_json_bytes: int = 64 * MiB
     max_fetch_bytes: int = 512 * MiB
     max_fetch_s: float = 30.0

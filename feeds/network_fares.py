@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from maasmix.errors import FeedError, FeedWarning
 from maasmix.feeds.fares import FareTables, read_fares
-from maasmix.feeds.gtfs._read import Source, resolve_source
-from maasmix.feeds.network_inputs import _labels, load_feed
+from maasmix.feeds.gtfs._read import Source, source_label
+from maasmix.feeds.network_inputs import _labels, load_feed, resolve_once
 
 __all__ = ["feed_labels", "read_network_fares"]
 
@@ -28,12 +28,12 @@ def _sources(gtfs: Source | Sequence[Source]) -> list[Source]:
 
 def feed_labels(gtfs: Source | Sequence[Source]) -> list[str]:
     """The label (id prefix without the colon) of each feed, in order."""
-    return _labels([resolve_source(s) for s in _sources(gtfs)])
+    return _labels([source_label(s) for s in _sources(gtfs)])  # no URL is downloaded
 
 
 def read_network_fares(gtfs: Source | Sequence[Source]) -> dict[str, FareTables | None]:
     """``{label: typed fare tables}`` of each feed (None: unreadable, with a FeedWarning)."""
-    opened = [resolve_source(s) for s in _sources(gtfs)]
+    opened = [resolve_once(s) for s in _sources(gtfs)]  # the build's download of a URL
     out: dict[str, FareTables | None] = {}
     for label, source in zip(_labels(opened), opened, strict=True):
         try:

@@ -9,7 +9,8 @@ version and parameters (`maasmix.feeds.cache`). The engine computes; this module
 Each feed is read once per build: its service day (on a service-day cache miss), its
 shapes and its fare tables (`maasmix.feeds.network_fares`, read by the compiler the
 caller passes) share one `GtfsFeed` through `load_feed`, so each repair warning of a
-feed is given once.
+feed is given once. A URL is downloaded once per build: the fare tables take the
+build's download (`resolve_once`), feed labels come from the URL itself.
 
 Several feeds: the ids of each feed (stops, routes, trips, services) are prefixed with
 the feed's file stem and a colon (``bart:12TH``) so that they cannot collide; a single
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from maasmix.errors import FeedIntegrityError, FeedWarning, NoServiceError
+from maasmix.feeds._http import is_url
 from maasmix.feeds.cache import DiskCache, content_hash, make_key
 from maasmix.feeds.gtfs import GtfsFeed, ServiceDay, load_gtfs, load_service_day
 from maasmix.feeds.gtfs._read import ResolvedSource, Source, resolve_source
@@ -38,12 +40,32 @@ from maasmix.feeds.gtfs.service_day import FeedPeriod
 from maasmix.feeds.osm import StreetNetwork, load_osm
 from maasmix.servicetime import parse_service_date
 
-__all__ = ["load_feed", "load_network_compiled", "merge_service_days", "read_shapes"]
+__all__ = [
+    "load_feed",
+    "load_network_compiled",
+    "merge_service_days",
+    "read_shapes",
+    "resolve_once",
+]
 
 T = TypeVar("T")
 
 _READ: ContextVar[dict[str, GtfsFeed] | None] = ContextVar("maasmix_feeds_read", default=None)
 """The feeds read by the network build under way (None: no build, every load reads)."""
+
+_OPENED: ContextVar[dict[str, ResolvedSource] | None] = ContextVar(
+    "maasmix_feeds_opened", default=None
+)
+"""The URL sources the network build under way downloaded, by URL (one download each)."""
+
+
+def resolve_once(source: Source | ResolvedSource) -> ResolvedSource:
+    """`resolve_source`, except that a URL already downloaded by the network build under
+    way (`load_network_compiled`) is not downloaded again: a build fetches each URL once."""
+    opened = _OPENED.get()
+    if opened is not None and isinstance(source, str) and source in opened:
+        return opened[source]
+    return resolve_source(source)
 
 
 def _feed_key(source: ResolvedSource) -> str:
@@ -66,11 +88,13 @@ def load_feed(source: Source | ResolvedSource) -> GtfsFeed:
 
 
 @contextlib.contextmanager
-def _reading_once() -> Iterator[None]:
+def _reading_once(opened: Sequence[ResolvedSource] = ()) -> Iterator[None]:
     token = _READ.set({})
+    urls = _OPENED.set({o.label: o for o in opened if is_url(o.label)})
     try:
         yield
     finally:
+        _OPENED.reset(urls)
         _READ.reset(token)
 
 
@@ -164,8 +188,10 @@ def merge_service_days(days: Sequence[ServiceDay], labels: Sequence[str]) -> Ser
     )
 
 
-def _labels(opened: Sequence[ResolvedSource]) -> list[str]:
-    stems = [Path(o.label).name.removesuffix(".zip") or f"feed{i}" for i, o in enumerate(opened)]
+def _labels(opened: Sequence[ResolvedSource | str]) -> list[str]:
+    """Feed labels from the sources' labels (`source_label`: nothing is downloaded)."""
+    names = [o if isinstance(o, str) else o.label for o in opened]
+    stems = [Path(n).name.removesuffix(".zip") or f"feed{i}" for i, n in enumerate(names)]
     seen: dict[str, int] = {}
     out = []
     for stem in stems:
@@ -205,7 +231,7 @@ def load_network_compiled(
     osm_name = os.fspath(osm) if osm is not None else None
 
     def build() -> T:
-        with _reading_once():
+        with _reading_once(opened):
             return build_once()
 
     def build_once() -> T:

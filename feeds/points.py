@@ -30,10 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from maasmix.errors import InputError, QueryError
+from maasmix.errors import FeedFormatError, InputError, QueryError
+from maasmix.feeds import limits as feed_limits
+from maasmix.feeds._parquet import parquet_problem
+from maasmix.feeds.gtfs._csv import CsvScan
 
 __all__ = [
     "MAX_H3_CELLS",
+    "MAX_POINTS",
     "MAX_POINT_COLUMNS",
     "PointSource",
     "h3_points",
@@ -43,6 +47,8 @@ __all__ = [
 
 #: At most this many cells in an H3 grid (a finer resolution is an error, not a hang).
 MAX_H3_CELLS = 1_000_000
+#: Points one file may hold (CSV rows, Parquet rows).
+MAX_POINTS = 10_000_000
 #: Columns a point CSV may have (id, lat, lon and weight columns): a guard against absurd
 #: headers, which pandas would take minutes to lay out.
 MAX_POINT_COLUMNS = 1_000
@@ -84,9 +90,17 @@ def _read_file(path: Path) -> pd.DataFrame:
     label = str(path)
     if not path.exists():
         raise InputError("no such file", file=label)
+    if not path.is_file():
+        raise InputError("not a regular file", file=label)
+    size, cap = path.stat().st_size, feed_limits.current().max_member_bytes
+    if size > cap:
+        raise InputError(
+            f"file is {size} bytes, more than {cap} (feed limit max_member_bytes)", file=label
+        )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         _check_header(path, label)
+        _scan(path, label)
         try:
             frame = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True)
         except pd.errors.EmptyDataError:
@@ -94,6 +108,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise InputError(f"not a readable CSV file ({exc})", file=label) from None
         frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+        _check_unique_columns(path, label)
         return _from_table(frame, label, csv=True)
     if suffix not in _GEO_SUFFIXES:
         raise InputError(
@@ -102,6 +117,10 @@ def _read_file(path: Path) -> pd.DataFrame:
         )
     import geopandas as gpd
 
+    if suffix in (".parquet", ".geoparquet"):
+        problem = parquet_problem(path, max_rows=MAX_POINTS)
+        if problem is not None:
+            raise InputError(problem, file=label)
     try:
         if suffix in (".parquet", ".geoparquet"):
             try:
@@ -137,6 +156,38 @@ def _check_header(path: Path, label: str) -> None:
                 )
             if end >= 0:
                 break
+
+
+def _scan(path: Path, label: str) -> None:
+    """The bounded CSV scan of `maasmix.feeds.gtfs._csv` over the file, streamed: a line,
+    header or row beyond the feed limits is an error naming the line, found before pandas
+    lays anything out."""
+    scan = CsvScan(label)
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                scan.feed(chunk)
+        scan.finish()
+    except FeedFormatError as exc:
+        raise InputError(exc.message, file=label, row=exc.row, field=exc.field) from None
+    if scan.rows > MAX_POINTS:
+        raise InputError(f"more than {MAX_POINTS} points (MAX_POINTS)", file=label)
+    if scan.records - 1 > 2 * scan.rows + 1000:
+        raise InputError(
+            f"{scan.records - 1 - scan.rows} blank lines among {scan.rows} points", file=label
+        )
+
+
+def _check_unique_columns(path: Path, label: str) -> None:
+    """Two header names alike (pandas would rename the second ``id.1`` silently)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20).decode("utf-8", "replace").lstrip("\ufeff")
+    names = [n.strip().strip('"') for n in first.rstrip("\r\n").split(",")]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"duplicate column name {name!r}", file=label, row=1, field=name)
+        seen.add(name)
 
 
 def _from_geo(gdf: Any, label: str) -> pd.DataFrame:

@@ -23,6 +23,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from maasmix.errors import FeedFormatError
+from maasmix.feeds import limits as feed_limits
 from maasmix.feeds.gtfs._core import CoreTables
 from maasmix.feeds.gtfs.service_day import ServiceDay
 
@@ -99,6 +101,7 @@ def _runs(core: CoreTables, services: set[str], day_offset: int) -> pd.DataFrame
     span = (f["end_s"].to_numpy(np.int64) - f["start_s"].to_numpy(np.int64)).clip(min=0)
     headway = f["headway_s"].to_numpy(np.int64)
     n_runs = -(-span // headway)  # ceil
+    _check_expansion(trips, f["trip_pos"].to_numpy(np.int64), n_runs, counts)
     row = np.repeat(np.arange(len(f)), n_runs)
     first_of_row = np.concatenate(([0], np.cumsum(n_runs)[:-1])) if len(f) else np.zeros(0, int)
     j = np.arange(len(row)) - np.repeat(first_of_row, n_runs)
@@ -126,6 +129,28 @@ def _runs(core: CoreTables, services: set[str], day_offset: int) -> pd.DataFrame
         runs["key"] = runs["key"] + "@-1"
     runs["day_offset"] = np.int8(day_offset)
     return runs
+
+
+def _check_expansion(
+    trips: pd.DataFrame, trip_pos: np.ndarray, n_runs: np.ndarray, counts: np.ndarray
+) -> None:
+    """Refuse frequencies.txt rows that would expand into more stop times than the feed
+    limit ``max_day_stop_times`` (one row with a headway of 1 s over a long window is a
+    bomb: millions of copies of its trip), before anything is repeated."""
+    if not len(n_runs):
+        return
+    limit = feed_limits.current().max_day_stop_times
+    per_row = n_runs.astype(np.int64) * counts[trip_pos].astype(np.int64)
+    total = int(per_row.sum())
+    if total > limit:
+        worst = int(np.argmax(per_row))
+        trip_id = trips["trip_id"].iloc[int(trip_pos[worst])]
+        raise FeedFormatError(
+            f"its rows expand into {total} stop times of one day, more than {limit} (feed "
+            f"limit max_day_stop_times); trip {trip_id!r} alone runs {int(n_runs[worst])} times",
+            file="frequencies.txt",
+            field="headway_secs",
+        )
 
 
 def build_service_day(core: CoreTables, date: dt.date) -> ServiceDay:

@@ -45,7 +45,7 @@ class _Count:
         monkeypatch.setattr(gtfs_feed, "_read_tables", counting)
 
 
-def _build(feed: Path, cache: Path, use_cache: bool = True) -> tuple[Any, list[str]]:
+def _build(feed: Path | str, cache: Path, use_cache: bool = True) -> tuple[Any, list[str]]:
     def compile_inputs(day: ServiceDay, streets: object) -> tuple[int, dict[str, Any]]:
         # what `maasmix.engine.Network.from_files` does: fares read inside the build
         return len(day.trips), read_network_fares(feed)
@@ -95,3 +95,50 @@ def test_outside_a_build_every_load_reads(tmp_path: Path, monkeypatch: pytest.Mo
         warnings.simplefilter("ignore", FeedWarning)
         a, b = load_feed(feed), load_feed(feed)
     assert a is not b and count.calls == 2
+
+
+class _ZipServer:
+    """A loopback HTTP server answering every GET with one zip, counting the GETs."""
+
+    def __init__(self, body: bytes) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.gets = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.gets += 1
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/tiny.zip"
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_a_build_downloads_a_url_once(tmp_path: Path, use_cache: bool) -> None:
+    import threading
+
+    from maasmix.feeds.network_fares import feed_labels
+
+    archive = shutil.make_archive(str(tmp_path / "tiny"), "zip", _quirky(tmp_path))
+    server = _ZipServer(Path(archive).read_bytes())
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert feed_labels(server.url) == ["tiny"] and server.gets == 0  # labels: no fetch
+        (trips, fares), _ = _build(server.url, tmp_path / "cache", use_cache)
+        assert server.gets == 1  # service day, shapes and fares from one download
+        assert trips > 0 and isinstance(fares["tiny"], FareTables)
+        _build(server.url, tmp_path / "cache", use_cache)
+        assert server.gets == 2  # a new build downloads again (the feed may have changed)
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+        thread.join(timeout=5)
