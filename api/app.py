@@ -43,6 +43,9 @@ __all__ = ["GZIP_MIN_BYTES", "app", "clean_schema_names", "create_app"]
 
 #: Answers at least this large are gzipped for clients that accept it.
 GZIP_MIN_BYTES = 1024
+#: zlib's level for them: 6 (zlib's default) compresses a plan 1 % less than 9 in less
+#: than half the time (0.46 ms against 1.08 ms for 22 kB).
+GZIP_LEVEL = 6
 #: Paths whose requests the plan time budget bounds.
 BUDGETED = ("/v1/plan", "/v1/route/")
 
@@ -213,7 +216,9 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     if deployment.limits.plan_time_s is not None:
         application.add_middleware(TimeBudget, seconds=float(deployment.limits.plan_time_s))
     application.add_middleware(BodyLimit, max_bytes=deployment.limits.body_bytes)
-    application.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    application.add_middleware(
+        GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL
+    )
     if deployment.cors_origins:
         application.add_middleware(
             CORSMiddleware,
