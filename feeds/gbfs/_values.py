@@ -306,7 +306,7 @@ def to_minor_units(
         ) from None
     if not amount.is_finite():
         raise FeedFormatError(f"expected an amount, got {value!r}", file=file, row=row, field=field)
-    if abs(amount) > MAX_AMOUNT:
+    if amount.copy_abs() > MAX_AMOUNT:  # copy_abs: no context, no Overflow signal
         raise FeedFormatError(
             f"amount {_short(value)} is beyond +-{MAX_AMOUNT} (not a price)",
             file=file,

@@ -1,0 +1,269 @@
+"""Absurd inputs the first hostile suite lacked, one reader at a time (GTFS zip and folder,
+GTFS CSV, fares, frequencies, GBFS JSON, OSM XML, diaries, points, Parquet, emission
+factors YAML): each ends in a `MaasmixError` naming the file (and row or field where one
+applies), never a library's traceback; the bombs are refused in bounded memory.
+
+Every case here raised a library exception, or used gigabytes, before the reader was
+fixed (see the report of the change that added this file)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from maasmix.errors import DiaryError, FeedFormatError, FeedWarning, InputError
+from maasmix.feeds import limits
+from maasmix.feeds.diaries import read_diary
+from maasmix.feeds.emission_factors import load_emission_factors
+from maasmix.feeds.fares import read_fares
+from maasmix.feeds.gbfs import load_gbfs
+from maasmix.feeds.gtfs import load_gtfs
+from maasmix.feeds.gtfs._csv import read_csv_table
+from maasmix.feeds.osm import load_osm
+from maasmix.feeds.points import read_points
+from tests.feeds.test_gtfs import TINY
+from tests.hostile import measure
+
+DIARY_HEADER = (
+    b"person_id,segment,weight,origin_lat,origin_lon,destination_lat,destination_lon,"
+    b"trips_per_month,departure_time\n"
+)
+
+
+def _tiny_zip(target: Path, replace: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in sorted(TINY.iterdir()):
+            archive.writestr(member.name, (replace or {}).get(member.name, member.read_bytes()))
+    return target
+
+
+def _quiet_load(source: Path) -> object:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        return load_gtfs(source)
+
+
+# ---------------------------------------------------------------------- GTFS zip / folder
+
+
+def test_an_encrypted_member_is_named(tmp_path: Path) -> None:
+    data = bytearray(_tiny_zip(tmp_path / "plain.zip").read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (found := data.find(signature, start)) >= 0:
+            data[found + flags_at] |= 1  # the "encrypted" bit of every entry
+            start = found + 4
+    feed = tmp_path / "locked.zip"
+    feed.write_bytes(bytes(data))
+    with pytest.raises(FeedFormatError) as err:
+        _quiet_load(feed)
+    assert err.value.file == str(feed) and "encrypted" in str(err.value)
+    assert err.value.field is not None and err.value.field.endswith(".txt")
+
+
+def test_a_member_twice_in_the_zip_is_refused(tmp_path: Path) -> None:
+    feed = _tiny_zip(tmp_path / "twice.zip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(feed, "a") as archive:
+            archive.writestr("stops.txt", "stop_id,stop_name,stop_lat,stop_lon\nX,x,1,1\n")
+    with pytest.raises(FeedFormatError) as err:
+        _quiet_load(feed)
+    assert (err.value.file, err.value.field) == (str(feed), "stops.txt")
+    assert "twice" in str(err.value)
+
+
+def test_a_symlinked_member_of_a_folder_is_not_followed(tmp_path: Path) -> None:
+    folder = tmp_path / "feed"
+    shutil.copytree(TINY, folder)
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_text((TINY / "stops.txt").read_text())
+    (folder / "stops.txt").unlink()
+    (folder / "stops.txt").symlink_to(secret)
+    with pytest.raises(FeedFormatError) as err:
+        _quiet_load(folder)
+    assert (err.value.file, err.value.field) == (str(folder), "stops.txt")
+    assert "symbolic link" in str(err.value)
+
+
+# ---------------------------------------------------------------------- GTFS CSV values
+
+
+@pytest.mark.parametrize("price", ["1e300", "9" * 30])
+def test_a_fare_beyond_any_price_is_a_row_error(tmp_path: Path, price: str) -> None:
+    fares = (TINY / "fare_attributes.txt").read_text().replace("2.50", price)
+    feed = _tiny_zip(tmp_path / "f.zip", {"fare_attributes.txt": fares.encode()})
+    with pytest.raises(FeedFormatError) as err:
+        read_fares(_quiet_load(feed))  # type: ignore[arg-type]
+    assert (err.value.file, err.value.row, err.value.field) == ("fare_attributes.txt", 2, "price")
+
+
+def test_frequencies_expanding_beyond_the_limit_are_refused(tmp_path: Path) -> None:
+    rows = b"trip_id,start_time,end_time,headway_secs\nF1,00:00:00,99:00:00,1\n"
+    feed = _quiet_load(_tiny_zip(tmp_path / "f.zip", {"frequencies.txt": rows}))
+    date = feed.service_dates()[0]  # type: ignore[attr-defined]
+    with limits.override(max_day_stop_times=100_000), pytest.raises(FeedFormatError) as err:
+        feed.service_day(date)  # type: ignore[attr-defined]
+    assert (err.value.file, err.value.field) == ("frequencies.txt", "headway_secs")
+    assert "max_day_stop_times" in str(err.value) and "'F1'" in str(err.value)
+    day = feed.service_day(date)  # type: ignore[attr-defined]  # the default limit: read
+    assert (day.trips["trip_id"] == "F1").sum() == 99 * 3600
+
+
+def test_blank_lines_under_a_wide_header_are_refused_before_parsing() -> None:
+    header = b",".join(b"c%d" % i for i in range(20)) + b"\n"
+    with pytest.raises(FeedFormatError) as err:
+        read_csv_table("stops.txt", header + b"\n" * 200_000)  # 4 million empty cells
+    assert err.value.file == "stops.txt" and "max_cells_per_byte" in str(err.value)
+    few = read_csv_table("stops.txt", header + b"\n" * 1000 + b"a\n")  # real quirks: read
+    assert len(few.frame) == 1 and list(few.lines) == [1002]
+
+
+# ---------------------------------------------------------------------- GBFS JSON
+
+
+@pytest.mark.parametrize("price", [1e308, "1e999999999", -(10**12)])
+def test_a_plan_price_beyond_reason(
+    dataset: Callable[..., Path], tmp_path: Path, price: object
+) -> None:
+    folder = tmp_path / "gbfs"
+    shutil.copytree(dataset("gbfs-lillestrom-bysykkel"), folder)
+    path = folder / "system_pricing_plans.json"
+    doc = json.loads(path.read_text())
+    doc["data"]["plans"][0]["price"] = price
+    path.write_text(json.dumps(doc))
+    with pytest.raises(FeedFormatError) as err:
+        load_gbfs(folder)
+    assert err.value.file == str(path) and err.value.field == "data.plans[0].price"
+
+
+@pytest.mark.parametrize("coordinates", [[{}], [[["a", "b"]]], {"x": 1}, [[[1e400, 2]]]])
+def test_geofencing_coordinates_of_junk(
+    dataset: Callable[..., Path], tmp_path: Path, coordinates: object
+) -> None:
+    folder = tmp_path / "gbfs"
+    shutil.copytree(dataset("gbfs-oslo-tier"), folder)
+    path = folder / "geofencing_zones.json"
+    doc = json.loads(path.read_text())
+    doc["data"]["geofencing_zones"]["features"][0]["geometry"]["coordinates"] = coordinates
+    path.write_text(json.dumps(doc).replace("1e+400", "1e400"))
+    with warnings.catch_warnings(), pytest.raises(FeedFormatError) as err:
+        warnings.simplefilter("ignore", FeedWarning)
+        load_gbfs(folder)
+    assert err.value.file == str(path)
+    assert err.value.field == "data.geofencing_zones.features[0].geometry"
+
+
+# ---------------------------------------------------------------------- OSM XML
+
+
+@pytest.mark.parametrize("lat", ["nan", "x", ""])
+def test_osm_node_coordinates_that_are_not_numbers(tmp_path: Path, lat: str) -> None:
+    path = tmp_path / "bad.osm"
+    path.write_text(
+        f'<osm version="0.6"><node id="1" lat="{lat}" lon="24.9"/>'
+        '<node id="2" lat="60.1" lon="24.9"/><way id="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="residential"/></way></osm>'
+    )
+    with pytest.raises(FeedFormatError) as err:
+        load_osm(path)
+    assert err.value.file == str(path) and "cannot read OSM data" in str(err.value)
+
+
+# ---------------------------------------------------------------------- diaries
+
+
+def test_a_gzip_bomb_of_blank_lines_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as handle:
+        handle.write(DIARY_HEADER)
+        for _ in range(52):
+            handle.write(b"\n" * (1 << 20))
+    assert bomb.stat().st_size < 100_000
+    code = (
+        "import sys\nfrom maasmix.errors import DiaryError\n"
+        "from maasmix.feeds.diaries import read_diary\n"
+        "try:\n    read_diary(sys.argv[1])\n"
+        "except DiaryError as exc:\n    print(exc)\n    sys.exit(2)\n"
+    )
+    outcome = measure([sys.executable, "-c", code, str(bomb)], timeout_s=60)
+    assert outcome.returncode == 2, outcome.line()
+    assert "max_compression_ratio" in outcome.stdout and str(bomb) in outcome.stdout
+    assert outcome.peak_mib < 500, outcome.line()  # 8 GiB before: the blank rows laid out
+
+
+def test_a_diary_of_blank_lines_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_bytes(DIARY_HEADER + b"p,s,1,60.1,24.9,60.2,24.95,20,08:00\n" + b"\n" * 1100)
+    with pytest.raises(DiaryError) as err:
+        read_diary(path, max_rows=10)
+    assert err.value.file == str(path) and "blank" in str(err.value)
+
+
+# ---------------------------------------------------------------------- points and Parquet
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"id,id,lat,lon\na,b,1,2\n", "duplicate column name 'id'"),
+        (b"id,lat,lon\na," + b"1" * (2 << 20) + b",2\n", "max_line_bytes"),
+        (b"id,lat,lon\na,1,2" + b"," * 100 + b"\n", "extra_fields_margin"),
+        (b"id,lat,lon\na,1,2\n" + b"\n" * 5000, "blank lines"),
+    ],
+)
+def test_points_csv_beyond_reason(tmp_path: Path, content: bytes, words: str) -> None:
+    path = tmp_path / "points.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        read_points(path)
+    assert err.value.file == str(path) and words in str(err.value), str(err.value)
+
+
+def test_parquet_inflating_beyond_the_limits(tmp_path: Path) -> None:
+    path = tmp_path / "zeros.parquet"
+    pd.DataFrame({"id": ["a"] * 400_000, "lat": [0.0] * 400_000}).to_parquet(
+        path, compression="zstd", use_dictionary=False
+    )
+    with limits.override(max_member_bytes=1 << 20), pytest.raises(InputError) as err:
+        read_points(path)
+    assert err.value.file == str(path) and "max_member_bytes" in str(err.value)
+    with limits.override(max_compression_ratio=2.0), pytest.raises(DiaryError) as ratio:
+        read_diary(path)
+    assert ratio.value.file == str(path) and "max_compression_ratio" in str(ratio.value)
+
+
+# ---------------------------------------------------------------------- emission factors
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"\xff\xfe", "not UTF-8"),
+        (b"factors: " + b"[" * 10_000, "nested too deeply"),
+        (b"factors: 2020-02-30\n", "invalid YAML value"),
+        (b"factors: " + b"9" * 5000 + b"\n", "invalid YAML value"),
+        (b"# " + b"x" * (1 << 20) + b"\n", "larger than"),
+    ],
+)
+def test_emission_factor_files_beyond_reason(tmp_path: Path, content: bytes, words: str) -> None:
+    path = tmp_path / "factors.yaml"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        load_emission_factors(path)
+    assert err.value.file == str(path) and words in str(err.value)
+
+
+def test_a_user_factors_file_still_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "factors.yaml"
+    path.write_text("factors:\n  - {mode: bus, propulsion: any, g_per_pkm: 12.5}\n")
+    assert load_emission_factors(path).factors[("bus", "any")] == 12.5
