@@ -5,8 +5,10 @@ W = 1 and 2 in the same run; for each, 1, 10 and 50 simulated clients send ``GET
 /v1/plan`` between seeded random points of central Helsinki (08:00, every mode) as fast
 as they get answers, bounded in requests (`REQUESTS`) and in time (`MAX_SECONDS`). What
 is timed is the whole bounded run; ``extra_info`` holds the throughput (requests/s), the
-p50 / p95 / p99 latencies (ms), the number of failed requests, and the memory of the
-workers (their own pages, USS, and what they map, RSS). Aims (issue 21): p95 under
+p50 / p95 / p99 latencies (ms), the number of failed requests, the memory of the
+workers (their own pages, USS; what they map, RSS; their share of the shared pages,
+PSS), the whole server's PSS (supervisor and workers: with 2 workers minus with 1, the
+cost of the extra worker) and the machine's load average. Aims (issue 21): p95 under
 100 ms at 10 clients, no error at 50, 2 workers >= 1.7x the throughput of 1.
 
 The load generator shares the machine's cores with the server: on a 2-core machine the
@@ -43,6 +45,8 @@ SMOKE_REQUESTS = 30
 N_QUERIES = 200
 #: what one worker count measured, for the scaling line at the end
 RESULTS: dict[tuple[int, int], dict[str, float]] = {}
+#: the whole server's proportional set size (MiB) by worker count
+MEMORY: dict[int, float] = {}
 
 #: the load generator runs on another process: wall clock
 pytestmark = pytest.mark.bench_timer("wall")
@@ -189,11 +193,15 @@ def server(
             main = psutil.Process(process.pid)
             procs = main.children() or [main]
             memory = [p.memory_full_info() for p in procs]
+            whole = [main.memory_full_info()] + (memory if procs[0] is not main else [])
             yield {
                 "base": base,
                 "workers": workers,
                 "uss_mib": [round(m.uss / 2**20, 1) for m in memory],
                 "rss_mib": [round(m.rss / 2**20, 1) for m in memory],
+                "pss_mib": [round(m.pss / 2**20, 1) for m in memory],
+                # supervisor and workers: what the server costs the machine (PSS adds up)
+                "server_pss_mib": round(sum(m.pss for m in whole) / 2**20, 1),
             }
         finally:
             process.terminate()
@@ -261,13 +269,18 @@ def test_plan_under_load(
             "clients": clients,
             "worker_uss_mib": server["uss_mib"],
             "worker_rss_mib": server["rss_mib"],
+            "worker_pss_mib": server["pss_mib"],
+            "server_pss_mib": server["server_pss_mib"],
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )
     RESULTS[(server["workers"], clients)] = stats
+    MEMORY[server["workers"]] = server["server_pss_mib"]
     print(
         f"\nserve --workers {server['workers']}, {clients} clients: {stats}; "
-        f"workers USS {server['uss_mib']} MiB, RSS {server['rss_mib']} MiB"
+        f"workers USS {server['uss_mib']} MiB, RSS {server['rss_mib']} MiB, "
+        f"server PSS {server['server_pss_mib']} MiB; load average {os.getloadavg()}"
     )
     assert stats["requests"] > 0
     assert stats["failures"] == 0, stats
@@ -276,3 +289,7 @@ def test_plan_under_load(
         ratio = stats["throughput_rps"] / max(one["throughput_rps"], 1e-9)
         benchmark.extra_info["throughput_vs_1_worker"] = round(ratio, 2)
         print(f"2 workers / 1 worker throughput at {clients} clients: {ratio:.2f}x")
+    if server["workers"] == 2 and 1 in MEMORY:
+        extra = round(MEMORY[2] - MEMORY[1], 1)  # supervisor + 2 workers vs 1 process
+        benchmark.extra_info["memory_per_extra_worker_pss_mib"] = extra
+        print(f"memory of the extra worker (server PSS, 2 workers - 1): {extra} MiB")
