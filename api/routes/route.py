@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -56,6 +56,11 @@ SNAKE_ALIASES = {
 }
 
 
+StopId = Annotated[str, Field(min_length=1, max_length=255)]
+#: Several stops with the seconds it takes to reach them (or to leave them).
+StopOffsets = Annotated[dict[StopId, Annotated[int, Field(ge=0, le=86_400)]], Field(min_length=1)]
+
+
 class JourneyRequest(BaseModel):
     """Body of ``POST /v1/route/journeys`` (the snake_case names of `SNAKE_ALIASES` are
     accepted too)."""
@@ -68,10 +73,10 @@ class JourneyRequest(BaseModel):
     date: str = Field(
         description="service date, YYYYMMDD", examples=["20141020"], pattern=DATE_PATTERN
     )
-    origin: str | dict[str, Annotated[int, Field(ge=0, le=86_400)]] = Field(
+    origin: StopId | StopOffsets = Field(
         alias="from", description="stop_id, or {stop_id: access seconds}"
     )
-    destination: str | dict[str, Annotated[int, Field(ge=0, le=86_400)]] = Field(
+    destination: StopId | StopOffsets = Field(
         alias="to", description="stop_id, or {stop_id: egress seconds}"
     )
     at: str = Field(
@@ -208,8 +213,19 @@ def _get_router(feed: str, date: str, max_walk_m: float, settings: Settings) -> 
     return _routers.get((path, date, walk, str(cache_dir)), build)
 
 
+def _known_stops(r: TransitRouter, stops: str | Mapping[str, int], parameter: str) -> None:
+    """Raise a 422 naming ``parameter`` (``from`` or ``to``) for a stop_id the feed lacks."""
+    for stop in [stops] if isinstance(stops, str) else list(stops):
+        try:
+            r.stop_indices(stop)
+        except QueryError as exc:
+            raise QueryError(exc.message, parameter=parameter) from None
+
+
 def _plan(body: JourneyRequest, settings: Settings) -> JourneysOut:
     r = _get_router(body.feed, body.date, body.max_walk_m, settings)
+    _known_stops(r, body.origin, "from")
+    _known_stops(r, body.destination, "to")
     search = r.mc_journeys if body.walking else r.journeys
     found = search(
         body.origin,
@@ -361,6 +377,7 @@ def earliest_arrivals(
     """One-to-all: earliest arrival (seconds after the service day's midnight) per stop."""
     walk = _spelled(request, "maxWalkMeters", max_walk_m, old_max_walk_m)
     r = _get_router(feed, date, walk, settings)
+    _known_stops(r, origin, "from")
     series = r.earliest_arrivals(
         origin,
         at,
@@ -414,6 +431,8 @@ def profile(
     """Range query: earliest arrival for each departure in the window (rRAPTOR)."""
     walk = _spelled(request, "maxWalkMeters", max_walk_m, old_max_walk_m)
     r = _get_router(feed, date, walk, settings)
+    _known_stops(r, origin, "from")
+    _known_stops(r, destination, "to")
     frame = r.profile(
         origin,
         destination,

@@ -177,3 +177,39 @@ def test_bad_query_is_422_naming_the_field(demo: Feed, change: dict[str, str], f
     assert got.status_code == 422, got.text
     assert got.headers["content-type"] == "application/problem+json"
     assert got.json()["detail"].startswith(f"query.{field}:"), got.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "parameter"),
+    [
+        ("/v1/route/journeys", {"from": "NOPE"}, "from"),
+        ("/v1/route/journeys", {"to": "NOPE"}, "to"),
+        ("/v1/route/earliest-arrivals", {"from": "NOPE"}, "from"),
+        ("/v1/route/profile", {"to": "NOPE", "start": "08:00", "end": "08:10"}, "to"),
+    ],
+)
+def test_an_unknown_stop_is_422_naming_from_or_to(
+    demo: Feed, path: str, change: dict[str, str], parameter: str
+) -> None:
+    got = demo.client.get(path, params={**demo.params(), **change})
+    assert got.status_code == 422, got.text
+    assert got.json()["parameter"] == parameter
+    assert got.json()["detail"] == f"{parameter}: unknown stop_id 'NOPE'"
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"to": {"s29-25-ew": 0, "NOPE": 60}}, "to"),
+        ({"from": {}}, "body.from"),
+        ({"to": ""}, "body.to"),
+        ({"from": {"s01-05-ew": 86_401}}, "body.from"),
+        ({"maxWalkMeters": 5001}, "body.maxWalkMeters"),
+        ({"date": "2026-3-10"}, "body.date"),
+    ],
+)
+def test_a_bad_body_is_422_naming_the_field(demo: Feed, change: dict[str, Any], where: str) -> None:
+    got = demo.client.post("/v1/route/journeys", json={**demo.params(), **change})
+    assert got.status_code == 422, got.text
+    detail = got.json()["detail"]
+    assert detail.startswith((f"{where}:", f"{where}.")), got.json()
