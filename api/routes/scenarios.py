@@ -20,6 +20,7 @@ from maasmix.api.deps import SettingsDep, server_source
 from maasmix.api.jobs.service import ServicesDep, lifespan
 from maasmix.api.problems import problem_responses
 from maasmix.api.routes.jobs import job_out
+from maasmix.api.schemas.bundles import ScenarioBody
 from maasmix.api.schemas.jobs import DemandJobIn, FrontierJobIn, JobIn, JobOut, OptimiseJobIn
 from maasmix.api.schemas.scenarios import ScenarioList, ScenarioOut, ScenarioSummary, VersionOut
 from maasmix.api.security import WriteKey
@@ -46,13 +47,14 @@ ScenarioId = Annotated[
 _CAP_SOURCE = "deployment setting MAASMIX_SCENARIO_LIMITS__<FIELD>"
 
 
-def _validated(scenario: Scenario, settings: Settings) -> tuple[dict[str, Any], Scenario]:
+def _validated(raw: dict[str, Any], settings: Settings) -> tuple[dict[str, Any], Scenario]:
     """The body to store (as sent, defaults left out) and the scenario checked as
-    ``/v1/bundles`` checks it: references, sizes (capped at the service's limits) and the
-    files its diary planning names (under the data folder, no URL)."""
-    body = scenario.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    ``/v1/bundles`` checks it (422 naming the field): values, references, sizes (capped at
+    the service's limits) and the files its diary planning names (under the data folder,
+    no URL)."""
     with scenario_limits.capped(settings.scenario_limits, _CAP_SOURCE):
-        checked = validate_scenario(body, file="request body")
+        checked = validate_scenario(raw, file="request body")
+    body = checked.model_dump(mode="json", exclude_unset=True, by_alias=True)
     if checked.planning is not None:
         from maasmix.pricing.demand.diaries import diary_segments
 
@@ -110,7 +112,7 @@ def _found(services: Any, scenario_id: str, version: int | None = None) -> Scena
     response_model=ScenarioOut,
 )
 def create_scenario(
-    scenario: Scenario,
+    scenario: Annotated[ScenarioBody, Body()],
     settings: SettingsDep,
     services: ServicesDep,
     who: WriteKey,
@@ -166,7 +168,7 @@ def list_versions(scenario_id: ScenarioId, services: ServicesDep) -> list[Versio
 @router.put("/{scenarioId}", operation_id="update_scenario", response_model=ScenarioOut)
 def update_scenario(
     scenario_id: ScenarioId,
-    scenario: Scenario,
+    scenario: Annotated[ScenarioBody, Body()],
     settings: SettingsDep,
     services: ServicesDep,
     who: WriteKey,
@@ -202,7 +204,7 @@ def _start(
     response: Response,
 ) -> JobOut:
     record = _found(services, scenario_id, version)
-    _, checked = _validated(Scenario.model_validate(record.body), settings)
+    _, checked = _validated(record.body, settings)
     if kind == "demand":
         from maasmix.pricing.demand.diaries import diary_segments
 

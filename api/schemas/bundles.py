@@ -27,6 +27,7 @@ __all__ = [
     "OptimiseRequest",
     "Result",
     "ResultOut",
+    "ScenarioBody",
     "answer_json",
     "camel_keys",
     "demand_out",
