@@ -267,3 +267,28 @@ def test_a_user_factors_file_still_overrides(tmp_path: Path) -> None:
     path = tmp_path / "factors.yaml"
     path.write_text("factors:\n  - {mode: bus, propulsion: any, g_per_pkm: 12.5}\n")
     assert load_emission_factors(path).factors[("bus", "any")] == 12.5
+
+
+def test_a_parquet_diary_of_one_long_repeated_text_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from maasmix.feeds import diaries
+
+    rows = 2000
+    table = pa.table(
+        {
+            "person_id": pa.array(["p"] * rows),
+            "segment": pa.array(["s" * 100_000] * rows),  # 200 MB decoded, KiB in the file
+            "weight": pa.array([1.0] * rows),
+        }
+    )
+    path = tmp_path / "long.parquet"
+    pq.write_table(table, path, compression="zstd")
+    assert path.stat().st_size < 1 << 20
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diaries, "MAX_DIARY_BYTES", 50 << 20)
+        with warnings.catch_warnings(), pytest.raises(DiaryError) as err:
+            warnings.simplefilter("ignore", FeedWarning)
+            read_diary(path)
+    assert err.value.file == str(path) and "MAX_DIARY_BYTES" in str(err.value)
