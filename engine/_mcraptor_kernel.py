@@ -1,6 +1,6 @@
 """numba kernel of McRAPTOR: Pareto sets over (arrival, rides, walking time).
 
-Labels live in one growable int32 pool (one row per label, fields below). Every stop
+Labels live in one int32 pool (one row per label, fields below). Every stop
 has two bags, kept as linked lists through the pool with dominated labels unlinked:
 
 - the *ride bag*: labels that got off a trip at the stop (and the origin labels),
@@ -15,6 +15,13 @@ grow), which makes the result Pareto-optimal over the three criteria. Target pru
 drops a label when a label already at a target arrives (plus its egress time) no later
 with no more walking (plus its egress walk) than the label could at best: its own
 arrival and walking plus the least egress time and egress walk of any target.
+
+Every buffer (the pool, the route bag, the lists of new ride labels and target labels) is
+allocated once with ``capacity`` rows and never replaced inside the search: an array
+variable that a loop may rebind costs numba a reference count update (an atomic
+instruction) at every block of that loop, which took more than half of the search's
+time. A search that would need more labels stops and returns ``n_labels = -1``; the
+caller runs it again with a larger capacity (`engine.mcraptor.mc_search`).
 """
 
 from __future__ import annotations
@@ -37,18 +44,6 @@ F_NEXT_RIDE = 9
 F_NEXT_ANY = 10
 F_NEXT_BOARD = 11
 N_FIELDS = 12
-
-
-@njit(cache=True)
-def _new_label(pool: np.ndarray, n: int) -> tuple[np.ndarray, int]:
-    if n >= pool.shape[0]:
-        bigger = np.empty((2 * pool.shape[0], N_FIELDS), dtype=np.int32)
-        bigger[: pool.shape[0]] = pool
-        pool = bigger
-    pool[n, F_NEXT_RIDE] = -1
-    pool[n, F_NEXT_ANY] = -1
-    pool[n, F_NEXT_BOARD] = -1
-    return pool, n + 1
 
 
 @njit(cache=True)
@@ -155,7 +150,8 @@ def mcraptor(
     slack: int,
     origin_walk: np.ndarray,
     target_walk: np.ndarray,
-    max_arrival: int = INF,
+    max_arrival: int,
+    capacity: int,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """McRAPTOR from ``origins`` leaving at ``depart``; at most ``max_rounds`` rides.
 
@@ -164,14 +160,16 @@ def mcraptor(
     ``target_walk[i]`` the walking still to do after target ``i`` (its egress walk),
     counted when target labels prune others. ``max_arrival``: a label whose arrival
     plus the least egress time is later is dropped (no journey arriving after it is
-    wanted).
+    wanted). ``capacity``: the most labels the search may make.
 
     Returns ``(pool, target_labels, n_labels)``: the label pool (rows ``< n_labels``)
-    and the ids of every label that reached a target (to be Pareto-filtered).
+    and the ids of every label that reached a target (to be Pareto-filtered);
+    ``n_labels = -1`` (and empty arrays) when ``capacity`` labels were not enough.
     """
     n_stops = len(stop_patterns_ptr) - 1
     n_pat = len(pattern_trips_ptr) - 1
-    pool = np.empty((4096, N_FIELDS), dtype=np.int32)
+    cap = max(capacity, 1)
+    pool = np.empty((cap, N_FIELDS), dtype=np.int32)
     n_lab = 0
     ride_head = np.full(n_stops, -1, dtype=np.int32)
     any_head = np.full(n_stops, -1, dtype=np.int32)
@@ -185,19 +183,20 @@ def mcraptor(
     is_target = np.zeros(n_stops, dtype=np.bool_)
     for ti in range(len(targets)):
         is_target[targets[ti]] = True
-    target_labels = np.empty(64, dtype=np.int32)
+    target_labels = np.empty(cap, dtype=np.int32)
     n_tl = 0
     marked = np.zeros(n_stops, dtype=np.bool_)
     mark_list = np.empty(n_stops, dtype=np.int32)
     n_marked = 0
-    new_rides = np.empty(256, dtype=np.int32)
+    new_rides = np.empty(cap, dtype=np.int32)
+    cur_board = np.empty(n_stops, dtype=np.int32)
     qpos = np.full(n_pat, -1, dtype=np.int32)
     qlist = np.empty(n_pat, dtype=np.int32)
-    rb_cap = 64
-    rb_trip = np.empty(rb_cap, dtype=np.int32)
-    rb_pos = np.empty(rb_cap, dtype=np.int32)
-    rb_walk = np.empty(rb_cap, dtype=np.int32)
-    rb_prev = np.empty(rb_cap, dtype=np.int32)
+    # the route bag of the pattern being scanned (at most one entry per label)
+    rb_trip = np.empty(cap, dtype=np.int32)
+    rb_pos = np.empty(cap, dtype=np.int32)
+    rb_walk = np.empty(cap, dtype=np.int32)
+    rb_prev = np.empty(cap, dtype=np.int32)
 
     # round 0: origin labels, then one footpath from each
     n_origin_labels = 0
@@ -206,7 +205,12 @@ def mcraptor(
         a = depart + origin_offsets[oi]
         if _ride_dominated(pool, ride_head, o, a, origin_walk[oi]):
             continue
-        pool, lab = _new_label(pool, n_lab)[0], n_lab
+        if n_lab >= cap:
+            return pool[:0].copy(), target_labels[:0].copy(), -1
+        lab = n_lab
+        pool[lab, F_NEXT_RIDE] = -1
+        pool[lab, F_NEXT_ANY] = -1
+        pool[lab, F_NEXT_BOARD] = -1
         n_lab += 1
         pool[lab, F_ARR] = a
         pool[lab, F_WALK] = origin_walk[oi]
@@ -218,10 +222,6 @@ def mcraptor(
         pool[lab, F_BOARD] = -1
         pool[lab, F_STOP] = o
         _add_ride(pool, ride_head, o, lab)
-        if n_origin_labels >= len(new_rides):
-            grown = np.empty(2 * len(new_rides), dtype=np.int32)
-            grown[: len(new_rides)] = new_rides
-            new_rides = grown
         new_rides[n_origin_labels] = lab
         n_origin_labels += 1
         if not _any_dominated(pool, any_head, o, a, a, 0):
@@ -229,10 +229,6 @@ def mcraptor(
             pool[lab, F_NEXT_BOARD] = board_head[o]
             board_head[o] = lab
             if is_target[o]:
-                if n_tl >= len(target_labels):
-                    tl = np.empty(2 * len(target_labels), dtype=np.int32)
-                    tl[:n_tl] = target_labels[:n_tl]
-                    target_labels = tl
                 target_labels[n_tl] = lab
                 n_tl += 1
             if not marked[o]:
@@ -261,7 +257,12 @@ def mcraptor(
                     pool, any_head, targets, target_egress, target_walk, a + min_eg, w + min_ew
                 ):
                     continue
-                pool, lab = _new_label(pool, n_lab)[0], n_lab
+                if n_lab >= cap:
+                    return pool[:0].copy(), target_labels[:0].copy(), -1
+                lab = n_lab
+                pool[lab, F_NEXT_RIDE] = -1
+                pool[lab, F_NEXT_ANY] = -1
+                pool[lab, F_NEXT_BOARD] = -1
                 n_lab += 1
                 pool[lab, F_ARR] = a
                 pool[lab, F_WALK] = w
@@ -276,10 +277,6 @@ def mcraptor(
                 pool[lab, F_NEXT_BOARD] = board_head[q]
                 board_head[q] = lab
                 if is_target[q]:
-                    if n_tl >= len(target_labels):
-                        tl = np.empty(2 * len(target_labels), dtype=np.int32)
-                        tl[:n_tl] = target_labels[:n_tl]
-                        target_labels = tl
                     target_labels[n_tl] = lab
                     n_tl += 1
                 if not marked[q]:
@@ -291,7 +288,7 @@ def mcraptor(
         k += 1
         # queue the patterns through the marked stops; take their boarding lists
         n_q = 0
-        cur_board = board_head.copy()
+        cur_board[:] = board_head
         for mi in range(n_marked):
             s = mark_list[mi]
             marked[s] = False
@@ -337,7 +334,12 @@ def mcraptor(
                             w + min_ew,
                         ):
                             continue
-                        pool, lab = _new_label(pool, n_lab)[0], n_lab
+                        if n_lab >= cap:
+                            return pool[:0].copy(), target_labels[:0].copy(), -1
+                        lab = n_lab
+                        pool[lab, F_NEXT_RIDE] = -1
+                        pool[lab, F_NEXT_ANY] = -1
+                        pool[lab, F_NEXT_BOARD] = -1
                         n_lab += 1
                         pool[lab, F_ARR] = a
                         pool[lab, F_WALK] = w
@@ -349,10 +351,6 @@ def mcraptor(
                         pool[lab, F_BOARD] = rb_pos[bi]
                         pool[lab, F_STOP] = s
                         _add_ride(pool, ride_head, s, lab)
-                        if n_new_rides >= len(new_rides):
-                            grown = np.empty(2 * len(new_rides), dtype=np.int32)
-                            grown[: len(new_rides)] = new_rides
-                            new_rides = grown
                         new_rides[n_new_rides] = lab
                         n_new_rides += 1
                         if not _any_dominated(pool, any_head, s, a, a + slack, w):
@@ -360,10 +358,6 @@ def mcraptor(
                             pool[lab, F_NEXT_BOARD] = board_head[s]
                             board_head[s] = lab
                             if is_target[s]:
-                                if n_tl >= len(target_labels):
-                                    tl = np.empty(2 * len(target_labels), dtype=np.int32)
-                                    tl[:n_tl] = target_labels[:n_tl]
-                                    target_labels = tl
                                 target_labels[n_tl] = lab
                                 n_tl += 1
                             if not marked[s]:
@@ -391,17 +385,8 @@ def mcraptor(
                                         rb_prev[keep] = rb_prev[bi]
                                         keep += 1
                                 n_rb = keep
-                                if n_rb >= rb_cap:
-                                    rb_cap *= 2
-                                    g1 = np.empty(rb_cap, dtype=np.int32)
-                                    g2 = np.empty(rb_cap, dtype=np.int32)
-                                    g3 = np.empty(rb_cap, dtype=np.int32)
-                                    g4 = np.empty(rb_cap, dtype=np.int32)
-                                    g1[:n_rb] = rb_trip[:n_rb]
-                                    g2[:n_rb] = rb_pos[:n_rb]
-                                    g3[:n_rb] = rb_walk[:n_rb]
-                                    g4[:n_rb] = rb_prev[:n_rb]
-                                    rb_trip, rb_pos, rb_walk, rb_prev = g1, g2, g3, g4
+                                if n_rb >= cap:
+                                    return pool[:0].copy(), target_labels[:0].copy(), -1
                                 rb_trip[n_rb] = j
                                 rb_pos[n_rb] = i
                                 rb_walk[n_rb] = w

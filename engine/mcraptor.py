@@ -24,6 +24,11 @@ IntArray = npt.NDArray[np.int32]
 #: The numba kernel, seen by the type checker as a plain callable.
 MC_KERNEL = cast(Callable[..., tuple[IntArray, IntArray, int]], mk.mcraptor)
 
+#: Labels a search may make before it is run again with four times as many (the
+#: kernel's buffers are fixed in size; see `engine._mcraptor_kernel`). Grows, per
+#: process, to what the largest search needed.
+_capacity = [8192]
+
 #: A step of a label's chain: ("ride", trip, board_pos, stop, arrival) or
 #: ("walk", from_stop, -1, stop, arrival), in travel order.
 McStep = tuple[str, int, int, int, int]
@@ -96,7 +101,7 @@ def mc_search(
     ``max_arrival``: no label whose arrival plus the least egress time is later is kept
     (None: no bound).
     """
-    pool, labels, _ = MC_KERNEL(
+    args = (
         *tt.kernel_arrays(),
         origins,
         origin_offsets,
@@ -113,4 +118,12 @@ def mc_search(
         else np.ascontiguousarray(target_walk, dtype=np.int32),
         mk.INF if max_arrival is None else int(max_arrival),
     )
-    return McLabels(pool, labels)
+    capacity = _capacity[0]
+    while True:
+        pool, labels, n = MC_KERNEL(*args, capacity)
+        if n >= 0:
+            return McLabels(pool, labels)
+        # too many labels for the buffers: the same search with larger ones (the
+        # process keeps the size, so later searches start with it)
+        capacity *= 4
+        _capacity[0] = max(_capacity[0], capacity)
