@@ -241,12 +241,15 @@ def _validate(data: Any, file: str) -> None:
 
 def _read_yaml(source: Path, file: str) -> Any:
     try:
+        if source.exists() and not source.is_file():  # a folder, a FIFO (blocks), a device
+            raise DeploymentError("not a regular file", file=file)
         with source.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise DeploymentError("no such deployment file", file=file) from None
-    except OSError as exc:
-        raise DeploymentError(f"cannot read: {exc.strerror or exc}", file=file) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DeploymentError(f"cannot read: {text}", file=file[:200]) from None
     if len(raw) > MAX_FILE_BYTES:
         raise DeploymentError(f"larger than {MAX_FILE_BYTES} bytes", file=file)
     try:

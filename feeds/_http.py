@@ -96,8 +96,11 @@ def _refused(url: str, why: str) -> FeedMissingError:
 
 def _shown(url: str) -> str:
     """The URL as errors name it: scheme, host and path, no credentials or query."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # "https://[::1": no host to show; the scheme alone
+        return url.split(":", 1)[0] + "://(not a valid URL)"
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url[:200]
 
 

@@ -72,10 +72,11 @@ import numpy.typing as npt
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from maasmix.errors import DiaryError, FeedFormatError, FeedWarning, QueryError
+from maasmix.errors import DiaryError, FeedError, FeedFormatError, FeedWarning, QueryError
 from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._parquet import parquet_problem
 from maasmix.feeds.gtfs._csv import read_csv_table, scan_csv
+from maasmix.feeds.gtfs._read import usable_path
 from maasmix.geodesy import haversine_m
 from maasmix.servicetime import parse_clock
 
@@ -274,6 +275,10 @@ def read_diary(path: str | Path, *, max_rows: int = 5_000_000) -> Diary:
             "unknown diary format: the name must end in .csv, .csv.gz, .parquet or .pq",
             file=file,
         )
+    try:
+        p = usable_path(p)
+    except FeedError as exc:  # a NUL or an over-long name
+        raise DiaryError(exc.message, file=file[:200]) from None
     if not p.is_file():
         raise DiaryError("no such file", file=file)
     size = p.stat().st_size

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from maasmix.errors import InputError
+from maasmix.feeds.gtfs._read import usable_path
 
 __all__ = ["DEFAULT_FACTORS_FILE", "EmissionFactors", "load_emission_factors"]
 
@@ -134,7 +135,7 @@ def load_emission_factors(path: str | os.PathLike[str] | None = None) -> Emissio
     factors, basis, source = _parse(_read_yaml(text, DEFAULT_FACTORS_FILE), DEFAULT_FACTORS_FILE)
     sources = [source]
     if path is not None:
-        p = Path(path)
+        p = usable_path(path)  # a NUL or an over-long name: FeedMissingError (an InputError)
         if not p.is_file():
             raise InputError("emission factors file not found", file=str(p))
         more, more_basis, more_source = _parse(_read_yaml(_read_text(p), str(p)), str(p))

@@ -34,6 +34,7 @@ from maasmix.errors import FeedFormatError, InputError, QueryError
 from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._parquet import parquet_problem
 from maasmix.feeds.gtfs._csv import CsvScan
+from maasmix.feeds.gtfs._read import usable_path
 
 __all__ = [
     "MAX_H3_CELLS",
@@ -88,6 +89,7 @@ def read_points(source: PointSource, *, name: str = "points") -> pd.DataFrame:
 
 def _read_file(path: Path) -> pd.DataFrame:
     label = str(path)
+    path = usable_path(path)  # a NUL or an over-long name: FeedMissingError (an InputError)
     if not path.exists():
         raise InputError("no such file", file=label)
     if not path.is_file():

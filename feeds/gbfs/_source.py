@@ -28,6 +28,7 @@ from maasmix.errors import (
 from maasmix.feeds import limits as feed_limits
 from maasmix.feeds._http import fetch_bytes, is_url
 from maasmix.feeds.gbfs._values import parse_timestamp
+from maasmix.feeds.gtfs._read import usable_path
 
 #: Feeds this loader reads, by v3.0 name, and the file names they are published under.
 FEEDS: dict[str, tuple[str, ...]] = {
@@ -117,11 +118,16 @@ def _read_bytes(location: str) -> bytes:
         # the fetch policy also covers the URLs listed in a fetched gbfs.json
         body = fetch_bytes(location, max_bytes=cap)
     else:
-        path = Path(location)
+        path = usable_path(location)
         if not path.is_file():
             raise FeedMissingError("file not found", file=location)
-        with path.open("rb") as handle:
-            body = handle.read(cap + 1)
+        try:
+            with path.open("rb") as handle:
+                body = handle.read(cap + 1)
+        except OSError as exc:
+            raise FeedFormatError(
+                f"cannot be read ({exc.strerror or exc})", file=location
+            ) from None
     if len(body) > cap:
         raise FeedFormatError(f"larger than {cap} bytes (feed limit max_json_bytes)", file=location)
     return body
@@ -174,7 +180,7 @@ def discover(source: str | Path, language: str | None) -> Discovered:
     text = str(source)
     if is_url(text):
         return _from_gbfs_json(text, language, local_dir=None)
-    path = Path(text)
+    path = usable_path(text)  # a NUL or an over-long name: FeedMissingError, not OSError
     if path.is_dir():
         if (path / "gbfs.json").is_file():
             return _from_gbfs_json(str(path / "gbfs.json"), language, local_dir=path)

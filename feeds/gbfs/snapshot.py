@@ -54,6 +54,7 @@ from maasmix.feeds.gbfs._source import (
 )
 from maasmix.feeds.gbfs._tables import geofencing, pricing, stations, vehicle_types, vehicles
 from maasmix.feeds.gbfs._values import localized
+from maasmix.feeds.gtfs._read import usable_path
 
 __all__ = ["GbfsFile", "GbfsSnapshot", "SystemInfo", "load_gbfs", "load_gbfs_cached"]
 
@@ -338,12 +339,16 @@ def load_gbfs_cached(
     """
     if is_url(source):
         return load_gbfs(source, language=language)
-    path = Path(source)
+    path = usable_path(source)
     folder = path if path.is_dir() else path.parent
     if not folder.is_dir():
         return load_gbfs(source, language=language)
+    try:
+        contents = content_hash(folder)
+    except OSError:  # a file of the folder cannot be read: the loader names it
+        return load_gbfs(source, language=language)
     key = make_key(
-        content_hash(folder),
+        contents,
         "gbfs-snapshot",
         {"entry": path.name if path.is_file() else "", "language": language},
         GBFS_CACHE_VERSION,
@@ -358,7 +363,7 @@ def _station_information_only(source: str | Path) -> Discovered | None:
     under a system named after the folder, in UTC (a FeedWarning says so)."""
     if is_url(source):
         return None
-    folder = Path(source)
+    folder = usable_path(source)
     if gbfs_folder(folder) != "stations-only":
         return None
     info = read_file(str(folder / "station_information.json"), "station_information")

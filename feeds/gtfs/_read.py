@@ -326,4 +326,7 @@ def read_source(source: Source | ResolvedSource) -> tuple[str, Members, list[str
         return (label, *_read_zip(label, resolved))
     if resolved.is_dir():
         return (label, *_read_folder(label, resolved))
+    if not resolved.is_file():
+        # a FIFO would block the read, a device (/dev/zero) never end
+        raise FeedFormatError("not a regular file (a pipe, socket or device)", file=label)
     return (label, *_read_zip(label, resolved))

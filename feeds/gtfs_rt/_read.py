@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ from google.transit import gtfs_realtime_pb2 as rt
 
 from maasmix.errors import FeedFormatError, FeedMissingError
 from maasmix.feeds._http import fetch_bytes, is_url
+from maasmix.feeds.gtfs._read import usable_path
 from maasmix.feeds.gtfs_rt.tables import (
     STOP_TIME_UPDATE_COLUMNS,
     TRIP_UPDATE_COLUMNS,
@@ -127,15 +127,19 @@ def _load(source: str | os.PathLike[str] | bytes, max_bytes: int) -> tuple[str, 
     if is_url(source):
         url = str(source)
         return url, fetch_bytes(url, max_bytes=max_bytes + 1)
-    path = Path(source)
+    path = usable_path(source)  # a NUL or an over-long name: FeedMissingError
     if not path.is_file():
         raise FeedMissingError("no such file", file=str(source))
-    size = path.stat().st_size
-    if size > max_bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # a file growing meanwhile reads no further
+    except OSError as exc:
+        raise FeedFormatError(f"cannot be read ({exc.strerror or exc})", file=str(source)) from None
+    if len(data) > max_bytes:
         raise FeedFormatError(
-            f"message of {size:,} bytes exceeds the limit of {max_bytes:,}", file=str(source)
+            f"message of more than {max_bytes:,} bytes exceeds the limit", file=str(source)
         )
-    return str(source), path.read_bytes()
+    return str(source), data
 
 
 def _opt(msg: Any, name: str) -> Any:

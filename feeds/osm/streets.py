@@ -74,7 +74,6 @@ import os
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -82,6 +81,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from maasmix.errors import FeedFormatError, FeedIntegrityError, FeedMissingError, FeedWarning
+from maasmix.feeds.gtfs._read import usable_path
 from maasmix.feeds.osm._graph import EdgeGeometry, GraphTables, build_tables
 from maasmix.feeds.osm._graph import missing_segments as _missing_segments
 from maasmix.feeds.osm._read import read_ways
@@ -237,11 +237,13 @@ def load_osm(path: str | os.PathLike[str]) -> StreetNetwork:
         Some way segments reference nodes missing from the extract; they are dropped.
     """
     name = os.fspath(path)
-    file = Path(name)
+    file = usable_path(name)  # a NUL or a 300-byte name: FeedMissingError, not OSError
     if not file.exists():
         raise FeedMissingError("OSM file not found", file=name)
     if file.is_dir():
         raise FeedFormatError("is a directory, expected an OSM file (.osm.pbf)", file=name)
+    if not file.is_file():
+        raise FeedFormatError("not a regular file (a pipe, socket or device)", file=name)
     raw = read_ways(file, name)
     missing = _missing_segments(raw)
     if missing:

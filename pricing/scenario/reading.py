@@ -307,8 +307,12 @@ def read_bounded_text(path: str | Path, *, what: str = "scenario") -> str:
     unreadable, not UTF-8), naming the file and ``what`` it should be.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioMissingError(f"{what} file not found", file=str(p))
+    try:
+        regular = p.is_file()
+    except OSError:  # a name too long for the file system
+        regular = False
+    if not regular:
+        raise ScenarioMissingError(f"{what} file not found", file=str(p)[:200])
     try:
         with p.open("rb") as handle:
             raw = handle.read(MAX_YAML_BYTES + 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import sys
 import warnings
@@ -292,3 +293,76 @@ def test_a_parquet_diary_of_one_long_repeated_text_is_refused(tmp_path: Path) ->
             warnings.simplefilter("ignore", FeedWarning)
             read_diary(path)
     assert err.value.file == str(path) and "MAX_DIARY_BYTES" in str(err.value)
+
+
+# ---------------------------------------------------------------------- names and file kinds
+
+
+def _readers() -> list[tuple[str, Callable[[str], object]]]:
+    from maasmix.api.deployment import read_deployment
+    from maasmix.feeds.gbfs import load_gbfs_cached
+    from maasmix.feeds.gtfs_rt import read_gtfs_rt
+    from maasmix.feeds.inspect import inspect_source
+    from maasmix.pricing.scenario import load_scenario
+    from maasmix.pricing.scenario.bundle_file import load_bundle_file
+
+    return [
+        ("gtfs", load_gtfs),
+        ("gbfs", load_gbfs),
+        ("gbfs-cached", load_gbfs_cached),
+        ("gtfs-rt", read_gtfs_rt),
+        ("osm", load_osm),
+        ("points", read_points),
+        ("diary", read_diary),
+        ("factors", load_emission_factors),
+        ("deployment", read_deployment),
+        ("scenario", load_scenario),
+        ("bundle", load_bundle_file),
+        ("inspect", inspect_source),
+    ]
+
+
+@pytest.mark.parametrize("suffix", ["", ".zip", ".csv", ".parquet", ".yaml", ".osm.pbf"])
+@pytest.mark.parametrize("kind", ["too long", "NUL"])
+def test_names_no_file_system_holds(kind: str, suffix: str) -> None:
+    name = ("x" * 300 if kind == "too long" else "a\x00b") + suffix
+    for reader, read in _readers():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FeedWarning)
+            try:
+                read(name)  # not OSError / ValueError from the file system
+            except InputError as exc:
+                assert exc.file, reader
+                continue
+        pytest.fail(f"{reader} read {name!r}")
+
+
+@pytest.mark.parametrize("name", ["feed.zip", "extract.osm.pbf"])
+def test_a_pipe_or_a_device_is_not_read(tmp_path: Path, name: str) -> None:
+    pipe = tmp_path / name
+    os.mkfifo(pipe)  # opening it would block forever
+    zero = tmp_path / f"zero-{name}"
+    zero.symlink_to("/dev/zero")  # reading it would never end
+    for path in (pipe, zero):
+        with pytest.raises(FeedFormatError) as err:
+            (load_osm if name.endswith(".pbf") else load_gtfs)(path)
+        assert err.value.file == str(path) and "not a regular file" in str(err.value)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="no /proc")
+def test_a_file_that_fails_to_read_is_named() -> None:
+    from maasmix.feeds.gbfs import load_gbfs_cached
+
+    for read in (load_gbfs, load_gbfs_cached):
+        with pytest.raises(FeedFormatError) as err:
+            read("/proc/self/mem")  # a regular file whose read fails (EIO)
+        assert err.value.file == "/proc/self/mem" and "cannot be read" in str(err.value)
+
+
+def test_a_url_of_broken_syntax_is_named() -> None:
+    from maasmix.errors import FeedMissingError
+
+    for url in ("https://[::1/feed.zip", "http://[zz]/x.zip"):
+        with pytest.raises(FeedMissingError) as err:
+            load_gtfs(url)
+        assert "not a valid URL" in str(err.value)
