@@ -72,7 +72,10 @@ class IsochroneFeature(BaseModel):
     """One isochrone: the area reached from point ``id`` within ``travelTime`` minutes."""
 
     type: Literal["Feature"] = "Feature"
-    geometry: dict[str, Any] = Field(description="a GeoJSON Polygon or MultiPolygon (WGS84)")
+    geometry: dict[str, Any] | None = Field(
+        description="a GeoJSON Polygon or MultiPolygon (WGS84); null: nothing reached "
+        "within the cutoff (an unlocated Feature, RFC 7946 section 3.2)"
+    )
     properties: dict[str, Any] = Field(description="id (the point's), travelTime (minutes)")
 
 
