@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -33,7 +34,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from maasmix import __version__
 from maasmix.api.deployment import Deployment
 from maasmix.api.metrics import MetricsMiddleware
-from maasmix.api.problems import install_problem_handlers, problem, problem_openapi
+from maasmix.api.problems import (
+    PROBLEM_JSON,
+    install_problem_handlers,
+    problem,
+    problem_openapi,
+)
 from maasmix.api.routes import meta, v1
 from maasmix.api.schemas.bundles import SCENARIO_MARK
 from maasmix.api.security import require_read
@@ -233,6 +239,8 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if application.openapi_schema is None:
             document = _scenario_refs(problem_openapi(fastapi_openapi()))
+            if deployment.keys:
+                _document_keys(document)
             application.openapi_schema = clean_schema_names(document)
         return application.openapi_schema
 
@@ -254,6 +262,34 @@ def _readable_name(qualified: str, taken: set[str]) -> str:
     while f"{cls}{n}" in taken:
         n += 1
     return f"{cls}{n}"
+
+
+#: Operations open without a key (`maasmix.api.routes.meta`).
+OPEN_PATHS = ("/v1/health", "/v1/ready", "/v1/metrics")
+
+
+def _document_keys(document: dict[str, Any]) -> None:
+    """Declare the API keys in ``document`` (a deployment with keys): the two ways to send
+    one (``X-API-Key``, ``Authorization: Bearer``) and, on every operation that needs one,
+    the requirement and its 401 / 403 problem+json answers."""
+    document.setdefault("components", {})["securitySchemes"] = {
+        "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "Bearer": {"type": "http", "scheme": "bearer"},
+    }
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path, item in document.get("paths", {}).items():
+        if path in OPEN_PATHS:
+            continue
+        for operation in item.values():
+            operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
+            for status in (401, 403):
+                operation["responses"].setdefault(
+                    str(status),
+                    {
+                        "description": HTTPStatus(status).phrase,
+                        "content": {PROBLEM_JSON: {"schema": ref}},
+                    },
+                )
 
 
 def _scenario_refs(node: Any) -> Any:

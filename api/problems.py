@@ -79,7 +79,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document with every 4xx/5xx body as ``application/problem+json`` of
     schema `Problem` (FastAPI writes them as application/json, and its default 422 as
-    ``HTTPValidationError``)."""
+    ``HTTPValidationError``); every operation with a body documents 400 (not parsed) and
+    413 (over the body limit)."""
     ref = {"$ref": "#/components/schemas/Problem"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
@@ -88,14 +89,15 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 if str(status)[0] in "45":
                     response["content"] = {PROBLEM_JSON: {"schema": ref}}
                     response["description"] = HTTPStatus(int(status)).phrase
-            if "requestBody" in operation:  # a body that cannot be parsed
-                responses.setdefault(
-                    "400",
-                    {
-                        "description": HTTPStatus(400).phrase,
-                        "content": {PROBLEM_JSON: {"schema": ref}},
-                    },
-                )
+            if "requestBody" in operation:  # a body that cannot be parsed, or too large
+                for status in ("400", "413"):
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": HTTPStatus(int(status)).phrase,
+                            "content": {PROBLEM_JSON: {"schema": ref}},
+                        },
+                    )
             responses.setdefault(
                 "500",
                 {

@@ -57,3 +57,23 @@ def test_scenario_bodies_are_typed_by_the_scenario_schema() -> None:
         }
         assert "scenario" in schemas[request]["required"]
     assert "x-maasmix-scenario" not in json.dumps(spec)
+
+
+def test_a_deployment_with_keys_documents_them() -> None:
+    from maasmix.api.app import create_app
+    from maasmix.api.deployment import ApiKeySpec, Deployment, hash_key
+
+    keyed = create_app(Deployment(keys=(ApiKeySpec("k", hash_key("s"), frozenset({"read"})),)))
+    spec = TestClient(keyed).get("/openapi.json").json()
+    assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    for path, item in spec["paths"].items():
+        for operation in item.values():
+            if path in ("/v1/health", "/v1/ready", "/v1/metrics"):
+                assert "security" not in operation
+            else:
+                assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}]
+                assert {"401", "403"} <= set(operation["responses"]), path
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= set(operation["responses"]), path
+    open_spec = TestClient(app).get("/openapi.json").json()
+    assert "securitySchemes" not in open_spec["components"]

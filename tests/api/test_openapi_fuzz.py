@@ -14,6 +14,7 @@ problem type, and is allowed only where `SEMANTIC` lists it with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,10 +79,12 @@ EXCLUDED: dict[str, str] = {
 }
 
 
-#: The app under test: built here (the document does not depend on what is loaded) so that
-#: schemathesis reads its operations at collection; `_demo_city` loads the demo city, the
-#: key and the storage into it before the first request.
-app = create_app()
+#: The app under test, with the write key: built here (the document does not depend on what
+#: is loaded) so that schemathesis reads its operations at collection; `_demo_city` loads
+#: the demo city and the storage into it before the first request.
+app = create_app(
+    Deployment(keys=(ApiKeySpec("fuzzer", hash_key(WRITE_KEY), frozenset({"read", "write"})),))
+)
 #: Operations whose body is a scenario: its JSON Schema is large, so the coverage phase
 #: (every boundary of every property, over 1,300 requests each) is left to the fuzzing
 #: phase's `EXAMPLES` examples here.
@@ -132,9 +135,9 @@ def _demo_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         (GbfsSpec(str(city.gbfs_dir), max_age_s=None),),
         city.service_date,
     )
-    app.state.deployment = Deployment(
+    app.state.deployment = dataclasses.replace(
+        app.state.deployment,
         networks=(spec,),
-        keys=(ApiKeySpec("fuzzer", hash_key(WRITE_KEY), frozenset({"read", "write"})),),
         storage_url=f"sqlite:///{tmp_path_factory.mktemp('fuzz-db') / 'maasmix.db'}",
     )
     register_network(app, "demo", build_network(spec, cache))
