@@ -49,9 +49,7 @@ from maasmix.pricing.scenario import (
 from maasmix.pricing.scenario import limits as scenario_limits
 from maasmix.pricing.solve.objectives import SolverOptions, optimise
 
-router = APIRouter(
-    prefix="/bundles", tags=["bundles"], responses=problem_responses(403, 404, 422)
-)
+router = APIRouter(prefix="/bundles", tags=["bundles"], responses=problem_responses(403, 404, 422))
 
 
 #: Diary rows a request may make the server plan.
