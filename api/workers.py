@@ -209,13 +209,43 @@ def uvicorn_options() -> dict[str, Any]:
     return options
 
 
+def _warm(net: Network) -> None:
+    """Plan once each way between two central stops of ``net`` (08:00 of its service
+    day): the compiled kernels and the lazily built indexes are loaded."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    tt = net.compiled.timetable
+    net.live()
+    if tt.n_stops < 2:
+        return
+    lat, lon = np.asarray(tt.stop_lat), np.asarray(tt.stop_lon)
+    linked = np.flatnonzero(np.asarray(net.compiled.stop_walk_m, dtype=float) <= 100.0)
+    stops = linked if len(linked) >= 2 else np.arange(len(lat))  # on the streets
+    # the stop nearest those stops' median point and its 100th neighbour: in the city
+    centre = (np.median(lat[stops]), np.median(lon[stops]))
+    order = stops[np.argsort((lat[stops] - centre[0]) ** 2 + (lon[stops] - centre[1]) ** 2)]
+    first, other = int(order[0]), int(order[min(100, len(order) - 1)])
+    origin = (float(lat[first]), float(lon[first]))
+    destination = (float(lat[other]), float(lon[other]))
+    when = dt.datetime.combine(net.date, dt.time(8, 0), ZoneInfo(net.timezone))
+    for arrive_by in (False, True):
+        net.plan(origin, destination, when, arrive_by=arrive_by)
+
+
 def prepare_for_fork(networks: Mapping[str, Network]) -> None:
     """Build in the supervisor what every worker would otherwise build for itself (each
-    network's live timetables), then collect and freeze the heap (``gc.freeze``): the
-    objects made so far are shared by the workers and the collector never writes to
-    them (which would copy their pages into each worker)."""
-    for net in networks.values():
-        net.live()
+    network's live timetables, the kernels and indexes a first plan loads: `_warm`),
+    then collect and freeze the heap (``gc.freeze``): the objects made so far are shared
+    by the workers and the collector never writes to them (which would copy their pages
+    into each worker)."""
+    for name, net in networks.items():
+        try:
+            _warm(net)
+        except Exception:  # a warm-up is an optimisation: the workers load what it missed
+            log.warning("warming network %s before forking failed", name, exc_info=True)
     gc.collect()
     gc.freeze()
 
