@@ -152,7 +152,7 @@ def _error_body(exc: MaasmixError) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def _named(loc: list[Any]) -> dict[str, str]:
+def _named(loc: list[Any]) -> dict[str, Any]:
     """What a request validation error names, as the other problems do: ``parameter``
     (a query, path, header or cookie parameter) or ``field`` (a dotted path in the body)."""
     if len(loc) >= 2 and loc[0] in ("query", "path", "header", "cookie"):
@@ -192,7 +192,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             f"{where}: {first['msg']}" if where else str(first["msg"]),
             type_=PROBLEM_BASE + "invalid-request",
             errors=errors,
-            **_named(first["loc"]),
+            **_named(list(first["loc"])),
         )
 
     @app.exception_handler(InputError)
