@@ -25,6 +25,12 @@ field                      default      bounds
                                         expands into (a headway of 1 s over 99 hours is
                                         a bomb of its own)
 ``max_json_bytes``         64 MiB       one JSON document (GBFS file)
+``max_json_containers``    1,000,000    objects and arrays in one JSON document ({ and [
+                                        counted before parsing: 60 MB of ``{},`` is 20
+                                        million dicts, 2 GB of memory)
+``max_message_elements``   2,000,000    nested messages and strings in one protobuf
+                                        message (GTFS-Realtime; counted on the wire
+                                        before parsing: 2 bytes each, ~80 parsed)
 ``max_fetch_bytes``        512 MiB      one http(s) body
 ``max_fetch_s``            30 s         one http(s) fetch in all (connect, redirects,
                                         every read), not per read
@@ -70,6 +76,8 @@ class FeedLimits:
     cells_floor: int = 1_000_000
     max_day_stop_times: int = 50_000_000
     max_json_bytes: int = 64 * MiB
+    max_json_containers: int = 1_000_000
+    max_message_elements: int = 2_000_000
     max_fetch_bytes: int = 512 * MiB
     max_fetch_s: float = 30.0
     max_redirects: int = 5

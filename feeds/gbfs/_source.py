@@ -26,6 +26,7 @@ from maasmix.errors import (
     FeedWarning,
 )
 from maasmix.feeds import limits as feed_limits
+from maasmix.feeds._bounds import check_json_containers
 from maasmix.feeds._http import fetch_bytes, is_url
 from maasmix.feeds.gbfs._values import parse_timestamp
 from maasmix.feeds.gtfs._read import usable_path
@@ -99,6 +100,7 @@ def parse_json(body: bytes, source: str) -> Any:
     if body.startswith(b"\xef\xbb\xbf"):
         warnings.warn(f"{source}: UTF-8 byte-order mark removed", FeedWarning, stacklevel=2)
         body = body[3:]
+    check_json_containers(body, source)
     try:
         return json.loads(body.decode("utf-8"))
     except json.JSONDecodeError as exc:

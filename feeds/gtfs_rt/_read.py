@@ -13,6 +13,7 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 
 from maasmix.errors import FeedFormatError, FeedMissingError
+from maasmix.feeds._bounds import check_json_containers, check_message_elements
 from maasmix.feeds._http import fetch_bytes, is_url
 from maasmix.feeds.gtfs._read import usable_path
 from maasmix.feeds.gtfs_rt.tables import (
@@ -94,6 +95,10 @@ def read_gtfs_rt(
         )
     message = rt.FeedMessage()
     as_json = json if json is not None else data.lstrip()[:1] == b"{"
+    if as_json:
+        check_json_containers(data, name)
+    else:
+        check_message_elements(data, name)
     try:
         if as_json:
             json_format.Parse(data.decode("utf-8"), message, ignore_unknown_fields=True)

@@ -366,3 +366,50 @@ def test_a_url_of_broken_syntax_is_named() -> None:
         with pytest.raises(FeedMissingError) as err:
             load_gtfs(url)
         assert "not a valid URL" in str(err.value)
+
+
+# ---------------------------------------------------------------------- tiny repeated elements
+
+
+def test_a_gbfs_file_of_millions_of_empty_objects(
+    dataset: Callable[..., Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "gbfs"
+    shutil.copytree(dataset("gbfs-lillestrom-bysykkel"), folder)
+    path = folder / "station_status.json"
+    head = b'{"last_updated": 1631517912, "ttl": 60, "version": "2.3", "data": {"stations": ['
+    path.write_bytes(head + b"{}," * 20_000_000 + b"{}]}}")  # 60 MB: 2 GB as Python dicts
+    with pytest.raises(FeedFormatError) as err:
+        load_gbfs(folder)
+    assert err.value.file == str(path) and "max_json_containers" in str(err.value)
+
+
+def _length_delimited(field: int, payload: bytes) -> bytes:
+    size, varint = len(payload), bytearray()
+    while True:
+        varint.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            return bytes([field << 3 | 2]) + bytes(varint) + payload
+
+
+def _realtime_message(updates: int) -> bytes:
+    header = _length_delimited(1, _length_delimited(1, b"2.0"))
+    trip = _length_delimited(1, _length_delimited(1, b"T1"))
+    body = trip + b"\x12\x00" * updates  # a trip, then empty stop time updates
+    return header + _length_delimited(2, _length_delimited(1, b"e") + _length_delimited(3, body))
+
+
+def test_a_realtime_message_of_millions_of_empty_stop_time_updates() -> None:
+    from maasmix.feeds._bounds import message_elements
+    from maasmix.feeds.gtfs_rt import read_gtfs_rt
+
+    bomb = _realtime_message(5_000_000)  # 10 MB on the wire, some 400 MB and 40 s parsed
+    assert message_elements(bomb) == 5_000_007  # header, version, entity, id, update, trip
+    with pytest.raises(FeedFormatError) as err:
+        read_gtfs_rt(bomb)
+    assert "max_message_elements" in str(err.value)
+    small = _realtime_message(20_000)
+    with limits.override(max_message_elements=10_000), pytest.raises(FeedFormatError):
+        read_gtfs_rt(small)
+    assert list(read_gtfs_rt(small).trip_updates["trip_id"]) == ["T1"]  # the default: read
