@@ -1,4 +1,5 @@
-"""numba kernel: time-bounded, multi-source Dijkstra on a CSR graph (binary heap).
+"""numba kernels: time-bounded, multi-source Dijkstra on a CSR graph (binary heap), and
+the walk back along its predecessor edges (`pred_edges`).
 
 One call settles every node whose cost from the nearest source (each source with its own
 starting cost) is at most ``limit``; nothing beyond is expanded. Edge costs are float64
@@ -111,3 +112,24 @@ def dijkstra(
                 heap_n[j] = v
                 size += 1
     return dist, metres, pred, origin
+
+
+@njit(cache=True)
+def pred_edges(pred: np.ndarray, src: np.ndarray, node: int, max_steps: int) -> np.ndarray:
+    """CSR positions of the edges from ``node`` back to its search's source, last edge
+    first (``pred`` and ``src`` of the graph the search ran on; at most ``max_steps``)."""
+    out = np.empty(16, dtype=np.int64)
+    n = 0
+    x = node
+    for _ in range(max_steps):
+        e = pred[x]
+        if e < 0:
+            break
+        if n == len(out):
+            bigger = np.empty(2 * n, dtype=np.int64)
+            bigger[:n] = out
+            out = bigger
+        out[n] = e
+        n += 1
+        x = src[e]
+    return out[:n].copy()

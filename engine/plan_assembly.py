@@ -4,6 +4,7 @@ geometry, intermediate stops and distance, and the mode combination of a journey
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,18 @@ __all__ = [
 
 #: A shape is drawn between two stops only if both lie within this of it, metres.
 SHAPE_SNAP_M = 150.0
+
+#: A ride's geometry, intermediate stops, metres and agency (`enrich_transit`).
+_Ride = tuple[tuple[tuple[float, float], ...], tuple[StopCall, ...], float, str | None]
+
+#: What `enrich_transit` found for a ride (geometry, intermediate stops, metres, agency),
+#: per timetable, keyed by the ride (trip, stops, times, route, whether the timetable is
+#: the network's own): the same ride in another plan is not drawn again. At most
+#: `RIDE_CACHE_SIZE` rides per timetable (emptied when full).
+_RIDES: weakref.WeakKeyDictionary[CompiledTimetable, dict[tuple[object, ...], _Ride]] = (
+    weakref.WeakKeyDictionary()
+)
+RIDE_CACHE_SIZE = 20_000
 
 
 # ---------------------------------------------------------------------- assembly
@@ -81,9 +94,37 @@ def _trip_lookup(tt: CompiledTimetable) -> dict[str, int]:
 
 
 def enrich_transit(q: Query, tt: CompiledTimetable, leg: Leg) -> Leg:
+    own = tt is q.cn.timetable
+    key = (leg.trip_key, leg.from_stop_id, leg.to_stop_id, leg.start_s, leg.end_s)
+    key += (leg.route_id, own)
+    rides = _RIDES.get(tt)
+    if rides is None:
+        rides = _RIDES[tt] = {}
+    ride = rides.get(key)
+    if ride is None:
+        ride = _ride(q, tt, leg)
+        if ride is None:
+            return leg
+        if len(rides) >= RIDE_CACHE_SIZE:
+            rides.clear()
+        rides[key] = ride
+    geometry, calls, metres, agency = ride
+    return replace(
+        leg,
+        geometry=geometry,
+        intermediate_stops=calls,
+        distance_m=metres,
+        agency_id=agency or None,
+        realtime=_leg_realtime(q, tt, leg, agency or ""),
+    )
+
+
+def _ride(q: Query, tt: CompiledTimetable, leg: Leg) -> _Ride | None:
+    """A ride's geometry (the trip's shape between its stops, else the stops), its
+    intermediate stops, its length in metres and its agency (None: trip unknown)."""
     trip = _trip_lookup(tt).get(str(leg.trip_key))
     if trip is None:
-        return leg
+        return None
     stops, arr, dep = tt.trip_stop_times(trip)
     a = tt.stop_index(leg.from_stop_id)
     b = tt.stop_index(leg.to_stop_id)
@@ -116,14 +157,7 @@ def enrich_transit(q: Query, tt: CompiledTimetable, leg: Leg) -> Leg:
     )
     route = tt.route_ids.tolist().index(leg.route_id) if leg.route_id is not None else -1
     agency = str(q.cn.route_agency_ids[route]) if route >= 0 else None
-    return replace(
-        leg,
-        geometry=geometry,
-        intermediate_stops=calls,
-        distance_m=round(metres, 1),
-        agency_id=agency or None,
-        realtime=_leg_realtime(q, tt, leg, agency or ""),
-    )
+    return geometry, calls, round(metres, 1), agency
 
 
 def _leg_realtime(q: Query, tt: CompiledTimetable, leg: Leg, agency: str) -> LegRealtime | None:

@@ -40,6 +40,8 @@ Int64Array = npt.NDArray[np.int64]
 DIJKSTRA: Callable[..., tuple[Any, ...]] = cast(
     Callable[..., tuple[Any, ...]], _dijkstra_kernel.dijkstra
 )
+#: The walk back along a search's predecessor edges (numba).
+PRED_EDGES: Callable[..., Any] = cast(Callable[..., Any], _dijkstra_kernel.pred_edges)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +70,12 @@ class StreetSearch:
     origin: IntArray
     reverse: bool
 
+    def _pred_edges(self, node: int) -> Int64Array:
+        """CSR positions (of the searched graph) of the path's edges, from ``node`` back."""
+        g = self.graph
+        src = g.rsrc if self.reverse else g.src
+        return np.asarray(PRED_EDGES(self.pred, src, int(node), g.n_nodes + 1), np.int64)
+
     def path(self, node: int) -> IntArray:
         """Nodes of the least-cost path, in travel order.
 
@@ -75,47 +83,36 @@ class StreetSearch:
         source (the point the search ran towards).
         """
         g = self.graph
+        back = self._pred_edges(node)
         src = g.rsrc if self.reverse else g.src
-        nodes = [int(node)]
-        x = int(node)
-        for _ in range(g.n_nodes + 1):
-            e = int(self.pred[x])
-            if e < 0:
-                break
-            x = int(src[e])
-            nodes.append(x)
-        if not self.reverse:
-            nodes.reverse()
-        return np.asarray(nodes, dtype=np.int32)
+        nodes = np.concatenate([[int(node)], src[back]]).astype(np.int32)
+        return nodes if self.reverse else nodes[::-1].copy()
 
     def edge_path(self, node: int) -> Int64Array:
         """Forward CSR positions of the path's edges, in travel order (see `path`)."""
-        g = self.graph
-        src = g.rsrc if self.reverse else g.src
-        edges: list[int] = []
-        x = int(node)
-        for _ in range(g.n_nodes + 1):
-            e = int(self.pred[x])
-            if e < 0:
-                break
-            edges.append(int(g.redge[e]) if self.reverse else e)
-            x = int(src[e])
-        if not self.reverse:
-            edges.reverse()
-        return np.asarray(edges, dtype=np.int64)
+        back = self._pred_edges(node)
+        if self.reverse:
+            return np.asarray(self.graph.redge[back], dtype=np.int64)
+        return back[::-1].copy()
 
     def coordinates(self, node: int) -> list[tuple[float, float]]:
-        """(lon, lat) of the path, through every OSM node of its ways when known."""
+        """(lon, lat) of the path, through every OSM node of its ways when known: each
+        edge's polyline (`StreetCSR.edge_coordinates`) after the first without its first
+        point, gathered at once."""
         g = self.graph
-        if g.geom_start is None:
+        if g.geom_start is None or g.geom_stop is None:
             return g.coordinates(self.path(node))
-        out: list[tuple[float, float]] = []
-        for e in self.edge_path(node).tolist():
-            piece = g.edge_coordinates(e)
-            out.extend(piece[1:] if out else piece)
-        if not out:
+        assert g.geom_lat is not None and g.geom_lon is not None
+        edges = self.edge_path(node)
+        if not len(edges):
             return g.coordinates([int(node)])
-        return out
+        a, b = g.geom_start[edges], g.geom_stop[edges]
+        count = np.abs(b - a) + 1
+        first = np.cumsum(count) - count
+        offset = np.arange(int(count.sum())) - np.repeat(first, count)
+        idx = np.repeat(a, count) + np.repeat(np.where(a <= b, 1, -1), count) * offset
+        idx = idx[(offset > 0) | (np.arange(len(idx)) < count[0])]
+        return list(zip(g.geom_lon[idx].tolist(), g.geom_lat[idx].tolist(), strict=True))
 
 
 @dataclass(frozen=True, eq=False)
