@@ -15,9 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from maasmix.errors import InputError
+from maasmix.feeds.bounds import bounded_yaml
 from maasmix.feeds.gtfs._read import usable_path
 
 __all__ = ["DEFAULT_FACTORS_FILE", "EmissionFactors", "load_emission_factors"]
@@ -107,20 +106,13 @@ def _read_text(path: Path) -> str:
 
 
 def _read_yaml(text: str, file: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except RecursionError:
-        raise InputError("invalid YAML: nested too deeply", file=file) from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        # a value PyYAML cannot build: a date like 2020-02-30, a 5,000-digit integer
-        raise InputError(f"invalid YAML value: {str(exc)[:100]}", file=file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            file=file,
-            row=None if mark is None else mark.line + 1,
-        ) from exc
+    """The data of a factors file, bounded like every user YAML (`feeds.bounds`)."""
+    data, _root = bounded_yaml(text, file=file, error=_input_error)
+    return data
+
+
+def _input_error(message: str, file: str | None, row: int | None) -> InputError:
+    return InputError(message, file=file, row=row)
 
 
 def load_emission_factors(path: str | os.PathLike[str] | None = None) -> EmissionFactors:

@@ -26,8 +26,8 @@ from maasmix.errors import (
     FeedWarning,
 )
 from maasmix.feeds import limits as feed_limits
-from maasmix.feeds._bounds import check_json_containers
 from maasmix.feeds._http import fetch_bytes, is_url
+from maasmix.feeds.bounds import check_json_containers
 from maasmix.feeds.gbfs._values import parse_timestamp
 from maasmix.feeds.gtfs._read import usable_path
 

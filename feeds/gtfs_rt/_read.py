@@ -13,8 +13,8 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 
 from maasmix.errors import FeedFormatError, FeedMissingError
-from maasmix.feeds._bounds import check_json_containers, check_message_elements
 from maasmix.feeds._http import fetch_bytes, is_url
+from maasmix.feeds.bounds import check_json_containers, check_message_elements
 from maasmix.feeds.gtfs._read import usable_path
 from maasmix.feeds.gtfs_rt.tables import (
     STOP_TIME_UPDATE_COLUMNS,

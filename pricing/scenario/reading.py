@@ -14,24 +14,16 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from pydantic import ValidationError
 
 from maasmix.errors import ScenarioError, ScenarioMissingError
+from maasmix.feeds.bounds import MAX_YAML_BYTES as MAX_YAML_BYTES
+from maasmix.feeds.bounds import MAX_YAML_DEPTH as MAX_YAML_DEPTH  # re-exported
+from maasmix.feeds.bounds import MAX_YAML_EVENTS as MAX_YAML_EVENTS  # re-exported
+from maasmix.feeds.bounds import bounded_yaml as _bounded_yaml
 from maasmix.pricing.scenario.limits import size_problems
 from maasmix.pricing.scenario.schema import ModeShareSubsidy, Scenario
-
-#: Largest scenario or bundle YAML read, in bytes.
-MAX_YAML_BYTES = 4 << 20
-#: Most YAML parser events (scalars, collection starts and ends) in one file.
-MAX_YAML_EVENTS = 100_000
-#: Deepest nesting of collections (any style) in a scenario or bundle file.
-MAX_YAML_DEPTH = 64
-_OPENERS = np.frombuffer(b"[{", dtype=np.uint8)
-_CLOSERS = np.frombuffer(b"]}", dtype=np.uint8)
-#: libyaml's safe loader where PyYAML was built with it (about 20x faster), else PyYAML's.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: The shipped example scenarios.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -244,60 +236,17 @@ def validate_scenario(
     return scenario
 
 
-def _yaml_error(message: str, file: str | None, mark: Any = None) -> ScenarioError:
-    return ScenarioError(message, file=file, row=None if mark is None else mark.line + 1)
-
-
 def bounded_yaml(text: str, *, file: str | None = None) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML text with bounds checked before PyYAML builds anything.
-
-    At most `MAX_YAML_BYTES` bytes; ``[``/``{`` nested at most `MAX_YAML_DEPTH` deep
-    (a cheap pre-scan: PyYAML's scanner takes quadratic time in that depth; brackets in
-    quoted text count too, which only makes the bound stricter); then, on the parser's
-    events, no alias (``*name``), at most `MAX_YAML_EVENTS` events and collections of
-    any style nested at most `MAX_YAML_DEPTH` deep. Returns the data and the composed
-    root node (for line numbers). Errors are `ScenarioError` naming ``file`` (and the
-    line where the parser knows it).
+    """Parse YAML text with bounds checked before PyYAML builds anything (size, nesting,
+    aliases, item count: `maasmix.feeds.bounds.bounded_yaml`). Returns the data and the
+    composed root node (for line numbers). Errors are `ScenarioError` naming ``file``
+    (and the line where the parser knows it).
     """
-    raw = text.encode("utf-8", "replace")
-    if len(raw) > MAX_YAML_BYTES:
-        raise ScenarioError(f"larger than {MAX_YAML_BYTES} bytes", file=file)
-    codes = np.frombuffer(raw, dtype=np.uint8)
-    steps = np.isin(codes, _OPENERS).astype(np.int32) - np.isin(codes, _CLOSERS)
-    if codes.size and int(np.cumsum(steps).max()) > MAX_YAML_DEPTH:
-        raise ScenarioError(f"[ and {{ nested more than {MAX_YAML_DEPTH} levels deep", file=file)
-    try:
-        depth = 0
-        for n, event in enumerate(yaml.parse(text, Loader=_LOADER)):
-            if isinstance(event, yaml.AliasEvent):
-                raise _yaml_error("YAML aliases (*name) are not accepted", file, event.start_mark)
-            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise _yaml_error(
-                        f"nested more than {MAX_YAML_DEPTH} levels deep", file, event.start_mark
-                    )
-            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-                depth -= 1
-            if n > MAX_YAML_EVENTS:
-                raise _yaml_error(f"more than {MAX_YAML_EVENTS} YAML items", file, event.start_mark)
-        loader = _LOADER(text)
-        try:
-            root = loader.get_single_node()
-            data = None if root is None else loader.construct_document(root)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise _yaml_error(
-            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            file,
-            getattr(exc, "problem_mark", None),
-        ) from None
-    except RecursionError:
-        raise ScenarioError("YAML nested too deeply", file=file) from None
-    except (ValueError, OverflowError) as exc:  # a date such as 2020-02-30, a huge integer
-        raise ScenarioError(f"invalid YAML value: {str(exc)[:200]}", file=file) from None
-    return data, root
+    return _bounded_yaml(text, file=file, error=_scenario_error)
+
+
+def _scenario_error(message: str, file: str | None, row: int | None) -> ScenarioError:
+    return ScenarioError(message, file=file, row=row)
 
 
 def read_bounded_text(path: str | Path, *, what: str = "scenario") -> str:

@@ -250,7 +250,8 @@ def test_parquet_inflating_beyond_the_limits(tmp_path: Path) -> None:
     ("content", "words"),
     [
         (b"\xff\xfe", "not UTF-8"),
-        (b"factors: " + b"[" * 10_000, "nested too deeply"),
+        (b"factors: " + b"[" * 200_000, "nested more than 64 levels"),
+        (b"a: &x [1]\nfactors: *x\n", "aliases"),
         (b"factors: 2020-02-30\n", "invalid YAML value"),
         (b"factors: " + b"9" * 5000 + b"\n", "invalid YAML value"),
         (b"# " + b"x" * (1 << 20) + b"\n", "larger than"),
@@ -401,7 +402,7 @@ def _realtime_message(updates: int) -> bytes:
 
 
 def test_a_realtime_message_of_millions_of_empty_stop_time_updates() -> None:
-    from maasmix.feeds._bounds import message_elements
+    from maasmix.feeds.bounds import message_elements
     from maasmix.feeds.gtfs_rt import read_gtfs_rt
 
     bomb = _realtime_message(5_000_000)  # 10 MB on the wire, some 400 MB and 40 s parsed
