@@ -28,6 +28,14 @@ AccessMode = Literal["WALK", "BICYCLE_RENTAL", "SCOOTER_RENTAL", "MOPED_RENTAL",
 Cutoff = Annotated[int, Field(ge=1, le=240)]
 Percentile = Annotated[float, Field(ge=0, le=100)]
 
+#: A departure: a clock time ``H:MM[:SS]`` (hours to 48), or an ISO 8601 date-time with an
+#: optional offset (what `maasmix.engine.matrix.departure_seconds` reads).
+DEPARTURE_PATTERN = (
+    r"^([0-4]?[0-9]:[0-5][0-9](:[0-5][0-9])?"
+    r"|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)$"
+)
+
 #: Most points an isochrone request takes (each is one search per departure minute).
 MAX_ISOCHRONE_POINTS = 10
 
@@ -47,10 +55,12 @@ class PointIn(_Camel):
 class _Analysis(_Camel):
     departure: str = Field(
         description="first departure: ISO 8601 date-time (naive: the network's time zone) "
-        "or a clock time HH:MM on the network's service date",
+        "or a clock time HH:MM[:SS] on the network's service date (up to 48:00); it must "
+        "fall on the network's service day",
         min_length=4,
         max_length=40,
-        examples=["2022-02-22T08:00"],
+        pattern=DEPARTURE_PATTERN,
+        examples=["2026-03-10T08:00"],
     )
     max_rides: int = Field(8, ge=1, le=16, description="at most this many transit rides")
     access_modes: list[AccessMode] = Field(["WALK"], min_length=1, max_length=5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import time as time_module
 from typing import Any
 
@@ -155,6 +156,9 @@ def test_isochrones_equal_the_python_call(client: TestClient, city: tuple[Networ
         ("/v1/matrix", {"maxTime": 0}, "maxTime"),
         ("/v1/matrix", {"origins": [{"lat": 0, "lon": 181}]}, "lon"),
         ("/v1/matrix", {"departure": "tomorrow morning"}, "departure"),
+        ("/v1/isochrones", {"departure": "2026-03-10"}, "departure"),
+        ("/v1/isochrones", {"departure": "2026-13-10T08:00"}, "departure"),
+        ("/v1/matrix", {"departure": "8:60"}, "departure"),
         ("/v1/matrix", {"origins": [{"id": "a", "lat": 0, "lon": 0}] * 2}, "field 'id'"),
         ("/v1/matrix", {"network": "nowhere"}, "nowhere"),
     ],
@@ -182,6 +186,11 @@ def test_openapi_types_the_bodies_with_bounds(client: TestClient) -> None:
     matrix = schemas["MatrixRequest"]["properties"]
     assert matrix["percentiles"]["items"] == {"type": "number", "minimum": 0, "maximum": 100}
     assert "413" in spec["paths"]["/v1/matrix"]["post"]["responses"]
+    pattern = re.compile(matrix["departure"]["pattern"])
+    for ok in ("8:00", "08:00:30", "47:59", "2026-03-10T08:00", "2026-03-10T08:00:00.5+02:00"):
+        assert pattern.fullmatch(ok), ok
+    for bad in ("2026-03-10", "8", "08:60", "2026-03-10T24:00", "tomorrow"):
+        assert not pattern.fullmatch(bad), bad
     assert (
         "application/geo+json"
         in spec["paths"]["/v1/isochrones"]["post"]["responses"]["200"]["content"]
