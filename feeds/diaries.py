@@ -422,7 +422,9 @@ def _read_parquet(file: str, path: Path, max_rows: int) -> tuple[pd.DataFrame, n
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    problem = parquet_problem(path, max_rows=max_rows)
+    problem = parquet_problem(
+        path, max_rows=max_rows, max_text_bytes=MAX_DIARY_BYTES, text_limit="MAX_DIARY_BYTES"
+    )
     if problem is not None:
         raise DiaryError(problem, file=file)
     try:
@@ -444,47 +446,12 @@ def _read_parquet(file: str, path: Path, max_rows: int) -> tuple[pd.DataFrame, n
     if n == 0:
         raise DiaryError("diary has no trips", file=file)
     try:
-        texts = [
-            name
-            for name in wanted
-            if pa.types.is_string(pf.schema_arrow.field(name).type)
-            or pa.types.is_large_string(pf.schema_arrow.field(name).type)
-        ]
-        # text columns stay dictionary-coded until their decoded size is known: one long
-        # value repeated in every row is a few bytes in the file, gigabytes decoded
-        table = pq.ParquetFile(path, read_dictionary=texts).read(columns=wanted)
-        decoded = _decoded_text_bytes(table, texts)
-        if decoded > MAX_DIARY_BYTES:
-            raise DiaryError(
-                f"its text columns decode to {decoded} bytes, more than {MAX_DIARY_BYTES} "
-                "(MAX_DIARY_BYTES)",
-                file=file,
-            )
+        table = pf.read(columns=wanted)
         raw = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DiaryError(f"not a readable Parquet file: {exc}", file=file) from None
-    for name in raw.columns:
-        if isinstance(raw[name].dtype, pd.CategoricalDtype):
-            raw[name] = raw[name].astype(object)  # shared references to the dictionary
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw.reset_index(drop=True), np.arange(1, len(raw) + 1, dtype=np.int64)
-
-
-def _decoded_text_bytes(table: object, names: list[str]) -> int:
-    """Bytes the dictionary-coded columns ``names`` of an Arrow table take decoded."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    assert isinstance(table, pa.Table)
-    total = 0
-    for name in names:
-        for chunk in table.column(name).chunks:
-            if not isinstance(chunk, pa.DictionaryArray) or len(chunk) == 0:
-                continue
-            lengths = pc.binary_length(chunk.dictionary).fill_null(0)
-            taken = pc.take(lengths, chunk.indices.fill_null(0))
-            total += int(pc.sum(taken.cast(pa.int64())).as_py() or 0)
-    return total
 
 
 # --- validation --------------------------------------------------------------------

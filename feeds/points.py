@@ -120,7 +120,10 @@ def _read_file(path: Path) -> pd.DataFrame:
     import geopandas as gpd
 
     if suffix in (".parquet", ".geoparquet"):
-        problem = parquet_problem(path, max_rows=MAX_POINTS)
+        cap = feed_limits.current().max_member_bytes
+        problem = parquet_problem(
+            path, max_rows=MAX_POINTS, max_text_bytes=cap, text_limit="feed limit max_member_bytes"
+        )
         if problem is not None:
             raise InputError(problem, file=label)
     try:

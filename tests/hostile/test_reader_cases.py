@@ -294,6 +294,9 @@ def test_a_parquet_diary_of_one_long_repeated_text_is_refused(tmp_path: Path) ->
             warnings.simplefilter("ignore", FeedWarning)
             read_diary(path)
     assert err.value.file == str(path) and "MAX_DIARY_BYTES" in str(err.value)
+    with limits.override(max_member_bytes=50 << 20), pytest.raises(InputError) as points:
+        read_points(path)
+    assert points.value.file == str(path) and "decode to" in str(points.value)
 
 
 # ---------------------------------------------------------------------- names and file kinds
