@@ -9,11 +9,11 @@ a 422 problem+json naming the parameter (``from``, ``to``, ``at``, ``modes``); n
 network is a 503.
 
 The OpenAPI document is as strict as the code: ``from``/``to`` are ``LAT,LON`` text
-(`COORD_PATTERN`; degrees in range, else a 422 naming the field) in GET and ``{lat, lon}``
-objects in POST; ``at`` matches `ISO_PATTERN`. ``geometry=polyline`` writes each
-``legGeometry`` as OpenTripPlanner's encoded polyline ``{points, length}`` instead of a
-GeoJSON LineString. Itineraries and legs have the shape of every route
-(`maasmix.api.schemas.legs`).
+(`COORD_PATTERN`: degrees in their WGS84 ranges) in GET and ``{lat, lon}`` objects in POST;
+``at`` matches `ISO_PATTERN`, ``modes`` `MODES_PATTERN`; what breaks them is a 422 naming
+the field. ``geometry=polyline`` writes each ``legGeometry`` as OpenTripPlanner's encoded
+polyline ``{points, length}`` instead of a GeoJSON LineString. Itineraries and legs have
+the shape of every route (`maasmix.api.schemas.legs`).
 """
 
 from __future__ import annotations
@@ -25,20 +25,39 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from maasmix import defaults
-from maasmix.api.deps import SettingsDep
+from maasmix.api.deps import COORD_PATTERN, SettingsDep
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.legs import GeometryFormat
 from maasmix.api.schemas.plan import PlanOut, plan_out
 from maasmix.api.settings import Settings
 from maasmix.engine.network import Network
+from maasmix.engine.plan_query import MODES
 from maasmix.errors import QueryError
 
 router = APIRouter(tags=["plan"], responses=problem_responses(403, 404, 422, 503))
 
-__all__ = ["COORD_PATTERN", "ISO_PATTERN", "PlanRequest", "register_network", "router"]
+__all__ = [
+    "COORD_PATTERN",
+    "ISO_PATTERN",
+    "MODES_PATTERN",
+    "MODE_PATTERN",
+    "PlanRequest",
+    "register_network",
+    "router",
+]
 
-#: ``from``/``to`` of ``GET /v1/plan``: decimal degrees ``LAT,LON``.
-COORD_PATTERN = r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$"
+
+def _any_case(word: str) -> str:
+    """``word`` as a pattern matching it in any letter case (JSON Schema has no flag)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+_MODE = "(" + "|".join(_any_case(m) for m in (*MODES, "RENTAL")) + ")"
+#: One mode name of a plan (any letter case; ``RENTAL``: every rental mode).
+MODE_PATTERN = rf"^ *{_MODE} *$"
+#: ``modes`` of ``GET /v1/plan``: mode names separated by commas (empty: every mode).
+MODES_PATTERN = rf"^( *{_MODE} *(, *{_MODE} *)*)?$"
+MODES_HELP = f"comma-separated, any of {', '.join(MODES)}, RENTAL (default: all)"
 _DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _CLOCK = r"([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9]([.,][0-9]{1,6})?)?)?"
 #: ``at``: an ISO 8601 date or date-time, with or without a UTC offset.
@@ -63,7 +82,9 @@ class PlanRequest(BaseModel):
     destination: LatLon = Field(alias="to")
     at: str | None = Field(None, description=AT_HELP, pattern=ISO_PATTERN)
     arrive_by: bool = Field(False, alias="arriveBy")
-    modes: list[str] | None = Field(None, max_length=12)
+    modes: list[Annotated[str, Field(pattern=MODE_PATTERN)]] | None = Field(
+        None, min_length=1, max_length=12, description=MODES_HELP
+    )
     num_itineraries: int = Field(defaults.NUM_ITINERARIES, alias="numItineraries", ge=1, le=20)
     network: str | None = Field(None, description="name of a loaded network", max_length=64)
     bundle: dict[str, Any] | None = Field(
@@ -179,7 +200,9 @@ def plan_get(
     ],
     at: Annotated[str | None, Query(description=AT_HELP, pattern=ISO_PATTERN)] = None,
     arrive_by: Annotated[bool, Query(alias="arriveBy")] = False,
-    modes: Annotated[str | None, Query(description="comma-separated modes", max_length=200)] = None,
+    modes: Annotated[
+        str | None, Query(description=MODES_HELP, max_length=200, pattern=MODES_PATTERN)
+    ] = None,
     num_itineraries: Annotated[
         int, Query(alias="numItineraries", ge=1, le=20)
     ] = defaults.NUM_ITINERARIES,

@@ -27,25 +27,45 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from maasmix import defaults
-from maasmix.api.deps import SettingsDep, server_source
+from maasmix.api.deps import MAX_SOURCE_CHARS, SOURCE_SCHEMA, SettingsDep, server_source
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.journeys import JourneysOut, journeys_out
 from maasmix.api.schemas.legs import GeometryFormat
 from maasmix.api.settings import Settings
 from maasmix.engine import TransitRouter
+from maasmix.engine.router import MAX_PROFILE_DEPARTURES
 from maasmix.errors import QueryError
 from maasmix.feeds._http import fetch_policy
-from maasmix.servicetime import format_clock
+from maasmix.servicetime import format_clock, parse_clock
 
 router = APIRouter(prefix="/route", tags=["route"], responses=problem_responses(403, 404, 422))
 
 MAX_WALK_LIMIT_M = 5000.0
 
 
-#: ``date``: YYYYMMDD or YYYY-MM-DD.
-DATE_PATTERN = r"^([0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
-#: A time of the service day: HH:MM[:SS] (hours may exceed 23) or whole seconds.
-CLOCK_PATTERN = r"^([0-9]{1,2}:[0-5][0-9](:[0-5][0-9])?|[0-9]{1,6})$"
+_YEAR = r"[1-9][0-9]{3}"
+_LEAP_YEAR = r"([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)"
+
+
+def _date_pattern(sep: str) -> str:
+    """A calendar date YYYY{sep}MM{sep}DD (February 29 in leap years only)."""
+    days = (
+        rf"((0[13578]|1[02]){sep}(0[1-9]|[12][0-9]|3[01])"
+        rf"|(0[469]|11){sep}(0[1-9]|[12][0-9]|30)"
+        rf"|02{sep}(0[1-9]|1[0-9]|2[0-8]))"
+    )
+    return rf"({_YEAR}{sep}{days}|{_LEAP_YEAR}{sep}02{sep}29)"
+
+
+#: ``date``: a calendar date, YYYYMMDD or YYYY-MM-DD.
+DATE_PATTERN = rf"^({_date_pattern('')}|{_date_pattern('-')})$"
+#: A time of the service day, 00:00 to 48:00: HH:MM[:SS] or whole seconds (up to 172800).
+CLOCK_PATTERN = (
+    r"^(([0-3]?[0-9]|4[0-7]):[0-5][0-9](:[0-5][0-9])?|48:00(:00)?"
+    r"|1[0-6][0-9]{4}|17[01][0-9]{3}|172[0-7][0-9]{2}|172800|[0-9]{1,5})$"
+)
+#: The JSON Schema of a feed name (`maasmix.api.deps.SOURCE_SCHEMA`) with its description.
+FEED_SCHEMA = {**SOURCE_SCHEMA, "description": "GTFS zip/folder relative to MAASMIX_DATA"}
 
 #: Parameters renamed to camelCase: the new name and the snake_case one still accepted.
 SNAKE_ALIASES = {
@@ -67,9 +87,7 @@ class JourneyRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    feed: str = Field(
-        description="GTFS zip/folder relative to MAASMIX_DATA", min_length=1, max_length=1024
-    )
+    feed: str = Field(min_length=1, max_length=MAX_SOURCE_CHARS, json_schema_extra=FEED_SCHEMA)
     date: str = Field(
         description="service date, YYYYMMDD", examples=["20141020"], pattern=DATE_PATTERN
     )
@@ -255,8 +273,7 @@ def _spelled(request: Request, camel: str, new: T, old: T | None) -> T:
 
 
 Feed = Annotated[
-    str,
-    Query(description="GTFS zip/folder relative to MAASMIX_DATA", min_length=1, max_length=1024),
+    str, Query(min_length=1, max_length=MAX_SOURCE_CHARS, json_schema_extra=FEED_SCHEMA)
 ]
 Date = Annotated[str, Query(description="service date, YYYYMMDD", pattern=DATE_PATTERN)]
 Clock = Annotated[
@@ -430,15 +447,24 @@ def profile(
 ) -> dict[str, object]:
     """Range query: earliest arrival for each departure in the window (rRAPTOR)."""
     walk = _spelled(request, "maxWalkMeters", max_walk_m, old_max_walk_m)
+    step = _spelled(request, "stepSeconds", step_s, old_step_s)
+    first, last = parse_clock(start, parameter="start"), parse_clock(end, parameter="end")
+    if last < first:
+        raise QueryError(f"the window ends before it starts ({start})", parameter="end")
+    if (last - first) // step > MAX_PROFILE_DEPARTURES:
+        raise QueryError(
+            f"more than {MAX_PROFILE_DEPARTURES} departures in the window: a longer step",
+            parameter="stepSeconds",
+        )
     r = _get_router(feed, date, walk, settings)
     _known_stops(r, origin, "from")
     _known_stops(r, destination, "to")
     frame = r.profile(
         origin,
         destination,
-        start,
-        end,
-        step_s=_spelled(request, "stepSeconds", step_s, old_step_s),
+        first,
+        last,
+        step_s=step,
         max_transfers=_spelled(request, "maxTransfers", max_transfers, old_max_transfers),
         min_transfer_s=_spelled(request, "minTransferSeconds", min_transfer_s, old_min_transfer_s),
     )

@@ -5,6 +5,7 @@ coordinates are checked as the OpenAPI document says."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from maasmix.api.app import create_app
-from maasmix.api.routes.plan import COORD_PATTERN, register_network
+from maasmix.api.routes.plan import COORD_PATTERN, MODES_PATTERN, register_network
 from maasmix.api.schemas.legs import encode_polyline
 from maasmix.engine.network import Network
 from maasmix.errors import FeedWarning
@@ -214,3 +215,19 @@ def test_openapi_types_the_coordinates() -> None:
     point = schemas[body["properties"]["from"]["$ref"].rsplit("/")[-1]]["properties"]
     assert (point["lat"]["minimum"], point["lat"]["maximum"]) == (-90, 90)
     assert (point["lon"]["minimum"], point["lon"]["maximum"]) == (-180, 180)
+
+
+def test_modes_in_any_case_and_spacing_the_pattern_admits(demo: City) -> None:
+    upper = demo.client.get("/v1/plan", params=demo.params(modes="WALK,TRANSIT"))
+    lower = demo.client.get("/v1/plan", params=demo.params(modes=" walk , Transit"))
+    assert upper.status_code == lower.status_code == 200, lower.text
+    assert upper.json() == lower.json()
+    every = demo.client.get("/v1/plan", params=demo.params())
+    assert demo.client.get("/v1/plan", params=demo.params(modes="")).json() == every.json()
+    for bad in ("WALK,HOVERBOARD", "WALK,,TRANSIT", " "):
+        got = demo.client.get("/v1/plan", params=demo.params(modes=bad))
+        assert got.status_code == 422, got.text
+        assert got.json()["parameter"] == "modes"
+    got = demo.client.post("/v1/plan", json={**_body(demo.params()), "modes": ["walk", "taxi"]})
+    assert got.status_code == 422 and got.json()["field"].startswith("modes."), got.text
+    assert re.fullmatch(MODES_PATTERN, "RENTAL, walk") and not re.fullmatch(MODES_PATTERN, "CAR")

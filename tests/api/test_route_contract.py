@@ -5,6 +5,8 @@ answers, the camelCase parameters and their old snake_case names give the same a
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from maasmix.api.app import create_app
-from maasmix.api.routes.route import SNAKE_ALIASES
+from maasmix.api.routes.route import CLOCK_PATTERN, DATE_PATTERN, SNAKE_ALIASES
 from maasmix.api.settings import Settings, get_settings
+from maasmix.errors import QueryError
 from maasmix.feeds.demo import write_demo_city
+from maasmix.servicetime import parse_clock, parse_service_date
 from tests.api._legs import assert_epoch_ms, assert_same_but_encoded
 
 
@@ -213,3 +217,42 @@ def test_a_bad_body_is_422_naming_the_field(demo: Feed, change: dict[str, Any], 
     assert got.status_code == 422, got.text
     detail = got.json()["detail"]
     assert detail.startswith((f"{where}:", f"{where}.")), got.json()
+
+
+def test_date_and_time_patterns_admit_exactly_what_the_code_reads() -> None:
+    day = dt.date(1999, 1, 1)
+    while day < dt.date(2101, 3, 1):  # every day, both spellings
+        assert re.fullmatch(DATE_PATTERN, f"{day:%Y%m%d}") and re.fullmatch(DATE_PATTERN, f"{day}")
+        day += dt.timedelta(days=1)
+    for year in (1000, 1900, 2000, 2023, 2024, 2100, 2400, 9999):
+        for text in (f"{year}0229", f"{year}-02-29", f"{year}0431", f"{year}1301", f"{year}0100"):
+            try:
+                parse_service_date(text)
+                read = True
+            except QueryError:
+                read = False
+            assert read == bool(re.fullmatch(DATE_PATTERN, text)), text
+    assert not re.fullmatch(DATE_PATTERN, "00000000") and not re.fullmatch(
+        DATE_PATTERN, "2024-0229"
+    )
+    texts = [str(s) for s in range(0, 172_900, 7)] + ["172800", "172801", "0000", "1000000"]
+    texts += [f"{h}:{m:02d}{s}" for h in range(60) for m in (0, 59, 60) for s in ("", ":00", ":60")]
+    texts += [f"{h:02d}:{m:02d}" for h in range(50) for m in (0, 30)]
+    for text in texts:
+        try:
+            parse_clock(text)
+            read = True
+        except QueryError:
+            read = False
+        assert read == bool(re.fullmatch(CLOCK_PATTERN, text)), text
+
+
+def test_profile_window_errors_name_the_parameter(demo: Feed) -> None:
+    for window, step, parameter in (
+        (("09:00", "08:00"), "60", "end"),
+        (("00:00", "48:00"), "1", "stepSeconds"),
+    ):
+        params = demo.params(start=window[0], end=window[1], stepSeconds=step)
+        got = demo.client.get("/v1/route/profile", params=params)
+        assert got.status_code == 422, got.text
+        assert got.json()["parameter"] == parameter
