@@ -21,8 +21,10 @@ range); a bad H3 resolution raises `maasmix.errors.QueryError` naming the parame
 
 from __future__ import annotations
 
+import csv
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -104,11 +106,21 @@ def _read_file(path: Path) -> pd.DataFrame:
         _check_header(path, label)
         _scan(path, label)
         try:
-            frame = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True)
+            with warnings.catch_warnings():
+                # a row longer than the header: pandas would drop (index_col=False) or,
+                # by default, shift its values into an index: refuse it instead
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True, index_col=False)
         except pd.errors.EmptyDataError:
             raise InputError("the file is empty", file=label) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"not a readable CSV file ({exc})", file=label) from None
+        except (pd.errors.ParserWarning, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            line, fields, width = _first_long_row(path)
+            if line is not None:
+                raise InputError(
+                    f"row has {fields} fields but the header names {width}", file=label, row=line
+                ) from None
+            reason = str(exc).strip()
+            raise InputError(f"not a readable CSV file ({reason})", file=label) from None
         frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
         _check_unique_columns(path, label)
         return _from_table(frame, label, csv=True)
@@ -181,6 +193,24 @@ def _scan(path: Path, label: str) -> None:
         raise InputError(
             f"{scan.records - 1 - scan.rows} blank lines among {scan.rows} points", file=label
         )
+
+
+def _first_long_row(path: Path) -> tuple[int | None, int, int]:
+    """(line, field count, header width) of the first record longer than the header;
+    line None when there is none or the text cannot be read (the error path only)."""
+    width = 0
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle, skipinitialspace=True)
+            width = len(next(reader, []))
+            start = reader.line_num + 1
+            for fields in reader:
+                if len(fields) > width:
+                    return start, len(fields), width
+                start = reader.line_num + 1
+    except (UnicodeDecodeError, csv.Error):
+        pass
+    return None, 0, width
 
 
 def _check_unique_columns(path: Path, label: str) -> None:

@@ -220,6 +220,8 @@ def test_a_diary_of_blank_lines_is_refused(tmp_path: Path) -> None:
         (b"id,lat,lon\na," + b"1" * (2 << 20) + b",2\n", "max_line_bytes"),
         (b"id,lat,lon\na,1,2" + b"," * 100 + b"\n", "extra_fields_margin"),
         (b"id,lat,lon\na,1,2\n" + b"\n" * 5000, "blank lines"),
+        (b"id,lat,lon\na,1,2\nb,3,4,5,6\n", "line 3: row has 5 fields but the header names 3"),
+        (b"id,lat,lon\na,1,2,3\n", "line 2: row has 4 fields"),  # was read shifted: id 1
     ],
 )
 def test_points_csv_beyond_reason(tmp_path: Path, content: bytes, words: str) -> None:
