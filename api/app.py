@@ -173,7 +173,10 @@ async def _lifespan(application: FastAPI) -> AsyncIterator[None]:
         from maasmix.api.realtime_refresh import RealtimePoller
 
         follow = getattr(application.state, "realtime_follow", None)
-        poller = application.state.realtime_poller = RealtimePoller(networks, specs, follow=follow)
+        applied = getattr(application.state, "realtime_applied", None)
+        poller = application.state.realtime_poller = RealtimePoller(
+            networks, specs, follow=follow, applied=applied
+        )
     tasks = [task for task in (refresher, poller) if task is not None]
     background = BackgroundPoller(tasks, name="maasmix-feeds") if tasks else None
     if background is not None:

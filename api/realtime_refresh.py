@@ -149,7 +149,9 @@ class RealtimeStatus:
 class RealtimePoller(Polled):
     """Polls the realtime sources of ``specs`` into ``networks`` (see the module doc);
     ``publish_to``: also write what was read for workers; ``follow``: read what a
-    supervisor wrote instead of the sources."""
+    supervisor wrote instead of the sources; ``applied``: the stamps (inode, mtime,
+    size) of the message files ``networks`` already hold, a follower's start (a forked
+    worker holds what its supervisor applied)."""
 
     thread_name = "maasmix-gtfs-rt"
 
@@ -161,6 +163,7 @@ class RealtimePoller(Polled):
         clock: Clock = _utc_now,
         publish_to: Path | None = None,
         follow: Path | None = None,
+        applied: Mapping[Path, tuple[int, int, int]] | None = None,
     ) -> None:
         self.networks = networks
         self.clock = clock
@@ -173,6 +176,12 @@ class RealtimePoller(Polled):
             for i, rt in enumerate(spec.realtime)
         ]
         self._due: dict[tuple[str, int], dt.datetime] = {}
+        #: each message file written (publish_to) or already in ``networks`` (follow)
+        self.applied: dict[Path, tuple[int, int, int]] = dict(applied or {})
+        if follow is not None:
+            for state in self.sources:
+                message_file, _ = self._files(follow, state)
+                state._stamp = self.applied.get(message_file)
 
     def status(self, network: str) -> list[RealtimeStatus]:
         """The sources of ``network``, in deployment order."""
@@ -232,6 +241,8 @@ class RealtimePoller(Polled):
         if self.publish_to is not None:
             message_file, _ = self._files(self.publish_to, state)
             write_atomically(message_file, pickle.dumps((now.timestamp(), data)))
+            info = message_file.stat()
+            self.applied[message_file] = (info.st_ino, info.st_mtime_ns, info.st_size)
         return True
 
     def _publish_status(self, state: RealtimeStatus) -> None:

@@ -251,7 +251,12 @@ def prepare_for_fork(networks: Mapping[str, Network]) -> None:
 
 
 def _run_worker(
-    app: Any, sock: socket.socket, run: Path, log_level: str, seen: Mapping[Path, int]
+    app: Any,
+    sock: socket.socket,
+    run: Path,
+    log_level: str,
+    seen: Mapping[Path, int],
+    realtime: Mapping[Path, tuple[int, int, int]],
 ) -> None:
     import uvicorn
 
@@ -264,19 +269,25 @@ def _run_worker(
     app.state.gbfs_follower = lambda networks: SnapshotFollower(networks, snapshots, seen=seen)
     app.state.gbfs_publish = lambda name, net: publish(snapshots, name, net)
     app.state.realtime_follow = run / "realtime"
+    app.state.realtime_applied = realtime
     app.state.dask_address = lambda: request_address(run / "dask")
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", **uvicorn_options())
     uvicorn.Server(config).run(sockets=[sock])
 
 
 def _fork(
-    app: Any, sock: socket.socket, run: Path, log_level: str, seen: Mapping[Path, int]
+    app: Any,
+    sock: socket.socket,
+    run: Path,
+    log_level: str,
+    seen: Mapping[Path, int],
+    realtime: Mapping[Path, tuple[int, int, int]],
 ) -> int:
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
         try:
-            _run_worker(app, sock, run, log_level, seen)
+            _run_worker(app, sock, run, log_level, seen, realtime)
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1
@@ -319,7 +330,9 @@ def serve(
     realtime.run_once(force=True)  # the workers start from what the supervisor read
     cluster = SharedCluster(run / "dask", getattr(app.state, "local_cluster", None))
     prepare_for_fork(networks)
-    children = {_fork(app, sock, run, log_level, publisher.stamps) for _ in range(workers)}
+    children = {
+        _fork(app, sock, run, log_level, publisher.stamps, realtime.applied) for _ in range(workers)
+    }
     log.info("maasmix serve: %d workers on %s:%d (pids %s)", workers, host, port, children)
     feeds = BackgroundPoller([publisher, realtime, cluster], name="maasmix-supervisor")
     feeds.start()
@@ -347,7 +360,8 @@ def serve(
             if not stopping.is_set():
                 log.warning("worker %d ended (status %d); starting another", pid, status)
                 time.sleep(0.5)
-                children.add(_fork(app, sock, run, log_level, dict(publisher.stamps)))
+                stamps, applied = dict(publisher.stamps), dict(realtime.applied)
+                children.add(_fork(app, sock, run, log_level, stamps, applied))
     finally:
         feeds.stop()
         cluster.close()
