@@ -49,6 +49,7 @@ _SCENARIO = (
     "offers, segments and operators, sizes) go beyond what its JSON Schema can state"
 )
 _SERVICE_DAY = "the departure must fall on the loaded network's service day"
+_UNIQUE_IDS = "point ids are unique in a list; uniqueItems compares whole points, not one key"
 
 #: What a schema-valid request may still be refused for with 422, per operation:
 #: ``{problem type: {parameter or field ("*": any): why a schema cannot say it}}``.
@@ -61,8 +62,14 @@ SEMANTIC: dict[str, dict[str, dict[str, str]]] = {
     "GET /v1/stops": {
         "query-error": {"q": "one of q and near is required: OpenAPI cannot require one of two"}
     },
-    "POST /v1/isochrones": {"query-error": {"departure": _SERVICE_DAY}},
-    "POST /v1/matrix": {"query-error": {"departure": _SERVICE_DAY}},
+    "POST /v1/isochrones": {
+        "query-error": {"departure": _SERVICE_DAY},
+        "input-error": {"id": _UNIQUE_IDS},
+    },
+    "POST /v1/matrix": {
+        "query-error": {"departure": _SERVICE_DAY},
+        "input-error": {"id": _UNIQUE_IDS},
+    },
 }
 
 #: Operations left out, with the finding that keeps them out (their routes are not this
