@@ -30,6 +30,7 @@ def _run() -> dict[str, Any]:
                 workers=2,
                 wall_s=20.0,
                 workers_cpu_s=25.0,
+                main_cpu_s=5.0,
                 worker_peak_rss_mib=[300.5, 310.0],
                 load_1min=[3.0, 4.5],
             ),
@@ -53,7 +54,7 @@ def test_rows_join_both_benchmarks_per_number_of_origins() -> None:
     }
     big = rows[1]
     assert big["core_s_per_origin"] == 0.0125 and big["wall_s"] == 20.0
-    assert big["worker_core_s_per_origin"] == 0.025  # 25 CPU s / 1,000 origins
+    assert big["run_core_s_per_origin"] == 0.03  # (25 + 5) CPU s / 1,000 origins
     assert big["worker_peak_rss_mib"] == [300.5, 310.0]
     assert big["wall_load_1min"] == [3.0, 4.5] and big["cpu_load_1min"] == [2.5, 3.0]
 
