@@ -31,7 +31,7 @@ class JobIn(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     version: int | None = Field(
-        None, ge=1, description="the scenario version to run (default: its latest)"
+        None, ge=1, le=2**31 - 1, description="the scenario version to run (default: its latest)"
     )
 
 

@@ -89,6 +89,13 @@ def test_bad_input_is_problem_json(storage_app: Any) -> None:
         assert client.get("/v1/scenarios/" + "0" * 32).status_code == 404
         assert client.put("/v1/scenarios/" + "0" * 32, json=body).status_code == 404
         assert client.get("/v1/scenarios", params={"limit": 0}).status_code == 422
+        sid = client.post("/v1/scenarios", json=body).json()["id"]
+        for kind in ("optimise", "frontier", "demand"):  # a version the store cannot hold
+            late = client.post(f"/v1/scenarios/{sid}/{kind}", json={"version": 2**31})
+            assert late.status_code == 422 and late.json()["field"] == "version", late.text
+            unknown = client.post(f"/v1/scenarios/{sid}/{kind}", json={"timeLimit": 5})
+            assert unknown.status_code == 422 and unknown.json()["field"] == "timeLimit"
+        assert client.delete(f"/v1/scenarios/{sid}").status_code == 204
         assert client.post(
             "/v1/scenarios", content=b"{", headers={"content-type": "application/json"}
         ).status_code in (400, 422)
