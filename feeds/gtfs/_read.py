@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 import zipfile
 import zlib
@@ -206,7 +207,65 @@ def _pieces(handle: IO[bytes], size: int) -> Iterator[bytes]:
         yield piece
 
 
+_EOCD = b"PK\x05\x06"  # end of central directory record
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_EOCD_SEARCH = 22 + 0xFFFF  # the record and the longest comment
+_MAX_ENTRY_BYTES = 1024  # a directory entry: 46 bytes, its name, extra field and comment
+
+
+def _declared_entries(handle: IO[bytes]) -> tuple[int, int] | None:
+    """(entry count, central directory bytes) the zip's end record declares (zip64
+    too), read from its last 64 KiB without building anything; None when it has none."""
+    handle.seek(0, io.SEEK_END)
+    size = handle.tell()
+    start = max(0, size - _EOCD_SEARCH)
+    handle.seek(start)
+    tail = handle.read(size - start)
+    at = tail.rfind(_EOCD)
+    if at < 0 or at + 22 > len(tail):
+        return None
+    count, directory = struct.unpack_from("<HI", tail, at + 10)
+    locator = at - 20
+    if locator >= 0 and tail[locator : locator + 4] == _EOCD64_LOCATOR:
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        if 0 <= offset <= size - 56:
+            handle.seek(offset)
+            record = handle.read(56)
+            if record[:4] == b"PK\x06\x06":
+                count, directory = struct.unpack_from("<QQ", record, 32)
+    return int(count), int(directory)
+
+
+def _check_entries(label: str, data: bytes | Path) -> None:
+    """Refuse a zip declaring more entries than ``max_members`` before `zipfile` reads
+    its central directory (a million entries are 750 MB of ZipInfo objects)."""
+    limit = feed_limits.current().max_members
+    try:
+        if isinstance(data, bytes):
+            declared = _declared_entries(io.BytesIO(data))
+        else:
+            with data.open("rb") as handle:
+                declared = _declared_entries(handle)
+    except OSError:
+        return  # zipfile reports the unreadable file
+    if declared is None:
+        return
+    count, directory = declared
+    if count > limit:
+        raise FeedFormatError(
+            f"the zip holds {count} entries, more than {limit} (feed limit max_members)",
+            file=label,
+        )
+    if directory > limit * _MAX_ENTRY_BYTES:  # zipfile reads it whole, whatever the count
+        raise FeedFormatError(
+            f"the zip's directory is {directory} bytes, room for more than {limit} entries "
+            "(feed limit max_members)",
+            file=label,
+        )
+
+
 def _open_zip(label: str, data: bytes | Path) -> zipfile.ZipFile:
+    _check_entries(label, data)
     try:
         return zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:

@@ -419,3 +419,25 @@ def test_a_realtime_message_of_millions_of_empty_stop_time_updates() -> None:
     with limits.override(max_message_elements=10_000), pytest.raises(FeedFormatError):
         read_gtfs_rt(small)
     assert list(read_gtfs_rt(small).trip_updates["trip_id"]) == ["T1"]  # the default: read
+
+
+def test_zip_entries_are_counted_from_the_end_record_before_the_directory_is_read(
+    tmp_path: Path,
+) -> None:
+    import struct
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as archive:
+        for i in range(200):
+            archive.writestr(f"f{i}.txt", "")
+    with limits.override(max_members=100), pytest.raises(FeedFormatError) as err:
+        load_gtfs(many)
+    assert err.value.file == str(many) and "holds 200 entries" in str(err.value)
+    liar = tmp_path / "liar.zip"  # the end record claims 5 entries; the directory has 200
+    data = bytearray(many.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 5, 5)
+    liar.write_bytes(bytes(data))
+    with limits.override(max_members=5), pytest.raises(FeedFormatError) as lied:
+        load_gtfs(liar)
+    assert lied.value.file == str(liar) and "directory is" in str(lied.value)
