@@ -1,5 +1,6 @@
-"""numba kernels: time-bounded, multi-source Dijkstra on a CSR graph (binary heap), and
-the walk back along its predecessor edges (`pred_edges`).
+"""numba kernels: time-bounded, multi-source Dijkstra on a CSR graph (binary heap), the
+walk back along its predecessor edges (`pred_edges`) and the way points of a path
+(`path_points`).
 
 One call settles every node whose cost from the nearest source (each source with its own
 starting cost) is at most ``limit``; nothing beyond is expanded. Edge costs are float64
@@ -133,3 +134,46 @@ def pred_edges(pred: np.ndarray, src: np.ndarray, node: int, max_steps: int) -> 
         n += 1
         x = src[e]
     return out[:n].copy()
+
+
+@njit(cache=True)
+def path_points(
+    pred: np.ndarray,
+    src: np.ndarray,
+    redge: np.ndarray,
+    geom_start: np.ndarray,
+    geom_stop: np.ndarray,
+    node: int,
+    reverse: bool,
+    max_steps: int,
+) -> np.ndarray:
+    """Indices into the way geometry of the path to (forward) or from (``reverse``)
+    ``node``, in travel order: each forward edge's points from ``geom_start`` to
+    ``geom_stop`` (either way round), the first point of every edge after the first left
+    out (it is the previous edge's last). Empty when the path has no edge."""
+    back = pred_edges(pred, src, node, max_steps)
+    m = len(back)
+    edges = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        # travel order: a forward search walked back from the end, a reverse one from
+        # the start; reversed searches name edges by their reversed CSR positions
+        edges[i] = redge[back[i]] if reverse else back[m - 1 - i]
+    total = 0
+    for i in range(m):
+        a, b = geom_start[edges[i]], geom_stop[edges[i]]
+        total += (b - a if b >= a else a - b) + (1 if i == 0 else 0)
+    out = np.empty(total, dtype=np.int64)
+    n = 0
+    for i in range(m):
+        a, b = geom_start[edges[i]], geom_stop[edges[i]]
+        if i > 0 and a == b:
+            continue  # a one-point polyline adds nothing after the previous edge
+        step = 1 if b >= a else -1
+        x = a if i == 0 else a + step
+        while True:
+            out[n] = x
+            n += 1
+            if x == b:
+                break
+            x += step
+    return out

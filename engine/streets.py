@@ -19,6 +19,7 @@ factor (`CrowFly`); the plan says so in its notices.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -40,8 +41,17 @@ Int64Array = npt.NDArray[np.int64]
 DIJKSTRA: Callable[..., tuple[Any, ...]] = cast(
     Callable[..., tuple[Any, ...]], _dijkstra_kernel.dijkstra
 )
-#: The walk back along a search's predecessor edges (numba).
+#: The walk back along a search's predecessor edges, and the way points of a path (numba).
 PRED_EDGES: Callable[..., Any] = cast(Callable[..., Any], _dijkstra_kernel.pred_edges)
+PATH_POINTS: Callable[..., Any] = cast(Callable[..., Any], _dijkstra_kernel.path_points)
+
+#: Per graph, arrays its searches need again and again: the edge costs at a speed
+#: (``("speed", v)``), the reversed edge lengths (``"rlength"``) and the reversed copy of
+#: a cost array (``("rcost", id)``, with the array itself, so the id stays its own).
+_ARRAYS: weakref.WeakKeyDictionary[StreetCSR, dict[object, Any]] = weakref.WeakKeyDictionary()
+
+#: Reversed cost arrays kept per graph (the default costs and a few geofencing ones).
+REVERSED_COSTS_KEPT = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,21 +107,24 @@ class StreetSearch:
 
     def coordinates(self, node: int) -> list[tuple[float, float]]:
         """(lon, lat) of the path, through every OSM node of its ways when known: each
-        edge's polyline (`StreetCSR.edge_coordinates`) after the first without its first
-        point, gathered at once."""
+        edge's polyline (`StreetCSR.edge_coordinates`), after the first without its first
+        point (`engine._dijkstra_kernel.path_points`)."""
         g = self.graph
         if g.geom_start is None or g.geom_stop is None:
             return g.coordinates(self.path(node))
         assert g.geom_lat is not None and g.geom_lon is not None
-        edges = self.edge_path(node)
-        if not len(edges):
+        idx = PATH_POINTS(
+            self.pred,
+            g.rsrc if self.reverse else g.src,
+            g.redge,
+            g.geom_start,
+            g.geom_stop,
+            int(node),
+            self.reverse,
+            g.n_nodes + 1,
+        )
+        if not len(idx):
             return g.coordinates([int(node)])
-        a, b = g.geom_start[edges], g.geom_stop[edges]
-        count = np.abs(b - a) + 1
-        first = np.cumsum(count) - count
-        offset = np.arange(int(count.sum())) - np.repeat(first, count)
-        idx = np.repeat(a, count) + np.repeat(np.where(a <= b, 1, -1), count) * offset
-        idx = idx[(offset > 0) | (np.arange(len(idx)) < count[0])]
         return list(zip(g.geom_lon[idx].tolist(), g.geom_lat[idx].tolist(), strict=True))
 
 
@@ -207,8 +220,31 @@ class StreetCSR:
         return self._snappable()[idx].astype(np.int32), dist
 
     def edge_cost(self, speed_mps: float) -> FloatArray:
-        """Seconds to traverse each edge at ``speed_mps``."""
-        return self.length_m / float(speed_mps)
+        """Seconds to traverse each edge at ``speed_mps`` (made once per speed and shared:
+        callers must not write to it)."""
+        kept = _ARRAYS.setdefault(self, {})
+        key = ("speed", float(speed_mps))
+        cost: FloatArray | None = kept.get(key)
+        if cost is None:
+            cost = kept[key] = self.length_m / float(speed_mps)
+        return cost
+
+    def _reversed(self, cost: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``cost`` and the edge lengths in the reversed graph's order (kept per graph)."""
+        kept = _ARRAYS.setdefault(self, {})
+        length: FloatArray | None = kept.get("rlength")
+        if length is None:
+            length = kept["rlength"] = np.ascontiguousarray(self.length_m[self.redge])
+        key = ("rcost", id(cost))
+        found = kept.get(key)
+        if found is None or found[0] is not cost:
+            if sum(1 for k in kept if isinstance(k, tuple) and k[0] == "rcost") >= (
+                REVERSED_COSTS_KEPT
+            ):
+                for k in [k for k in kept if isinstance(k, tuple) and k[0] == "rcost"]:
+                    del kept[k]
+            found = kept[key] = (cost, np.ascontiguousarray(cost[self.redge]))
+        return found[1], length
 
     def reverse_cost(self, cost: FloatArray) -> FloatArray:
         """A forward per-edge array in the reversed graph's order."""
@@ -234,10 +270,10 @@ class StreetCSR:
         if len(s) != len(c):
             raise ValueError("one starting cost per source")
         if reverse:
+            rcost, rlength = self._reversed(cost)
             dist, metres, pred, origin = DIJKSTRA(
-                self.rptr, self.rto, cost[self.redge], self.length_m[self.redge], s, c,
-                float(limit),
-            )  # fmt: skip
+                self.rptr, self.rto, rcost, rlength, s, c, float(limit)
+            )
         else:
             dist, metres, pred, origin = DIJKSTRA(
                 self.ptr, self.to, cost, self.length_m, s, c, float(limit)
