@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
 import os
 import pickle
@@ -55,6 +54,7 @@ __all__ = [
     "SnapshotPublisher",
     "bind",
     "prepare_for_fork",
+    "same_value",
     "serve",
     "uvicorn_options",
     "worker_memory",
@@ -78,32 +78,58 @@ def _snapshot_path(folder: Path, network: str, index: int) -> Path:
     return folder / network / f"{index}.pkl"
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two snapshots (dataclasses of tables and values) hold the same data:
+    tables by `pandas.DataFrame.equals` (with their columns and types), the rest by
+    ``==``. (Pickles of equal values may differ in bytes.)"""
+    import dataclasses
+
+    import pandas as pd
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, pd.DataFrame):
+        return bool(
+            a.shape == b.shape
+            and list(a.columns) == list(b.columns)
+            and a.dtypes.equals(b.dtypes)
+            and a.equals(b)
+        )
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return all(
+            same_value(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    try:
+        return bool(a == b)
+    except Exception:  # an ambiguous comparison: not known to be the same
+        return False
+
+
 def publish(
-    folder: Path, name: str, net: Network, written: dict[Path, str] | None = None
+    folder: Path, name: str, net: Network, written: dict[Path, Any] | None = None
 ) -> list[Path]:
     """Write each GBFS snapshot of ``net`` to ``folder`` (atomically, by rename); with
-    ``written`` (path: digest of what was written there last) a snapshot that did not
-    change is not written again. Returns the files written."""
+    ``written`` (path: the snapshot written there last) a snapshot that did not change
+    is not written again. Returns the files written."""
     target = folder / name
     target.mkdir(parents=True, exist_ok=True)
     out = []
     for i, system in enumerate(net.rentals):
         path = _snapshot_path(folder, name, i)
-        data = pickle.dumps(system.snapshot, protocol=pickle.HIGHEST_PROTOCOL)
-        digest = hashlib.sha256(data).hexdigest()
-        if written is not None and written.get(path) == digest:
+        snapshot = system.snapshot
+        if written is not None and path in written and same_value(written[path], snapshot):
             continue
         fd, tmp = tempfile.mkstemp(dir=target, prefix=".snapshot-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                pickle.dump(snapshot, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         if written is not None:
-            written[path] = digest
+            written[path] = snapshot
         out.append(path)
     return out
 
@@ -115,7 +141,7 @@ class SnapshotPublisher(GbfsRefresher):
     def __init__(self, networks: Mapping[str, Network], folder: Path, **kwargs: Any) -> None:
         super().__init__(networks, **kwargs)
         self.folder = folder
-        self.written: dict[Path, str] = {}
+        self.written: dict[Path, Any] = {}
         self.stamps: dict[Path, int] = {}
 
     def publish_all(self) -> None:
