@@ -69,7 +69,7 @@ def _varint(data: np.ndarray, pos: int, end: int) -> tuple[int, int]:
     value = 0
     shift = 0
     while pos < end and shift < 64:
-        byte = np.int64(data[pos])
+        byte = int(data[pos])
         pos += 1
         value |= (byte & 0x7F) << shift
         if byte < 0x80:
@@ -106,7 +106,7 @@ def _count_elements(data: np.ndarray, stop_after: int) -> int:
             pos += 4
         elif wire == 2:
             size, pos = _varint(data, pos, end)
-            if pos < 0 or size > end - pos:
+            if pos < 0 or size < 0 or size > end - pos:  # size < 0: a 64-bit overflow
                 depth -= 1
                 continue
             count += 1

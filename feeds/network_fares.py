@@ -14,24 +14,32 @@ from collections.abc import Sequence
 
 from maasmix.errors import FeedError, FeedWarning
 from maasmix.feeds.fares import FareTables, read_fares
-from maasmix.feeds.gtfs._read import Source, source_label
+from maasmix.feeds.gtfs._read import ResolvedSource, Source, source_label
 from maasmix.feeds.network_inputs import _labels, load_feed, resolve_once
 
 __all__ = ["feed_labels", "read_network_fares"]
 
 
-def _sources(gtfs: Source | Sequence[Source]) -> list[Source]:
+def _sources(
+    gtfs: Source | ResolvedSource | Sequence[Source | ResolvedSource],
+) -> list[Source | ResolvedSource]:
     import os
 
-    return [gtfs] if isinstance(gtfs, str | bytes | os.PathLike) else list(gtfs)
+    if isinstance(gtfs, str | bytes | os.PathLike | ResolvedSource):
+        return [gtfs]
+    return list(gtfs)
 
 
-def feed_labels(gtfs: Source | Sequence[Source]) -> list[str]:
+def feed_labels(gtfs: Source | ResolvedSource | Sequence[Source | ResolvedSource]) -> list[str]:
     """The label (id prefix without the colon) of each feed, in order."""
-    return _labels([source_label(s) for s in _sources(gtfs)])  # no URL is downloaded
+    return _labels(  # from the names: no URL is downloaded
+        [s.label if isinstance(s, ResolvedSource) else source_label(s) for s in _sources(gtfs)]
+    )
 
 
-def read_network_fares(gtfs: Source | Sequence[Source]) -> dict[str, FareTables | None]:
+def read_network_fares(
+    gtfs: Source | ResolvedSource | Sequence[Source | ResolvedSource],
+) -> dict[str, FareTables | None]:
     """``{label: typed fare tables}`` of each feed (None: unreadable, with a FeedWarning)."""
     opened = [resolve_once(s) for s in _sources(gtfs)]  # the build's download of a URL
     out: dict[str, FareTables | None] = {}

@@ -142,3 +142,16 @@ def test_a_build_downloads_a_url_once(tmp_path: Path, use_cache: bool) -> None:
         server.httpd.shutdown()
         server.httpd.server_close()
         thread.join(timeout=5)
+
+
+def test_labels_of_opened_sources_are_their_own(tmp_path: Path) -> None:
+    from maasmix.feeds.gtfs._read import ResolvedSource
+    from maasmix.feeds.network_fares import feed_labels
+
+    archive = Path(shutil.make_archive(str(tmp_path / "tiny"), "zip", TINY))
+    opened = ResolvedSource("hsl", archive.read_bytes())  # an id_prefix of a deployment
+    assert feed_labels([opened, archive]) == ["hsl", "tiny"]
+    assert feed_labels(opened) == ["hsl"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        assert isinstance(read_network_fares([opened])["hsl"], FareTables)
