@@ -1,6 +1,7 @@
 """schemathesis over the whole OpenAPI document, on the demo city with a write key: every
-operation, positive and negative data, every check of the contract (see `CHECKS`), a
-bounded number of examples per operation.
+operation, positive and negative data, every check of the contract (see `CHECKS`; a
+request without the key must be refused wherever the document asks for one), a bounded
+number of examples per operation.
 
 The contract: no 5xx (except a 503 the operation documents), only documented status
 codes, media types, headers and bodies; a request the document calls invalid is refused
@@ -187,6 +188,7 @@ CHECKS = [
     checks.allow_header_conformance,
     checks.missing_required_header,
     checks.unsupported_method,
+    checks.ignored_auth,
     checks.use_after_free,
     checks.ensure_resource_availability,
 ]
