@@ -62,6 +62,7 @@ bench: bench-install
 	$(BIN)/pytest benchmarks --benchmark-enable --benchmark-autosave \
 		--benchmark-json=$(BENCH_RUN) $(BENCH_OPTS)
 	$(BIN)/python -m benchmarks.report scaling $(BENCH_RUN) reports/scaling.png
+	$(BIN)/python -m benchmarks.report matrix $(BENCH_RUN) reports/matrix_scaling.png
 	$(BIN)/python -m benchmarks.report summary $(BENCH_RUN) > $(BENCH_DIR)/summary.md
 
 # One representative benchmark per capability (benchmarks/quick.py), < 5 minutes.
