@@ -46,6 +46,13 @@ _RIDES: weakref.WeakKeyDictionary[CompiledTimetable, dict[tuple[object, ...], _R
 )
 RIDE_CACHE_SIZE = 20_000
 
+#: `_shape_geometry`'s answers per network, keyed by (shape, first stop, last stop): the
+#: trips of a route share their shape, so a stretch is measured once. At most
+#: `RIDE_CACHE_SIZE` stretches per network (emptied when full).
+_SHAPES: weakref.WeakKeyDictionary[
+    CompiledNetwork, dict[tuple[int, int, int], tuple[tuple[float, float], ...] | None]
+] = weakref.WeakKeyDictionary()
+
 
 # ---------------------------------------------------------------------- assembly
 
@@ -182,6 +189,23 @@ def _shape_geometry(
     k = int(cn.trip_shape[trip])
     if k < 0:
         return None
+    shapes = _SHAPES.get(cn)
+    if shapes is None:
+        shapes = _SHAPES[cn] = {}
+    key = (k, a, b)
+    if key in shapes:
+        return shapes[key]
+    if len(shapes) >= RIDE_CACHE_SIZE:
+        shapes.clear()
+    found = shapes[key] = _shape_stretch(cn, k, tt, a, b)
+    return found
+
+
+def _shape_stretch(
+    cn: CompiledNetwork, k: int, tt: CompiledTimetable, a: int, b: int
+) -> tuple[tuple[float, float], ...] | None:
+    """Shape ``k`` between stops ``a`` and ``b`` (see `_shape_geometry`)."""
+    assert cn.shape_ptr is not None and cn.shape_lat is not None and cn.shape_lon is not None
     lo, hi = int(cn.shape_ptr[k]), int(cn.shape_ptr[k + 1])
     lat, lon = cn.shape_lat[lo:hi], cn.shape_lon[lo:hi]
     if len(lat) < 2:

@@ -227,19 +227,25 @@ class Query:
                 self._check_crow(p, name)
             self.o_walk = self.o_bike = self.d_walk = self.d_bike = (-1, 0.0)
         else:
-            self.o_walk = self._snap("walk", self.o, "from")
-            self.d_walk = self._snap("walk", self.d, "to")
-            self.o_bike = self._snap("bike", self.o, None)
-            self.d_bike = self._snap("bike", self.d, None)
+            self.o_walk, self.d_walk = self._snap("walk", ("from", "to"))
+            self.o_bike, self.d_bike = self._snap("bike", (None, None))
 
-    def _snap(self, mode: str, p: Place, parameter: str | None) -> tuple[int, float]:
+    def _snap(
+        self, mode: str, parameters: tuple[str | None, str | None]
+    ) -> tuple[tuple[int, float], tuple[int, float]]:
+        """Both points' nearest node on the ``mode`` graph and the metres to it (one
+        lookup), checked against ``max_link_m`` when ``parameters`` name them."""
         graph = self.cn.walk if mode == "walk" else self.cn.bike
         if graph is None or graph.n_nodes == 0:
-            return -1, 0.0
-        node, dist = graph.nearest([p.lat], [p.lon])
-        metres = float(dist[0])
+            return (-1, 0.0), (-1, 0.0)
+        nodes, dist = graph.nearest([self.o.lat, self.d.lat], [self.o.lon, self.d.lon])
+        o = self._link(self.o, int(nodes[0]), float(dist[0]), parameters[0])
+        d = self._link(self.d, int(nodes[1]), float(dist[1]), parameters[1])
+        return o, d
+
+    def _link(self, p: Place, node: int, metres: float, parameter: str | None) -> tuple[int, float]:
         if parameter is None:
-            return int(node[0]), metres
+            return node, metres
         limit = float(self.opt.max_link_m)
         if metres > limit:
             raise QueryError(
@@ -253,7 +259,7 @@ class Query:
                 f"street of the network: joined to it by a straight line, walked at "
                 f"{self.ws:g} m/s"
             )
-        return int(node[0]), metres
+        return node, metres
 
     def _check_crow(self, p: Place, parameter: str) -> None:
         best = np.inf
