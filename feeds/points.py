@@ -241,13 +241,46 @@ def _from_geo(gdf: Any, label: str) -> pd.DataFrame:
             field="geometry",
         )
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-        gdf = gdf.to_crs("EPSG:4326")
+        gdf = _to_wgs84(gdf, label)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     frame["lat"] = gdf.geometry.y.to_numpy(np.float64)
     frame["lon"] = gdf.geometry.x.to_numpy(np.float64)
     if "id" not in frame.columns:
         raise InputError("an `id` column is required", file=label, field="id")
     return _from_table(frame.reset_index(drop=True), label)
+
+
+def _to_wgs84(gdf: Any, label: str) -> Any:
+    """``gdf`` reprojected to WGS84; a point its CRS cannot express (not finite, or not
+    back where it was after the round trip: a projection clamps or wraps what lies
+    outside its domain) is an error naming its row, as is a CRS that cannot be used."""
+    from pyproj.exceptions import CRSError, ProjError
+
+    x = gdf.geometry.x.to_numpy(np.float64)
+    y = gdf.geometry.y.to_numpy(np.float64)
+    try:
+        out = gdf.to_crs("EPSG:4326")
+        back = out.to_crs(gdf.crs)
+    except (CRSError, ProjError, ValueError) as exc:
+        raise InputError(f"cannot reproject to WGS84 ({exc})", file=label) from None
+    with np.errstate(invalid="ignore"):
+        fits = (
+            np.isfinite(x)
+            & np.isfinite(y)
+            & np.isclose(back.geometry.x.to_numpy(np.float64), x, rtol=1e-9, atol=1e-3)
+            & np.isclose(back.geometry.y.to_numpy(np.float64), y, rtol=1e-9, atol=1e-3)
+        )
+    bad = np.flatnonzero(~fits)
+    if len(bad):
+        i = int(bad[0])
+        raise InputError(
+            f"({x[i]:g}, {y[i]:g}) lies outside what its CRS {gdf.crs.to_string()[:40]} "
+            "can express",
+            file=label,
+            row=i,
+            field="geometry",
+        )
+    return out
 
 
 def _from_table(frame: pd.DataFrame, label: str, *, csv: bool = False) -> pd.DataFrame:

@@ -441,3 +441,37 @@ def test_zip_entries_are_counted_from_the_end_record_before_the_directory_is_rea
     with limits.override(max_members=5), pytest.raises(FeedFormatError) as lied:
         load_gtfs(liar)
     assert lied.value.file == str(liar) and "directory is" in str(lied.value)
+
+
+def _geojson(geometry: str, crs: str | None = None) -> str:
+    named = f'"crs": {{"type": "name", "properties": {{"name": "{crs}"}}}}, ' if crs else ""
+    return (
+        f'{{"type": "FeatureCollection", {named}"features": [{{"type": "Feature", '
+        f'"properties": {{"id": "a"}}, "geometry": {geometry}}}]}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("crs", "x"),
+    [("EPSG:3857", 1e300), ("EPSG:2056", 1e300), ("EPSG:3857", -1e30)],
+)
+def test_projected_points_outside_their_crs(tmp_path: Path, crs: str, x: float) -> None:
+    path = tmp_path / "points.geojson"
+    path.write_text(_geojson(f'{{"type": "Point", "coordinates": [{x!r}, 2.0]}}', crs))
+    with pytest.raises(InputError) as err:  # was read: 1e300 m east became lon -180
+        read_points(path)
+    assert (err.value.file, err.value.row, err.value.field) == (str(path), 0, "geometry")
+    path.write_text(_geojson('{"type": "Point", "coordinates": [2600000, 1200000]}', "EPSG:2056"))
+    bern = read_points(path)
+    assert bern["lat"].iloc[0] == pytest.approx(46.951, abs=1e-3)
+
+
+def test_nested_geometry_collections(tmp_path: Path) -> None:
+    point = '{"type": "Point", "coordinates": [1, 2]}'
+    for depth in (2, 3000):
+        nested = '{"type": "GeometryCollection", "geometries": [' * depth + point + "]}" * depth
+        path = tmp_path / f"nested{depth}.geojson"
+        path.write_text(_geojson(nested))
+        with pytest.raises(InputError) as err:
+            read_points(path)
+        assert err.value.file == str(path)
