@@ -29,11 +29,13 @@ MAX_SOURCE_CHARS = 1024
 #: Longest name of one path component, in bytes (what Linux file systems allow).
 MAX_NAME_BYTES = 255
 
-#: A name a client may give for an input (`server_source`): an http(s) URL, or a relative
+#: A name a client may give for an input (`server_source`): an http(s) URL (no spaces or
+#: control characters), or a relative
 #: path of names of letters, digits and ``_.,+=@-`` (at most 255 each; none ``.`` or
 #: ``..``; nothing absolute, no ``~``, no empty part). The code refuses what this refuses.
 _NAME = r"(?!\.\.?(/|$))[A-Za-z0-9_.,+=@-]{1,255}"
-SOURCE_PATTERN = rf"^(https?://[^\s/?#]+([/?#]\S*)?|{_NAME}(/{_NAME})*)$"
+_URL = r"https?://[^\s/?#\u0000-\u001f\u007f]+([/?#][^\s\u0000-\u001f\u007f]*)?"
+SOURCE_PATTERN = rf"^({_URL}|{_NAME}(/{_NAME})*)$"
 #: The JSON Schema of such a name, for a parameter's or a field's ``json_schema_extra``.
 SOURCE_SCHEMA: dict[str, Any] = {
     "pattern": SOURCE_PATTERN,

@@ -55,6 +55,8 @@ def test_inspect_gtfs(client: TestClient) -> None:
         "gtfs-cairns/caf\u00e9.zip",
         "file:///etc/passwd",
         "http://example.org/a b.zip",
+        "http://example.org/a\x00.zip",
+        "http://example.org/a\x7f.zip",
         "z" * 256,
     ],
 )
