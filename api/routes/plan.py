@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from maasmix import defaults
 from maasmix.api.deps import COORD_PATTERN, SettingsDep
@@ -73,10 +73,30 @@ class LatLon(BaseModel):
     lon: float = Field(ge=-180, le=180)
 
 
+def _no_null(schema: dict[str, Any]) -> None:
+    """A field's JSON Schema without its ``null`` alternative: the field is left out, or
+    given a value (the bundle fields depend on one another by presence)."""
+    kinds = [k for k in schema.pop("anyOf", []) if k.get("type") != "null"]
+    if len(kinds) == 1:
+        schema.update(kinds[0])
+    elif kinds:
+        schema["anyOf"] = kinds
+
+
 class PlanRequest(BaseModel):
     """Body of ``POST /v1/plan``."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            # a scenario's bundle is named by both; an inline bundle or a scenario's
+            "dependentRequired": {
+                "bundleScenario": ["bundleName"],
+                "bundleName": ["bundleScenario"],
+            },
+            "not": {"required": ["bundle", "bundleScenario"]},
+        },
+    )
 
     origin: LatLon = Field(alias="from")
     destination: LatLon = Field(alias="to")
@@ -88,15 +108,25 @@ class PlanRequest(BaseModel):
     num_itineraries: int = Field(defaults.NUM_ITINERARIES, alias="numItineraries", ge=1, le=20)
     network: str | None = Field(None, description="name of a loaded network", max_length=64)
     bundle: dict[str, Any] | None = Field(
-        None, description="an inline traveller bundle (transit, free_minutes_per_ride, ...)"
+        None,
+        description="an inline traveller bundle (transit, free_minutes_per_ride, ...)",
+        json_schema_extra=_no_null,
     )
     bundle_scenario: str | None = Field(
         None,
         alias="bundleScenario",
         max_length=1024,
         description="example scenario name, or a scenario file under the data folder",
+        json_schema_extra=_no_null,
     )
-    bundle_name: str | None = Field(None, alias="bundleName", max_length=200)
+    bundle_name: str | None = Field(
+        None,
+        alias="bundleName",
+        min_length=1,
+        max_length=200,
+        description="the bundle of bundleScenario",
+        json_schema_extra=_no_null,
+    )
     rider_category: str | None = Field(None, alias="riderCategory", max_length=200)
     money: bool | None = Field(
         None, description="Pareto over (arrival, cost, transfers); default: with a bundle"
@@ -110,6 +140,14 @@ class PlanRequest(BaseModel):
         None, max_length=35, description="language of alert texts (BCP 47, e.g. fi or sv-FI)"
     )
     geometry: GeometryFormat = Field("geojson", description=GEOMETRY_HELP)
+
+    @field_validator("bundle", "bundle_scenario", "bundle_name", mode="before")
+    @classmethod
+    def _given(cls, value: Any) -> Any:
+        """An explicit null is refused, as the document says (leave the field out)."""
+        if value is None:
+            raise ValueError("null: leave the field out instead")
+        return value
 
 
 def register_network(app: FastAPI, name: str, network: Network) -> None:
@@ -170,6 +208,11 @@ def _json(out: PlanOut) -> Response:
     return Response(body, media_type="application/json")
 
 
+def _given(**values: Any) -> dict[str, Any]:
+    """The ``values`` that are not None (query parameters left out stay out of the body)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _latlon(text: str, parameter: str) -> LatLon:
     parts = text.split(",")
     try:
@@ -211,7 +254,9 @@ def plan_get(
         str | None, Query(description="inline traveller bundle, JSON", max_length=4000)
     ] = None,
     bundle_scenario: Annotated[str | None, Query(alias="bundleScenario", max_length=1024)] = None,
-    bundle_name: Annotated[str | None, Query(alias="bundleName", max_length=200)] = None,
+    bundle_name: Annotated[
+        str | None, Query(alias="bundleName", min_length=1, max_length=200)
+    ] = None,
     rider_category: Annotated[str | None, Query(alias="riderCategory", max_length=200)] = None,
     money: Annotated[bool | None, Query()] = None,
     filters: Annotated[bool, Query(description="false: no itinerary filter chain")] = True,
@@ -232,15 +277,17 @@ def plan_get(
             "modes": [m for m in modes.split(",") if m.strip()] if modes else None,
             "numItineraries": num_itineraries,
             "network": network,
-            "bundle": parse_bundle_query(bundle),
-            "bundleScenario": bundle_scenario,
-            "bundleName": bundle_name,
             "riderCategory": rider_category,
             "money": money,
             "filters": filters,
             "locale": locale,
             "geometry": geometry,
         }
+        | _given(
+            bundle=parse_bundle_query(bundle),
+            bundleScenario=bundle_scenario,
+            bundleName=bundle_name,
+        )
     )
     return _json(_plan(request, body, settings))
 

@@ -196,6 +196,10 @@ def test_bad_query_is_422_naming_the_field(demo: City, change: dict[str, str], f
         ({"to": "60.17,24.95"}, "body.to:"),
         ({"at": "08:00"}, "body.at:"),
         ({"geometry": "wkt"}, "body.geometry:"),
+        ({"bundleScenario": "demo_city"}, "bundleName:"),
+        ({"bundleName": "Commuter"}, "bundleScenario:"),
+        ({"bundleName": None}, "body.bundleName:"),
+        ({"bundle": None, "bundleScenario": None}, "body.bundle:"),
     ],
 )
 def test_bad_body_is_422_naming_the_field(demo: City, change: dict[str, Any], where: str) -> None:
@@ -215,6 +219,13 @@ def test_openapi_types_the_coordinates() -> None:
     point = schemas[body["properties"]["from"]["$ref"].rsplit("/")[-1]]["properties"]
     assert (point["lat"]["minimum"], point["lat"]["maximum"]) == (-90, 90)
     assert (point["lon"]["minimum"], point["lon"]["maximum"]) == (-180, 180)
+    # a scenario's bundle needs both names, and is not given with an inline bundle
+    assert body["dependentRequired"] == {
+        "bundleScenario": ["bundleName"],
+        "bundleName": ["bundleScenario"],
+    }
+    assert body["not"] == {"required": ["bundle", "bundleScenario"]}
+    assert "anyOf" not in body["properties"]["bundleName"]  # null is refused, not admitted
 
 
 def test_modes_in_any_case_and_spacing_the_pattern_admits(demo: City) -> None:
