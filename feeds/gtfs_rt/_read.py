@@ -151,6 +151,24 @@ def _opt(msg: Any, name: str) -> Any:
     return getattr(msg, name) if msg.HasField(name) else None
 
 
+#: Latest POSIX time read (9999-12-31T23:59:59Z); a later (or negative) one is junk.
+MAX_POSIX_S = 253_402_300_799
+
+
+def _posix(msg: Any, name: str, file: str, where: str) -> int | None:
+    """The POSIX seconds field ``name`` of ``msg`` (None when absent); outside
+    0 .. `MAX_POSIX_S` a `FeedFormatError` naming ``where`` (a uint64 of 2**64 - 1 fits
+    no table nor date)."""
+    value = _opt(msg, name)
+    if value is not None and not 0 <= value <= MAX_POSIX_S:
+        raise FeedFormatError(
+            f"{name} {value} is no date (POSIX seconds 0 .. {MAX_POSIX_S})",
+            file=file,
+            field=f"{where}.{name}",
+        )
+    return None if value is None else int(value)
+
+
 def _clock(text: str) -> int | None:
     """Seconds of "HH:MM:SS" (hours may exceed 23); None when empty or not of that form."""
     if len(text) != 8 or not text.isascii() or text[2] != ":" or text[5] != ":":
@@ -168,7 +186,7 @@ def _translations(msg: Any) -> dict[str, str]:
 def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> RealtimeFeed:
     header = message.header
     notices: list[str] = []
-    stamp = int(header.timestamp) if header.HasField("timestamp") and header.timestamp else None
+    stamp = _posix(header, "timestamp", name, "header") or None  # 0: none
     if stamp is None:
         notices.append("the header has no timestamp: the feed's age is unknown")
     elif now - stamp > max_age_s:
@@ -185,9 +203,10 @@ def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> Realtim
     alerts: list[Alert] = []
     no_trip = 0
     n_stu = 0
-    for entity in message.entity:
+    for index, entity in enumerate(message.entity):
         if entity.is_deleted:
             continue
+        at = f"entity[{index}]"
         if entity.HasField("trip_update"):
             update = entity.trip_update
             trip = update.trip
@@ -209,18 +228,23 @@ def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> Realtim
             tu["start_time_s"].append(_clock(trip.start_time))
             tu["schedule_relationship"].append(_TRIP_REL.Name(trip.schedule_relationship))
             tu["vehicle_id"].append(update.vehicle.id if update.HasField("vehicle") else "")
-            tu["timestamp"].append(_opt(update, "timestamp"))
+            tu["timestamp"].append(_posix(update, "timestamp", name, f"{at}.trip_update"))
             tu["delay"].append(_opt(update, "delay"))
-            for s in update.stop_time_update:
+            for k, s in enumerate(update.stop_time_update):
+                where = f"{at}.trip_update.stop_time_update[{k}]"
                 stu["update"].append(row)
                 stu["stop_sequence"].append(_opt(s, "stop_sequence"))
                 stu["stop_id"].append(s.stop_id)
                 arr = s.arrival if s.HasField("arrival") else None
                 dep = s.departure if s.HasField("departure") else None
                 stu["arrival_delay"].append(None if arr is None else _opt(arr, "delay"))
-                stu["arrival_time"].append(None if arr is None else _opt(arr, "time"))
+                stu["arrival_time"].append(
+                    None if arr is None else _posix(arr, "time", name, f"{where}.arrival")
+                )
                 stu["departure_delay"].append(None if dep is None else _opt(dep, "delay"))
-                stu["departure_time"].append(None if dep is None else _opt(dep, "time"))
+                stu["departure_time"].append(
+                    None if dep is None else _posix(dep, "time", name, f"{where}.departure")
+                )
                 stu["schedule_relationship"].append(_STOP_REL.Name(s.schedule_relationship))
         if entity.HasField("vehicle"):
             v = entity.vehicle
@@ -243,7 +267,7 @@ def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> Realtim
             veh["current_status"].append(
                 _VEHICLE_STATUS.Name(v.current_status) if v.HasField("current_status") else ""
             )
-            veh["timestamp"].append(_opt(v, "timestamp"))
+            veh["timestamp"].append(_posix(v, "timestamp", name, f"{at}.vehicle"))
             veh["occupancy_status"].append(
                 _OCCUPANCY.Name(v.occupancy_status) if v.HasField("occupancy_status") else ""
             )
@@ -254,7 +278,11 @@ def _tables(message: Any, name: str, *, now: float, max_age_s: float) -> Realtim
                 Alert(
                     alert_id=entity.id,
                     active_periods=tuple(
-                        (_opt(p, "start"), _opt(p, "end")) for p in a.active_period
+                        (
+                            _posix(p, "start", name, f"{at}.alert.active_period[{k}]"),
+                            _posix(p, "end", name, f"{at}.alert.active_period[{k}]"),
+                        )
+                        for k, p in enumerate(a.active_period)
                     ),
                     informed_entities=tuple(
                         InformedEntity(

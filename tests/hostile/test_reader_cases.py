@@ -475,3 +475,40 @@ def test_nested_geometry_collections(tmp_path: Path) -> None:
         with pytest.raises(InputError) as err:
             read_points(path)
         assert err.value.file == str(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("trip_update.timestamp", 2**64 - 1),  # a uint64 no Int64 column holds
+        ("vehicle.timestamp", 2**63),
+        ("header.timestamp", 2**64 - 1),
+        ("arrival.time", -(2**63)),
+        ("alert.active_period", 2**64 - 1),
+    ],
+)
+def test_realtime_times_beyond_any_date(where: str, value: int) -> None:
+    from google.transit import gtfs_realtime_pb2 as pb
+
+    from maasmix.feeds.gtfs_rt import read_gtfs_rt
+
+    message = pb.FeedMessage()
+    message.header.gtfs_realtime_version = "2.0"
+    message.header.timestamp = 1_700_000_000
+    entity = message.entity.add(id="e")
+    if where == "header.timestamp":
+        message.header.timestamp = value
+    elif where == "vehicle.timestamp":
+        entity.vehicle.timestamp = value
+    elif where == "alert.active_period":
+        entity.alert.active_period.add(start=value)
+    else:
+        entity.trip_update.trip.trip_id = "T1"
+        if where == "arrival.time":
+            entity.trip_update.stop_time_update.add(stop_id="S").arrival.time = value
+        else:
+            entity.trip_update.timestamp = value
+    with pytest.raises(FeedFormatError) as err:
+        read_gtfs_rt(message.SerializeToString(), now=1_700_000_000)
+    assert "is no date" in str(err.value) and err.value.field is not None
+    assert err.value.field.split(".")[-1] in ("timestamp", "time", "start")
