@@ -24,7 +24,7 @@ field                      default      bounds
 ``max_day_stop_times``     50,000,000   stop times of one service day that frequencies.txt
                                         expands into (a headway of 1 s over 99 hours is
                                         a bomb of its own)
-``max_json_bytes``         64 MiB       one JSON document (GBFS file)
+``max_json_bytes``         64 MiB       one JSON document (GBFS file, GeoJSON points)
 ``max_json_containers``    1,000,000    objects and arrays in one JSON document ({ and [
                                         counted before parsing: 60 MB of ``{},`` is 20
                                         million dicts, 2 GB of memory)

@@ -131,6 +131,14 @@ def _read_file(path: Path) -> pd.DataFrame:
         )
     import geopandas as gpd
 
+    json_cap = feed_limits.current().max_json_bytes
+    if suffix in (".geojson", ".json") and size > json_cap:
+        # GDAL holds a GeoJSON document whole, at some ten times its size
+        raise InputError(
+            f"a GeoJSON file of {size} bytes, more than {json_cap} (feed limit "
+            "max_json_bytes); write large point sets as GeoParquet",
+            file=label,
+        )
     if suffix in (".parquet", ".geoparquet"):
         cap = feed_limits.current().max_member_bytes
         problem = parquet_problem(

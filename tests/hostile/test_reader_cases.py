@@ -512,3 +512,12 @@ def test_realtime_times_beyond_any_date(where: str, value: int) -> None:
         read_gtfs_rt(message.SerializeToString(), now=1_700_000_000)
     assert "is no date" in str(err.value) and err.value.field is not None
     assert err.value.field.split(".")[-1] in ("timestamp", "time", "start")
+
+
+def test_a_geojson_beyond_the_json_limit(tmp_path: Path) -> None:
+    path = tmp_path / "points.geojson"
+    path.write_text(_geojson('{"type": "Point", "coordinates": [1, 2]}') + " " * 2000)
+    with limits.override(max_json_bytes=1000), pytest.raises(InputError) as err:
+        read_points(path)
+    assert err.value.file == str(path) and "max_json_bytes" in str(err.value)
+    assert read_points(path)["id"].tolist() == ["a"]
