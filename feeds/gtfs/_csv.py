@@ -8,7 +8,7 @@ shows).
 
 Repaired quirks, each reported once per file with a `FeedWarning` naming the repair:
 
-- a UTF-8 byte order mark (removed);
+- a UTF-8 byte order mark (removed); UTF-16 text with its byte order mark (decoded);
 - text that is not UTF-8 (decoded as cp1252, or latin-1 when that fails too);
 - old-Mac ``\\r`` line ends or a mix of ``\\r\\n`` and ``\\n`` in one file (normalised;
   uniform ``\\r\\n`` is valid CSV and GTFS and is read silently);
@@ -85,6 +85,16 @@ def _warn(file: str, message: str) -> None:
 
 
 def _decode(file: str, data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")  # the BOM says which byte order
+        except UnicodeDecodeError as exc:
+            raise FeedFormatError(
+                f"starts with a UTF-16 byte order mark but is not UTF-16 text ({exc.reason})",
+                file=file,
+            ) from None
+        _warn(file, "decoded UTF-16 text (it starts with a UTF-16 byte order mark)")
+        return text
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         _warn(file, "removed a UTF-8 byte order mark (BOM) at the start of the file")

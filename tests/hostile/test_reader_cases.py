@@ -521,3 +521,20 @@ def test_a_geojson_beyond_the_json_limit(tmp_path: Path) -> None:
         read_points(path)
     assert err.value.file == str(path) and "max_json_bytes" in str(err.value)
     assert read_points(path)["id"].tolist() == ["a"]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
+def test_utf16_with_its_byte_order_mark_is_decoded(tmp_path: Path, codec: str) -> None:
+    text = (TINY / "stops.txt").read_text("utf-8")
+    data = text.encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data
+    feed = _tiny_zip(tmp_path / "f.zip", {"stops.txt": data})
+    with pytest.warns(FeedWarning, match="UTF-16"):
+        stops = load_gtfs(feed).tables["stops"]
+    plain = _quiet_load(TINY).tables["stops"]  # type: ignore[attr-defined]
+    assert stops["stop_name"].tolist() == plain["stop_name"].tolist()
+    broken = _tiny_zip(tmp_path / "b.zip", {"stops.txt": b"\xff\xfe" + b"a\x00" * 3 + b"\x00\xd8"})
+    with pytest.raises(FeedFormatError) as err:
+        _quiet_load(broken)
+    assert err.value.file == "stops.txt" and "UTF-16" in str(err.value)
