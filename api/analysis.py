@@ -281,9 +281,20 @@ def _geo(frame: pd.DataFrame) -> Any:
     )
 
 
-def write_result(frame: pd.DataFrame, path: str | os.PathLike[str], value: str) -> Path:
+def write_result(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    value: str,
+    *,
+    title: str | None = None,
+    label: str | None = None,
+    diverging: bool = False,
+) -> Path:
     """Write ``frame`` by ``path``'s extension (see the module docstring); maps colour
-    ``value`` (a column). Returns the path."""
+    ``value`` (a column) under ``title``, with ``label`` (what the colour measures, with
+    its unit) on the legend; ``diverging`` centres a red-white-blue scale on zero (a
+    difference: red loses, blue gains). Grey points are NaN (not reached). Returns the path.
+    """
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix not in (".png", ".html"):
@@ -301,44 +312,81 @@ def write_result(frame: pd.DataFrame, path: str | os.PathLike[str], value: str) 
         raise QueryError(f"no column {value!r} to draw", parameter="value")
     gdf = _geo(frame)
     out.parent.mkdir(parents=True, exist_ok=True)
+    values = pd.to_numeric(gdf[value], errors="coerce").astype(np.float64)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    if diverging:  # symmetric around zero, so white is "no change"
+        hi = max(abs(lo), abs(hi), 1e-9)
+        lo = -hi
+    label = label or value
+    title = title or value
     if suffix == ".png":
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(8, 8))
-        points = bool((gdf.geom_type == "Point").all())
-        gdf.plot(
-            column=value,
-            ax=ax,
-            legend=True,
-            cmap="viridis_r" if "time" in value else "viridis",
-            markersize=12 if points else None,
-            alpha=0.8 if points else 0.45,
-            edgecolor="none" if points else "black",
-            missing_kwds={"color": "lightgrey"},
-        )
-        ax.set_title(value)
-        ax.set_xlabel("longitude")
-        ax.set_ylabel("latitude")
-        fig.savefig(out, dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        _png(gdf, out, value, title, label, lo, hi, diverging)
         return out
+    _html(gdf, values, out, value, title, label, lo, hi, diverging)
+    return out
+
+
+def _png(
+    gdf: Any, out: Path, value: str, title: str, label: str, lo: float, hi: float,
+    diverging: bool,
+) -> None:  # fmt: skip
+    """A static map (matplotlib) of ``gdf[value]``."""
+    import textwrap
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(8, 8))
+    points = bool((gdf.geom_type == "Point").all())
+    cmap = "RdBu" if diverging else ("viridis_r" if "time" in value else "viridis")
+    gdf.plot(
+        column=value,
+        ax=ax,
+        legend=True,
+        legend_kwds={"label": label, "shrink": 0.6},
+        cmap=cmap,
+        vmin=lo,
+        vmax=max(hi, lo + 1e-9),
+        markersize=40 if points else None,
+        alpha=0.9 if points else 0.45,
+        edgecolor="black" if diverging and points else ("none" if points else "black"),
+        linewidth=0.4 if points else 0.8,
+        missing_kwds={"color": "lightgrey", "label": "not reached"},
+    )
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.ticklabel_format(useOffset=False, style="plain")
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _html(
+    gdf: Any, values: pd.Series, out: Path, value: str, title: str, label: str, lo: float,
+    hi: float, diverging: bool,
+) -> None:  # fmt: skip
+    """An interactive map (folium, OpenStreetMap tiles) of ``gdf[value]``."""
+    import html
+
     import folium
     from branca.colormap import LinearColormap
 
     west, south, east, north = (float(v) for v in gdf.total_bounds)
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles="OpenStreetMap")
     fmap.fit_bounds([[south, west], [north, east]])
-    values = pd.to_numeric(gdf[value], errors="coerce").astype(np.float64)
-    finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    colours = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]  # viridis, reversed
-    ramp = LinearColormap(
-        colours if "time" in value else colours[::-1], vmin=lo, vmax=max(hi, lo + 1e-9)
-    )
-    ramp.caption = value
+    if diverging:
+        colours = ["#b2182b", "#f4a582", "#f7f7f7", "#92c5de", "#2166ac"]  # RdBu
+    else:
+        colours = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]  # viridis, reversed
+        colours = colours if "time" in value else colours[::-1]
+    ramp = LinearColormap(colours, vmin=lo, vmax=max(hi, lo + 1e-9))
+    ramp.caption = f"{label} (grey: not reached)"
     shown = gdf.copy()
     shown[value] = values
     fields = [c for c in shown.columns if c != "geometry"][:6]
@@ -346,14 +394,21 @@ def write_result(frame: pd.DataFrame, path: str | os.PathLike[str], value: str) 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         v = feature["properties"].get(value)
         colour = ramp(v) if v is not None and np.isfinite(v) else "#bbbbbb"
-        return {"color": colour, "fillColor": colour, "weight": 1, "fillOpacity": 0.5}
+        edge = "#333333" if diverging else colour
+        return {"color": edge, "fillColor": colour, "weight": 1, "fillOpacity": 0.7}
 
     folium.GeoJson(
         shown.to_json(drop_id=True),
         style_function=style,
-        marker=folium.CircleMarker(radius=5),
+        marker=folium.CircleMarker(radius=6),
         tooltip=folium.GeoJsonTooltip(fields=fields),
     ).add_to(fmap)
     ramp.add_to(fmap)
+    heading = (
+        '<div style="position:fixed;top:10px;left:60px;right:60px;z-index:1000;'
+        "background:rgba(255,255,255,0.9);padding:6px 10px;font:14px sans-serif;"
+        f'border-radius:4px"><b>{html.escape(title)}</b></div>'
+    )
+    fmap.get_root().html.add_child(folium.Element(heading))  # type: ignore[attr-defined]
+    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))  # type: ignore[attr-defined]
     fmap.save(str(out))
-    return out

@@ -29,7 +29,7 @@ Decay functions ``f(t)`` of the travel time ``t`` (minutes) and the cutoff ``c``
 - ``exponential``: negative exponential with half-life ``c``: ``0.5 ** (t / c)``.
 
 `compare` sets two results side by side (two networks, the same origins) and says in one
-line what the change does for the median origin.
+line what the change does to the median over the origins.
 """
 
 from __future__ import annotations
@@ -211,8 +211,10 @@ def compare(before: Any, after: Any, *, label: str = "the change") -> tuple[Any,
     Returns a GeoDataFrame with the key columns (``id``, ``opportunity``, ``percentile``,
     ``cutoff``), ``before``, ``after``, ``difference`` (after - before) and ``change``
     (relative, NaN where ``before`` is 0), and a one-line summary of the first
-    opportunity, percentile and cutoff: the median origin's relative change and how many
-    origins gain or lose.
+    opportunity, percentile and cutoff: the relative change of the median over the origins
+    (before and after), e.g. "Bay Wheels adds 99% more jobs reachable within 30 minutes
+    (median over 8 origins: 1,107 -> 2,203; 8 gain, 0 lose)", and how many origins gain
+    or lose.
     """
     import geopandas as gpd
 
@@ -240,17 +242,22 @@ def compare(before: Any, after: Any, *, label: str = "the change") -> tuple[Any,
     median_after = float(np.median(part["after"]))
     gain = int((part["difference"] > 1e-9).sum())
     lose = int((part["difference"] < -1e-9).sum())
+    what, cut = first["opportunity"], f"{first['cutoff']:g}"
+    counts = f"{gain} gain, {lose} lose"
     if median_before > 0:
         rel = (median_after - median_before) / median_before
-        verb = "adds" if rel >= 0 else "removes"
-        head = f"{label} {verb} {abs(rel):.0%} {first['opportunity']}"
-    else:
         head = (
-            f"{label} takes the median origin's {first['opportunity']} from 0 to {median_after:g}"
+            f"{label} adds {rel:.0%} more {what}"
+            if rel >= 0
+            else f"{label} removes {-rel:.0%} of the {what}"
         )
-    summary = (
-        f"{head} within {first['cutoff']:g} minutes for the median origin "
-        f"({median_before:,.0f} -> {median_after:,.0f}; {gain} of {len(part)} origins gain, "
-        f"{lose} lose)"
-    )
+        summary = (
+            f"{head} reachable within {cut} minutes (median over {len(part)} origins: "
+            f"{median_before:,.0f} -> {median_after:,.0f}; {counts})"
+        )
+    else:
+        summary = (
+            f"{label} takes the median {what} reachable within {cut} minutes over "
+            f"{len(part)} origins from 0 to {median_after:,.0f} ({counts})"
+        )
     return out, summary

@@ -34,6 +34,30 @@ from maasmix.pricing.demand.jobs import NetworkArgs
 
 __all__ = ["register"]
 
+#: Help texts shared by the analysis commands (units and defaults named).
+_H3_HELP = "origins: centres of the H3 cells (resolution 0-15) over the network's extent"
+_WINDOW_HELP = "minutes of departures from --at, one search each minute"
+_PCTS_HELP = "of the travel times over the window, 0-100, e.g. 25,50,75"
+_PCT_HELP = "of the travel times over the window, 0-100"
+_MAXT_HELP = "minutes; longer trips count as not reached (NaN)"
+_CUTOFF_HELP = (
+    "minutes, for share_within_{C}: the share of departures arriving within it"
+    " (default: --max-time)"
+)
+_DECAYV_HELP = (
+    "minutes: linear ramp width, logistic sd (default 10); unused by step and"
+    " exponential (half-life = cutoff)"
+)
+_WORKERS_HELP = "local Dask worker processes (0: run in this process)"
+_SCHED_HELP = "Dask scheduler address (default: $MAASMIX_DASK_ADDRESS)"
+_CHUNK_HELP = "origins per chunk (written to OUT.parts/ as each finishes)"
+_CACHE_HELP = "compiled-network cache (default: $MAASMIX_CACHE_DIR or the platform's cache folder)"
+
+#: The access and egress modes, as every analysis command's help lists them.
+_MODES_HELP = (
+    "comma-separated: WALK (always), BICYCLE_RENTAL, SCOOTER_RENTAL, MOPED_RENTAL, RENTAL (all)"
+)
+
 #: The isochrones' default cutoffs as the command line spells them.
 _CUTOFFS = ",".join(str(c) for c in DEFAULT_CUTOFFS)
 
@@ -116,6 +140,33 @@ def _run(
     return result
 
 
+def _network_name(args: NetworkArgs) -> str:
+    """The network as a map title names it: its input files' names."""
+    names = [*args.gtfs, *([args.osm] if args.osm else []), *args.gbfs]
+    return " + ".join(Path(n.rstrip("/")).name for n in names)
+
+
+def _window_text(when: dt.datetime, window: float, percentile: float) -> str:
+    """E.g. "p50 of the travel times departing 08:00-09:00 every minute"."""
+    end = when + dt.timedelta(minutes=window)
+    return f"p{percentile:g} of the travel times departing {when:%H:%M}-{end:%H:%M} every minute"
+
+
+def _access_title(spec: AnalysisSpec, cutoff: float) -> str:
+    """E.g. "jobs reachable within 30 min (logistic decay, sd 5 min)"."""
+    decay = spec.decay_function
+    if decay == "step":
+        how = "step cutoff"
+    elif decay == "exponential":
+        how = f"negative exponential decay, half-life {cutoff:g} min"
+    elif spec.decay_value is not None:
+        what = "width" if decay == "linear" else "sd"
+        how = f"{decay} decay, {what} {spec.decay_value:g} min"
+    else:
+        how = f"{decay} decay"
+    return f"{spec.opportunities[0]} reachable within {cutoff:g} min ({how})"
+
+
 def _finish(result: AnalysisRun, out: Path, written: Path) -> None:
     shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
     resumed = f", {result.chunks_resumed} resumed" if result.chunks_resumed else ""
@@ -132,21 +183,33 @@ def matrix(
     out: Path = typer.Option(..., "--out", help="result: .parquet .csv .geojson .png .html"),
     origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
     destinations: str | None = typer.Option(None, "--destinations", help="default: origins"),
-    h3: int | None = typer.Option(None, "--h3", help="origins: H3 cells at this resolution"),
+    h3: int | None = typer.Option(
+        None,
+        "--h3",
+        help=_H3_HELP,
+    ),
     osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
-    window: float = typer.Option(60, "--window", help="departure window, minutes"),
-    percentiles: str = typer.Option("50", "--percentiles", help="e.g. 25,50,75"),
-    max_time: float = typer.Option(60, "--max-time", help="longest trip, minutes"),
+    window: float = typer.Option(60, "--window", help=_WINDOW_HELP),
+    percentiles: str = typer.Option("50", "--percentiles", help=_PCTS_HELP),
+    max_time: float = typer.Option(60, "--max-time", help=_MAXT_HELP),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
-    cutoff: float | None = typer.Option(None, "--cutoff", help="share column, minutes"),
-    access_modes: str = typer.Option("WALK", "--access-modes", help="WALK,BICYCLE_RENTAL,..."),
-    egress_modes: str = typer.Option("WALK", "--egress-modes", help="WALK,RENTAL,..."),
-    workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
-    chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+    cutoff: float | None = typer.Option(
+        None,
+        "--cutoff",
+        help=_CUTOFF_HELP,
+    ),
+    access_modes: str = typer.Option("WALK", "--access-modes", help=_MODES_HELP),
+    egress_modes: str = typer.Option("WALK", "--egress-modes", help=_MODES_HELP),
+    workers: int = typer.Option(0, "--workers", min=0, help=_WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHED_HELP),
+    chunk: int = typer.Option(50, "--chunk", min=1, help=_CHUNK_HELP),
+    cache_dir: Path | None = typer.Option(
+        None,
+        "--cache-dir",
+        help=_CACHE_HELP,
+    ),
     backend: str = typer.Option("maasmix", "--backend", help="maasmix, or r5py (R5, Java 21+)"),
     r5_jar: str | None = typer.Option(None, "--r5-jar", help="the R5 jar (r5py backend)"),
 ) -> None:
@@ -185,7 +248,13 @@ def matrix(
         per = frame.groupby("from_id", sort=False)[column].median()
         shown = o[["id", "lat", "lon"]].copy()
         shown[f"median_{column}"] = per.reindex(shown["id"]).to_numpy()
-        written = write_result(shown, out, f"median_{column}")
+        title = (
+            f"Median over {len(o if d is None else d):,} destinations of the {column} "
+            f"({_window_text(when, window, spec.percentiles[0])}); {_network_name(args)}; "
+            f"access {'+'.join(spec.access_modes)}"
+        )
+        written = write_result(shown, out, f"median_{column}", title=title,
+                               label=f"median {column} (minutes)")  # fmt: skip
     else:
         written = write_result(frame, out, percentile_column(spec.percentiles[0]))
     _finish(result, out, written)
@@ -217,23 +286,35 @@ def accessibility(
     out: Path = typer.Option(..., "--out", help="result: .parquet .csv .geojson .png .html"),
     destinations: str = typer.Option(..., "--destinations", help="points with weight columns"),
     origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
-    h3: int | None = typer.Option(None, "--h3", help="origins: H3 cells at this resolution"),
+    h3: int | None = typer.Option(
+        None,
+        "--h3",
+        help=_H3_HELP,
+    ),
     opportunities: str = typer.Option("jobs", "--opportunities", help="weight columns: jobs,..."),
     osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
-    window: float = typer.Option(60, "--window", help="departure window, minutes"),
-    percentiles: str = typer.Option("50", "--percentiles", help="e.g. 25,50,75"),
+    window: float = typer.Option(60, "--window", help=_WINDOW_HELP),
+    percentiles: str = typer.Option("50", "--percentiles", help=_PCTS_HELP),
     cutoffs: str = typer.Option("30", "--cutoffs", help="minutes, e.g. 15,30,45"),
     decay: str = typer.Option("step", "--decay", help="step, linear, logistic, exponential"),
-    decay_value: float | None = typer.Option(None, "--decay-value", help="linear width, sd"),
-    access_modes: str = typer.Option("WALK", "--access-modes", help="WALK,BICYCLE_RENTAL,..."),
-    egress_modes: str = typer.Option("WALK", "--egress-modes", help="WALK,RENTAL,..."),
+    decay_value: float | None = typer.Option(
+        None,
+        "--decay-value",
+        help=_DECAYV_HELP,
+    ),
+    access_modes: str = typer.Option("WALK", "--access-modes", help=_MODES_HELP),
+    egress_modes: str = typer.Option("WALK", "--egress-modes", help=_MODES_HELP),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
-    workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
-    chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+    workers: int = typer.Option(0, "--workers", min=0, help=_WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHED_HELP),
+    chunk: int = typer.Option(50, "--chunk", min=1, help=_CHUNK_HELP),
+    cache_dir: Path | None = typer.Option(
+        None,
+        "--cache-dir",
+        help=_CACHE_HELP,
+    ),
 ) -> None:
     """Accessibility: opportunities reached per origin, with a decay of the travel time."""
     when = parse_at(at)
@@ -252,7 +333,13 @@ def accessibility(
             & (frame["percentile"] == spec.percentiles[0])
             & (frame["cutoff"] == frame["cutoff"].max())
         ]
-    written = write_result(frame, out, "accessibility")
+    cut = float(frame["cutoff"].max()) if len(frame) else spec.cutoffs[-1]
+    title = (
+        f"{_access_title(spec, cut)}; {_window_text(when, window, spec.percentiles[0])}; "
+        f"{_network_name(args)}; access {'+'.join(spec.access_modes)}"
+    )
+    label = f"{spec.opportunities[0]} reachable (sum of weights x decay)"
+    written = write_result(frame, out, "accessibility", title=title, label=label)
     _finish(result, out, written)
 
 
@@ -269,23 +356,35 @@ def accessibility_compare(
     ),
     label: str | None = typer.Option(None, "--label", help="the change, in the summary line"),
     origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
-    h3: int | None = typer.Option(None, "--h3", help="origins: H3 cells at this resolution"),
+    h3: int | None = typer.Option(
+        None,
+        "--h3",
+        help=_H3_HELP,
+    ),
     opportunities: str = typer.Option("jobs", "--opportunities", help="weight columns: jobs,..."),
     osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS of both networks (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
-    window: float = typer.Option(60, "--window", help="departure window, minutes"),
-    percentiles: str = typer.Option("50", "--percentiles", help="e.g. 25,50,75"),
+    window: float = typer.Option(60, "--window", help=_WINDOW_HELP),
+    percentiles: str = typer.Option("50", "--percentiles", help=_PCTS_HELP),
     cutoffs: str = typer.Option("30", "--cutoffs", help="minutes, e.g. 15,30,45"),
     decay: str = typer.Option("step", "--decay", help="step, linear, logistic, exponential"),
-    decay_value: float | None = typer.Option(None, "--decay-value", help="linear width, sd"),
-    access_modes: str = typer.Option("WALK,RENTAL", "--access-modes", help="WALK,RENTAL,..."),
-    egress_modes: str = typer.Option("WALK,RENTAL", "--egress-modes", help="WALK,RENTAL,..."),
+    decay_value: float | None = typer.Option(
+        None,
+        "--decay-value",
+        help=_DECAYV_HELP,
+    ),
+    access_modes: str = typer.Option("WALK,RENTAL", "--access-modes", help=_MODES_HELP),
+    egress_modes: str = typer.Option("WALK,RENTAL", "--egress-modes", help=_MODES_HELP),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
-    workers: int = typer.Option(0, "--workers", min=0, help="local Dask workers (0: none)"),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address"),
-    chunk: int = typer.Option(50, "--chunk", min=1, help="origins per chunk"),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+    workers: int = typer.Option(0, "--workers", min=0, help=_WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHED_HELP),
+    chunk: int = typer.Option(50, "--chunk", min=1, help=_CHUNK_HELP),
+    cache_dir: Path | None = typer.Option(
+        None,
+        "--cache-dir",
+        help=_CACHE_HELP,
+    ),
 ) -> None:
     """Accessibility on two networks (e.g. without and with a bike-share system, or two
     GTFS versions) and its difference per origin; prints a one-line summary."""
@@ -318,7 +417,17 @@ def accessibility_compare(
             & (table["percentile"] == first["percentile"])
             & (table["cutoff"] == first["cutoff"])
         ]
-    written = write_result(table, out, "difference")
+    first = table.iloc[0] if len(table) else None
+    cut = float(first["cutoff"]) if first is not None else spec.cutoffs[0]
+    pct = float(first["percentile"]) if first is not None else spec.percentiles[0]
+    opportunity = str(first["opportunity"]) if first is not None else spec.opportunities[0]
+    title = (
+        f"Change in {_access_title(spec, cut).replace(spec.opportunities[0], opportunity, 1)}"
+        f" with {label}: {_network_name(after)} (after) minus {_network_name(before)} "
+        f"(before); {_window_text(when, window, pct)}; access {'+'.join(spec.access_modes)}"
+    )
+    written = write_result(table, out, "difference", title=title, diverging=True,
+                           label=f"{opportunity} gained (after - before; red: lost)")  # fmt: skip
     for name, run in (("before", runs[0]), ("after", runs[1])):
         shutil.rmtree(out.with_name(f"{out.name}.{name}.parts"), ignore_errors=True)
         resumed = f", {run.chunks_resumed} resumed" if run.chunks_resumed else ""
@@ -338,12 +447,16 @@ def isochrones_command(
     osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
-    window: float = typer.Option(10, "--window", help="departure window, minutes"),
-    cutoffs: str = typer.Option(_CUTOFFS, "--cutoffs", help="minutes"),
-    percentile: float = typer.Option(50, "--percentile", help="over the window"),
+    window: float = typer.Option(10, "--window", help=_WINDOW_HELP),
+    cutoffs: str = typer.Option(_CUTOFFS, "--cutoffs", help="minutes, comma-separated"),
+    percentile: float = typer.Option(50, "--percentile", help=_PCT_HELP),
     max_rides: int = typer.Option(8, "--max-rides", help="at most this many transit rides"),
-    access_modes: str = typer.Option("WALK", "--access-modes", help="WALK,BICYCLE_RENTAL,..."),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="compiled-input cache"),
+    access_modes: str = typer.Option("WALK", "--access-modes", help=_MODES_HELP),
+    cache_dir: Path | None = typer.Option(
+        None,
+        "--cache-dir",
+        help=_CACHE_HELP,
+    ),
 ) -> None:
     """Isochrones: the area reached within each cutoff, from the streets reached."""
     from maasmix.api.cli.plan import parse_latlon
@@ -364,7 +477,17 @@ def isochrones_command(
     if out is None:
         print(to_geojson(gdf))
         return
-    written = write_result(gdf.iloc[::-1], out, "travel_time")  # largest drawn first
+    lats, lons = points["lat"].to_numpy(), points["lon"].to_numpy()
+    where = ", ".join(f"({lats[i]:.4f}, {lons[i]:.4f})" for i in range(min(len(lats), 3)))
+    where += f" and {len(lats) - 3} more points" if len(lats) > 3 else ""
+    title = (
+        f"Isochrones {', '.join(f'{c:g}' for c in cuts)} min from {where}; "
+        f"{_window_text(when, window, percentile)}; {_network_name(args)}; "
+        f"access {'+'.join(_modes(access_modes))}"
+    )
+    written = write_result(
+        gdf.iloc[::-1], out, "travel_time", title=title, label="travel time cutoff (minutes)"
+    )  # largest drawn first
     typer.echo(f"wrote {written} ({len(gdf)} isochrones)", err=True)
 
 

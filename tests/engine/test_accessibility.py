@@ -143,8 +143,8 @@ def test_compare_two_networks(dataset: Callable[..., Path], tmp_path: Path) -> N
     after = float(np.median(shared["accessibility"]))
     gain = int((diff["difference"] > 0).sum())
     assert line == (
-        f"Bay Wheels adds {(after - before) / before:.0%} jobs within 30 minutes for the median "
-        f"origin ({before:,.0f} -> {after:,.0f}; {gain} of 10 origins gain, 0 lose)"
+        f"Bay Wheels adds {(after - before) / before:.0%} more jobs reachable within 30 minutes "
+        f"(median over 10 origins: {before:,.0f} -> {after:,.0f}; {gain} gain, 0 lose)"
     )
     with pytest.raises(QueryError):
         compare(walk, shared.iloc[:5])
