@@ -5,10 +5,13 @@ answers."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from maasmix.api.schemas.analysis import MatrixOut
+from maasmix.api.schemas.bundles import DemandOut, FrontierOut, ResultOut
 
 __all__ = [
     "JOB_KINDS",
@@ -22,6 +25,10 @@ __all__ = [
 
 JOB_KINDS = ("optimise", "frontier", "demand", "matrix")
 Solver = Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"]
+#: What a finished job holds, by kind: optimise, frontier, demand, matrix.
+JobResult = Annotated[
+    ResultOut | FrontierOut | DemandOut | MatrixOut, Field(union_mode="left_to_right")
+]
 JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 
 
@@ -75,10 +82,11 @@ class JobOut(BaseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
-    result: dict[str, Any] | None = Field(
+    result: JobResult | None = Field(
         None,
-        description="once done: the optimiser's result, the frontier or the derived demand "
-        "(as the /v1/bundles routes answer them; money in minor units)",
+        description="once done: the optimiser's result, the frontier, the derived demand "
+        "(as the /v1/bundles routes answer them; money in minor units) or the matrix (as "
+        "POST /v1/matrix answers it)",
     )
     report: str | None = Field(None, description="the path of its HTML report, once done")
 
