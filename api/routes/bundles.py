@@ -31,6 +31,7 @@ from maasmix.api.schemas.bundles import (
     FrontierRequest,
     OptimiseRequest,
     ResultOut,
+    ScenarioBody,
     answer_json,
     demand_out,
 )
@@ -182,7 +183,7 @@ ExampleName = Annotated[
 
 
 @router.get("/examples/{name}", operation_id="get_example_scenario")
-def get_example(name: ExampleName) -> dict[str, Any]:
+def get_example(name: ExampleName) -> ScenarioBody:
     """A shipped example scenario as JSON (ready to POST as ``scenario``)."""
     data: dict[str, Any] = yaml.safe_load(example_path(name).read_text(encoding="utf-8"))
     return data
