@@ -335,8 +335,8 @@ def serve(
     processes (see the module docstring); returns when stopped."""
     import uvicorn
 
-    sock = bind(host, port)
     if workers <= 1:
+        sock = bind(host, port)
         app.state.gbfs_background = True
         config = uvicorn.Config(app, log_level=log_level, lifespan="on", **uvicorn_options())
         uvicorn.Server(config).run(sockets=[sock])
@@ -356,6 +356,7 @@ def serve(
     realtime.run_once(force=True)  # the workers start from what the supervisor read
     cluster = SharedCluster(run / "dask", getattr(app.state, "local_cluster", None))
     prepare_for_fork(networks)
+    sock = bind(host, port)  # now: no client waits in the backlog through the warm-up
     children = {
         _fork(app, sock, run, log_level, publisher.stamps, realtime.applied) for _ in range(workers)
     }

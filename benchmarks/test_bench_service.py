@@ -176,18 +176,24 @@ def server(
                 try:
                     if requests.get(f"{base}/health", timeout=2).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not up yet (or still starting)
                     pass
                 if time.monotonic() > deadline:
                     pytest.fail("the server did not start in 600 s")
                 time.sleep(0.5)
             queries = json.loads(queries_file.read_text())
-            with requests.Session() as session:  # warm every worker; keep answerable pairs
-                kept = [
-                    q
-                    for q in queries
-                    if session.get(f"{base}/v1/plan", params=q, timeout=60).status_code == 200
-                ]
+            try:
+                with requests.Session() as session:  # warm every worker; keep answerable pairs
+                    kept = [
+                        q
+                        for q in queries
+                        if session.get(f"{base}/v1/plan", params=q, timeout=60).status_code == 200
+                    ]
+            except requests.RequestException as exc:
+                log.flush()
+                pytest.fail(
+                    f"{exc!r} while warming up; the server's log:\n" + log_path.read_text()[-3000:]
+                )
             assert len(kept) >= len(queries) // 2, "most stop pairs must have an answer"
             queries_file.write_text(json.dumps(kept))
             main = psutil.Process(process.pid)

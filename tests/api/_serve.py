@@ -51,7 +51,7 @@ def serving(
             try:
                 if requests.get(f"{base}/ready", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet (or still starting)
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not get ready in {READY_TIMEOUT_S} s")
