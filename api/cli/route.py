@@ -48,7 +48,8 @@ def route(
     search = router.mc_journeys if walking else router.journeys
     journeys = search(origin, destination, at, max_transfers=max_transfers)
     if as_json:
-        body = journeys_out(router.timetable.date.isoformat(), origin, destination, journeys)
+        date = router.timetable.date.isoformat()
+        body = journeys_out(date, origin, destination, journeys, timetable=router.timetable)
         print_json(body.model_dump(mode="json", exclude_none=True))
         return
     console = Console()

@@ -253,7 +253,12 @@ def _plan(body: JourneyRequest, settings: Settings) -> JourneysOut:
         min_transfer_s=body.min_transfer_s,
     )
     return journeys_out(
-        r.timetable.date.isoformat(), body.origin, body.destination, found, body.geometry
+        r.timetable.date.isoformat(),
+        body.origin,
+        body.destination,
+        found,
+        body.geometry,
+        timetable=r.timetable,
     )
 
 

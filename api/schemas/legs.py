@@ -22,8 +22,11 @@ members.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import polyline
@@ -40,7 +43,7 @@ from maasmix.api.schemas.plan_money import (
 from maasmix.engine.itinerary import Journey, Leg
 from maasmix.engine.plan_money import ItineraryMoney, LegMoney
 from maasmix.feeds.gtfs_rt.tables import Alert
-from maasmix.servicetime import service_datetime
+from maasmix.servicetime import service_datetime, timezone_of
 
 __all__ = [
     "GEOMETRY_FORMATS",
@@ -280,10 +283,19 @@ def _place(kind: str, ident: str, name: str, lat: float, lon: float) -> PlaceOut
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _service_origin(date: dt.date, timezone: str) -> tuple[dt.datetime, int, ZoneInfo]:
+    """The service day's midnight (`service_datetime` at 0 s) in UTC, as epoch
+    milliseconds, and the zone."""
+    origin = service_datetime(date, timezone, 0).astimezone(dt.UTC)
+    return origin, round(origin.timestamp() * 1000), timezone_of(timezone)
+
+
 def _when(j: Journey, seconds: int) -> tuple[str, int]:
     """ISO 8601 text and epoch milliseconds of ``seconds`` after ``j``'s service midnight."""
-    moment = service_datetime(j.date, j.timezone, seconds)
-    return moment.isoformat(), round(moment.timestamp() * 1000)
+    origin, origin_ms, zone = _service_origin(j.date, j.timezone)
+    moment = (origin + dt.timedelta(seconds=int(seconds))).astimezone(zone)
+    return moment.isoformat(), origin_ms + int(seconds) * 1000
 
 
 def alert_out(alert: Alert, locale: str | None = None) -> AlertOut:
@@ -376,17 +388,21 @@ def _calls(leg: Leg, j: Journey) -> list[StopCallOut] | None:
     stop-to-stop journey's ride past several stops)."""
     if not leg.intermediate_stops and leg.stops is not None and leg.stops > 1:
         return None
-    return [
-        StopCallOut(
-            stopId=c.stop_id,
-            name=c.name,
-            lat=c.lat,
-            lon=c.lon,
-            arrival=_when(j, c.arrival_s)[0],
-            departure=_when(j, c.departure_s)[0],
+    out = []
+    for c in leg.intermediate_stops:
+        arrival = _when(j, c.arrival_s)[0]
+        departure = arrival if c.departure_s == c.arrival_s else _when(j, c.departure_s)[0]
+        out.append(
+            StopCallOut(
+                stopId=c.stop_id,
+                name=c.name,
+                lat=c.lat,
+                lon=c.lon,
+                arrival=arrival,
+                departure=departure,
+            )
         )
-        for c in leg.intermediate_stops
-    ]
+    return out
 
 
 def leg_out(

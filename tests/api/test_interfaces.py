@@ -52,6 +52,7 @@ def _three_ways(
         origin,
         destination,
         router.journeys(origin, destination, at),
+        timetable=router.timetable,
     ).model_dump(mode="json", exclude_none=True)
     args = ["route", str(data / feed), "--date", date, "--from", origin, "--to", destination]
     result = runner.invoke(cli, [*args, "--at", at, "--cache-dir", str(cache), "--json"])

@@ -147,13 +147,26 @@ def test_journeys_have_the_plans_leg_shape(city: Feed) -> None:
         schemas[itinerary_of("PlanOut")]["properties"]["legs"]["items"]["$ref"].rsplit("/")[-1]
     ]
     body = _get(city)
+    rides = 0
     for itinerary in body["itineraries"]:
         for got in itinerary["legs"]:
             assert set(got) <= set(leg["properties"]) and set(leg["required"]) <= set(got)
             assert got["from"]["vertexType"] == got["to"]["vertexType"] == "TRANSIT"
+            ends = [[got[end]["lon"], got[end]["lat"]] for end in ("from", "to")]
+            line = got["legGeometry"]["coordinates"]
+            assert [line[0], line[-1]] == ends
             if got["transitLeg"]:
                 assert got["realtimeState"] == "SCHEDULED" and got["stops"] >= 1
                 assert got["route"]["gtfsId"] and got["trip"]["tripKey"]
+                # the ride's path runs through every stop it passes, in time order
+                passed = got["intermediateStops"]
+                assert len(passed) == got["stops"] - 1 and len(line) == got["stops"] + 1
+                assert line[1:-1] == [[c["lon"], c["lat"]] for c in passed]
+                times = [got["start"], *(t for c in passed for t in (c["arrival"], c["departure"]))]
+                times = [dt.datetime.fromisoformat(t) for t in [*times, got["end"]]]
+                assert times == sorted(times)
+                rides += 1
+    assert rides >= 1
 
 
 def test_journeys_polyline_encodes_the_geojson_points(city: Feed) -> None:
