@@ -12,6 +12,11 @@ every URL - the first one, each redirect target, the URLs found inside fetched
 documents (a ``gbfs.json`` feed list) - must name an allowed host that resolves to
 public addresses only. Error messages say what failed (refused by policy, connection
 failed, timed out, too large, HTTP status), never the host's connection details.
+
+Static inputs (a GTFS zip) go through the HTTP cache (`fetch_cached`): a body served with
+an ``ETag`` or ``Last-Modified`` is kept in the disk cache and fetched again only
+conditionally, so an unchanged feed is downloaded once, not at every build or by every
+worker; a network build also reuses its one download (`maasmix.feeds.network_inputs`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -38,6 +44,7 @@ __all__ = [
     "FetchPolicy",
     "check_url",
     "fetch_bytes",
+    "fetch_cached",
     "fetch_json",
     "fetch_policy",
     "is_url",
@@ -164,6 +171,14 @@ def fetch_bytes(
     FeedFormatError
         The body is larger than the cap.
     """
+    return _fetch(url, timeout_s=timeout_s, max_bytes=max_bytes, conditions={})[1]
+
+
+def _fetch(
+    url: str, *, timeout_s: float, max_bytes: int | None, conditions: dict[str, str]
+) -> tuple[int, bytes, dict[str, str]]:
+    """(status, body, validators) of a GET of ``url`` under the policy and limits;
+    ``conditions`` (If-None-Match, If-Modified-Since) make a 304 an answer (empty body)."""
     limits = feed_limits.current()
     deadline = time.monotonic() + limits.max_fetch_s
     current = url
@@ -171,28 +186,80 @@ def fetch_bytes(
         session.trust_env = False  # no proxy or netrc from the environment
         for _ in range(int(limits.max_redirects) + 1):
             check_url(current)
-            response = _get(session, current, deadline, timeout_s)
+            response = _get(session, current, deadline, timeout_s, conditions)
             with response:
                 if response.is_redirect:
                     location = response.headers.get("location", "")
                     current = urljoin(current, location)
                     continue
+                validators = {
+                    name: response.headers[header]
+                    for name, header in (("etag", "ETag"), ("last_modified", "Last-Modified"))
+                    if response.headers.get(header)
+                }
+                if response.status_code == 304 and conditions:
+                    return 304, b"", validators
                 if not 200 <= response.status_code < 300:
                     raise FeedMissingError(
                         f"HTTP {response.status_code} {response.reason}", file=_shown(url)
                     )
                 cap = int(limits.max_fetch_bytes)
-                return _body(
+                body = _body(
                     response, url, deadline, cap if max_bytes is None else min(cap, max_bytes)
                 )
+                return response.status_code, body, validators
     raise FeedMissingError(
         f"more than {limits.max_redirects} redirects (feed limit max_redirects)",
         file=_shown(url),
     )
 
 
+HTTP_CACHE_VERSION = 1
+"""Layout of the HTTP cache's entries (a change makes every stored body a miss)."""
+
+
+def fetch_cached(
+    url: str,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> bytes:
+    """`fetch_bytes` through the HTTP cache: a body served with an ``ETag`` or a
+    ``Last-Modified`` is kept in the disk cache (`maasmix.feeds.cache.DiskCache`,
+    ``cache_dir``, size-capped with every other entry) and asked for again only
+    conditionally (``If-None-Match`` / ``If-Modified-Since``): an unchanged feed answers
+    304 and is not downloaded again. A body without validators is never stored. For
+    static inputs (a GTFS zip); live data (GBFS, GTFS-Realtime) is fetched afresh.
+    """
+    from maasmix.feeds.cache import DiskCache, make_key
+
+    cache = DiskCache(cache_dir)
+    key = make_key(url, "http-body", {}, HTTP_CACHE_VERSION, code="")
+    stored = cache.get(key)
+    conditions: dict[str, str] = {}
+    if isinstance(stored, dict) and isinstance(stored.get("body"), bytes):
+        if stored.get("etag"):
+            conditions["If-None-Match"] = str(stored["etag"])
+        if stored.get("last_modified"):
+            conditions["If-Modified-Since"] = str(stored["last_modified"])
+    status, body, validators = _fetch(
+        url, timeout_s=timeout_s, max_bytes=None, conditions=conditions
+    )
+    if status == 304:
+        assert isinstance(stored, dict)
+        logger.info("%s not modified: the cached body is used", _shown(url))
+        return bytes(stored["body"])
+    if validators:
+        cache.put(key, {**validators, "url": _shown(url), "body": body})
+    return body
+
+
 def _get(
-    session: requests.Session, url: str, deadline: float, timeout_s: float
+    session: requests.Session,
+    url: str,
+    deadline: float,
+    timeout_s: float,
+    conditions: dict[str, str] | None = None,
 ) -> requests.Response:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -204,7 +271,8 @@ def _get(
             timeout=(wait, wait),
             stream=True,
             allow_redirects=False,
-            headers={"Accept-Encoding": "identity"},  # no compressed bodies to inflate
+            # no compressed bodies to inflate; validators of a cached body
+            headers={"Accept-Encoding": "identity", **(conditions or {})},
         )
     except requests.Timeout:
         raise _timed_out(url) from None

@@ -22,7 +22,7 @@ from typing import IO
 
 from maasmix.errors import FeedFormatError, FeedMissingError, FeedWarning
 from maasmix.feeds import limits as feed_limits
-from maasmix.feeds._http import fetch_bytes, is_url
+from maasmix.feeds._http import fetch_cached, is_url
 from maasmix.feeds.cache import content_hash
 
 Source = str | os.PathLike[str] | bytes
@@ -66,7 +66,7 @@ def source_bytes(source: Source) -> bytes | Path:
     if isinstance(source, bytes):
         return source
     if is_url(source):
-        return fetch_bytes(str(source))
+        return fetch_cached(str(source))  # an unchanged zip is not downloaded again
     path = usable_path(source)
     try:
         exists = path.exists()

@@ -321,7 +321,7 @@ def load_gtfs(source: Source | ResolvedSource) -> GtfsFeed:
     ----------
     source : str, PathLike or bytes
         A zip file, a folder of ``*.txt`` files, an http(s) URL of a zip (fetched with
-        `feeds._http.fetch_bytes`), or the bytes of a zip.
+        `feeds._http.fetch_cached`, the HTTP cache), or the bytes of a zip.
 
     Raises
     ------
