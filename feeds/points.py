@@ -68,7 +68,13 @@ def read_points(source: PointSource, *, name: str = "points") -> pd.DataFrame:
     ``name`` names the source in errors when it is not a file (``"origins"``).
     """
     if isinstance(source, str | os.PathLike):
-        return _read_file(Path(source))
+        try:
+            return _read_file(Path(source))
+        except InputError as exc:  # which of the analysis' inputs: origins, destinations
+            if name != "points":
+                exc.message = f"{exc.message} (reading the {name})"
+                exc.args = (str(exc),)
+            raise
     if isinstance(source, pd.DataFrame):
         if "geometry" in source.columns and hasattr(source, "crs"):
             return _from_geo(source, name)
@@ -236,7 +242,7 @@ def _check_unique_columns(path: Path, label: str) -> None:
 def _from_geo(gdf: Any, label: str) -> pd.DataFrame:
     """A GeoDataFrame (any CRS) -> the point table."""
     if len(gdf) == 0:
-        raise InputError("no points (the table is empty)", file=label)
+        raise InputError("no points: the table is empty", file=label)
     geom = gdf.geometry
     kinds = geom.geom_type.to_numpy(dtype=object)
     bad = np.flatnonzero((kinds != "Point") | geom.is_empty.to_numpy() | geom.isna().to_numpy())
@@ -298,7 +304,7 @@ def _from_table(frame: pd.DataFrame, label: str, *, csv: bool = False) -> pd.Dat
         if column not in frame.columns:
             raise InputError(f"missing column `{column}`", file=label, field=column)
     if len(frame) == 0:
-        raise InputError("no points (the table is empty)", file=label)
+        raise InputError("no points: the table is empty", file=label)
     ids = frame["id"]
     missing = np.flatnonzero(ids.isna().to_numpy() | (ids.astype(str).str.strip() == ""))
     if len(missing):

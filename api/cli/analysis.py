@@ -14,10 +14,13 @@ removed once ``OUT`` is written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import typer
@@ -120,24 +123,35 @@ def _run(
 ) -> AnalysisRun:
     parts = out.with_name(out.name + ".parts")
     address = scheduler or get_settings().dask_address
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    if not sys.stderr.isatty():
+        return run_chunks(args, spec, origins, destinations, parts, chunk_origins=chunk,
+                          workers=workers, scheduler=address)  # fmt: skip
+    with progress_bar() as tick:
+        return run_chunks(args, spec, origins, destinations, parts, chunk_origins=chunk,
+                          workers=workers, scheduler=address, on_chunk=tick)  # fmt: skip
 
-        with Progress(
-            TextColumn("chunks"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeRemainingColumn(), transient=True,
-        ) as bar:  # fmt: skip
-            task = bar.add_task("chunks", total=None)
 
-            def tick(done: int, total: int) -> None:
+@contextlib.contextmanager
+def progress_bar(console: Any = None) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (or ``console``, a rich Console) for a chunked run:
+    "chunks ━━━╺━━ 3/8 0:00:12 left"; yields ``tick(done, total)``, which
+    `maasmix.api.analysis.run_chunks` calls as chunks finish (resumed ones included)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("chunks"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeRemainingColumn(), TextColumn("left"))  # fmt: skip
+    with Progress(*columns, transient=True, console=console) as bar:
+        task = bar.add_task("chunks", total=None)
+        started: list[int] = []
+
+        def tick(done: int, total: int) -> None:
+            if not started:  # chunks resumed from disk do not count in the speed
+                started.append(done)
+                bar.reset(task, completed=done, total=total)
+            else:
                 bar.update(task, completed=done, total=total)
 
-            result = run_chunks(args, spec, origins, destinations, parts, chunk_origins=chunk,
-                                workers=workers, scheduler=address, on_chunk=tick)  # fmt: skip
-    else:
-        result = run_chunks(args, spec, origins, destinations, parts, chunk_origins=chunk,
-                            workers=workers, scheduler=address)  # fmt: skip
-    return result
+        yield tick
 
 
 def _network_name(args: NetworkArgs) -> str:

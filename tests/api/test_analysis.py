@@ -196,6 +196,92 @@ def test_cli_bad_input_is_one_line(
     assert r.output.count("\n") == 1
 
 
+_LINE = (
+    '{"type": "FeatureCollection", "features": ['
+    '{"type": "Feature", "properties": {"id": "a"},'
+    ' "geometry": {"type": "Point", "coordinates": [24.94, 60.17]}},'
+    '{"type": "Feature", "properties": {"id": "b"},'
+    ' "geometry": {"type": "LineString", "coordinates": [[24.94, 60.17], [24.95, 60.18]]}}]}'
+)
+
+
+@pytest.mark.parametrize("command", ["matrix", "accessibility", "accessibility-compare"])
+@pytest.mark.parametrize(
+    ("which", "content", "message"),
+    [
+        ("origins", "id,lat,lon\n", "no points: the table is empty (reading the origins)"),
+        ("origins", _LINE, "field 'geometry': geometry must be a point, got LineString "
+                           "(reading the origins)"),
+        ("destinations", _LINE, "field 'geometry': geometry must be a point, got LineString "
+                                "(reading the destinations)"),
+    ],
+)  # fmt: skip
+def test_cli_bad_points_name_the_input(
+    args: NetworkArgs, tmp_path: Path, command: str, which: str, content: str, message: str
+) -> None:
+    """An empty origins file or a geometry that is not a point: exit 2, one line naming
+    the file, the field and which input it is, before any network is built."""
+    good, bad = tmp_path / "good.csv", tmp_path / ("bad.csv" if "lat" in content else "bad.json")
+    _points(3, 8).to_csv(good, index=False)
+    bad.write_text(content)
+    files = {"origins": good, "destinations": good, which: bad}
+    extra = ["--gbfs-after", str(tmp_path)] if command == "accessibility-compare" else []
+    r = runner.invoke(app, [command, "--gtfs", args.gtfs[0], "--at", "2022-02-22T08:00",
+                            "--cache-dir", str(args.cache_dir), "--origins", str(files["origins"]),
+                            "--destinations", str(files["destinations"]), *extra,
+                            "--out", str(tmp_path / "x.csv")])  # fmt: skip
+    assert r.exit_code == 2, r.output
+    where = f"{bad}, line 1, " if "LineString" in message else f"{bad}: "
+    assert r.output == f"error: {where}{message}\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--window", "0"], "window: "),
+        (["--window", "4320"], "window: "),
+        (["--percentile", "101"], "percentile"),
+        (["--percentile", "-5"], "percentile"),
+    ],
+)
+def test_cli_isochrones_bad_input_is_one_line(
+    args: NetworkArgs, extra: list[str], message: str
+) -> None:
+    r = runner.invoke(app, ["isochrones", "--gtfs", args.gtfs[0], "--at", "2022-02-22T08:00",
+                            "--cache-dir", str(args.cache_dir), "--from", "60.17,24.94",
+                            *extra])  # fmt: skip
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith("error: ") and message in r.output
+    assert r.output.count("\n") == 1
+
+
+def test_progress_bar_shows_chunks_done_and_time_left() -> None:
+    """The bar of ``maasmix matrix`` on a terminal: chunks done of all and the time left,
+    estimated from the chunks computed (not those resumed from disk)."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from maasmix.api.cli.analysis import progress_bar
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    with progress_bar(console) as tick:
+        tick(2, 10)  # two chunks resumed from disk
+        time.sleep(0.3)
+        tick(3, 10)
+        time.sleep(1.0)
+        tick(4, 10)  # one chunk a second since the first computed one
+        time.sleep(0.3)  # a refresh (10 a second)
+    shown = screen.getvalue().split("\r")[-2].replace("\x1b[2K", "").splitlines()[0]
+    assert shown.startswith("chunks ") and shown.endswith(" 4/10 " + shown.split()[-2] + " left")
+    # 6 chunks to go at 1 a second: 0:00:06 or a little more under load; counting the
+    # resumed chunks as computed would say 0:00:03-4
+    left = shown.split()[-2]
+    assert left.startswith("0:00:0") and 6 <= int(left[-1]) <= 9, shown
+
+
 def test_accessibility_compare_with_and_without_bay_wheels(
     dataset: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -241,6 +327,14 @@ def test_accessibility_compare_with_and_without_bay_wheels(
     keys = ["id", "opportunity", "percentile", "cutoff", "before", "after", "difference"]
     pd.testing.assert_frame_equal(got[keys], pd.DataFrame(table)[keys], check_dtype=False)
     assert (got["difference"] > 0).any() and (got["difference"] >= 0).all()
+    # the one-line summary's figures, recomputed from the table it summarises
+    m0, m1 = float(np.median(got["before"])), float(np.median(got["after"]))
+    gain, n = int((got["difference"] > 1e-9).sum()), len(got)
+    assert m0 > 0 and gain > 0
+    assert r.stdout == (
+        f"Bay Wheels adds {(m1 - m0) / m0:.0%} more jobs reachable within 30 minutes "
+        f"(median over {n} origins: {m0:,.0f} -> {m1:,.0f}; {gain} gain, 0 lose)\n"
+    )
     assert not any(tmp_path.glob("diff.parquet.*.parts"))
     # the second network must differ from the first
     r = runner.invoke(app, ["accessibility-compare", "--gtfs", str(gtfs[0]), "--at", when,
