@@ -87,7 +87,7 @@ def helsinki(dataset: Callable[..., Path], tmp_path_factory: pytest.TempPathFact
     )  # fmt: skip
 
 
-@pytest.fixture(params=["demo", "helsinki"])
+@pytest.fixture(params=["demo", pytest.param("helsinki", marks=pytest.mark.slow)])
 def city(request: pytest.FixtureRequest) -> City:
     found: City = request.getfixturevalue(request.param)
     return found

@@ -63,7 +63,7 @@ def helsinki(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Feed:
     return Feed(client, feed, "20220222", "1020443", "1240133", "Europe/Helsinki")
 
 
-@pytest.fixture(params=["demo", "helsinki"])
+@pytest.fixture(params=["demo", pytest.param("helsinki", marks=pytest.mark.slow)])
 def city(request: pytest.FixtureRequest) -> Feed:
     found: Feed = request.getfixturevalue(request.param)
     return found
@@ -134,9 +134,14 @@ def test_journey_times_are_epoch_milliseconds(city: Feed) -> None:
     assert first["start"].startswith(f"{city.date[:4]}-{city.date[4:6]}-{city.date[6:]}T08:")
 
 
-def test_journeys_have_the_plans_leg_shape(city: Feed) -> None:
-    spec = create_app().openapi()
-    schemas = spec["components"]["schemas"]
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, Any]:
+    """The component schemas of the OpenAPI document."""
+    found: dict[str, Any] = create_app().openapi()["components"]["schemas"]
+    return found
+
+
+def test_journeys_have_the_plans_leg_shape(city: Feed, schemas: dict[str, Any]) -> None:
 
     def itinerary_of(answer: str) -> str:
         ref: str = schemas[answer]["properties"]["itineraries"]["items"]["$ref"]
