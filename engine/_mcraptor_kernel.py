@@ -68,6 +68,31 @@ def _dominated_at_target(
 
 
 @njit(cache=True)
+def _target_threshold(
+    pool: np.ndarray,
+    any_head: np.ndarray,
+    targets: np.ndarray,
+    egress: np.ndarray,
+    egress_walk: np.ndarray,
+    a: int,
+    w: int,
+) -> int:
+    # the least d for which a label (a + d, w + d) is dominated at a target, as
+    # `_dominated_at_target` decides it: d at least both gaps to some target label
+    best = INF
+    for ti in range(len(targets)):
+        e = any_head[targets[ti]]
+        while e >= 0:
+            gap_a = pool[e, F_ARR] + egress[ti] - a
+            gap_w = pool[e, F_WALK] + egress_walk[ti] - w
+            d = gap_a if gap_a > gap_w else gap_w
+            if d < best:
+                best = d
+            e = pool[e, F_NEXT_ANY]
+    return best
+
+
+@njit(cache=True)
 def _ride_dominated(pool: np.ndarray, ride_head: np.ndarray, s: int, a: int, w: int) -> bool:
     e = ride_head[s]
     while e >= 0:
@@ -152,6 +177,7 @@ def mcraptor(
     target_walk: np.ndarray,
     max_arrival: int,
     capacity: int,
+    fp_rest_min: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """McRAPTOR from ``origins`` leaving at ``depart``; at most ``max_rounds`` rides.
 
@@ -160,7 +186,10 @@ def mcraptor(
     ``target_walk[i]`` the walking still to do after target ``i`` (its egress walk),
     counted when target labels prune others. ``max_arrival``: a label whose arrival
     plus the least egress time is later is dropped (no journey arriving after it is
-    wanted). ``capacity``: the most labels the search may make.
+    wanted). ``capacity``: the most labels the search may make. ``fp_rest_min``: per
+    footpath, the shortest duration of it and the ones after it in its stop's list
+    (`engine.raptor`'s suffix minima): a label's footpath loop stops once no footpath
+    left can escape the arrival bound or the target labels.
 
     Returns ``(pool, target_labels, n_labels)``: the label pool (rows ``< n_labels``)
     and the ids of every label that reached a target (to be Pareto-filtered);
@@ -244,18 +273,24 @@ def mcraptor(
             s = pool[src, F_STOP]
             a0 = pool[src, F_ARR]
             w0 = pool[src, F_WALK]
+            # a footpath of `limit` seconds or more is dropped: it arrives after
+            # max_arrival, or a target label dominates it (the checks made one by one
+            # before, as one bound per label; the same labels)
+            d_max = max_arrival - min_eg - a0 + 1
+            d_target = _target_threshold(
+                pool, any_head, targets, target_egress, target_walk, a0 + min_eg, w0 + min_ew
+            )
+            limit = d_max if d_max < d_target else d_target
             for e in range(fp_ptr[s], fp_ptr[s + 1]):
+                if fp_rest_min[e] >= limit:
+                    break
+                if fp_dur[e] >= limit:
+                    continue
                 q = fp_to[e]
                 a = a0 + fp_dur[e]
                 w = w0 + fp_dur[e]
                 r = a + slack if k > 0 else a
-                if a + min_eg > max_arrival:
-                    continue
                 if _any_dominated(pool, any_head, q, a, r, w):
-                    continue
-                if _dominated_at_target(
-                    pool, any_head, targets, target_egress, target_walk, a + min_eg, w + min_ew
-                ):
                     continue
                 if n_lab >= cap:
                     return pool[:0].copy(), target_labels[:0].copy(), -1
@@ -279,6 +314,14 @@ def mcraptor(
                 if is_target[q]:
                     target_labels[n_tl] = lab
                     n_tl += 1
+                    # the new target label bounds the rest of this loop too
+                    for ti in range(len(targets)):
+                        if targets[ti] == q:
+                            gap_a = a + target_egress[ti] - a0 - min_eg
+                            gap_w = w + target_walk[ti] - w0 - min_ew
+                            d = gap_a if gap_a > gap_w else gap_w
+                            if d < limit:
+                                limit = d
                 if not marked[q]:
                     marked[q] = True
                     mark_list[n_marked] = q

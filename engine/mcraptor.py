@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from maasmix.engine import _mcraptor_kernel as mk
+from maasmix.engine.raptor import footpath_rest_min
 from maasmix.engine.timetable import CompiledTimetable
 
 __all__ = ["McLabels", "McStep", "mc_search"]
@@ -118,9 +119,10 @@ def mc_search(
         else np.ascontiguousarray(target_walk, dtype=np.int32),
         mk.INF if max_arrival is None else int(max_arrival),
     )
+    rest = footpath_rest_min(tt)
     capacity = _capacity[0]
     while True:
-        pool, labels, n = MC_KERNEL(*args, capacity)
+        pool, labels, n = MC_KERNEL(*args, capacity, rest)
         if n >= 0:
             return McLabels(pool, labels)
         # too many labels for the buffers: the same search with larger ones (the

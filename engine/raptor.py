@@ -32,7 +32,14 @@ IntArray = npt.NDArray[np.int32]
 #: timetable's `kernel_arrays` spread out).
 RAPTOR_KERNEL: Callable[..., tuple[Any, ...]] = cast(Callable[..., tuple[Any, ...]], raptor)
 
-__all__ = ["INF", "RaptorResult", "one_to_all", "point_to_point", "range_query"]
+__all__ = [
+    "INF",
+    "RaptorResult",
+    "footpath_rest_min",
+    "one_to_all",
+    "point_to_point",
+    "range_query",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,9 +67,9 @@ class RaptorResult:
 _REST_MIN: weakref.WeakKeyDictionary[CompiledTimetable, IntArray] = weakref.WeakKeyDictionary()
 
 
-def _footpath_rest_min(tt: CompiledTimetable) -> IntArray:
+def footpath_rest_min(tt: CompiledTimetable) -> IntArray:
     """Per footpath, the shortest duration of it and the ones after it in its stop's
-    list (the kernel's ``fp_rest_min``); made once per timetable."""
+    list (the RAPTOR and McRAPTOR kernels' ``fp_rest_min``); made once per timetable."""
     found = _REST_MIN.get(tt)
     if found is None:
         fp = tt.footpaths
@@ -141,7 +148,7 @@ def _run(
         record,
         walk_reaches_target,
         -1 if slack_after_footpath else 0,
-        _footpath_rest_min(tt),
+        footpath_rest_min(tt),
     )
     return tuple(out)
 

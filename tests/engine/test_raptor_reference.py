@@ -202,12 +202,12 @@ def test_footpath_pruning_keeps_every_label(feed_day: ServiceDay) -> None:
     """The kernel's ``fp_rest_min`` (relaxing a stop's footpaths stops once none of the
     rest can beat the targets) is each footpath's suffix minimum in its stop's list, and
     a point-to-point run with it leaves every label and record as a run without it."""
-    from maasmix.engine.raptor import RAPTOR_KERNEL, _footpath_rest_min
+    from maasmix.engine.raptor import RAPTOR_KERNEL, footpath_rest_min
 
     router = TransitRouter.from_service_day(feed_day)
     tt = router.timetable
     fp = tt.footpaths
-    rest = _footpath_rest_min(tt)
+    rest = footpath_rest_min(tt)
     expected = np.full(fp.n, -1, dtype=np.int64)
     for s in range(tt.n_stops):
         lo, hi = int(fp.ptr[s]), int(fp.ptr[s + 1])
