@@ -262,39 +262,71 @@ def test_bad_points_name_the_field(crow: Network, tmp_path: Path) -> None:
     assert err2.value.field == "geometry" and err2.value.row == 1
 
 
-def test_shared_vehicles_reach_more_never_less(dataset: Callable[..., Path], cache: Path) -> None:
-    """Bay Wheels first and last miles (the planner's rental chains) beside walking: every
-    time is at most the walking one, and some origins reach more within 30 minutes."""
+#: Per shared city: GTFS, GBFS, service date, departure, points, jitter (degrees), seed,
+#: cutoff and max_time (minutes). Helsinki's snapshot has 10 city-bike stations within
+#: about 1.3 km, so its cutoff is shorter.
+_SHARED = {
+    "helsinki": ([("gtfs-helsinki-hsl", "helsinki_hsl_gtfs_2022-02.zip")], "gbfs-helsinki-hsl",
+                 "20220222", "2022-02-22T08:00", 10, 0.002, 3, 15, 30),
+    "bay-area": ([("gtfs-bay-area", "bart.zip"), ("gtfs-bay-area", "caltrain.zip")],
+                 "gbfs-bay-area-baywheels", "20190305", "2019-03-05T08:00", 12, 0.003, 1, 30, 45),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("city", sorted(_SHARED))
+def test_shared_vehicles_reach_more_never_less(
+    dataset: Callable[..., Path], cache: Path, city: str
+) -> None:
+    """City bikes (the planner's rental chains) as first and last mile beside walking:
+    every time is at most the walking one; the origins reaching more destinations within
+    the cutoff (p50 over the window) are counted from the matrix and again, independently,
+    by `accessibility` (a weight of 1 per destination, step decay) and `compare`."""
+    from maasmix.engine.accessibility import accessibility, compare
+
+    feeds, gbfs, date, when, n, jitter, seed, cutoff, max_time = _SHARED[city]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FeedWarning)
-        bay = Network.from_files(
-            gtfs=[dataset("gtfs-bay-area", "bart.zip"), dataset("gtfs-bay-area", "caltrain.zip")],
-            gbfs=[dataset("gbfs-bay-area-baywheels")],
-            date="20190305",
-            cache_dir=cache,
+        net = Network.from_files(
+            gtfs=[dataset(*f) for f in feeds], gbfs=[dataset(gbfs)], date=date, cache_dir=cache
         )
-    r = bay.rentals[0]
-    rng = np.random.default_rng(1)
-    i = rng.choice(len(r.station_lat), 12, replace=False)
+    r = net.rentals[0]
+    rng = np.random.default_rng(seed)
+    i = rng.choice(len(r.station_lat), n, replace=False)
     pts = pd.DataFrame(
         {
-            "id": [f"s{k}" for k in range(12)],
-            "lat": r.station_lat[i] + rng.normal(0, 0.003, 12),
-            "lon": r.station_lon[i] + rng.normal(0, 0.003, 12),
+            "id": [f"s{k}" for k in range(n)],
+            "lat": r.station_lat[i] + rng.normal(0, jitter, n),
+            "lon": r.station_lon[i] + rng.normal(0, jitter, n),
+            "one": 1,
         }
     )
-    when = "2019-03-05T08:00"
-    walk = travel_time_matrix(bay, pts, pts, when, 10, max_time=45, cutoff=30)
-    shared = travel_time_matrix(bay, pts, pts, when, 10, max_time=45, cutoff=30,
-                                access_modes=["WALK", "RENTAL"],
-                                egress_modes=["walk", "bicycle_rental"])  # fmt: skip
+    modes = {"access_modes": ["WALK", "RENTAL"], "egress_modes": ["walk", "bicycle_rental"]}
+    walk = travel_time_matrix(net, pts, pts, when, 10, max_time=max_time, cutoff=cutoff)
+    shared = travel_time_matrix(net, pts, pts, when, 10, max_time=max_time, cutoff=cutoff,
+                                **modes)  # fmt: skip
     a = walk["travel_time_p50"].fillna(np.inf).to_numpy()
     b = shared["travel_time_p50"].fillna(np.inf).to_numpy()
-    assert (b <= a).all()
-    reach_walk = walk.groupby("from_id")["share_within_30"].apply(lambda s: (s > 0.5).sum())
-    reach_shared = shared.groupby("from_id")["share_within_30"].apply(lambda s: (s > 0.5).sum())
-    assert (reach_shared >= reach_walk).all()
-    assert (reach_shared > reach_walk).sum() >= 3
+    assert (b <= a).all() and (b < a).any()
+    share = f"share_within_{cutoff}"
+    assert (shared[share].to_numpy() >= walk[share].to_numpy()).all()
+
+    def reach(m: pd.DataFrame) -> pd.Series:
+        within = m["travel_time_p50"] <= cutoff
+        # p50 (nearest rank of 10 departures: the 5th) within the cutoff <=> half of them
+        assert (within == (m[share] >= 0.5)).all()
+        return within.groupby(m["from_id"], sort=False).sum()
+
+    more = int((reach(shared) > reach(walk)).sum())
+    assert (reach(shared) >= reach(walk)).all() and more > 0
+    # the same count from accessibility: destinations reached within the cutoff per origin
+    acc = [
+        accessibility(net, pts, pts, "one", when, 10, cutoffs=[cutoff], max_time=max_time, **m)
+        for m in ({}, modes)
+    ]
+    np.testing.assert_array_equal(acc[0]["accessibility"], reach(walk).to_numpy())
+    np.testing.assert_array_equal(acc[1]["accessibility"], reach(shared).to_numpy())
+    _, line = compare(acc[0], acc[1], label="city bikes")
+    assert line.endswith(f"; {more} gain, 0 lose)")
 
 
 @pytest.fixture(scope="module")
