@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from maasmix.api.jobs.service import ServicesDep
 from maasmix.api.problems import problem_responses
 from maasmix.api.schemas.bundles import answer_json
-from maasmix.api.schemas.jobs import JobList, JobOut, JobState
+from maasmix.api.schemas.jobs import JOB_RESULT, JobList, JobOut, JobState
 from maasmix.api.security import WriteKey
 from maasmix.api.storage import JobRecord, NotFoundError
 
@@ -42,7 +42,9 @@ def job_out(job: JobRecord, result: dict[str, Any] | None = None) -> JobOut:
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        result=None if result is None else answer_json(job.kind, result),
+        result=None
+        if result is None
+        else JOB_RESULT.validate_python(answer_json(job.kind, result)),
         report=f"/v1/jobs/{job.id}/report"
         if job.has_result and job.kind in ("optimise", "frontier")
         else None,

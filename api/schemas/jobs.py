@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
 from maasmix.api.schemas.analysis import MatrixOut
@@ -15,6 +15,7 @@ from maasmix.api.schemas.bundles import DemandOut, FrontierOut, ResultOut
 
 __all__ = [
     "JOB_KINDS",
+    "JOB_RESULT",
     "DemandJobIn",
     "FrontierJobIn",
     "JobIn",
@@ -29,6 +30,8 @@ Solver = Literal["AUTO", "ENUM", "BNB", "SCIP", "CBC"]
 JobResult = Annotated[
     ResultOut | FrontierOut | DemandOut | MatrixOut, Field(union_mode="left_to_right")
 ]
+#: Reads a stored result (camelCase JSON) as its `JobResult` model.
+JOB_RESULT: TypeAdapter[Any] = TypeAdapter(JobResult)  # type: ignore[arg-type]
 JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 
 
