@@ -395,7 +395,7 @@ def _html(
         v = feature["properties"].get(value)
         colour = ramp(v) if v is not None and np.isfinite(v) else "#bbbbbb"
         edge = "#333333" if diverging else colour
-        return {"color": edge, "fillColor": colour, "weight": 1, "fillOpacity": 0.7}
+        return {"color": edge, "fill": True, "fillColor": colour, "weight": 1, "fillOpacity": 0.8}
 
     folium.GeoJson(
         shown.to_json(drop_id=True),
@@ -405,7 +405,7 @@ def _html(
     ).add_to(fmap)
     ramp.add_to(fmap)
     heading = (
-        '<div style="position:fixed;top:10px;left:60px;right:60px;z-index:1000;'
+        '<div style="position:fixed;bottom:28px;left:10px;max-width:70%;z-index:1000;'
         "background:rgba(255,255,255,0.9);padding:6px 10px;font:14px sans-serif;"
         f'border-radius:4px"><b>{html.escape(title)}</b></div>'
     )

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -257,13 +258,16 @@ def matrix(
     result = _run(args, spec, o, o if d is None else d, out, workers, scheduler, chunk)
     frame = result.frame
     if out.suffix.lower() in (".png", ".html", ".geojson", ".json", ".gpkg"):
-        # one feature per origin: the median over destinations of the first percentile
+        # one feature per origin: the median over destinations of the first percentile, an
+        # unreached destination counting as longer than any (NaN when half are unreached)
         column = percentile_column(spec.percentiles[0])
-        per = frame.groupby("from_id", sort=False)[column].median()
+        times = frame[column].fillna(np.inf)
+        per = times.groupby(frame["from_id"], sort=False).median().replace(np.inf, np.nan)
         shown = o[["id", "lat", "lon"]].copy()
         shown[f"median_{column}"] = per.reindex(shown["id"]).to_numpy()
         title = (
-            f"Median over {len(o if d is None else d):,} destinations of the {column} "
+            f"Median over {len(o if d is None else d):,} destinations of the {column}, "
+            f"unreached ones counting as longer than {max_time:g} min "
             f"({_window_text(when, window, spec.percentiles[0])}); {_network_name(args)}; "
             f"access {'+'.join(spec.access_modes)}"
         )

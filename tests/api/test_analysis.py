@@ -150,6 +150,7 @@ def test_cli_writes_every_format(args: NetworkArgs, tmp_path: Path) -> None:
     for suffix in (".csv", ".parquet", ".geojson", ".png", ".html"):
         out = tmp_path / f"m{suffix}"
         r = runner.invoke(app, ["matrix", *base, "--origins", str(csv), "--window", "5",
+                                "--max-time", "25",
                                 "--out", str(out)])  # fmt: skip
         assert r.exit_code == 0, r.output
         assert out.stat().st_size > 0
@@ -158,6 +159,16 @@ def test_cli_writes_every_format(args: NetworkArgs, tmp_path: Path) -> None:
     assert len(table) == 36 and list(table.columns)[:3] == ["from_id", "to_id", "travel_time_p50"]
     features = json.loads((tmp_path / "m.geojson").read_text())["features"]
     assert len(features) == 6 and features[0]["geometry"]["type"] == "Point"
+    # each origin's median over the destinations, an unreached one as longer than any
+    want = {}
+    for origin, rows in table.groupby("from_id"):
+        ordered = sorted(rows["travel_time_p50"].fillna(np.inf))
+        mid = (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+        want[origin] = None if mid == np.inf else mid
+    assert table["travel_time_p50"].isna().any()
+    for feature in features:
+        got = feature["properties"]["median_travel_time_p50"]
+        assert got == pytest.approx(want[feature["properties"]["id"]])
     out = tmp_path / "a.parquet"
     r = runner.invoke(app, ["accessibility", *base, "--origins", str(csv), "--destinations",
                             str(csv), "--cutoffs", "10,20", "--window", "5",
