@@ -102,8 +102,8 @@ def _trip_lookup(tt: CompiledTimetable) -> dict[str, int]:
 
 def enrich_transit(q: Query, tt: CompiledTimetable, leg: Leg) -> Leg:
     own = tt is q.cn.timetable
-    key = (leg.trip_key, leg.from_stop_id, leg.to_stop_id, leg.start_s, leg.end_s)
-    key += (leg.route_id, own)
+    key: tuple[object, ...] = (leg.trip_key, leg.from_stop_id, leg.to_stop_id, leg.start_s)
+    key += (leg.end_s, leg.route_id, own)
     rides = _RIDES.get(tt)
     if rides is None:
         rides = _RIDES[tt] = {}
