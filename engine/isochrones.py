@@ -45,6 +45,7 @@ from maasmix.engine.matrix import (
     _seconds,
     check_percentiles,
     departure_seconds,
+    own_bike,
     percentile_rank,
 )
 from maasmix.engine.network import Network
@@ -204,13 +205,19 @@ def isochrones(
 ) -> Any:
     """Isochrones of each origin as a GeoDataFrame (columns: see the module docstring).
 
-    ``access_modes`` may add shared vehicles to the first mile (`engine.matrix`); the
-    last mile is walked.
+    ``access_modes`` may add shared vehicles to the first mile (`engine.matrix`; not
+    ``BICYCLE``, one's own bike: a QueryError); the last mile is walked.
     """
     import geopandas as gpd
 
     cuts = _check_cutoffs(cutoffs)
     pct = check_percentiles([percentile])[0]
+    if own_bike(access_modes):  # the street polygons grow from walking only
+        raise QueryError(
+            "BICYCLE (one's own bike) is a matrix and accessibility mode, not yet an "
+            "isochrone one (WALK and the shared modes are)",
+            parameter="access_modes",
+        )
     o = read_points(origins, name="origins")
     dep = departure_seconds(network, departure)
     win = _seconds(window, "window")

@@ -28,6 +28,11 @@ minimum transfer time, and walking egress; or walking all the way. With shared m
 ``MOPED_RENTAL``, ``RENTAL`` for all), a stop's access (egress) time is the quicker of
 walking and the planner's rental chain (walk to a vehicle, ride, return it, walk:
 `engine.plan_rentals`, the GBFS status as loaded); a whole trip by rental is not counted.
+With ``BICYCLE`` (one's own bike) in ``access_modes``, a stop's access time is also the
+ride on the bike graph (crow-fly x the detour factor without OSM) at the network's bike
+speed, up to `maasmix.defaults.MAX_ACCESS_BIKE_S`, and a ride all the way counts (up to
+``max_time``); in ``egress_modes``, the ride from a stop to the destination (the bike
+taken along).
 One search per origin covers the whole window (rRAPTOR, `engine._matrix_kernel`);
 destinations read their egress stops after each departure minute.
 """
@@ -59,6 +64,7 @@ __all__ = [
     "MatrixSearch",
     "TravelTimeMatrix",
     "departure_seconds",
+    "own_bike",
     "percentile_rank",
     "rental_modes",
     "travel_time_matrix",
@@ -146,6 +152,8 @@ class MatrixSearch:
     ) -> None:
         self.access_rentals = rental_modes(access_modes, "access_modes")
         self.egress_rentals = rental_modes(egress_modes, "egress_modes")
+        self.bike_access = own_bike(access_modes)
+        self.bike_egress = own_bike(egress_modes)
         if not 0 < window_s <= MAX_WINDOW_S:
             raise QueryError(
                 f"must be more than 0 and at most {MAX_WINDOW_S // 60} minutes, "
@@ -175,7 +183,10 @@ class MatrixSearch:
         self.max_egress_walk_s = int(max_egress_walk_s)
         self.slack = int(network.min_transfer_s)
         self.moment = service_datetime(network.date, network.timezone, int(departure_s))
+        self.bs = float(self.cn.bike_speed)
+        self.max_bike_s = float(defaults.MAX_ACCESS_BIKE_S)
         self.dest = self.link(destinations)
+        self.dest_bike = self._bike_link(self.dest.lat, self.dest.lon)
         self.eg_ptr, self.eg_stop, self.eg_secs = self._egress()
         self._kernel_arrays = self.cn.timetable.kernel_arrays()
 
@@ -198,6 +209,44 @@ class MatrixSearch:
             far = link > defaults.MAX_SNAP_M
             node = np.where(far, -2, node).astype(np.int32)  # -2: off the street graph
         return _Points(ids, lat, lon, node, link)
+
+    def _bike_link(self, lat: FloatArray, lon: FloatArray) -> tuple[IntArray, FloatArray]:
+        """Points' nearest bike-graph nodes (-1 without one; -2 beyond `MAX_SNAP_M`) and
+        the metres to them."""
+        bike = self.cn.bike
+        if bike is None or bike.n_nodes == 0:
+            return np.full(len(lat), -1, np.int32), np.zeros(len(lat))
+        node, link = bike.nearest(lat, lon)
+        node = np.where(link > defaults.MAX_SNAP_M, -2, node).astype(np.int32)
+        return node, np.asarray(link, np.float64)
+
+    def _bike_secs(
+        self, lat: float, lon: float, rev: bool, to: tuple[FloatArray, FloatArray, Any, Any]
+    ) -> FloatArray:
+        """Seconds by own bike from the point to ``to`` (lat, lon, bike node, link metres;
+        ``rev``: from them to the point), ``inf`` beyond ``max(MAX_ACCESS_BIKE_S,
+        max_time)`` or off the bike graph."""
+        limit = max(self.max_bike_s, float(self.max_time_s))
+        lat_to, lon_to, node_to, link_to = to
+        if self.cn.bike is None or self.cn.bike.n_nodes == 0:
+            f = crow_field([lat], [lon], [0.0], limit, self.bs, self.cn.detour_factor, reverse=rev)
+            secs, _, _ = f.at(lat_to, lon_to)
+            return np.asarray(secs, np.float64)
+        node, link = self._bike_link(np.array([lat]), np.array([lon]))
+        if node[0] < 0:
+            return np.full(len(lat_to), np.inf)
+        f = graph_field(self.cn.bike, [int(node[0])], [float(link[0]) / self.bs], limit, self.bs,
+                        reverse=rev)  # fmt: skip
+        secs, _, _ = f.at(lat_to, lon_to, np.maximum(node_to, -1), link_to)
+        return np.where(np.asarray(node_to) == -2, np.inf, secs)
+
+    def _bike_stop_secs(self, lat: float, lon: float, rev: bool) -> FloatArray:
+        """Seconds by own bike to every served stop (``rev``: from), ``inf`` beyond
+        `MAX_ACCESS_BIKE_S`."""
+        tt, cn = self.cn.timetable, self.cn
+        t = self._bike_secs(lat, lon, rev, (tt.stop_lat, tt.stop_lon, cn.stop_bike_node,
+                                            cn.stop_bike_m))  # fmt: skip
+        return np.where(cn.served & (t <= self.max_bike_s), t, np.inf)
 
     def _stop_secs(self, f: Any) -> FloatArray:
         tt = self.cn.timetable
@@ -234,6 +283,8 @@ class MatrixSearch:
                 t = np.where(t <= limit, t, np.inf)
                 if self.egress_rentals:
                     t = np.fmin(t, self.rental_secs(d.lat[i], d.lon[i], True))
+                if self.bike_egress and self.dest_bike[0][i] != -2:
+                    t = np.fmin(t, self._bike_stop_secs(d.lat[i], d.lon[i], True))
                 s = np.flatnonzero(np.isfinite(t)).astype(np.int32)
                 w = np.ceil(t[s]).astype(np.int32)
             stops.append(s)
@@ -277,6 +328,8 @@ class MatrixSearch:
         t = np.where(t <= self.max_access_walk_s, t, np.inf)
         if self.access_rentals:
             t = np.fmin(t, self.rental_secs(lat, lon, False))
+        if self.bike_access:
+            t = np.fmin(t, self._bike_stop_secs(lat, lon, False))
         stops = np.flatnonzero(np.isfinite(t)).astype(np.int32)
         offsets = np.ceil(t[stops]).astype(np.int32)
         d = self.dest
@@ -285,6 +338,8 @@ class MatrixSearch:
         else:
             walk, _, _ = f.at(d.lat, d.lon, np.maximum(d.node, -1), d.link_m)
         walk = np.where(d.node == -2, np.inf, walk)
+        if self.bike_access:  # riding all the way
+            walk = np.fmin(walk, self._bike_secs(lat, lon, False, (d.lat, d.lon, *self.dest_bike)))
         walk = np.where(walk <= self.max_time_s, np.ceil(walk), np.inf)
         direct = np.where(np.isfinite(walk), walk, INF).astype(np.int32)
         return stops, offsets, direct, f
@@ -442,7 +497,7 @@ def rental_modes(modes: Sequence[str], parameter: str) -> tuple[str, ...]:
     out: list[str] = []
     for m in names:
         name = str(m).strip().upper()
-        if name == "WALK":
+        if name in ("WALK", "BICYCLE"):  # BICYCLE: one's own bike (`own_bike`)
             continue
         if name == "RENTAL":
             out += [x for x in MODES if x.endswith("_RENTAL")]
@@ -450,11 +505,18 @@ def rental_modes(modes: Sequence[str], parameter: str) -> tuple[str, ...]:
             out.append(name)
         else:
             raise QueryError(
-                f"{m!r} is not an access or egress mode of a matrix (WALK, BICYCLE_RENTAL, "
-                "SCOOTER_RENTAL, MOPED_RENTAL or RENTAL; walking is always included)",
+                f"{m!r} is not an access or egress mode of a matrix (WALK, BICYCLE, "
+                "BICYCLE_RENTAL, SCOOTER_RENTAL, MOPED_RENTAL or RENTAL; walking is always "
+                "included)",
                 parameter=parameter,
             )
     return tuple(dict.fromkeys(out))
+
+
+def own_bike(modes: Sequence[str]) -> bool:
+    """Whether ``modes`` name ``BICYCLE`` (one's own bike), in any case."""
+    names = [modes] if isinstance(modes, str) else list(modes)
+    return any(str(m).strip().upper() == "BICYCLE" for m in names)
 
 
 class TravelTimeMatrix(pd.DataFrame):

@@ -59,7 +59,8 @@ _CACHE_HELP = "compiled-network cache (default: $MAASMIX_CACHE_DIR or the platfo
 
 #: The access and egress modes, as every analysis command's help lists them.
 _MODES_HELP = (
-    "comma-separated: WALK (always), BICYCLE_RENTAL, SCOOTER_RENTAL, MOPED_RENTAL, RENTAL (all)"
+    "comma-separated: WALK (always), BICYCLE (own bike), BICYCLE_RENTAL, SCOOTER_RENTAL,"
+    " MOPED_RENTAL, RENTAL (all shared)"
 )
 
 #: The isochrones' default cutoffs as the command line spells them.

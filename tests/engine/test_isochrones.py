@@ -118,3 +118,10 @@ def test_bad_cutoffs(dataset: Callable[..., Path], cache: Path, cutoffs: list[fl
     with pytest.raises(QueryError) as err:
         isochrones(net, [ORIGIN], cutoffs=cutoffs)
     assert err.value.parameter == "cutoffs"
+
+
+def test_own_bike_is_refused_naming_the_field(dataset: Callable[..., Path], cache: Path) -> None:
+    net = _load(dataset, cache, osm=False)
+    with pytest.raises(QueryError, match="BICYCLE") as err:
+        isochrones(net, [ORIGIN], access_modes=["WALK", "bicycle"])
+    assert err.value.parameter == "access_modes"

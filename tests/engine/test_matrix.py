@@ -363,3 +363,54 @@ def test_hand_computed_percentiles(line: Network) -> None:
     # no ride allowed: walking 11 km x 1.3 takes hours
     m = travel_time_matrix(line, a, b, "08:00", 10, max_time=60, max_rides=0)
     assert math.isnan(m.iloc[0]["travel_time_p50"])
+
+
+def test_own_bike_access_egress_and_all_the_way(line: Network) -> None:
+    """Own bike (``BICYCLE``), crow-fly x the detour factor at the network's bike speed:
+    to A too far to walk (more than 15 minutes) but within the 20 of a bike ride; from B
+    to a point beyond it; and all the way between two points away from the line."""
+    cn = line.compiled
+    south = pd.DataFrame({"id": ["o"], "lat": [44.9865], "lon": [9.0]})  # 1.5 km south of A
+    a = pd.DataFrame({"id": ["a"], "lat": [45.0], "lon": [9.0]})
+    b = pd.DataFrame({"id": ["b"], "lat": [45.1], "lon": [9.0]})
+    north = pd.DataFrame({"id": ["n"], "lat": [45.1135], "lon": [9.0]})  # 1.5 km north of B
+
+    def ride(p: pd.DataFrame, q: pd.DataFrame, speed: float) -> float:
+        m = haversine_m(p["lat"].iloc[0], p["lon"].iloc[0], q["lat"].iloc[0], q["lon"].iloc[0])
+        return float(m) * cn.detour_factor / speed
+
+    assert ride(south, a, cn.walk_speed) > 900 and ride(south, a, cn.bike_speed) < 1200
+    walked = travel_time_matrix(line, south, b, "08:00", 1, max_time=60)
+    assert math.isnan(walked.iloc[0]["travel_time_p50"])  # A is too far to walk to
+    # by bike to A (08:06:30), the 08:25 trip, at B 08:40
+    biked = travel_time_matrix(line, south, b, "08:00", 1, max_time=60, access_modes=["bicycle"])
+    assert biked.iloc[0]["travel_time_p50"] == 40
+    # from A at 08:00: the 08:05 trip, at B 08:20, then riding on to the north point
+    egress = travel_time_matrix(line, a, north, "08:00", 1, max_time=60,
+                                egress_modes=["WALK", "BICYCLE"])  # fmt: skip
+    want = (20 * 60 + math.ceil(ride(b, north, cn.bike_speed))) / 60
+    assert egress.iloc[0]["travel_time_p50"] == pytest.approx(want)
+    walked = travel_time_matrix(line, a, north, "08:00", 1, max_time=60)
+    assert math.isnan(walked.iloc[0]["travel_time_p50"])
+    # riding all the way, 3 km west to east, far from both stops
+    west = pd.DataFrame({"id": ["w"], "lat": [45.05], "lon": [8.98]})
+    east = pd.DataFrame({"id": ["e"], "lat": [45.05], "lon": [8.98 + 3000 / 78_700]})
+    direct = travel_time_matrix(line, west, east, "08:00", 1, max_time=60,
+                                access_modes=["BICYCLE"])  # fmt: skip
+    want = math.ceil(ride(west, east, cn.bike_speed)) / 60
+    assert direct.iloc[0]["travel_time_p50"] == pytest.approx(want)
+    assert want < ride(west, east, cn.walk_speed) / 60
+
+
+def test_own_bike_on_the_street_graph_is_never_slower(streets: Network) -> None:
+    """Helsinki with OSM: adding one's own bike to walking never lengthens a time and
+    shortens some."""
+    pts = _points(6, 12)
+    walk = travel_time_matrix(streets, pts, pts, "08:00", 5, max_time=40)
+    bike = travel_time_matrix(streets, pts, pts, "08:00", 5, max_time=40,
+                              access_modes=["WALK", "BICYCLE"],
+                              egress_modes=["WALK", "BICYCLE"])  # fmt: skip
+    a = walk["travel_time_p50"].fillna(np.inf).to_numpy()
+    b = bike["travel_time_p50"].fillna(np.inf).to_numpy()
+    off = walk["from_id"] != walk["to_id"]
+    assert (b <= a).all() and (b[off] < a[off]).mean() > 0.5
