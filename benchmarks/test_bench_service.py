@@ -183,12 +183,17 @@ def server(
                 time.sleep(0.5)
             queries = json.loads(queries_file.read_text())
             try:
-                with requests.Session() as session:  # warm every worker; keep answerable pairs
-                    kept = [
-                        q
-                        for q in queries
-                        if session.get(f"{base}/v1/plan", params=q, timeout=60).status_code == 200
-                    ]
+                # warm every worker (a connection each: any worker may take it); keep the
+                # answerable pairs
+                close = {"Connection": "close"}
+                kept = [
+                    q
+                    for q in queries
+                    if requests.get(
+                        f"{base}/v1/plan", params=q, headers=close, timeout=60
+                    ).status_code
+                    == 200
+                ]
             except requests.RequestException as exc:
                 log.flush()
                 pytest.fail(
