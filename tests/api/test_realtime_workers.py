@@ -99,3 +99,53 @@ def test_every_worker_follows_the_file(server: tuple[str, Any, Path]) -> None:
     assert all(first_ride()["arrivalDelay"] == 120 for _ in range(8))  # the last good state
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     assert 'maasmix_realtime_age_seconds{feed="rt.pb",network="demo"}' in metrics
+
+
+def test_a_url_source_is_fetched_by_the_supervisor_alone(tmp_path: Path) -> None:
+    """Two workers, a realtime URL polled every second: it is fetched about once a
+    second (the supervisor's poll), not once per worker, and both workers plan on it."""
+    import functools
+    import http.server
+    import threading
+
+    fetched: list[float] = []
+
+    class Counting(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(time.monotonic())
+            super().do_GET()
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+    city = write_demo_city(tmp_path / "city")
+    (tmp_path / "www").mkdir()
+    _write(tmp_path / "www" / "rt.pb", encode([]))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Counting, directory=str(tmp_path / "www"))
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/rt.pb"
+    (tmp_path / "deploy.yaml").write_text(
+        "networks:\n  demo:\n"
+        f"    gtfs: '{city.gtfs_zip}'\n"
+        f"    date: '{city.service_date:%Y%m%d}'\n"
+        f"    realtime: [{{url_or_path: '{url}', poll_s: 1}}]\n"
+    )
+    try:
+        with serving(tmp_path / "deploy.yaml", tmp_path) as (base, _process):
+            start = time.monotonic()
+            time.sleep(5)
+            seen = [t for t in fetched if t >= start]
+            statuses = [
+                requests.get(
+                    f"{base}/v1/networks", timeout=10, headers={"Connection": "close"}
+                ).json()["networks"][0]["realtime"][0]
+                for _ in range(8)
+            ]
+        # one poll a second: 5 or 6 fetches in 5 s (each worker fetching: 10 or more)
+        assert 4 <= len(seen) <= 7, len(seen)
+        assert all(s["error"] is None and s["applied"] >= 5 for s in statuses), statuses
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
