@@ -6,6 +6,9 @@ or a scenario file under the server's data folder (``MAASMIX_DATA``, checked by
 `maasmix.api.deps.server_source`; a path outside it is 403). Errors: an unknown example
 or missing file 404, a failing bundle or scenario 422 (file and field), an unknown bundle
 name 422 (parameter ``bundle``), all problem+json.
+
+An inline bundle is first checked against its JSON Schema
+(`maasmix.api.schemas.inline_bundle.BUNDLE_SCHEMA`, the one the OpenAPI document gives).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 from typing import Any
 
 from maasmix.api.deps import server_source
+from maasmix.api.schemas.inline_bundle import check_bundle
 from maasmix.api.settings import Settings, get_settings
 from maasmix.engine.bundle_prices import TravellerBundle
 from maasmix.errors import QueryError, ScenarioMissingError
@@ -48,6 +52,7 @@ def request_bundle(
     if inline is not None and scenario is not None:
         raise QueryError("give either bundle or bundleScenario, not both", parameter="bundle")
     if inline is not None:
+        check_bundle(inline)
         return bundle_from_mapping(inline, file="request body", name="inline")
     if scenario is None:
         if name is not None:

@@ -18,6 +18,7 @@ the shape of every route (`maasmix.api.schemas.legs`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from maasmix import defaults
 from maasmix.api.deps import COORD_PATTERN, SettingsDep
 from maasmix.api.problems import problem_responses
+from maasmix.api.schemas.inline_bundle import BUNDLE_SCHEMA
 from maasmix.api.schemas.legs import GeometryFormat
 from maasmix.api.schemas.plan import PlanOut, plan_out
 from maasmix.api.settings import Settings
@@ -83,6 +85,22 @@ def _no_null(schema: dict[str, Any]) -> None:
         schema["anyOf"] = kinds
 
 
+def _bundle_schema(schema: dict[str, Any]) -> None:
+    """The ``bundle`` field's JSON Schema: `BUNDLE_SCHEMA` (what `check_bundle` holds it to)."""
+    schema.clear()
+    schema.update(copy.deepcopy(BUNDLE_SCHEMA))
+
+
+#: GET's ``bundle``: JSON text of an inline bundle, typed by its content.
+BUNDLE_PARAMETER = {
+    "name": "bundle",
+    "in": "query",
+    "required": False,
+    "description": "an inline traveller bundle, JSON text",
+    "content": {"application/json": {"schema": copy.deepcopy(BUNDLE_SCHEMA)}},
+}
+
+
 class PlanRequest(BaseModel):
     """Body of ``POST /v1/plan``."""
 
@@ -107,11 +125,7 @@ class PlanRequest(BaseModel):
     )
     num_itineraries: int = Field(defaults.NUM_ITINERARIES, alias="numItineraries", ge=1, le=20)
     network: str | None = Field(None, description="name of a loaded network", max_length=64)
-    bundle: dict[str, Any] | None = Field(
-        None,
-        description="an inline traveller bundle (transit, free_minutes_per_ride, ...)",
-        json_schema_extra=_no_null,
-    )
+    bundle: dict[str, Any] | None = Field(None, json_schema_extra=_bundle_schema)
     bundle_scenario: str | None = Field(
         None,
         alias="bundleScenario",
@@ -230,7 +244,11 @@ def _latlon(text: str, parameter: str) -> LatLon:
 
 
 @router.get(
-    "/plan", operation_id="get_plan", response_model=PlanOut, response_model_exclude_none=True
+    "/plan",
+    operation_id="get_plan",
+    response_model=PlanOut,
+    response_model_exclude_none=True,
+    openapi_extra={"parameters": [BUNDLE_PARAMETER]},
 )
 def plan_get(
     request: Request,
@@ -251,7 +269,7 @@ def plan_get(
     ] = defaults.NUM_ITINERARIES,
     network: Annotated[str | None, Query(max_length=64)] = None,
     bundle: Annotated[
-        str | None, Query(description="inline traveller bundle, JSON", max_length=4000)
+        str | None, Query(max_length=4000, include_in_schema=False)  # see BUNDLE_PARAMETER
     ] = None,
     bundle_scenario: Annotated[str | None, Query(alias="bundleScenario", max_length=1024)] = None,
     bundle_name: Annotated[

@@ -5,6 +5,7 @@ coordinates are checked as the OpenAPI document says."""
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Callable
@@ -14,9 +15,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 
 from maasmix.api.app import create_app
 from maasmix.api.routes.plan import COORD_PATTERN, MODES_PATTERN, register_network
+from maasmix.api.schemas.inline_bundle import BUNDLE_SCHEMA
 from maasmix.api.schemas.legs import encode_polyline
 from maasmix.engine.network import Network
 from maasmix.errors import FeedWarning
@@ -208,11 +211,14 @@ def test_bad_body_is_422_naming_the_field(demo: City, change: dict[str, Any], wh
     assert got.json()["detail"].startswith(where), got.json()
 
 
-def test_openapi_types_the_coordinates() -> None:
+def test_openapi_types_the_coordinates_and_the_bundle() -> None:
     spec = create_app().openapi()
-    get = {p["name"]: p["schema"] for p in spec["paths"]["/v1/plan"]["get"]["parameters"]}
+    parameters = spec["paths"]["/v1/plan"]["get"]["parameters"]
+    get = {p["name"]: p.get("schema") or p["content"] for p in parameters}
+    assert len(get) == len(parameters)  # bundle once
     assert get["from"]["pattern"] == get["to"]["pattern"] == COORD_PATTERN
     assert get["geometry"]["enum"] == ["geojson", "polyline"]
+    assert get["bundle"] == {"application/json": {"schema": BUNDLE_SCHEMA}}
     schemas = spec["components"]["schemas"]
     body_ref = spec["paths"]["/v1/plan"]["post"]["requestBody"]["content"]["application/json"]
     body = schemas[body_ref["schema"]["$ref"].rsplit("/")[-1]]
@@ -226,6 +232,50 @@ def test_openapi_types_the_coordinates() -> None:
     }
     assert body["not"] == {"required": ["bundle", "bundleScenario"]}
     assert "anyOf" not in body["properties"]["bundleName"]  # null is refused, not admitted
+    assert {k: v for k, v in body["properties"]["bundle"].items() if k != "title"} == BUNDLE_SCHEMA
+
+
+@pytest.mark.parametrize(
+    ("bundle", "where"),
+    [
+        ({"transit": "some"}, "transit"),
+        ({"rides_left": {"bus": 3}}, "rides_left"),
+        ({"minutes_left": {"transit": 30}}, "minutes_left"),
+        ({"discount_percent": {"scooter": 120}}, "discount_percent.scooter"),
+        ({"free_minutes_per_ride": {"bicycle": -1}}, "free_minutes_per_ride.bicycle"),
+        ({"name": " "}, "name"),
+        ({"colour": "red"}, ""),
+    ],
+)
+def test_an_inline_bundle_is_held_to_its_schema(
+    demo: City, bundle: dict[str, Any], where: str
+) -> None:
+    assert not Draft202012Validator(BUNDLE_SCHEMA).is_valid(bundle)
+    for got in (
+        demo.client.get("/v1/plan", params=demo.params(bundle=json.dumps(bundle))),
+        demo.client.post("/v1/plan", json={**_body(demo.params()), "bundle": bundle}),
+    ):
+        assert got.status_code == 422, got.text
+        problem = got.json()
+        assert problem["parameter"] == "bundle", problem
+        assert problem["detail"].startswith(f"bundle: {where}" if where else "bundle: "), problem
+
+
+def test_an_inline_bundle_the_schema_admits_is_priced(demo: City) -> None:
+    bundle = {"name": "Rides", "transit": "all", "free_minutes_per_ride": {"bicycle": 30}}
+    assert Draft202012Validator(BUNDLE_SCHEMA).is_valid(bundle)
+    params = demo.params(modes="WALK,TRANSIT")
+    got = demo.client.get("/v1/plan", params={**params, "bundle": json.dumps(bundle)})
+    posted = demo.client.post("/v1/plan", json={**_body(params), "bundle": bundle})
+    assert got.status_code == posted.status_code == 200, got.text
+    assert got.json() == posted.json() and got.json()["bundle"] == "Rides"
+    rides = [leg for it in got.json()["itineraries"] for leg in it["legs"] if leg["transitLeg"]]
+    assert rides
+    for ride in rides:  # unlimited transit: the bundle covers every ride's price
+        fare = ride["fare"]
+        assert fare["rule"] == "unlimited transit" and fare["covered"] == fare["price"]
+        assert all(m["amountMinor"] == 0 for m in fare["outOfPocket"])
+    assert any(ride["fare"]["covered"] for ride in rides)
 
 
 def test_modes_in_any_case_and_spacing_the_pattern_admits(demo: City) -> None:
