@@ -75,7 +75,11 @@ SEMANTIC: dict[str, dict[str, dict[str, str]]] = {
         "query-error": {"q": "one of q and near is required: OpenAPI cannot require one of two"}
     },
     "GET /v1/route/profile": {
-        "query-error": {"end": "the window's end must follow its start (two parameters)"}
+        "query-error": {
+            "end": "the window's end must follow its start (two parameters)",
+            "stepSeconds": "at most 86,400 departures, (end - start) / stepSeconds: three "
+            "parameters together",
+        }
     },
     "GET /v1/plan": {
         "query-error": {
