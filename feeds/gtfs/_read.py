@@ -121,6 +121,7 @@ class Members(Mapping[str, bytes]):
         self._entries = dict(entries)
         self._archive = archive
         self._read_total = 0
+        self._checked_sizes: dict[str, int] = {}
 
     def __getitem__(self, name: str) -> bytes:
         return b"".join(self.chunks(name, whole=True))
@@ -143,6 +144,7 @@ class Members(Mapping[str, bytes]):
         limits = feed_limits.current()
         entry = self._entries[name]
         size = self.size(name)
+        self._checked_sizes[name] = size
         if size > limits.max_member_bytes:
             raise FeedFormatError(
                 f"{size} bytes uncompressed, more than {limits.max_member_bytes} "
@@ -172,8 +174,14 @@ class Members(Mapping[str, bytes]):
         piece = -1 if whole else _PIECE
         try:
             if isinstance(entry, Path):
+                # a file growing after its size was checked is read no further than that
+                size = self._checked_sizes.get(name, 0)
                 with entry.open("rb") as handle:
-                    yield from _pieces(handle, piece)
+                    yield from _pieces(_Limited(handle, size), piece)
+                    if handle.read(1):
+                        raise FeedFormatError(
+                            f"grew past its {size} bytes while it was read", file=name
+                        )
                 return
             assert self._archive is not None
             source = (
@@ -199,7 +207,21 @@ class Members(Mapping[str, bytes]):
 _PIECE = 1 << 20
 
 
-def _pieces(handle: IO[bytes], size: int) -> Iterator[bytes]:
+class _Limited:
+    """A binary reader giving at most ``limit`` bytes of ``handle``."""
+
+    def __init__(self, handle: IO[bytes], limit: int) -> None:
+        self.handle = handle
+        self.left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        want = self.left if size < 0 else min(size, self.left)
+        data = self.handle.read(want) if want > 0 else b""
+        self.left -= len(data)
+        return data
+
+
+def _pieces(handle: IO[bytes] | _Limited, size: int) -> Iterator[bytes]:
     if size < 0:
         yield handle.read()
         return

@@ -538,3 +538,19 @@ def test_utf16_with_its_byte_order_mark_is_decoded(tmp_path: Path, codec: str) -
     with pytest.raises(FeedFormatError) as err:
         _quiet_load(broken)
     assert err.value.file == "stops.txt" and "UTF-16" in str(err.value)
+
+
+def test_a_folder_member_growing_while_read_is_read_no_further(tmp_path: Path) -> None:
+    from maasmix.feeds.gtfs._read import read_source
+
+    folder = tmp_path / "feed"
+    shutil.copytree(TINY, folder)
+    _, members, _ = read_source(folder)
+    pieces = members.chunks("stops.txt")
+    first = next(pieces)  # the size is checked, the file opened
+    with (folder / "stops.txt").open("ab") as handle:
+        handle.write(b"X,grown,1,1\n" * 100_000)  # another writer appends 1.2 MB
+    with pytest.raises(FeedFormatError) as err:
+        list(pieces)
+    assert err.value.file == "stops.txt" and "grew past" in str(err.value)
+    assert first == (TINY / "stops.txt").read_bytes()
