@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from maasmix import defaults
-from maasmix.engine import compile_timetable
+from maasmix.engine import compile_timetable, mcraptor
 from maasmix.engine.mcraptor import mc_search
 from maasmix.engine.paths import mc_journeys
 from maasmix.feeds.gtfs import load_gtfs
@@ -110,3 +110,37 @@ def test_walking_pareto_set_equals_reference(feed_day: ServiceDay) -> None:
         assert len(journeys) == len(front)
         trade_offs += int(len({p[0] for p in got}) > 1)
     assert trade_offs > 0  # some queries trade arrival for walking
+
+
+def test_a_search_outgrowing_its_buffers_runs_again_to_the_same_labels(
+    feed_day: ServiceDay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's buffers are fixed per search: one that needs more labels than they
+    hold is run again with larger ones, and its labels (every field, in order) are
+    those of a search whose buffers were large enough from the start."""
+    tt = compile_timetable(feed_day)
+    served = np.flatnonzero(np.diff(tt.stop_patterns_ptr) > 0)
+    rng = np.random.default_rng(5)
+    grown = 0
+    for _ in range(8):
+        origins = rng.choice(served, size=4, replace=False).astype(np.int32)
+        targets = rng.choice(served, size=4, replace=False).astype(np.int32)
+        offsets = rng.integers(0, 600, size=4).astype(np.int32)
+        egress = rng.integers(0, 600, size=4).astype(np.int32)
+        depart = int(rng.integers(7 * 3600, 18 * 3600))
+        runs = []
+        for start in (4, 1 << 16):
+            monkeypatch.setattr(mcraptor, "_capacity", [start])
+            runs.append(
+                mc_search(
+                    tt, origins, offsets, targets, egress, depart,
+                    max_rides=defaults.MAX_TRANSFERS + 1, min_transfer_s=60,
+                    origin_walk=offsets, target_walk=egress,
+                )
+            )  # fmt: skip
+            if start == 4 and mcraptor._capacity[0] > 4:
+                grown += 1
+        small, large = runs
+        assert np.array_equal(small.pool, large.pool)
+        assert np.array_equal(small.target_labels, large.target_labels)
+    assert grown > 0

@@ -139,3 +139,35 @@ def test_edge_polylines_join_their_nodes_and_measure_their_length(
         assert tuple(coords[-1]) == pytest.approx((g.lon[far], g.lat[far]))
         walked = haversine_m(coords[:-1, 1], coords[:-1, 0], coords[1:, 1], coords[1:, 0]).sum()
         assert walked == pytest.approx(found.metres[far], rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["walk", "bike"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_path_points_are_the_edges_polylines_joined(
+    graphs: dict[str, StreetCSR], mode: str, reverse: bool
+) -> None:
+    """`StreetSearch.coordinates` (one numba call) equals the path's edges' polylines
+    (`StreetCSR.edge_coordinates`) joined without repeating the shared points, and
+    `path` lists the tails of `edge_path` then its last head, in travel order."""
+    g = graphs[mode]
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(4):
+        source = int(rng.integers(g.n_nodes))
+        found = g.search([source], [0.0], 1800.0, g.edge_cost(1.33), reverse=reverse)
+        reached = np.flatnonzero(np.isfinite(found.dist))
+        for node in rng.choice(reached, size=min(25, len(reached)), replace=False).tolist():
+            edges = found.edge_path(node).tolist()
+            joined: list[tuple[float, float]] = []
+            for e in edges:
+                piece = g.edge_coordinates(e)
+                joined.extend(piece[1:] if joined else piece)
+            assert found.coordinates(node) == (joined or g.coordinates([node]))
+            nodes = found.path(node).tolist()
+            if edges:
+                assert nodes == [int(g.src[e]) for e in edges] + [int(g.to[edges[-1]])]
+                assert nodes[-1 if reverse else 0] == source
+            else:
+                assert nodes == [node] == [source]
+            checked += 1
+    assert checked > 50
