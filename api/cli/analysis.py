@@ -183,12 +183,12 @@ def _access_title(spec: AnalysisSpec, cutoff: float) -> str:
     return f"{spec.opportunities[0]} reachable within {cutoff:g} min ({how})"
 
 
-def _finish(result: AnalysisRun, out: Path, written: Path) -> None:
+def _finish(result: AnalysisRun, out: Path, written: Path, rows: int) -> None:
     shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
     resumed = f", {result.chunks_resumed} resumed" if result.chunks_resumed else ""
+    what = "origins drawn" if out.suffix.lower() in (".png", ".html") else "rows"
     typer.echo(
-        f"wrote {written} ({len(result.frame)} rows; {result.chunks} chunks{resumed}; "
-        f"{result.seconds:.1f} s)",
+        f"wrote {written} ({rows} {what}; {result.chunks} chunks{resumed}; {result.seconds:.1f} s)",
         err=True,
     )
 
@@ -275,8 +275,9 @@ def matrix(
         written = write_result(shown, out, f"median_{column}", title=title,
                                label=f"median {column} (minutes)")  # fmt: skip
     else:
+        shown = frame
         written = write_result(frame, out, percentile_column(spec.percentiles[0]))
-    _finish(result, out, written)
+    _finish(result, out, written, len(shown))
 
 
 def _accessibility_spec(
@@ -359,7 +360,7 @@ def accessibility(
     )
     label = f"{spec.opportunities[0]} reachable (sum of weights x decay)"
     written = write_result(frame, out, "accessibility", title=title, label=label)
-    _finish(result, out, written)
+    _finish(result, out, written, len(frame))
 
 
 def accessibility_compare(
