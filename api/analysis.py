@@ -289,11 +289,13 @@ def write_result(
     title: str | None = None,
     label: str | None = None,
     diverging: bool = False,
+    markers: Sequence[tuple[float, float]] = (),
 ) -> Path:
     """Write ``frame`` by ``path``'s extension (see the module docstring); maps colour
     ``value`` (a column) under ``title``, with ``label`` (what the colour measures, with
     its unit) on the legend; ``diverging`` centres a red-white-blue scale on zero (a
-    difference: red loses, blue gains). Grey points are NaN (not reached). Returns the path.
+    difference: red loses, blue gains); ``markers`` (lat, lon) are drawn as black crosses
+    (the origins of isochrones). Grey points are NaN (not reached). Returns the path.
     """
     out = Path(path)
     suffix = out.suffix.lower()
@@ -321,15 +323,15 @@ def write_result(
     label = label or value
     title = title or value
     if suffix == ".png":
-        _png(gdf, out, value, title, label, lo, hi, diverging)
+        _png(gdf, out, value, title, label, lo, hi, diverging, markers)
         return out
-    _html(gdf, values, out, value, title, label, lo, hi, diverging)
+    _html(gdf, values, out, value, title, label, lo, hi, diverging, markers)
     return out
 
 
 def _png(
     gdf: Any, out: Path, value: str, title: str, label: str, lo: float, hi: float,
-    diverging: bool,
+    diverging: bool, markers: Sequence[tuple[float, float]],
 ) -> None:  # fmt: skip
     """A static map (matplotlib) of ``gdf[value]``."""
     import textwrap
@@ -357,6 +359,12 @@ def _png(
         linewidth=0.4 if points else 0.8,
         missing_kwds={"color": "lightgrey", "label": "not reached"},
     )
+    if markers:
+        ax.scatter(
+            [m[1] for m in markers], [m[0] for m in markers], marker="X", s=90,
+            color="black", edgecolor="white", linewidth=0.8, zorder=5, label="origin",
+        )  # fmt: skip
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
@@ -369,7 +377,7 @@ def _png(
 
 def _html(
     gdf: Any, values: pd.Series, out: Path, value: str, title: str, label: str, lo: float,
-    hi: float, diverging: bool,
+    hi: float, diverging: bool, markers: Sequence[tuple[float, float]],
 ) -> None:  # fmt: skip
     """An interactive map (folium, OpenStreetMap tiles) of ``gdf[value]``."""
     import html
@@ -404,6 +412,11 @@ def _html(
         tooltip=folium.GeoJsonTooltip(fields=fields),
     ).add_to(fmap)
     ramp.add_to(fmap)
+    for lat, lon in markers:
+        folium.CircleMarker(
+            [lat, lon], radius=6, color="white", weight=2, fill=True, fill_color="black",
+            fill_opacity=1.0, tooltip=f"origin ({lat:.5f}, {lon:.5f})",
+        ).add_to(fmap)  # fmt: skip
     heading = (
         '<div style="position:fixed;bottom:28px;left:10px;max-width:70%;z-index:1000;'
         "background:rgba(255,255,255,0.9);padding:6px 10px;font:14px sans-serif;"

@@ -17,9 +17,11 @@ How the area is found:
   minute of the window: walking from the origin, or the earliest arrival at a stop (the
   range RAPTOR of `engine.matrix`) plus the walk from that stop, one multi-source Dijkstra
   per minute (`engine.streets`). The node's time is the ``percentile`` over the window
-  (nearest rank, as in `engine.matrix`). A node reached ``t`` minutes out adds a disk of
-  radius ``min((cutoff - t) x walking speed, BUFFER_M)``: a point linked to that node is
-  reached exactly when it lies in its disk (the matrix links points to their nearest node).
+  (nearest rank, as in `engine.matrix`). A node reached ``t`` minutes out adds its
+  Voronoi cell (the points linked to it) within a radius of ``min((cutoff - t) x walking
+  speed, MAX_SNAP_M)``: a point linked to that node is reached exactly when it lies in
+  that disk (the matrix links points to their nearest node, up to
+  `maasmix.defaults.MAX_SNAP_M`).
 - Without streets (crow-fly), the same times are computed at the centres of the H3 cells
   (``resolution``) within reach, and the area is the union of the cells reached.
 
@@ -38,6 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from maasmix import defaults
 from maasmix.engine._raptor_kernel import INF
 from maasmix.engine.matrix import (
     DEFAULT_MAX_RIDES,
@@ -122,7 +125,8 @@ def _street_polygons(
     for c in cutoffs:
         reach = np.flatnonzero(times[index] <= c * 60)
         node = index[reach]
-        radius = (c * 60 - times[node]) * search.ws
+        # a point snaps to its cell's node up to MAX_SNAP_M away, as in the matrix
+        radius = np.minimum((c * 60 - times[node]) * search.ws, defaults.MAX_SNAP_M)
         disks = shapely.buffer(shapely.points(xy[node]), radius, quad_segs=8)
         parts = shapely.intersection(disks, cells[reach])
         out.append(_to_wgs84(shapely.union_all(parts), proj))

@@ -506,8 +506,9 @@ def isochrones_command(
         f"access {'+'.join(_modes(access_modes))}"
     )
     written = write_result(
-        gdf.iloc[::-1], out, "travel_time", title=title, label="travel time cutoff (minutes)"
-    )  # largest drawn first
+        gdf.iloc[::-1], out, "travel_time", title=title, label="travel time cutoff (minutes)",
+        markers=list(zip(lats.tolist(), lons.tolist(), strict=True)),
+    )  # fmt: skip  # largest drawn first
     typer.echo(f"wrote {written} ({len(gdf)} isochrones)", err=True)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from maasmix import defaults
 from maasmix.engine._raptor_kernel import INF
 from maasmix.engine.isochrones import Isochrones, isochrones, to_geojson
 from maasmix.engine.matrix import MatrixSearch
@@ -125,3 +126,30 @@ def test_own_bike_is_refused_naming_the_field(dataset: Callable[..., Path], cach
     with pytest.raises(QueryError, match="BICYCLE") as err:
         isochrones(net, [ORIGIN], access_modes=["WALK", "bicycle"])
     assert err.value.parameter == "access_modes"
+
+
+def test_around_the_streets_edge_only_what_snaps(dataset: Callable[..., Path], cache: Path) -> None:
+    """Beyond the OSM extract's edge a point is reached only within `MAX_SNAP_M` of a street
+    node (the matrix's snapping), not as far as the remaining walk would go."""
+    net = _load(dataset, cache, osm=True)
+    walk = net.compiled.walk
+    assert walk is not None
+    gdf = isochrones(net, [ORIGIN], "08:00", 10, cutoffs=[30])
+    rng = np.random.default_rng(11)
+    south, north = float(walk.lat.min()) - 0.03, float(walk.lat.max()) + 0.03
+    west, east = float(walk.lon.min()) - 0.05, float(walk.lon.max()) + 0.05
+    pts = pd.DataFrame({"id": [str(i) for i in range(400)],
+                        "lat": rng.uniform(south, north, 400),
+                        "lon": rng.uniform(west, east, 400)})  # fmt: skip
+    s = MatrixSearch(net, pts, departure_s=8 * 3600, window_s=600, max_time_s=30 * 60,
+                     max_access_walk_s=30 * 60, max_egress_walk_s=30 * 60)  # fmt: skip
+    times, _ = s.times(*ORIGIN)
+    secs = np.sort(times, axis=1)[:, 4].astype(np.float64)
+    secs[secs >= INF] = np.inf
+    inside = shapely.contains_xy(gdf.geometry.iloc[0], pts["lon"], pts["lat"])
+    # clear of the boundaries: 2 s of rounding, and 10 m at the snapping distance (the
+    # disks are polygons of 32 sides, and projected metres are not quite haversine ones)
+    clear = (np.abs(secs - 30 * 60) > 2) & (np.abs(s.dest.link_m - defaults.MAX_SNAP_M) > 10)
+    np.testing.assert_array_equal(inside[clear], (secs <= 30 * 60)[clear])
+    off = s.dest.node == -2  # beyond MAX_SNAP_M of every node: never inside
+    assert off.sum() > 20 and not inside[off].any() and inside.sum() > 20
