@@ -39,6 +39,11 @@ from maasmix.pricing.demand.jobs import NetworkArgs
 __all__ = ["register"]
 
 #: Help texts shared by the analysis commands (units and defaults named).
+_POINTS_HELP = "points: CSV id,lat,lon, GeoJSON, GeoPackage or GeoParquet (any CRS)"
+_DEST_HELP = "points as --origins, with the opportunities' columns (e.g. id,lat,lon,jobs)"
+_OPP_HELP = "destination columns counted as opportunities, comma-separated"
+_TO_HELP = "points as --origins (default: the origins)"
+_LABEL_HELP = "names the change in the summary line (default: adding <GBFS folder>)"
 _H3_HELP = "origins: centres of the H3 cells (resolution 0-15) over the network's extent"
 _WINDOW_HELP = "minutes of departures from --at, one search each minute"
 _PCTS_HELP = "of the travel times over the window, 0-100, e.g. 25,50,75"
@@ -197,8 +202,8 @@ def matrix(
     gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
     at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
     out: Path = typer.Option(..., "--out", help="result: .parquet .csv .geojson .png .html"),
-    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
-    destinations: str | None = typer.Option(None, "--destinations", help="default: origins"),
+    origins: str | None = typer.Option(None, "--origins", help=_POINTS_HELP),
+    destinations: str | None = typer.Option(None, "--destinations", help=_TO_HELP),
     h3: int | None = typer.Option(
         None,
         "--h3",
@@ -304,14 +309,14 @@ def accessibility(
     gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
     at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
     out: Path = typer.Option(..., "--out", help="result: .parquet .csv .geojson .png .html"),
-    destinations: str = typer.Option(..., "--destinations", help="points with weight columns"),
-    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    destinations: str = typer.Option(..., "--destinations", help=_DEST_HELP),
+    origins: str | None = typer.Option(None, "--origins", help=_POINTS_HELP),
     h3: int | None = typer.Option(
         None,
         "--h3",
         help=_H3_HELP,
     ),
-    opportunities: str = typer.Option("jobs", "--opportunities", help="weight columns: jobs,..."),
+    opportunities: str = typer.Option("jobs", "--opportunities", help=_OPP_HELP),
     osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS folder, gbfs.json or URL (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
@@ -367,21 +372,21 @@ def accessibility_compare(
     gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
     at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
     out: Path = typer.Option(..., "--out", help="difference: .parquet .csv .geojson .png .html"),
-    destinations: str = typer.Option(..., "--destinations", help="points with weight columns"),
+    destinations: str = typer.Option(..., "--destinations", help=_DEST_HELP),
     gbfs_after: list[str] = typer.Option(
         [], "--gbfs-after", help="the second network adds this GBFS system (repeatable)"
     ),
     gtfs_after: list[str] = typer.Option(
         [], "--gtfs-after", help="the second network's GTFS instead of --gtfs (repeatable)"
     ),
-    label: str | None = typer.Option(None, "--label", help="the change, in the summary line"),
-    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    label: str | None = typer.Option(None, "--label", help=_LABEL_HELP),
+    origins: str | None = typer.Option(None, "--origins", help=_POINTS_HELP),
     h3: int | None = typer.Option(
         None,
         "--h3",
         help=_H3_HELP,
     ),
-    opportunities: str = typer.Option("jobs", "--opportunities", help="weight columns: jobs,..."),
+    opportunities: str = typer.Option("jobs", "--opportunities", help=_OPP_HELP),
     osm: str | None = typer.Option(None, "--osm", help="OSM extract (.osm.pbf); else crow-fly"),
     gbfs: list[str] = typer.Option([], "--gbfs", help="GBFS of both networks (repeatable)"),
     date: str | None = typer.Option(None, "--date", help="service date (default: that of --at)"),
@@ -460,7 +465,7 @@ def isochrones_command(
     gtfs: list[str] = typer.Option(..., "--gtfs", help="GTFS zip, folder or URL (repeatable)"),
     at: str = typer.Option(..., "--at", help="first departure, ISO 8601: 2022-02-22T08:00"),
     origin: list[str] = typer.Option([], "--from", help="LAT,LON (repeatable)"),
-    origins: str | None = typer.Option(None, "--origins", help="CSV id,lat,lon / GeoJSON / ..."),
+    origins: str | None = typer.Option(None, "--origins", help=_POINTS_HELP),
     out: Path | None = typer.Option(
         None, "--out", help=".geojson .parquet .png .html (else GeoJSON on stdout)"
     ),
