@@ -58,21 +58,23 @@ def java_major() -> int | None:
 
 
 def unavailable(r5_jar: str | None, osm: str | None = None) -> str | None:
-    """Why the r5py backend cannot run, in one line (None when it can)."""
+    """Why the r5py backend cannot run, in one line naming every missing piece in the
+    order to fix them (None when it can)."""
+    missing = []
     if importlib.util.find_spec("r5py") is None:
-        return "r5py is not installed (pip install 'maasmix[r5]')"
+        missing.append("r5py is not installed (pip install 'maasmix[r5]')")
     major = java_major()
     if major is None:
-        return f"no Java found on the PATH (R5 needs Java {MIN_JAVA}+)"
-    if major < MIN_JAVA:
-        return f"Java {major} found, R5 needs Java {MIN_JAVA}+"
+        missing.append(f"no Java found on the PATH (R5 needs Java {MIN_JAVA}+)")
+    elif major < MIN_JAVA:
+        missing.append(f"Java {major} found, R5 needs Java {MIN_JAVA}+")
     if not r5_jar:
-        return "no R5 jar given (--r5-jar PATH; maasmix does not download one)"
-    if not Path(r5_jar).is_file():
-        return f"R5 jar not found: {r5_jar}"
+        missing.append("no R5 jar given (--r5-jar PATH; maasmix does not download one)")
+    elif not Path(r5_jar).is_file():
+        missing.append(f"R5 jar not found: {r5_jar}")
     if osm is None:
-        return "R5 needs an OSM extract (--osm)"
-    return None
+        missing.append("R5 needs an OSM extract (--osm)")
+    return "; ".join(missing) or None
 
 
 def _import_r5py(r5_jar: str) -> Any:

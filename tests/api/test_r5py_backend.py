@@ -24,20 +24,27 @@ JAR = os.environ.get("MAASMIX_R5_JAR")
 
 
 def test_reasons_are_one_line(tmp_path: Path) -> None:
-    """Each missing piece is named, the first missing one first."""
+    """Every missing piece is named in one line, in the order to fix them."""
     major = java_major()
     jar = tmp_path / "r5.jar"
-    reason = unavailable(str(jar), "x.osm.pbf")
+    reason = unavailable(str(jar), None)
     assert reason is not None and "\n" not in reason
+    want = []
     if importlib.util.find_spec("r5py") is None:
-        assert reason.startswith("r5py is not installed")
-    elif major is None or major < MIN_JAVA:
-        assert "Java" in reason
-    else:
-        assert reason == f"R5 jar not found: {jar}"
-        jar.write_bytes(b"")
-        assert unavailable(str(jar), None) == "R5 needs an OSM extract (--osm)"
-        assert unavailable(str(jar), "x.osm.pbf") is None
+        want.append("r5py is not installed (pip install 'maasmix[r5]')")
+    if major is None:
+        want.append(f"no Java found on the PATH (R5 needs Java {MIN_JAVA}+)")
+    elif major < MIN_JAVA:
+        want.append(f"Java {major} found, R5 needs Java {MIN_JAVA}+")
+    assert reason == "; ".join(
+        [*want, f"R5 jar not found: {jar}", "R5 needs an OSM extract (--osm)"]
+    )
+    no_jar = unavailable(None, "x.osm.pbf")
+    assert no_jar == "; ".join(
+        [*want, "no R5 jar given (--r5-jar PATH; maasmix does not download one)"]
+    )
+    jar.write_bytes(b"")
+    assert unavailable(str(jar), "x.osm.pbf") == ("; ".join(want) or None)
 
 
 def test_cli_says_why_and_exits_2(dataset: Callable[..., Path], tmp_path: Path) -> None:
