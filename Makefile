@@ -75,7 +75,7 @@ bench-quick: bench-install
 # LAST_LANDED, the commit recorded as last landed) in a worktree with its own venv under
 # build/bench-ref/, and the working tree, run alternately round by round; verdicts from
 # the paired ratios' confidence intervals. Report: reports/bench/compare.md.
-LAST_LANDED  ?= 885fcd4
+LAST_LANDED  ?= 397d160
 REF          ?=
 BENCH_ROUNDS ?= 5
 bench-compare: bench-install

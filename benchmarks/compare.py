@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REF_DIR = ROOT / "build" / "bench-ref"
 #: The commit recorded as last landed on main (the first commit of the session that has
 #: no remote to ask); the Makefile's ``LAST_LANDED`` passes it as ``--last-landed``.
-LAST_LANDED = "885fcd4"
+LAST_LANDED = "397d160"
 DEFAULT_ROUNDS = 5
 DEFAULT_TIMEOUT_S = 3600.0
 SLOWDOWN_ENV = "MAASMIX_BENCH_SLOWDOWN"
