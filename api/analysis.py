@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -322,16 +323,20 @@ def write_result(
         lo = -hi
     label = label or value
     title = title or value
+    levels = np.unique(finite.to_numpy())
+    polygons = not bool((gdf.geom_type == "Point").all())
+    # a few areas (isochrones' cutoffs): one colour each, the legend stepped at them
+    steps = levels if polygons and not diverging and len(levels) <= 8 else None
     if suffix == ".png":
-        _png(gdf, out, value, title, label, lo, hi, diverging, markers)
+        _png(gdf, out, value, title, label, lo, hi, diverging, markers, steps)
         return out
-    _html(gdf, values, out, value, title, label, lo, hi, diverging, markers)
+    _html(gdf, values, out, value, title, label, lo, hi, diverging, markers, steps)
     return out
 
 
 def _png(
     gdf: Any, out: Path, value: str, title: str, label: str, lo: float, hi: float,
-    diverging: bool, markers: Sequence[tuple[float, float]],
+    diverging: bool, markers: Sequence[tuple[float, float]], steps: Any,
 ) -> None:  # fmt: skip
     """A static map (matplotlib) of ``gdf[value]``."""
     import textwrap
@@ -344,15 +349,22 @@ def _png(
 
     fig, ax = plt.subplots(figsize=(8, 8))
     points = bool((gdf.geom_type == "Point").all())
-    cmap = "RdBu" if diverging else ("viridis_r" if "time" in value else "viridis")
+    cmap: Any = "RdBu" if diverging else ("viridis_r" if "time" in value else "viridis")
+    scale: dict[str, Any] = {"vmin": lo, "vmax": max(hi, lo + 1e-9)}
+    legend: dict[str, Any] = {"label": label, "shrink": 0.6}
+    if steps is not None:
+        from matplotlib.colors import BoundaryNorm
+
+        cmap = plt.get_cmap(cmap, len(steps))
+        scale = {"norm": BoundaryNorm(_bounds(steps), len(steps))}
+        legend["ticks"] = list(steps)
     gdf.plot(
         column=value,
         ax=ax,
         legend=True,
-        legend_kwds={"label": label, "shrink": 0.6},
+        legend_kwds=legend,
         cmap=cmap,
-        vmin=lo,
-        vmax=max(hi, lo + 1e-9),
+        **scale,
         markersize=40 if points else None,
         alpha=0.9 if points else 0.45,
         edgecolor="black" if diverging and points else ("none" if points else "black"),
@@ -377,13 +389,13 @@ def _png(
 
 def _html(
     gdf: Any, values: pd.Series, out: Path, value: str, title: str, label: str, lo: float,
-    hi: float, diverging: bool, markers: Sequence[tuple[float, float]],
+    hi: float, diverging: bool, markers: Sequence[tuple[float, float]], steps: Any,
 ) -> None:  # fmt: skip
     """An interactive map (folium, OpenStreetMap tiles) of ``gdf[value]``."""
     import html
 
     import folium
-    from branca.colormap import LinearColormap
+    from branca.colormap import LinearColormap, StepColormap
 
     west, south, east, north = (float(v) for v in gdf.total_bounds)
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles="OpenStreetMap")
@@ -393,8 +405,20 @@ def _html(
     else:
         colours = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]  # viridis, reversed
         colours = colours if "time" in value else colours[::-1]
-    ramp = LinearColormap(colours, vmin=lo, vmax=max(hi, lo + 1e-9))
-    ramp.caption = f"{label} (grey: not reached)"
+    ramp: Any
+    if steps is not None:
+        import matplotlib
+
+        ramp_of = matplotlib.colormaps["viridis_r" if "time" in value else "viridis"]
+        shades = [matplotlib.colors.to_hex(ramp_of(x)) for x in np.linspace(0, 1, len(steps))]
+        bounds = _bounds(steps)
+        ticks = [int(x) if x == int(x) else float(x) for x in steps]  # plain numbers in JS
+        ramp = StepColormap(shades, index=bounds, vmin=bounds[0], vmax=bounds[-1],
+                            tick_labels=ticks)  # fmt: skip
+        ramp.caption = label
+    else:
+        ramp = LinearColormap(colours, vmin=lo, vmax=max(hi, lo + 1e-9))
+        ramp.caption = f"{label} (grey: not reached)"
     shown = gdf.copy()
     shown[value] = values
     fields = [c for c in shown.columns if c != "geometry"][:6]
@@ -425,3 +449,11 @@ def _html(
     fmap.get_root().html.add_child(folium.Element(heading))  # type: ignore[attr-defined]
     fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))  # type: ignore[attr-defined]
     fmap.save(str(out))
+
+
+def _bounds(steps: Any) -> list[float]:
+    """Class bounds around each of the sorted ``steps``: half-way between neighbours."""
+    v = [float(x) for x in steps]
+    gap = [b - a for a, b in itertools.pairwise(v)] or [2.0]
+    mids = [(a + b) / 2 for a, b in itertools.pairwise(v)]
+    return [v[0] - gap[0] / 2, *mids, v[-1] + gap[-1] / 2]

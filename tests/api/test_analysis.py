@@ -182,6 +182,18 @@ def test_cli_writes_every_format(args: NetworkArgs, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     iso = json.loads(out.read_text())
     assert [f["properties"]["travel_time"] for f in iso["features"]] == [20, 10]
+    # the maps say what they draw; the isochrones' legend is stepped at the cutoffs, with
+    # plain numbers for the browser, and the origin is marked
+    page = (tmp_path / "m.html").read_text()
+    assert "<title>Median over 6 destinations of the travel_time_p50" in page
+    out = tmp_path / "i.html"
+    r = runner.invoke(app, ["isochrones", *base, "--from", "60.1700,24.9410", "--cutoffs", "10,20",
+                            "--window", "2", "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    page = out.read_text()
+    assert ".tickValues([10, 20])" in page and "np.float64" not in page
+    assert "Isochrones 10, 20 min from (60.1700, 24.9410)" in page
+    assert "origin (60.17000, 24.94100)" in page
 
 
 @pytest.mark.parametrize(
