@@ -16,6 +16,7 @@ from iso4217 import Currency
 
 __all__ = [
     "Money",
+    "currency_codes",
     "currency_exponent",
     "format_minor",
     "is_currency",
@@ -50,6 +51,13 @@ def is_currency(code: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+@functools.cache
+def currency_codes() -> tuple[str, ...]:
+    """Every code `is_currency` accepts, sorted (the active ISO 4217 codes with a minor
+    unit; the scenario JSON Schema's ``currency`` enum)."""
+    return tuple(sorted({c.value for c in Currency if is_currency(c.value)}))
 
 
 def minor_per_major(currency: str) -> int:

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from maasmix.money import is_currency
+from maasmix.money import currency_codes, is_currency
 
 Unit = Literal["trip", "minute", "km", "ride", "day"]
 #: Units of a mode included in a bundle per month: a number, or ``"unlimited"``.
@@ -85,8 +85,17 @@ class Generate(_Model):
 
 
 class Candidates(_Model):
-    """Candidate bundles: listed ones, generated ones, or both."""
+    """Candidate bundles: listed ones, generated ones, or both (at least one of them; the
+    JSON Schema says so, `maasmix.pricing.scenario.validate_scenario` checks it)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["listed"], "properties": {"listed": {"minItems": 1}}},
+                {"required": ["generate"], "properties": {"generate": {"type": "object"}}},
+            ]
+        }
+    )
     prices: PriceGrid | None = Field(None, description="default price grid")
     listed: list[BundleSpec] = Field(default_factory=list)
     generate: Generate | None = None
@@ -409,7 +418,10 @@ class Scenario(_Model):
 
     name: Name
     description: str | None = None
-    currency: str = Field(description="ISO 4217 code, e.g. EUR")
+    currency: str = Field(
+        description="ISO 4217 code, e.g. EUR",
+        json_schema_extra={"enum": list(currency_codes())},
+    )
     sources: list[str] = Field(default_factory=list, description="citations for the figures")
     maas: MaaSOperator = MaaSOperator.model_validate({})
     modes: dict[str, Mode] = Field(min_length=1)

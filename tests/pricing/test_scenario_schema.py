@@ -1,0 +1,214 @@
+"""The scenario JSON Schema is as strict as `validate_scenario` wherever a JSON Schema can
+say it: at each stated bound (max, max + 1; min, min - 1) both accept or both refuse, the
+currency enum is the list `maasmix.money` accepts, and the shipped examples are
+schema-valid. What remains for the validator alone (references between modes, offers,
+segments and operators, unique names within a list, class weights summing to 1, a grid's
+max below its min, diary-versus-typed segments, sizes) is listed in `SEMANTIC_CASES`."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from maasmix.errors import ScenarioError
+from maasmix.money import currency_codes, is_currency
+from maasmix.pricing.scenario import EXAMPLES, example_path, validate_scenario
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "pricing" / "schema" / "scenario.schema.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft202012Validator(
+    SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
+
+
+def _as_json(path: Path) -> dict[str, Any]:
+    """A YAML scenario as a JSON body would carry it (dates as ISO strings)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return out
+
+
+BASE = _as_json(example_path("hand_check"))
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    """``BASE`` with the dotted ``path`` set to ``value`` (list indexes as digits)."""
+    data = copy.deepcopy(BASE)
+    *parents, last = path.split(".")
+    node: Any = data
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return data
+
+
+def _schema_ok(data: dict[str, Any]) -> bool:
+    return VALIDATOR.is_valid(data)
+
+
+def _code_error(data: dict[str, Any]) -> ScenarioError | None:
+    try:
+        validate_scenario(data, file="test")
+    except ScenarioError as exc:
+        return exc
+    return None
+
+
+_PLANNING = {"network": {"date": "2026-01-05"}, "cost": {"value_of_time": 12.0}}
+_CLASS = {"name": "all", "weight": 1.0}
+
+#: (dotted path, value, accepted): each bound the schema states, on both sides.
+BOUNDS: list[tuple[str, Any, bool]] = [
+    ("name", "n" * 80, True),
+    ("name", "n" * 81, False),
+    ("name", "", False),
+    ("currency", "JPY", True),
+    ("currency", "KWD", True),
+    ("currency", "", False),
+    ("currency", "eur", False),
+    ("currency", "XAU", False),
+    ("currency", "EURO", False),
+    ("extra", 1, False),
+    ("modes", {}, False),
+    ("segments", {}, False),
+    ("modes.transit.operator", "o" * 80, True),
+    ("modes.transit.operator", "o" * 81, False),
+    ("modes.transit.payg", 0, True),
+    ("modes.transit.payg", -0.01, False),
+    ("modes.transit.unit", "day", True),
+    ("modes.transit.unit", "hour", False),
+    ("maas.name", "m" * 80, True),
+    ("maas.name", "m" * 81, False),
+    ("maas.cost_per_subscriber", -1, False),
+    ("segments.residents.size", 0, False),
+    ("segments.residents.size", 0.5, True),
+    ("segments.residents.choice.price_sensitivity", 0, False),
+    ("segments.residents.choice.price_sensitivity", 1e-9, True),
+    ("segments.residents.usage.bike.payg", -1, False),
+    ("segments.residents.mixed", {"draws": 50}, True),
+    ("segments.residents.mixed", {"draws": 51}, False),
+    ("segments.residents.mixed", {"draws": 2}, True),
+    ("segments.residents.mixed", {"draws": 1}, False),
+    ("segments.residents.mixed", {"draws": 5, "asc_sd": -0.1}, False),
+    ("segments.residents.classes", [_CLASS], True),
+    ("segments.residents.classes", [{**_CLASS, "weight": 0}], False),
+    ("segments.residents.classes", [{**_CLASS, "weight": 1.000001}], False),
+    ("segments.residents.classes", [{**_CLASS, "name": "c" * 81}], False),
+    ("candidates.prices.step", 0, False),
+    ("candidates.prices.min", -1, False),
+    ("candidates.listed.0.name", "b" * 80, True),
+    ("candidates.listed.0.name", "b" * 81, False),
+    ("candidates.listed.0.includes.bike", "unlimited", True),
+    ("candidates.listed.0.includes.bike", "all", False),
+    ("candidates.listed.0.includes.bike", -1, False),
+    ("candidates", {"prices": BASE["candidates"]["prices"], "listed": []}, False),
+    ("candidates", {"prices": BASE["candidates"]["prices"]}, False),
+    (
+        "candidates",
+        {"generate": {"levels": {"bike": [0, 60]}, "prices": {"min": 1, "max": 2, "step": 1}}},
+        True,
+    ),
+    ("policy.menu_size", 0, True),
+    ("policy.menu_size", -1, False),
+    ("policy.operator_floor", {"amount": 0}, True),
+    ("policy.operator_floor", "all", False),
+    ("policy.subsidy.instruments", [{"kind": "mode_share", "modes": ["bike"], "share": 1}], True),
+    (
+        "policy.subsidy.instruments",
+        [{"kind": "mode_share", "modes": ["bike"], "share": 1.01}],
+        False,
+    ),
+    ("policy.subsidy.instruments", [{"kind": "mode_share", "modes": [], "share": 0.5}], False),
+    ("policy.subsidy.budget", -1, False),
+    ("objective.min_uptake", 1, True),
+    ("objective.min_uptake", 1.01, False),
+    ("objective.kind", "max_fun", False),
+    ("frontier.points", 200, True),
+    ("frontier.points", 201, False),
+    ("frontier.points", 2, True),
+    ("frontier.points", 1, False),
+    ("solver.threads", 1, True),
+    ("solver.threads", 0, False),
+    ("solver.time_limit_s", 0, False),
+    ("solver.name", "GUROBI", False),
+    ("limits.max_candidates", 2000, True),
+    ("limits.max_candidates", -1, False),
+    ("limits.max_price", -0.5, False),
+    ("planning", _PLANNING, True),
+    ("planning", {**_PLANNING, "num_itineraries": 30}, True),
+    ("planning", {**_PLANNING, "num_itineraries": 31}, False),
+    ("planning", {**_PLANNING, "chunk_trips": 100_000}, True),
+    ("planning", {**_PLANNING, "chunk_trips": 100_001}, False),
+    ("planning", {**_PLANNING, "chunk_trips": 0}, False),
+    ("planning", {**_PLANNING, "car": {"cost_per_km": 0.2, "speed_kmh": 130}}, True),
+    ("planning", {**_PLANNING, "car": {"cost_per_km": 0.2, "speed_kmh": 130.5}}, False),
+    ("planning", {**_PLANNING, "car": {"cost_per_km": 0.2, "detour": 3.01}}, False),
+    ("planning", {**_PLANNING, "car": {"cost_per_km": 0.2, "access_min": 61}}, False),
+    ("planning", {**_PLANNING, "cost": {"value_of_time": 12.0, "walk_weight": 0.99}}, False),
+    ("planning", {**_PLANNING, "network": {"date": "2026-02-30"}}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "accepted"), BOUNDS, ids=[f"{p}={str(v)[:20]}" for p, v, _ in BOUNDS]
+)
+def test_schema_and_validator_agree_at_each_bound(path: str, value: Any, accepted: bool) -> None:
+    data = _with(path, value)
+    error = _code_error(data)
+    assert _schema_ok(data) is accepted
+    assert (error is None) is accepted, error
+
+
+#: (dotted path, value, field named by the validator): schema-valid scenarios only the
+#: validator refuses, each for a reason a JSON Schema cannot state.
+SEMANTIC_CASES: list[tuple[str, Any, str]] = [
+    ("segments.residents.usage.taxi", {"payg": 1}, "segments.residents.usage.taxi"),
+    ("candidates.listed.1.name", "Transit", "candidates.listed"),
+    ("candidates.prices", {"min": 90, "max": 70, "step": 10}, "candidates.prices.max"),
+    ("segments.residents.classes", [{**_CLASS, "weight": 0.5}], "segments.residents.classes"),
+    ("policy.surplus_floors", {"nobody": 0}, "policy.surplus_floors.nobody"),
+    ("policy.operator_floors", {"TaxiCo": "none"}, "policy.operator_floors.TaxiCo"),
+    ("segments.residents.diary", "trips.csv", "segments.residents.usage"),
+    ("candidates.prices.step", 0.0001, "candidates.prices"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field"), SEMANTIC_CASES)
+def test_what_only_the_validator_refuses(path: str, value: Any, field: str) -> None:
+    data = _with(path, value)
+    assert _schema_ok(data)
+    error = _code_error(data)
+    assert error is not None
+    assert error.field == field
+
+
+def test_currency_enum_is_the_money_list() -> None:
+    """The enum is `maasmix.money.currency_codes`, which is exactly what `is_currency`
+    accepts among all three-letter codes (so the two cannot drift apart)."""
+    assert SCHEMA["properties"]["currency"]["enum"] == list(currency_codes())
+    letters = string.ascii_uppercase
+    accepted = [
+        "".join(code) for code in itertools.product(letters, repeat=3) if is_currency("".join(code))
+    ]
+    assert accepted == list(currency_codes())
+    assert {"EUR", "JPY", "KWD", "BRL"} <= set(accepted)
+    assert "XAU" not in accepted
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.yaml")))
+def test_examples_are_schema_valid(name: str) -> None:
+    data = _as_json(example_path(name))
+    errors = [e.message for e in VALIDATOR.iter_errors(data)]
+    assert errors == []
+    assert validate_scenario(data, file=name).name == data["name"]
