@@ -23,6 +23,10 @@ __all__ = [
 #: Access and egress modes of an analysis (walking is always included; ``RENTAL``: every
 #: shared vehicle of the network's GBFS systems).
 AccessMode = Literal["WALK", "BICYCLE_RENTAL", "SCOOTER_RENTAL", "MOPED_RENTAL", "RENTAL"]
+#: The matrix also takes one's own bike (to or from a stop, or all the way); isochrones do not.
+MatrixMode = Literal[
+    "WALK", "BICYCLE", "BICYCLE_RENTAL", "SCOOTER_RENTAL", "MOPED_RENTAL", "RENTAL"
+]
 
 #: A cutoff in minutes, and a percentile.
 Cutoff = Annotated[int, Field(ge=1, le=240)]
@@ -112,7 +116,8 @@ class MatrixRequest(_Analysis):
     cutoff: float | None = Field(
         None, ge=1, le=240, description="minutes for shareWithinCutoff; default maxTime"
     )
-    egress_modes: list[AccessMode] = Field(["WALK"], min_length=1, max_length=5)
+    access_modes: list[MatrixMode] = Field(["WALK"], min_length=1, max_length=6)
+    egress_modes: list[MatrixMode] = Field(["WALK"], min_length=1, max_length=6)
 
 
 class MatrixRow(_Camel):

@@ -91,6 +91,35 @@ def test_matrix_equals_the_python_call(client: TestClient, city: tuple[Network, 
     assert 0 < len(reached) < 60  # some pairs reached, some not, within 45 minutes
 
 
+def test_matrix_takes_ones_own_bike(client: TestClient, city: tuple[Network, str]) -> None:
+    """BICYCLE access and egress over HTTP: the Python call's answer, never slower than WALK."""
+    net, at = city
+    origins, dests = _grid(net, 4, 3), _grid(net, 6, 4)
+    answers = {}
+    for modes in (["WALK"], ["WALK", "BICYCLE"]):
+        body = {
+            "origins": _body_points(origins), "destinations": _body_points(dests),
+            "departure": at, "window": 10, "maxTime": 45,
+            "accessModes": modes, "egressModes": modes,
+        }  # fmt: skip
+        got = client.post("/v1/matrix", json=body)
+        assert got.status_code == 200, got.text
+        answers[len(modes)] = [r["travelTimes"][0] for r in got.json()["rows"]]
+    want = travel_time_matrix(
+        net, origins, dests, at, 10, [50], max_time=45,
+        access_modes=["WALK", "BICYCLE"], egress_modes=["WALK", "BICYCLE"],
+    )  # fmt: skip
+    assert answers[2] == [None if math.isnan(v) else v for v in want["travel_time_p50"]]
+    for walk, bike in zip(answers[1], answers[2], strict=True):
+        assert walk is None or (bike is not None and bike <= walk)
+    faster = [
+        b
+        for w, b in zip(answers[1], answers[2], strict=True)
+        if b is not None and (w is None or b < w)
+    ]
+    assert faster  # the bike is taken somewhere
+
+
 def test_matrix_defaults_to_origins_and_position_ids(
     client: TestClient, city: tuple[Network, str]
 ) -> None:
