@@ -169,7 +169,44 @@ class Segment(_Model):
     ``diary`` (a CSV or Parquet file, relative to the scenario file) replaces ``size``,
     ``usage`` and ``taste``: the trips are planned on ``planning.network`` and the
     segment becomes one with ``derived`` figures (see `maasmix.pricing.demand.diaries`).
+    A typed segment gives ``size`` and ``usage``; ``derived`` figures replace tastes;
+    ``classes`` and ``mixed`` exclude each other (the JSON Schema says so,
+    `maasmix.pricing.scenario.validate_scenario` checks it).
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"required": ["diary"], "properties": {"diary": {"type": "string"}}},
+                    "then": {
+                        "properties": {
+                            "usage": {"type": "null"},
+                            "size": {"type": "null"},
+                            "derived": {"type": "null"},
+                            "choice": {"properties": {"taste": {"maxProperties": 0}}},
+                        }
+                    },
+                    "else": {
+                        "required": ["usage", "size"],
+                        "properties": {"usage": {"type": "object"}, "size": {"type": "number"}},
+                    },
+                },
+                {
+                    "if": {"required": ["derived"], "properties": {"derived": {"type": "object"}}},
+                    "then": {
+                        "properties": {"choice": {"properties": {"taste": {"maxProperties": 0}}}}
+                    },
+                },
+                {
+                    "not": {
+                        "required": ["classes", "mixed"],
+                        "properties": {"classes": {"type": "array"}, "mixed": {"type": "object"}},
+                    }
+                },
+            ]
+        }
+    )
 
     size: float | None = Field(None, gt=0, description="number of travellers")
     usage: dict[str, ModeUsage] | None = Field(
@@ -304,11 +341,19 @@ class Offer(_Model):
     source: str | None = None
 
 
+def _kind_required(schema: dict[str, Any]) -> None:
+    """A subsidy instrument in a file names its ``kind``: the discriminated union reads the
+    tag before any default applies, so the JSON Schema requires it too."""
+    schema["required"] = ["kind", *schema.get("required", [])]
+
+
 class ModeShareSubsidy(_Model):
     """The city pays ``share`` of the component of each bundle for ``modes``.
 
     The component is valued at the wholesale rate of the included units used.
     """
+
+    model_config = ConfigDict(json_schema_extra=_kind_required)
 
     kind: Literal["mode_share"] = "mode_share"
     modes: list[str] = Field(min_length=1)
@@ -317,6 +362,8 @@ class ModeShareSubsidy(_Model):
 
 class PerSubscriberSubsidy(_Model):
     """The city pays a fixed monthly amount per subscriber of the target segments."""
+
+    model_config = ConfigDict(json_schema_extra=_kind_required)
 
     kind: Literal["per_subscriber"] = "per_subscriber"
     amount: float = Field(ge=0, description="major units per subscriber per month")

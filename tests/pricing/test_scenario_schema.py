@@ -3,7 +3,7 @@ say it: at each stated bound (max, max + 1; min, min - 1) both accept or both re
 currency enum is the list `maasmix.money` accepts, and the shipped examples are
 schema-valid. What remains for the validator alone (references between modes, offers,
 segments and operators, unique names within a list, class weights summing to 1, a grid's
-max below its min, diary-versus-typed segments, sizes) is listed in `SEMANTIC_CASES`."""
+max below its min, a diary segment's planning block, sizes) is listed in `SEMANTIC_CASES`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ def _code_error(data: dict[str, Any]) -> ScenarioError | None:
 
 _PLANNING = {"network": {"date": "2026-01-05"}, "cost": {"value_of_time": 12.0}}
 _CLASS = {"name": "all", "weight": 1.0}
+_DIARY_SEGMENT = {"diary": "trips.csv", "choice": {"price_sensitivity": 0.05}}
 
 #: (dotted path, value, accepted): each bound the schema states, on both sides.
 BOUNDS: list[tuple[str, Any, bool]] = [
@@ -130,6 +131,9 @@ BOUNDS: list[tuple[str, Any, bool]] = [
         False,
     ),
     ("policy.subsidy.instruments", [{"kind": "mode_share", "modes": [], "share": 0.5}], False),
+    ("policy.subsidy.instruments", [{"kind": "per_subscriber", "amount": 1}], True),
+    ("policy.subsidy.instruments", [{"amount": 1}], False),
+    ("policy.subsidy.instruments", [{"modes": ["bike"], "share": 0.5}], False),
     ("policy.subsidy.budget", -1, False),
     ("objective.min_uptake", 1, True),
     ("objective.min_uptake", 1.01, False),
@@ -179,7 +183,7 @@ SEMANTIC_CASES: list[tuple[str, Any, str]] = [
     ("segments.residents.classes", [{**_CLASS, "weight": 0.5}], "segments.residents.classes"),
     ("policy.surplus_floors", {"nobody": 0}, "policy.surplus_floors.nobody"),
     ("policy.operator_floors", {"TaxiCo": "none"}, "policy.operator_floors.TaxiCo"),
-    ("segments.residents.diary", "trips.csv", "segments.residents.usage"),
+    ("segments.residents", _DIARY_SEGMENT, "segments.residents.diary"),
     ("candidates.prices.step", 0.0001, "candidates.prices"),
 ]
 
@@ -212,3 +216,39 @@ def test_examples_are_schema_valid(name: str) -> None:
     errors = [e.message for e in VALIDATOR.iter_errors(data)]
     assert errors == []
     assert validate_scenario(data, file=name).name == data["name"]
+
+
+_TYPED = BASE["segments"]["residents"]
+#: Which segments are typed, diary or derived ones, stated in the schema too (the
+#: ``planning`` block a diary needs is one object away: semantic).
+SEGMENT_KINDS: list[tuple[Any, bool]] = [
+    ({**_TYPED, "size": None}, False),
+    ({k: v for k, v in _TYPED.items() if k != "usage"}, False),
+    ({**_TYPED, "usage": None}, False),
+    ({**_TYPED, "derived": {"Transit": {"usage": {"transit": 24}, "value": 10}}}, False),
+    (
+        {
+            **_TYPED,
+            "choice": {"price_sensitivity": 0.05},
+            "derived": {"Transit": {"usage": {"transit": 24}, "value": 10}},
+        },
+        True,
+    ),
+    ({**_TYPED, "classes": [_CLASS], "mixed": {"draws": 3}}, False),
+    ({**_TYPED, "classes": None, "mixed": {"draws": 3}}, True),
+    ({**_DIARY_SEGMENT, "size": 10}, False),
+    ({**_DIARY_SEGMENT, "usage": {}}, False),
+    ({**_DIARY_SEGMENT, "derived": {}}, False),
+    ({**_DIARY_SEGMENT, "choice": {"price_sensitivity": 0.05, "taste": {"bike": 1}}}, False),
+    ({**_DIARY_SEGMENT, "size": None, "usage": None, "choice": {"price_sensitivity": 1}}, True),
+]
+
+
+@pytest.mark.parametrize(("segment", "accepted"), SEGMENT_KINDS)
+def test_schema_and_validator_agree_on_segment_kinds(segment: Any, accepted: bool) -> None:
+    data = _with("segments.residents", segment)
+    if "diary" in segment:
+        data["planning"] = _PLANNING
+    error = _code_error(data)
+    assert _schema_ok(data) is accepted
+    assert (error is None) is accepted, error
