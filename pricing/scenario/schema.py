@@ -245,7 +245,22 @@ alternative of `CarOption`), ``*_rental`` a shared vehicle of a GBFS system."""
 
 class LegRule(_Model):
     """Planned legs of one kind (optionally of some agencies, route types or GBFS systems)
-    count as scenario ``mode`` in its unit, or are ``ignore``d. First matching rule wins."""
+    count as scenario ``mode`` in its unit, or are ``ignore``d. First matching rule wins.
+    An ``ignore`` given agrees with ``mode``: ``true`` without a mode, ``false`` with one
+    (the JSON Schema says so too)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"not": {"required": ["ignore"]}},
+                {"properties": {"ignore": {"const": True}, "mode": {"type": "null"}}},
+                {
+                    "required": ["mode"],
+                    "properties": {"ignore": {"const": False}, "mode": {"type": "string"}},
+                },
+            ]
+        }
+    )
 
     legs: LegType
     agencies: list[str] | None = Field(None, description="transit: agency_id values")
@@ -462,6 +477,26 @@ class LimitsSpec(_Model):
 
 class Scenario(_Model):
     """A bundle-design scenario (the top-level object of the YAML file)."""
+
+    #: A diary segment needs the ``planning`` block (the JSON Schema says so,
+    #: `maasmix.pricing.scenario.validate_scenario` checks it).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {
+                    "segments": {
+                        "additionalProperties": {
+                            "not": {
+                                "required": ["diary"],
+                                "properties": {"diary": {"type": "string"}},
+                            }
+                        }
+                    }
+                }
+            },
+            "else": {"required": ["planning"], "properties": {"planning": {"type": "object"}}},
+        }
+    )
 
     name: Name
     description: str | None = None

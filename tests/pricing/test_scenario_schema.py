@@ -3,7 +3,7 @@ say it: at each stated bound (max, max + 1; min, min - 1) both accept or both re
 currency enum is the list `maasmix.money` accepts, and the shipped examples are
 schema-valid. What remains for the validator alone (references between modes, offers,
 segments and operators, unique names within a list, class weights summing to 1, a grid's
-max below its min, a diary segment's planning block, sizes) is listed in `SEMANTIC_CASES`."""
+max below its min, sizes) is listed in `SEMANTIC_CASES`."""
 
 from __future__ import annotations
 
@@ -150,6 +150,19 @@ BOUNDS: list[tuple[str, Any, bool]] = [
     ("limits.max_candidates", -1, False),
     ("limits.max_price", -0.5, False),
     ("planning", _PLANNING, True),
+    ("segments.residents", _DIARY_SEGMENT, False),
+    ("segments.commuters", _DIARY_SEGMENT, False),
+    ("planning", {**_PLANNING, "legs": [{"legs": "transit", "mode": "transit"}]}, True),
+    ("planning", {**_PLANNING, "legs": [{"legs": "walk", "ignore": True}]}, True),
+    ("planning", {**_PLANNING, "legs": [{"legs": "walk", "ignore": False}]}, False),
+    ("planning", {**_PLANNING, "legs": [{"legs": "walk", "mode": "bike", "ignore": True}]}, False),
+    (
+        "planning",
+        {**_PLANNING, "legs": [{"legs": "bicycle", "mode": "bike", "ignore": False}]},
+        True,
+    ),
+    ("planning", {**_PLANNING, "legs": [{"legs": "walk", "mode": None, "ignore": True}]}, True),
+    ("planning", {**_PLANNING, "legs": [{"legs": "walk", "mode": None, "ignore": False}]}, False),
     ("planning", {**_PLANNING, "num_itineraries": 30}, True),
     ("planning", {**_PLANNING, "num_itineraries": 31}, False),
     ("planning", {**_PLANNING, "chunk_trips": 100_000}, True),
@@ -183,7 +196,6 @@ SEMANTIC_CASES: list[tuple[str, Any, str]] = [
     ("segments.residents.classes", [{**_CLASS, "weight": 0.5}], "segments.residents.classes"),
     ("policy.surplus_floors", {"nobody": 0}, "policy.surplus_floors.nobody"),
     ("policy.operator_floors", {"TaxiCo": "none"}, "policy.operator_floors.TaxiCo"),
-    ("segments.residents", _DIARY_SEGMENT, "segments.residents.diary"),
     ("candidates.prices.step", 0.0001, "candidates.prices"),
 ]
 
