@@ -84,15 +84,35 @@ class Generate(_Model):
     skip_empty: bool = Field(True, description="drop the bundle that includes nothing")
 
 
+#: A JSON Schema: an object whose ``prices`` is a price grid.
+_GRID_GIVEN: dict[str, Any] = {"required": ["prices"], "properties": {"prices": {"type": "object"}}}
+
+
 class Candidates(_Model):
-    """Candidate bundles: listed ones, generated ones, or both (at least one of them; the
-    JSON Schema says so, `maasmix.pricing.scenario.validate_scenario` checks it)."""
+    """Candidate bundles: listed ones, generated ones, or both (at least one of them), each
+    with its own price grid or the default ``prices`` (the JSON Schema says so,
+    `maasmix.pricing.scenario.validate_scenario` checks it)."""
 
     model_config = ConfigDict(
         json_schema_extra={
-            "anyOf": [
-                {"required": ["listed"], "properties": {"listed": {"minItems": 1}}},
-                {"required": ["generate"], "properties": {"generate": {"type": "object"}}},
+            "allOf": [
+                {
+                    "anyOf": [
+                        {"required": ["listed"], "properties": {"listed": {"minItems": 1}}},
+                        {"required": ["generate"], "properties": {"generate": {"type": "object"}}},
+                    ]
+                },
+                {
+                    "anyOf": [
+                        {"required": ["prices"], "properties": {"prices": {"type": "object"}}},
+                        {
+                            "properties": {
+                                "listed": {"items": _GRID_GIVEN},
+                                "generate": {"anyOf": [{"type": "null"}, _GRID_GIVEN]},
+                            }
+                        },
+                    ]
+                },
             ]
         }
     )

@@ -67,6 +67,7 @@ def _code_error(data: dict[str, Any]) -> ScenarioError | None:
 
 _PLANNING = {"network": {"date": "2026-01-05"}, "cost": {"value_of_time": 12.0}}
 _CLASS = {"name": "all", "weight": 1.0}
+_GRID = {"min": 10, "max": 20, "step": 5}
 _DIARY_SEGMENT = {"diary": "trips.csv", "choice": {"price_sensitivity": 0.05}}
 
 #: (dotted path, value, accepted): each bound the schema states, on both sides.
@@ -106,6 +107,13 @@ BOUNDS: list[tuple[str, Any, bool]] = [
     ("segments.residents.classes", [{**_CLASS, "weight": 0}], False),
     ("segments.residents.classes", [{**_CLASS, "weight": 1.000001}], False),
     ("segments.residents.classes", [{**_CLASS, "name": "c" * 81}], False),
+    ("candidates.prices", None, False),
+    ("candidates", {"listed": [{"name": "T", "includes": {}, "prices": _GRID}]}, True),
+    ("candidates", {"listed": [{"name": "T", "includes": {}, "prices": None}]}, False),
+    ("candidates", {"listed": [{"name": "T", "includes": {}}], "prices": _GRID}, True),
+    ("candidates", {"generate": {"levels": {}, "prices": _GRID}}, True),
+    ("candidates", {"generate": {"levels": {}}, "prices": _GRID}, True),
+    ("candidates", {"generate": {"levels": {}}, "prices": None}, False),
     ("candidates.prices.step", 0, False),
     ("candidates.prices.min", -1, False),
     ("candidates.listed.0.name", "b" * 80, True),
@@ -115,6 +123,7 @@ BOUNDS: list[tuple[str, Any, bool]] = [
     ("candidates.listed.0.includes.bike", -1, False),
     ("candidates", {"prices": BASE["candidates"]["prices"], "listed": []}, False),
     ("candidates", {"prices": BASE["candidates"]["prices"]}, False),
+    ("candidates", {"generate": {"levels": {"bike": [0, 60]}}}, False),
     (
         "candidates",
         {"generate": {"levels": {"bike": [0, 60]}, "prices": {"min": 1, "max": 2, "step": 1}}},
