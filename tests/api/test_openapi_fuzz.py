@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -45,10 +46,60 @@ EXAMPLES = 10
 WRITE_KEY = "fuzz-writer-secret"
 HEADERS = {"X-API-Key": WRITE_KEY}
 
-_SCENARIO = (
-    "the scenario's own checks (an ISO 4217 currency, references between its modes, "
-    "offers, segments and operators, sizes) go beyond what its JSON Schema can state"
+_REFERENCE = (
+    "a mode, offer, segment or operator named here must be one the scenario defines "
+    "elsewhere: a reference between parts of the document"
 )
+_OFFER_UTILITY = "every offer the scenario defines needs a utility in each typed segment"
+_DATA_FOLDER = (
+    "diary planning reads the files a scenario names from the server's data folder (no URL, "
+    "a name that exists there): the server's files, not the document's"
+)
+_UNIQUE_NAMES = "names are unique in a list (uniqueItems compares whole items, not one key)"
+_CLASS_WEIGHTS = "latent-class weights sum to 1 (a sum over an array)"
+_PRICE_GRID = "a price grid's max is not below its min (two fields compared)"
+_SIZES = (
+    "sizes (prices per grid, candidates, (bundle, price) pairs, model cells) are products "
+    "over the scenario under limits the scenario's own limits section may raise, up to the "
+    "service's cap (a deployment setting)"
+)
+_LEG_RULE = "a leg rule's mode is not one counted in days (the unit is the mode's)"
+_GRIDS = ("candidates.prices", "candidates.listed.*.prices", "candidates.generate.prices")
+#: The scenario's own checks no JSON Schema can state, by the field its 422 names
+#: (`fnmatch` patterns over the dotted field path; ``*`` stands for a key of the file).
+_SCENARIO = {
+    **dict.fromkeys(
+        [
+            "segments.*.usage.*",
+            "segments.*.derived.*.usage.*",
+            "segments.*.choice.taste.*",
+            "segments.*.choice.offers.*",
+            "segments.*.classes.*.taste.*",
+            "offers.*.includes.*",
+            "candidates.listed.*.includes.*",
+            "candidates.generate.levels.*",
+            "policy.operator_floors.*",
+            "policy.surplus_floors.*",
+            "policy.subsidy.instruments.*.modes.*",
+            "policy.subsidy.instruments.*.segments",
+        ],
+        _REFERENCE,
+    ),
+    "segments.*.choice.offers": _OFFER_UTILITY,
+    "segments.*.diary": _DATA_FOLDER,
+    "planning.network.*": _DATA_FOLDER,
+    "segments.*.classes": f"{_CLASS_WEIGHTS}; {_UNIQUE_NAMES}",
+    "candidates.listed": _UNIQUE_NAMES,
+    **{f"{grid}.max": f"{_PRICE_GRID}; {_SIZES}" for grid in _GRIDS},
+    **{f"{grid}.{end}": _SIZES for grid in _GRIDS for end in ("min", "step")},
+    **dict.fromkeys([*_GRIDS, "candidates", "segments", "limits.*"], _SIZES),
+    "planning.legs.*.mode": f"{_REFERENCE}; {_LEG_RULE}",
+}
+#: The refusals of a schema-valid scenario, by problem type.
+_SCENARIO_BODY = {
+    "scenario-error": _SCENARIO,
+    "query-error": {"segments.*.diary": _DATA_FOLDER, "planning.network.*": _DATA_FOLDER},
+}
 _SERVICE_DAY = "the departure must fall on the loaded network's service day"
 _UNIQUE_IDS = "point ids are unique in a list; uniqueItems compares whole points, not one key"
 
@@ -64,13 +115,14 @@ _PLAN = {
 }
 
 #: What a schema-valid request may still be refused for with 422, per operation:
-#: ``{problem type: {parameter or field ("*": any): why a schema cannot say it}}``.
+#: ``{problem type: {parameter or field (an `fnmatch` pattern; "*": any): why a schema
+#: cannot say it}}``.
 SEMANTIC: dict[str, dict[str, dict[str, str]]] = {
-    "POST /v1/bundles/optimise": {"scenario-error": {"*": _SCENARIO}},
-    "POST /v1/bundles/frontier": {"scenario-error": {"*": _SCENARIO}},
-    "POST /v1/bundles/demand": {"scenario-error": {"*": _SCENARIO}},
-    "POST /v1/scenarios": {"scenario-error": {"*": _SCENARIO}},
-    "PUT /v1/scenarios/{scenarioId}": {"scenario-error": {"*": _SCENARIO}},
+    "POST /v1/bundles/optimise": _SCENARIO_BODY,
+    "POST /v1/bundles/frontier": _SCENARIO_BODY,
+    "POST /v1/bundles/demand": _SCENARIO_BODY,
+    "POST /v1/scenarios": _SCENARIO_BODY,
+    "PUT /v1/scenarios/{scenarioId}": _SCENARIO_BODY,
     "GET /v1/stops": {
         "query-error": {"q": "one of q and near is required: OpenAPI cannot require one of two"}
     },
@@ -187,7 +239,7 @@ def schema_valid_accepted(ctx: object, response: Any, case: Any) -> None:
     kind = str(body.get("type", "")).rsplit("/", 1)[-1]
     name = str(body.get("parameter", body.get("field", "")))
     allowed = SEMANTIC.get(case.operation.label, {}).get(kind, {})
-    if "*" in allowed or name in allowed:
+    if any(fnmatchcase(name, pattern) for pattern in allowed):
         return
     raise AssertionError(
         f"{case.operation.label}: a schema-valid request was refused: {response.text[:400]}"
