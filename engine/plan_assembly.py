@@ -40,15 +40,16 @@ _Ride = tuple[tuple[tuple[float, float], ...], tuple[StopCall, ...], float, str 
 #: What `enrich_transit` found for a ride (geometry, intermediate stops, metres, agency),
 #: per timetable, keyed by the ride (trip, stops, times, route, whether the timetable is
 #: the network's own): the same ride in another plan is not drawn again. At most
-#: `RIDE_CACHE_SIZE` rides per timetable (emptied when full).
+#: `RIDE_CACHE_SIZE` rides per timetable (emptied when full; a few kB each).
 _RIDES: weakref.WeakKeyDictionary[CompiledTimetable, dict[tuple[object, ...], _Ride]] = (
     weakref.WeakKeyDictionary()
 )
-RIDE_CACHE_SIZE = 20_000
+RIDE_CACHE_SIZE = 2048
 
 #: `_shape_geometry`'s answers per network, keyed by (shape, first stop, last stop): the
 #: trips of a route share their shape, so a stretch is measured once. At most
-#: `RIDE_CACHE_SIZE` stretches per network (emptied when full).
+#: `SHAPE_CACHE_SIZE` stretches per network (emptied when full).
+SHAPE_CACHE_SIZE = 4096
 _SHAPES: weakref.WeakKeyDictionary[
     CompiledNetwork, dict[tuple[int, int, int], tuple[tuple[float, float], ...] | None]
 ] = weakref.WeakKeyDictionary()
@@ -195,7 +196,7 @@ def _shape_geometry(
     key = (k, a, b)
     if key in shapes:
         return shapes[key]
-    if len(shapes) >= RIDE_CACHE_SIZE:
+    if len(shapes) >= SHAPE_CACHE_SIZE:
         shapes.clear()
     found = shapes[key] = _shape_stretch(cn, k, tt, a, b)
     return found

@@ -50,8 +50,19 @@ PATH_POINTS: Callable[..., Any] = cast(Callable[..., Any], _dijkstra_kernel.path
 #: a cost array (``("rcost", id)``, with the array itself, so the id stays its own).
 _ARRAYS: weakref.WeakKeyDictionary[StreetCSR, dict[object, Any]] = weakref.WeakKeyDictionary()
 
-#: Reversed cost arrays kept per graph (the default costs and a few geofencing ones).
-REVERSED_COSTS_KEPT = 8
+#: Cost arrays kept per graph and kind (speeds; reversed copies): the defaults and a few
+#: geofencing or per-query speeds; the oldest goes first.
+ARRAYS_KEPT = 6
+
+
+def _keep(kept: dict[object, Any], key: tuple[str, object], value: Any) -> Any:
+    """``kept[key] = value``, dropping the oldest entry of the same kind beyond
+    `ARRAYS_KEPT`."""
+    same = [k for k in kept if isinstance(k, tuple) and k[0] == key[0]]
+    for old in same[: max(len(same) - ARRAYS_KEPT + 1, 0)]:
+        del kept[old]
+    kept[key] = value
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,7 +237,7 @@ class StreetCSR:
         key = ("speed", float(speed_mps))
         cost: FloatArray | None = kept.get(key)
         if cost is None:
-            cost = kept[key] = self.length_m / float(speed_mps)
+            cost = _keep(kept, key, self.length_m / float(speed_mps))
         return cost
 
     def _reversed(self, cost: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -238,12 +249,7 @@ class StreetCSR:
         key = ("rcost", id(cost))
         found = kept.get(key)
         if found is None or found[0] is not cost:
-            if sum(1 for k in kept if isinstance(k, tuple) and k[0] == "rcost") >= (
-                REVERSED_COSTS_KEPT
-            ):
-                for k in [k for k in kept if isinstance(k, tuple) and k[0] == "rcost"]:
-                    del kept[k]
-            found = kept[key] = (cost, np.ascontiguousarray(cost[self.redge]))
+            found = _keep(kept, key, (cost, np.ascontiguousarray(cost[self.redge])))
         return found[1], length
 
     def reverse_cost(self, cost: FloatArray) -> FloatArray:
