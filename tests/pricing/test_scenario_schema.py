@@ -1,5 +1,6 @@
 """The scenario JSON Schema is as strict as `validate_scenario` wherever a JSON Schema can
-say it: at each stated bound (max, max + 1; min, min - 1) both accept or both refuse, the
+say it: at each stated bound (max, max + 1; min, min - 1; read from the schema for the
+numbers of `NUMBERS`, with hypothesis drawing others) both accept or both refuse, the
 currency enum is the list `maasmix.money` accepts, and the shipped examples are
 schema-valid. What remains for the validator alone (references between modes, offers,
 segments and operators, unique names within a list, class weights summing to 1, a grid's
@@ -17,6 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maasmix.errors import ScenarioError
 from maasmix.money import currency_codes, is_currency
@@ -273,3 +276,85 @@ def test_schema_and_validator_agree_on_segment_kinds(segment: Any, accepted: boo
     error = _code_error(data)
     assert _schema_ok(data) is accepted
     assert (error is None) is accepted, error
+
+
+def _bound_values(prop: dict[str, Any]) -> list[float]:
+    """Each numeric bound the schema states for ``prop``, and its neighbours."""
+    options = [prop, *prop.get("anyOf", [])]
+    bounds = [
+        float(option[key])
+        for option in options
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+        if key in option
+    ]
+    near = [b + d for b in bounds for d in (-1.0, -1e-9, 0.0, 1e-9, 1.0)]
+    return near or [0.0, -1.0, 1.0]
+
+
+def _property(model: str, name: str) -> dict[str, Any]:
+    prop: dict[str, Any] = SCHEMA["$defs"][model]["properties"][name]
+    return prop
+
+
+#: (dotted path in the base scenario with a planning block, $defs model, property): the
+#: numbers drawn below (size limits and price grids left out: their refusals are sizes).
+NUMBERS: list[tuple[str, str, str]] = [
+    ("frontier.points", "FrontierSpec", "points"),
+    ("solver.threads", "SolverSpec", "threads"),
+    ("solver.time_limit_s", "SolverSpec", "time_limit_s"),
+    ("solver.relative_gap", "SolverSpec", "relative_gap"),
+    ("objective.min_uptake", "Objective", "min_uptake"),
+    ("policy.menu_size", "Policy", "menu_size"),
+    ("maas.cost_per_subscriber", "MaaSOperator", "cost_per_subscriber"),
+    ("modes.transit.payg", "Mode", "payg"),
+    ("modes.bike.marginal_cost", "Mode", "marginal_cost"),
+    ("segments.residents.size", "Segment", "size"),
+    ("segments.residents.choice.price_sensitivity", "ChoiceModel", "price_sensitivity"),
+    ("segments.residents.usage.bike.bundle", "ModeUsage", "bundle"),
+    ("segments.residents.mixed.draws", "MixedDraws", "draws"),
+    ("segments.residents.mixed.asc_sd", "MixedDraws", "asc_sd"),
+    ("planning.num_itineraries", "Planning", "num_itineraries"),
+    ("planning.chunk_trips", "Planning", "chunk_trips"),
+    ("planning.cost.walk_weight", "GeneralisedCost", "walk_weight"),
+    ("planning.cost.scale", "GeneralisedCost", "scale"),
+    ("planning.car.speed_kmh", "CarOption", "speed_kmh"),
+    ("planning.car.detour", "CarOption", "detour"),
+    ("planning.car.access_min", "CarOption", "access_min"),
+    ("policy.subsidy.budget", "Subsidy", "budget"),
+]
+
+
+def _agree_at(path: str, value: Any) -> None:
+    """The base scenario (with a planning block and mixed draws) with ``value`` at ``path``
+    is accepted by both the schema and the validator, or refused by both."""
+    scenario = copy.deepcopy(BASE)
+    scenario["planning"] = {**_PLANNING, "car": {"cost_per_km": 0.2}}
+    scenario["segments"]["residents"]["mixed"] = {"draws": 3}
+    *parents, last = path.split(".")
+    node: Any = scenario
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    error = _code_error(scenario)
+    assert _schema_ok(scenario) is (error is None), (path, value, error)
+
+
+@pytest.mark.parametrize(("path", "model", "name"), NUMBERS, ids=[n[0] for n in NUMBERS])
+def test_schema_and_validator_agree_at_each_stated_number_bound(
+    path: str, model: str, name: str
+) -> None:
+    """Every numeric bound the schema states (read from it) and its neighbours."""
+    for value in _bound_values(_property(model, name)):
+        _agree_at(path, value)
+        if value == int(value):
+            _agree_at(path, int(value))
+
+
+@pytest.mark.parametrize(("path", "model", "name"), NUMBERS, ids=[n[0] for n in NUMBERS])
+@settings(max_examples=20, deadline=None, derandomize=True, database=None)
+@given(value=st.integers(-(10**6), 10**6) | st.floats(-1e6, 1e6) | st.none())
+def test_schema_and_validator_agree_on_any_number(
+    path: str, model: str, name: str, value: float | None
+) -> None:
+    """Any number (or null) at any of `NUMBERS`: accepted or refused together."""
+    _agree_at(path, value)
