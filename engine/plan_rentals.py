@@ -207,7 +207,9 @@ class RentalChain:
         if not reverse:
             a_secs, a_m, _ = at_points(q, walk, g.lat, g.lon, g.walk_node, g.walk_m)
             a_ok = (a_secs <= opt.max_walk_to_vehicle_s) & (a_m <= opt.max_walk_to_vehicle_m)
-            self.a_secs, self.a_m = np.where(a_ok, a_secs, np.inf), a_m
+            # every piece lasts whole seconds (the walk, the ride with pick-up and drop-off,
+            # the walk): a chain's total is the sum of its legs as the itinerary shows them
+            self.a_secs, self.a_m = np.where(a_ok, np.ceil(a_secs), np.inf), a_m
             init = self.a_secs + opt.pickup_s
             if not np.isfinite(init).any():
                 return
@@ -242,7 +244,7 @@ class RentalChain:
                         r.station_lon[ret],
                     )
                 e_secs = np.where(same | ~self._ride_ok(e_secs, e_org), np.inf, e_secs)
-                self.end_secs = e_secs + opt.dropoff_s
+                self.end_secs = np.ceil(e_secs + opt.dropoff_s)
                 self.end_m, self.end_org = e_m, e_org
                 lat, lon = r.station_lat[ret], r.station_lon[ret]
                 wnode, wm = r.station_walk_node[ret], r.station_walk_m[ret]
@@ -251,7 +253,7 @@ class RentalChain:
                 ok = np.isfinite(dist) & (geo.end_ok if geo.end_ok is not None else True)
                 nodes = np.flatnonzero(ok).astype(np.int32)
                 self.end_index = nodes
-                self.end_secs = dist[nodes] + opt.dropoff_s
+                self.end_secs = np.ceil(dist[nodes] + opt.dropoff_s)
                 self.end_m = self.ride.node_metres(nodes)
                 self.end_org = self.ride.search.origin[nodes]  # type: ignore[union-attr]
                 reach = ride_in_range(
@@ -287,7 +289,7 @@ class RentalChain:
             )
             e_ok = e_secs <= opt.max_access_walk_s
             self.end_index = ret
-            self.end_walk = np.where(e_ok, e_secs, np.inf)
+            self.end_walk = np.where(e_ok, np.ceil(e_secs), np.inf)
             self.end_walk_m = e_m
             init = self.end_walk + opt.dropoff_s
             bnode, bm = r.station_bike_node[ret], r.station_bike_m[ret]
@@ -309,7 +311,7 @@ class RentalChain:
             ok = (wdist <= opt.max_access_walk_s) & (geo.end_ok if geo.end_ok is not None else True)
             nodes = np.flatnonzero(ok).astype(np.int32)
             self.end_index = nodes
-            self.end_walk = wdist[nodes]
+            self.end_walk = np.ceil(wdist[nodes])
             self.end_walk_m = (
                 walk.node_metres(q.cn.bike_to_walk[nodes]) + q.cn.bike_to_walk_m[nodes]
             )
@@ -323,7 +325,7 @@ class RentalChain:
         limit = float(_top(init) + opt.max_ride_s)
         self.ride = self._ride_field(bnode, bm, lat, lon, init, limit, speed, geo, True)
         v_secs, v_m, v_org = at_points(q, self.ride, g.lat, g.lon, g.bike_node, g.bike_m)
-        self.v_secs = np.where(self._ride_ok(v_secs, v_org), v_secs + opt.pickup_s, np.inf)
+        self.v_secs = np.where(self._ride_ok(v_secs, v_org), np.ceil(v_secs + opt.pickup_s), np.inf)
         if q.crow:  # a straight ride to where it ends: not through a no-ride zone
             end = np.maximum(v_org, 0)
             blocked = _crow_blocked(geo, g.lat, g.lon, lat[end], lon[end])
