@@ -8,7 +8,12 @@ earliest arrivals of a traveller leaving the origin at ``tau``. Labels later tha
 ``tau + horizon`` are never set (no destination can use them). After each departure the
 best arrival at every stop (at most ``max_rounds`` rides) is read at every destination
 through its egress stops (CSR ``eg_ptr``/``eg_stop``/``eg_secs``), and compared with the
-destination's walk-only time ``direct``.
+destination's time without a ride ``direct``. As in the planner (`engine.raptor`'s
+``walk_reaches_target=False``), the arrivals of round 0 (the access and footpaths, no
+ride) are not carried into round 1 and are never read at the destinations: an egress
+(a shared vehicle, one's own bike) joins only a journey that rode transit, so a stop
+reached on foot never chains a rental access into a rental egress or stretches the walk
+to a vehicle; journeys without a ride are the caller's ``direct``.
 """
 
 from __future__ import annotations
@@ -105,11 +110,11 @@ def range_matrix(
         while n_marked > 0 and k < max_rounds:
             k += 1
             for s in range(n_stops):
-                if anyb[k - 1, s] < anyb[k, s]:
+                if k > 1 and anyb[k - 1, s] < anyb[k, s]:
                     anyb[k, s] = anyb[k - 1, s]
                 if ready[k - 1, s] < ready[k, s]:
                     ready[k, s] = ready[k - 1, s]
-                if ride[k - 1, s] < ride[k, s]:
+                if k > 1 and ride[k - 1, s] < ride[k, s]:
                     ride[k, s] = ride[k - 1, s]
             n_q = 0
             for mi in range(n_marked):
@@ -185,18 +190,22 @@ def range_matrix(
         # rounds not run for this departure still hold fewer rides: carry them forward
         for kk in range(k + 1, rows):
             for s in range(n_stops):
-                if anyb[kk - 1, s] < anyb[kk, s]:
+                if kk > 1 and anyb[kk - 1, s] < anyb[kk, s]:
                     anyb[kk, s] = anyb[kk - 1, s]
                 if ready[kk - 1, s] < ready[kk, s]:
                     ready[kk, s] = ready[kk - 1, s]
-                if ride[kk - 1, s] < ride[kk, s]:
+                if kk > 1 and ride[kk - 1, s] < ride[kk, s]:
                     ride[kk, s] = ride[kk - 1, s]
         best = anyb[rows - 1]
-        if keep_stops:
+        if keep_stops:  # the earliest arrival by any means, round 0's included
             for s in range(n_stops):
-                stops_out[d, s] = best[s]
+                x = anyb[0, s]
+                stops_out[d, s] = x if x < best[s] else best[s]
         for t in range(n_dest):
             v = direct[t]
+            if rows == 1:  # no ride allowed: nothing to read at the stops
+                times[t, d] = v if v <= horizon else INF
+                continue
             for e in range(eg_ptr[t], eg_ptr[t + 1]):
                 a = best[eg_stop[e]]
                 if a < INF:

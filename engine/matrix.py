@@ -27,7 +27,12 @@ minimum transfer time, and walking egress; or walking all the way. With shared m
 ``access_modes`` / ``egress_modes`` (``BICYCLE_RENTAL``, ``SCOOTER_RENTAL``,
 ``MOPED_RENTAL``, ``RENTAL`` for all), a stop's access (egress) time is the quicker of
 walking and the planner's rental chain (walk to a vehicle, ride, return it, walk:
-`engine.plan_rentals`, the GBFS status as loaded); a whole trip by rental is not counted.
+`engine.plan_rentals`, the GBFS status as loaded), and a rental all the way counts when
+its mode is among ``access_modes`` (as the planner's whole-trip rental). As in the
+planner, a rental access or egress joins only a journey that rides transit: without a
+ride a journey walks (straight, or to a stop, along at most one stop-to-stop footpath
+and on), rides one's own bike or a rented vehicle all the way, so the same query gives
+the planner's earliest arrival (`tests/engine/test_matrix_rentals.py`).
 With ``BICYCLE`` (one's own bike) in ``access_modes``, a stop's access time is also the
 ride on the bike graph (crow-fly x the detour factor without OSM) at the network's bike
 speed, up to `maasmix.defaults.MAX_ACCESS_BIKE_S`, and a ride all the way counts (up to
@@ -187,7 +192,7 @@ class MatrixSearch:
         self.max_bike_s = float(defaults.MAX_ACCESS_BIKE_S)
         self.dest = self.link(destinations)
         self.dest_bike = self._bike_link(self.dest.lat, self.dest.lon)
-        self.eg_ptr, self.eg_stop, self.eg_secs = self._egress()
+        self.eg_ptr, self.eg_stop, self.eg_secs, self.eg_walk = self._egress()
         self._kernel_arrays = self.cn.timetable.kernel_arrays()
 
     @property
@@ -266,57 +271,81 @@ class MatrixSearch:
         assert self.cn.walk is not None
         return graph_field(self.cn.walk, [node], [link / self.ws], limit, self.ws, reverse=rev)
 
-    def _egress(self) -> tuple[npt.NDArray[np.int64], IntArray, IntArray]:
-        """CSR of each destination's egress stops and whole walking seconds to it."""
+    def _egress(self) -> tuple[npt.NDArray[np.int64], IntArray, IntArray, IntArray]:
+        """CSR of each destination's egress stops, whole seconds from each to it (any
+        egress mode) and whole walking seconds (``INF``: not within the walking limit)."""
         d = self.dest
         ptr = np.zeros(self.n_dest + 1, np.int64)
         stops: list[IntArray] = []
         secs: list[IntArray] = []
+        walks: list[IntArray] = []
         limit = float(self.max_egress_walk_s)
         for i in range(self.n_dest):
             if d.node[i] == -2:
                 s = np.empty(0, np.int32)
                 w = np.empty(0, np.int32)
+                on_foot = w
             else:
                 f = self._field(d.lat[i], d.lon[i], int(d.node[i]), d.link_m[i], limit, True)
                 t = self._stop_secs(f)
                 t = np.where(t <= limit, t, np.inf)
+                walked = t
                 if self.egress_rentals:
                     t = np.fmin(t, self.rental_secs(d.lat[i], d.lon[i], True))
                 if self.bike_egress and self.dest_bike[0][i] != -2:
                     t = np.fmin(t, self._bike_stop_secs(d.lat[i], d.lon[i], True))
                 s = np.flatnonzero(np.isfinite(t)).astype(np.int32)
                 w = np.ceil(t[s]).astype(np.int32)
+                on_foot = np.where(np.isfinite(walked[s]), np.ceil(walked[s]), INF)
             stops.append(s)
             secs.append(w)
+            walks.append(on_foot.astype(np.int32))
             ptr[i + 1] = ptr[i] + len(s)
         stop = np.concatenate(stops) if stops else np.empty(0, np.int32)
         sec = np.concatenate(secs) if secs else np.empty(0, np.int32)
-        return ptr, stop.astype(np.int32), sec.astype(np.int32)
+        walk = np.concatenate(walks) if walks else np.empty(0, np.int32)
+        return ptr, stop.astype(np.int32), sec.astype(np.int32), walk.astype(np.int32)
 
     def rental_secs(self, lat: float, lon: float, reverse: bool) -> FloatArray:
         """Seconds from the point to every stop (``reverse``: from every stop to the
         point) by the planner's rental chains (walk, ride a shared vehicle, walk), the
         least over the systems and vehicle types of the modes asked for (``inf``: none)."""
+        return self._rentals(lat, lon, reverse)[0]
+
+    def _rentals(self, lat: float, lon: float, reverse: bool) -> tuple[FloatArray, FloatArray]:
+        """`rental_secs`, and (forward only) the seconds to every destination by a
+        rental all the way, as the planner's `plan_rentals.rental_direct` (``inf``: none)."""
         from maasmix.engine.plan_query import PlanOptions, Query
-        from maasmix.engine.plan_rentals import rental_access, rental_groups
+        from maasmix.engine.plan_rentals import chain_of, rental_access, rental_groups
 
         modes = self.egress_rentals if reverse else self.access_rentals
         best = np.full(self.cn.timetable.n_stops, np.inf)
+        whole = np.full(self.n_dest, np.inf)
         try:
             q = Query(self.net, (lat, lon), (lat, lon), PlanOptions(walk_speed=self.ws))
         except QueryError:  # off the streets or far from every stop: no rental either
-            return best
+            return best, whole
         q.moment = self.moment
+        d = self.dest
         for g in rental_groups(q, modes):
             got = rental_access(q, g, reverse)
             if got is not None:
                 best = np.fmin(best, got.secs)
-        return best
+            if reverse or g.reverse_only:
+                continue
+            chain = chain_of(q, g, False)
+            if chain.ok:
+                secs, how = chain.cost_at(d.lat, d.lon, np.maximum(d.node, -1), d.link_m,
+                                          *self.dest_bike)  # fmt: skip
+                ok = (how != -1) & (d.node != -2) & (self.dest_bike[0] != -2)
+                whole = np.fmin(whole, np.where(ok, secs, np.inf))
+        return best, whole
 
     def access(self, lat: float, lon: float) -> tuple[IntArray, IntArray, IntArray, Any]:
-        """(access stops, whole walking seconds to them, walk-only seconds to every
-        destination (``INF`` beyond ``max_time``), the walking field) of one origin."""
+        """(access stops, whole seconds to them (any access mode), seconds to every
+        destination without a ride (``INF`` beyond ``max_time``), the walking field) of
+        one origin. Without a ride a journey walks all the way (or rides one's own bike
+        all the way): straight, or access walk + stop-to-stop footpath + egress walk."""
         o = self.link(pd.DataFrame({"id": ["o"], "lat": [lat], "lon": [lon]}))
         node, link = int(o.node[0]), float(o.link_m[0])
         none = np.empty(0, np.int32)
@@ -326,8 +355,11 @@ class MatrixSearch:
         f = self._field(lat, lon, node, link, limit, False)
         t = self._stop_secs(f)
         t = np.where(t <= self.max_access_walk_s, t, np.inf)
+        walked = t
+        whole = np.full(self.n_dest, np.inf)
         if self.access_rentals:
-            t = np.fmin(t, self.rental_secs(lat, lon, False))
+            by_rental, whole = self._rentals(lat, lon, False)
+            t = np.fmin(t, by_rental)
         if self.bike_access:
             t = np.fmin(t, self._bike_stop_secs(lat, lon, False))
         stops = np.flatnonzero(np.isfinite(t)).astype(np.int32)
@@ -340,9 +372,35 @@ class MatrixSearch:
         walk = np.where(d.node == -2, np.inf, walk)
         if self.bike_access:  # riding all the way
             walk = np.fmin(walk, self._bike_secs(lat, lon, False, (d.lat, d.lon, *self.dest_bike)))
+        walk = np.fmin(walk, self._walk_via_stops(stops, walked[stops]))
+        walk = np.fmin(walk, whole)  # a rental all the way
         walk = np.where(walk <= self.max_time_s, np.ceil(walk), np.inf)
         direct = np.where(np.isfinite(walk), walk, INF).astype(np.int32)
         return stops, offsets, direct, f
+
+    def _walk_via_stops(self, stops: IntArray, secs: FloatArray) -> FloatArray:
+        """Seconds to every destination walking to a stop (``secs``, ``inf``: not on
+        foot), at most one stop-to-stop footpath, and walking from a stop (the kernel's
+        round 0 on foot alone)."""
+        fp_ptr, fp_to, fp_dur = self._kernel_arrays[-3:]
+        on_foot = np.isfinite(secs)
+        src, off = stops[on_foot], np.ceil(secs[on_foot]).astype(np.int64)
+        at = np.full(self.cn.timetable.n_stops, np.iinfo(np.int64).max // 4, np.int64)
+        np.minimum.at(at, src, off)
+        lo, hi = fp_ptr[src].astype(np.int64), fp_ptr[src + 1].astype(np.int64)
+        n = hi - lo
+        if n.sum():
+            edge = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+            np.minimum.at(at, fp_to[edge], np.repeat(off, n) + fp_dur[edge])
+        out = np.full(self.n_dest, np.inf)
+        if len(self.eg_stop):
+            val = at[self.eg_stop] + self.eg_walk.astype(np.int64)
+            val = np.where(self.eg_walk >= INF, np.iinfo(np.int64).max // 4, val)
+            seg = np.repeat(np.arange(self.n_dest), np.diff(self.eg_ptr))
+            best = np.full(self.n_dest, np.iinfo(np.int64).max // 4, np.int64)
+            np.minimum.at(best, seg, val)
+            out = np.where(best < INF, best.astype(np.float64), np.inf)
+        return out
 
     def times(self, lat: float, lon: float, *, keep_stops: bool = False) -> tuple[IntArray, Any]:
         """Travel seconds ``[destination, departure]`` from one origin (``INF``: not within
