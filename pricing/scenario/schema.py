@@ -17,9 +17,12 @@ Reading and validation (file, line and field named in every error) are in
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from maasmix.money import currency_codes, is_currency
 
@@ -29,8 +32,42 @@ Level = Annotated[float, Field(ge=0)] | Literal["unlimited"]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 
 
+#: The largest number a float field holds: a larger JSON number is refused, so the JSON
+#: Schema bounds every ``number`` by it.
+FLOAT_MAX = sys.float_info.max
+
+
+def _bound_numbers(node: Any) -> None:
+    """Bound every ``number`` schema under ``node`` (not following references) to
+    +-`FLOAT_MAX`, where no bound of its own is stated."""
+    if isinstance(node, list):
+        for item in node:
+            _bound_numbers(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "number":
+        if "minimum" not in node and "exclusiveMinimum" not in node:
+            node["minimum"] = -FLOAT_MAX
+        if "maximum" not in node and "exclusiveMaximum" not in node:
+            node["maximum"] = FLOAT_MAX
+    for key in ("anyOf", "items", "additionalProperties"):
+        _bound_numbers(node.get(key))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The model's JSON Schema with every number bounded (`_bound_numbers`)."""
+        json_schema = handler(core_schema)
+        target = handler.resolve_ref_schema(json_schema)
+        for prop in target.get("properties", {}).values():
+            _bound_numbers(prop)
+        return json_schema
 
 
 class Mode(_Model):
