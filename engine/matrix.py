@@ -194,6 +194,8 @@ class MatrixSearch:
         self.dest_bike = self._bike_link(self.dest.lat, self.dest.lon)
         self.eg_ptr, self.eg_stop, self.eg_secs, self.eg_walk = self._egress()
         self._kernel_arrays = self.cn.timetable.kernel_arrays()
+        ptr, to, dur = (np.asarray(x, np.int64) for x in self._kernel_arrays[-3:])
+        self._footpaths = (ptr, to, dur)
 
     @property
     def n_dest(self) -> int:
@@ -382,7 +384,7 @@ class MatrixSearch:
         """Seconds to every destination walking to a stop (``secs``, ``inf``: not on
         foot), at most one stop-to-stop footpath, and walking from a stop (the kernel's
         round 0 on foot alone)."""
-        fp_ptr, fp_to, fp_dur = self._kernel_arrays[-3:]
+        fp_ptr, fp_to, fp_dur = self._footpaths
         on_foot = np.isfinite(secs)
         src, off = stops[on_foot], np.ceil(secs[on_foot]).astype(np.int64)
         at = np.full(self.cn.timetable.n_stops, np.iinfo(np.int64).max // 4, np.int64)
