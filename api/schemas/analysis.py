@@ -67,7 +67,6 @@ class _Analysis(_Camel):
         examples=["2026-03-10T08:00"],
     )
     max_rides: int = Field(8, ge=1, le=16, description="at most this many transit rides")
-    access_modes: list[AccessMode] = Field(["WALK"], min_length=1, max_length=5)
     network: str | None = Field(None, description="name of a loaded network", max_length=64)
 
 
@@ -80,6 +79,7 @@ class IsochronesRequest(_Analysis):
     )
     window: float = Field(10, ge=1, le=180, description="departure window, minutes")
     percentile: float = Field(50, ge=0, le=100, description="of the travel time over the window")
+    access_modes: list[AccessMode] = Field(["WALK"], min_length=1, max_length=5)
 
 
 class IsochroneFeature(BaseModel):

@@ -31,7 +31,7 @@ JobResult = Annotated[
     ResultOut | FrontierOut | DemandOut | MatrixOut, Field(union_mode="left_to_right")
 ]
 #: Reads a stored result (camelCase JSON) as its `JobResult` model.
-JOB_RESULT: TypeAdapter[Any] = TypeAdapter(JobResult)
+JOB_RESULT: TypeAdapter[Any] = TypeAdapter(JobResult)  # type: ignore[arg-type]
 JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 
 
