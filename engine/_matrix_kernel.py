@@ -8,12 +8,13 @@ earliest arrivals of a traveller leaving the origin at ``tau``. Labels later tha
 ``tau + horizon`` are never set (no destination can use them). After each departure the
 best arrival at every stop (at most ``max_rounds`` rides) is read at every destination
 through its egress stops (CSR ``eg_ptr``/``eg_stop``/``eg_secs``), and compared with the
-destination's time without a ride ``direct``. As in the planner (`engine.raptor`'s
-``walk_reaches_target=False``), the arrivals of round 0 (the access and footpaths, no
-ride) are not carried into round 1 and are never read at the destinations: an egress
-(a shared vehicle, one's own bike) joins only a journey that rode transit, so a stop
-reached on foot never chains a rental access into a rental egress or stretches the walk
-to a vehicle; journeys without a ride are the caller's ``direct``.
+destination's time without a ride ``direct``. With a vehicle among the access or
+egress modes (``walk_reaches_target=False``, as in the planner's `engine.raptor`), the
+arrivals of round 0 (the access and footpaths, no ride) are not carried into round 1
+and are never read at the destinations: an egress (a shared vehicle, one's own bike)
+joins only a journey that rode transit, so a stop reached on foot never chains a rental
+access into a rental egress or stretches the walk to a vehicle; journeys without a ride
+are the caller's ``direct``.
 """
 
 from __future__ import annotations
@@ -51,12 +52,15 @@ def range_matrix(
     eg_secs: np.ndarray,
     direct: np.ndarray,
     keep_stops: bool,
+    walk_reaches_target: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Travel seconds ``times[dest, d]`` for each departure ``departures[d]`` (decreasing).
 
     ``INF`` when a destination is not reached within ``horizon`` seconds. With
     ``keep_stops``, also ``stops[d, s]``: the earliest arrival at stop ``s`` (absolute
-    seconds, ``INF`` beyond the horizon), else an empty array.
+    seconds, ``INF`` beyond the horizon), else an empty array. ``walk_reaches_target``
+    (walking access and egress only): round 0 is carried into round 1 and read at the
+    destinations (a walk through stops is a walk).
     """
     n_stops = len(stop_patterns_ptr) - 1
     n_pat = len(pattern_trips_ptr) - 1
@@ -110,11 +114,11 @@ def range_matrix(
         while n_marked > 0 and k < max_rounds:
             k += 1
             for s in range(n_stops):
-                if k > 1 and anyb[k - 1, s] < anyb[k, s]:
+                if (k > 1 or walk_reaches_target) and anyb[k - 1, s] < anyb[k, s]:
                     anyb[k, s] = anyb[k - 1, s]
                 if ready[k - 1, s] < ready[k, s]:
                     ready[k, s] = ready[k - 1, s]
-                if k > 1 and ride[k - 1, s] < ride[k, s]:
+                if (k > 1 or walk_reaches_target) and ride[k - 1, s] < ride[k, s]:
                     ride[k, s] = ride[k - 1, s]
             n_q = 0
             for mi in range(n_marked):
@@ -190,11 +194,11 @@ def range_matrix(
         # rounds not run for this departure still hold fewer rides: carry them forward
         for kk in range(k + 1, rows):
             for s in range(n_stops):
-                if kk > 1 and anyb[kk - 1, s] < anyb[kk, s]:
+                if (kk > 1 or walk_reaches_target) and anyb[kk - 1, s] < anyb[kk, s]:
                     anyb[kk, s] = anyb[kk - 1, s]
                 if ready[kk - 1, s] < ready[kk, s]:
                     ready[kk, s] = ready[kk - 1, s]
-                if kk > 1 and ride[kk - 1, s] < ride[kk, s]:
+                if (kk > 1 or walk_reaches_target) and ride[kk - 1, s] < ride[kk, s]:
                     ride[kk, s] = ride[kk - 1, s]
         best = anyb[rows - 1]
         if keep_stops:  # the earliest arrival by any means, round 0's included
@@ -203,7 +207,7 @@ def range_matrix(
                 stops_out[d, s] = x if x < best[s] else best[s]
         for t in range(n_dest):
             v = direct[t]
-            if rows == 1:  # no ride allowed: nothing to read at the stops
+            if rows == 1 and not walk_reaches_target:  # no ride allowed: no stop to read
                 times[t, d] = v if v <= horizon else INF
                 continue
             for e in range(eg_ptr[t], eg_ptr[t + 1]):

@@ -159,6 +159,10 @@ class MatrixSearch:
         self.egress_rentals = rental_modes(egress_modes, "egress_modes")
         self.bike_access = own_bike(access_modes)
         self.bike_egress = own_bike(egress_modes)
+        #: walking access and egress only (the kernel may read its round 0)
+        self.on_foot = not (
+            self.access_rentals or self.egress_rentals or self.bike_access or self.bike_egress
+        )
         if not 0 < window_s <= MAX_WINDOW_S:
             raise QueryError(
                 f"must be more than 0 and at most {MAX_WINDOW_S // 60} minutes, "
@@ -374,7 +378,8 @@ class MatrixSearch:
         walk = np.where(d.node == -2, np.inf, walk)
         if self.bike_access:  # riding all the way
             walk = np.fmin(walk, self._bike_secs(lat, lon, False, (d.lat, d.lon, *self.dest_bike)))
-        walk = np.fmin(walk, self._walk_via_stops(stops, walked[stops]))
+        if not self.on_foot:  # else the kernel reads round 0 (on foot alone) itself
+            walk = np.fmin(walk, self._walk_via_stops(stops, walked[stops]))
         walk = np.fmin(walk, whole)  # a rental all the way
         walk = np.where(walk <= self.max_time_s, np.ceil(walk), np.inf)
         direct = np.where(np.isfinite(walk), walk, INF).astype(np.int32)
@@ -423,6 +428,7 @@ class MatrixSearch:
             self.eg_secs,
             direct,
             keep_stops,
+            self.on_foot,
         )
         out = np.ascontiguousarray(np.asarray(times)[:, ::-1])
         if keep_stops:
