@@ -69,6 +69,7 @@ from maasmix.money import Money
 if TYPE_CHECKING:
     from maasmix.engine.network import CompiledNetwork, Network
     from maasmix.engine.planner import Plan
+    from maasmix.engine.rentals import RentalSystem
     from maasmix.feeds.emission_factors import EmissionFactors
     from maasmix.feeds.fares import FareTables
 
@@ -301,6 +302,7 @@ class Pricer:
         bundle: TravellerBundle | None = None,
         rider_category: str | None = None,
         factors: EmissionFactors | None = None,
+        rentals: Sequence[RentalSystem] | None = None,
     ) -> None:
         self.net = net
         self.cn = net.compiled
@@ -317,7 +319,7 @@ class Pricer:
                     parameter="rider_category",
                 )
         self.rider_category = rider_category or None
-        self._rentals = {r.system_id: r for r in net.rentals}
+        self._rentals = {r.system_id: r for r in (net.rentals if rentals is None else rentals)}
 
     # ------------------------------------------------------------------ pieces
 
@@ -563,7 +565,8 @@ def plan_with_money(
 
     if bundle is not None and not isinstance(bundle, TravellerBundle):
         raise QueryError("must be a TravellerBundle", parameter="bundle")
-    pricer = Pricer(net, bundle, rider_category)
+    rentals = tuple(net.rentals)  # one read: the plan and its prices see the same snapshots
+    pricer = Pricer(net, bundle, rider_category, rentals=rentals)
     by_money = bundle is not None if money is None else bool(money)
     result = plan(
         net,
@@ -574,6 +577,7 @@ def plan_with_money(
         modes=modes,
         choose=pricer.choose if by_money else None,
         cost=pricer.cost_key if by_money else None,
+        rentals=rentals,
         **options,
     )
     result.money = [pricer.price(j) for j in result.itineraries]

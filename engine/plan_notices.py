@@ -44,7 +44,7 @@ def notices(
             out += _no_transit(q, moment, when_s, arrive_by)
         out += _waits(itineraries, when_s, arrive_by)
     if any(m.endswith("_RENTAL") for m in modes):
-        for r in q.net.rentals:
+        for r in q.rentals:
             age = (moment - r.last_updated).total_seconds()
             if abs(age) > max(r.snapshot.system.ttl_s, 60) * 2:
                 side = "before" if age > 0 else "after"

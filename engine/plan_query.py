@@ -25,6 +25,7 @@ from maasmix.servicetime import MAX_QUERY_TIME_S, service_datetime, timezone_of
 
 if TYPE_CHECKING:
     from maasmix.engine.network import CompiledNetwork, Network
+    from maasmix.engine.rentals import RentalSystem
 
 __all__ = [
     "MODES",
@@ -207,8 +208,11 @@ class Query:
         origin: tuple[float, float],
         destination: tuple[float, float],
         options: PlanOptions,
+        rentals: tuple[RentalSystem, ...] | None = None,
     ) -> None:
         self.net = net
+        #: the GBFS systems of this query: one read of ``net.rentals`` (a refresh replaces it)
+        self.rentals = tuple(net.rentals) if rentals is None else rentals
         self.live = net.live()  # one realtime view for the whole query
         self.cn: CompiledNetwork = self.live.compiled
         self.opt = options
@@ -266,7 +270,7 @@ class Query:
         if self.cn.served.any():
             _, dist = self.cn.stop_index.nearest([p.lat], [p.lon])
             best = float(dist[0])
-        for r in self.net.rentals:
+        for r in self.rentals:
             if len(r.station_lat):
                 best = min(
                     best, float(haversine_m(p.lat, p.lon, r.station_lat, r.station_lon).min())

@@ -115,7 +115,7 @@ class RentalGroup:
 
 def rental_groups(q: Query, modes: Sequence[str]) -> list[RentalGroup]:
     out: list[RentalGroup] = []
-    for r in q.net.rentals:
+    for r in q.rentals:
         for type_id, vt in r.types.items():
             if not vt.plannable or RENTAL_MODE.get(vt.mode) not in modes:
                 continue

@@ -45,7 +45,7 @@ vehicle is never a transfer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,7 @@ from maasmix.servicetime import service_datetime
 if TYPE_CHECKING:
     from maasmix.engine.network import Network
     from maasmix.engine.plan_money import ItineraryMoney
+    from maasmix.engine.rentals import RentalSystem
     from maasmix.feeds.gtfs_rt import Alert
 
 __all__ = ["MODES", "Plan", "PlanOptions", "parse_modes", "plan", "service_seconds"]
@@ -170,6 +171,7 @@ def plan(
     modes: Iterable[str] | str | None = None,
     choose: Callable[[list[Journey], bool], list[int]] | None = None,
     cost: Cost | None = None,
+    rentals: Sequence[RentalSystem] | None = None,
     **options: Any,
 ) -> Plan:
     """Door-to-door itineraries (see the module docstring).
@@ -192,6 +194,9 @@ def plan(
     cost
         Out-of-pocket cost of a candidate (minor units per currency): when given, the
         cheapest itinerary is protected too.
+    rentals
+        The GBFS systems planned with; None: ``net.rentals`` read once, so a refresh
+        replacing that list during the plan changes nothing half-way.
     options
         `PlanOptions` fields.
 
@@ -214,7 +219,7 @@ def plan(
         raise QueryError("max_link_m must be >= 0 metres", parameter="max_link_m")
     when_s, moment = service_seconds(net, when, arrive_by)
     # 1. the query: both points snapped, street fields searched on demand
-    q = Query(net, o, d, opt)
+    q = Query(net, o, d, opt, rentals=tuple(net.rentals) if rentals is None else tuple(rentals))
     q.moment = moment
     # 2. street only: walk, own bike, a rented vehicle all the way
     groups = rental_groups(q, chosen)

@@ -130,3 +130,32 @@ def test_station_in_status_but_not_in_information(tmp_path: Path) -> None:
     net.add_gbfs(snap)
     assert "GHOST" not in set(net.rentals[0].station_ids)
     assert net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL").itineraries
+
+
+def test_a_refresh_during_a_plan_changes_nothing_half_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's refresh replaces ``net.rentals`` while a plan runs in another thread: the
+    plan, its prices and its notices stay on the systems it started with."""
+    import maasmix.engine.planner as planner
+
+    folder = write_gbfs(tmp_path / "gbfs", stations=[("A", 1, 3, 5), ("B", 29, 2, 5)])
+    net = network(tmp_path, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        net.add_gbfs_source(folder)
+    quiet = net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL,WALK")
+    assert quiet.itineraries[0].legs[1].rental.from_station_id == "A"
+    systems = list(net.rentals)
+    real_groups = planner.rental_groups
+
+    def refresh_then_group(q: object, modes: object) -> object:
+        net.rentals = []  # the refresh lands after the query began
+        return real_groups(q, modes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(planner, "rental_groups", refresh_then_group)
+    raced = net.plan(ORIGIN, DEST, AT, modes="BICYCLE_RENTAL,WALK")
+    net.rentals = systems
+    assert [j.legs for j in raced.itineraries] == [j.legs for j in quiet.itineraries]
+    assert raced.notices == quiet.notices
+    assert [m.totals for m in raced.money] == [m.totals for m in quiet.money]
