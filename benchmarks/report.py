@@ -318,8 +318,8 @@ def matrix_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
     machine = run.get("machine_info") or {}
     fig.suptitle(
         f"Travel-time matrix, Helsinki HSL: {r0['departures']} departures (1-minute steps), "
-        f"walking access, {machine.get('cpu', {}).get('count', '?')}-core machine shared "
-        "with other work",
+        f"walking access, {machine.get('cpu', {}).get('count', '?')}-core machine "
+        "(load averages in the panel titles)",
         fontsize=11,
     )
     if two:
@@ -328,8 +328,8 @@ def matrix_plot(run: dict[str, Any], out: Path) -> list[dict[str, Any]]:
         right.text(
             0.98,
             0.03,
-            "wall times grow with the machine's load (other work on the same\n"
-            f"2 cores); an idle machine needs at least CPU seconds / 2: "
+            "wall times grow with the machine's load (other work on the\n"
+            f"same cores); the run needs at least its CPU seconds / 2: "
             f"{floor:.0f} s\nfor {last['origins']:,} origins "
             f"({last['workers_cpu_s']:.0f} s workers + {last['main_cpu_s']:.0f} s client)",
             transform=right.transAxes,
