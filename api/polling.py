@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -103,20 +104,20 @@ class BackgroundPoller:
             self._thread = None
 
 
-class Polled:
+class Polled(ABC):
     """A task that can run alone: ``start()`` gives it a `BackgroundPoller` of its own
     (thread `thread_name`); ``running`` tells whether its poller, own or shared, runs."""
 
     thread_name = "maasmix-poll"
     _poller: BackgroundPoller | None = None
 
+    @abstractmethod
     def run_once(self) -> Any:
         """Do what is due now."""
-        raise NotImplementedError
 
+    @abstractmethod
     def next_wait_s(self) -> float:
         """Seconds until something is due."""
-        raise NotImplementedError
 
     @property
     def running(self) -> bool:

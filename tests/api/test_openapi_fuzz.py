@@ -152,11 +152,6 @@ SEMANTIC: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-#: Operations left out, with the finding that keeps them out (their routes are not this
-#: test's to change; each finding is a request the document admits and the code refuses).
-EXCLUDED: dict[str, str] = {}
-
-
 #: The app under test, with the write key: built here (the document does not depend on what
 #: is loaded) so that schemathesis reads its operations at collection; `_demo_city` loads
 #: the demo city and the storage into it before the first request.
@@ -274,8 +269,6 @@ _SETTINGS = settings(
 
 
 def _contract(case: Any) -> None:
-    if case.operation.label in EXCLUDED:
-        pytest.skip(EXCLUDED[case.operation.label])
     case.call_and_validate(headers=HEADERS, checks=CHECKS)
 
 
@@ -295,7 +288,7 @@ def test_every_scenario_operation_keeps_its_contract(case: Any) -> None:
 
 def test_every_operation_is_fuzzed() -> None:
     """schemathesis reads every operation of the document (none fails to load, none is
-    left out but those `EXCLUDED` names)."""
+    left out)."""
     document = app.openapi()
     operations = {f"{m.upper()} {p}" for p, item in document["paths"].items() for m in item}
     loaded = [
@@ -304,5 +297,4 @@ def test_every_operation_is_fuzzed() -> None:
         for result in part.get_all_operations()
     ]
     assert sorted(loaded) == sorted(operations)
-    assert set(EXCLUDED) <= operations
     assert len(operations) >= 35
